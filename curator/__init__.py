@@ -1,0 +1,3 @@
+"""Curator: triage news article cards stored as YAML files."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,193 @@
+"""The library's tables (peewee models), its schema version and migrations.
+
+The card row holds the *current* value of every known field: the value in the
+file, or the pending edit when there is one. ``PendingEdit`` keeps the value the
+file held (``base``) beside the pending one, so a write knows what to change and
+a conflict check knows what the edit was based on. Values that are not plain
+columns (lists, maps) are stored as JSON text.
+"""
+
+from __future__ import annotations
+
+from peewee import (
+    AutoField,
+    BooleanField,
+    CompositeKey,
+    DatabaseProxy,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
+
+#: Bumped whenever the tables change; ``migrate`` brings older libraries up to it.
+SCHEMA_VERSION = 1
+
+database_proxy = DatabaseProxy()
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database_proxy
+        legacy_table_names = False
+
+
+class Meta(BaseModel):
+    """Key/value facts about the library itself (``schema_version``)."""
+
+    key = TextField(primary_key=True)
+    value = TextField()
+
+
+class Card(BaseModel):
+    """One card file and the current value of each known field."""
+
+    id = AutoField()
+    path = TextField(unique=True)  # absolute, as given to import (not resolved through links)
+    # The file as last read: the base every pending edit was made against.
+    size = IntegerField()
+    mtime_ns = IntegerField()
+    sha256 = TextField()
+    # Known fields; NULL when the file lacks them or holds a value of the wrong type.
+    category = TextField(null=True, collation="NOCASE")
+    title = TextField(null=True)
+    excerpt = TextField(null=True)
+    published_at = TextField(null=True)  # publishedDateTime exactly as the file writes it
+    date = TextField(null=True)  # the same instant as sortable UTC text "YYYY-MM-DDTHH:MM:SS"
+    source_url = TextField(null=True)
+    amp_url = TextField(null=True)
+    cdn_amp_url = TextField(null=True)
+    type = TextField(null=True, collation="NOCASE")
+    quality = IntegerField(null=True)
+    heat = IntegerField(null=True)
+    published = BooleanField(null=True)
+    provider_name = TextField(null=True, collation="NOCASE")
+    provider_domain = TextField(null=True, collation="NOCASE")
+    topics = TextField(default="[]")  # JSON list of str, in file order
+    lead_image = TextField(null=True)  # URL of images[0]
+    related_count = IntegerField(default=0)
+    doc = TextField(default="{}")  # JSON of the whole mapping as read (timestamps as text)
+    problems = IntegerField(default=0)  # how many validation problems the current values have
+    dirty = BooleanField(default=False)  # has pending edits
+    conflict = BooleanField(default=False)  # file changed on disk under pending edits
+    missing = BooleanField(default=False)  # file vanished at the last rescan
+    imported_at = FloatField()
+
+    class Meta:
+        indexes = (
+            # Covering-ish indexes for the list's sort orders and the common filters.
+            (("date", "id"), False),
+            (("quality", "id"), False),
+            (("heat", "id"), False),
+            (("published", "date"), False),
+            (("provider_name", "id"), False),
+            (("category", "id"), False),
+            (("dirty",), False),
+        )
+
+
+class CardTopic(BaseModel):
+    """A card's topics, one row each, for topic filters and facet counts."""
+
+    card = ForeignKeyField(Card, on_delete="CASCADE", backref="topic_rows")
+    name = TextField(collation="NOCASE")
+    position = IntegerField()
+
+    class Meta:
+        primary_key = CompositeKey("card", "position")
+        indexes = ((("name", "card"), False),)
+
+
+class CardImage(BaseModel):
+    """A card's images, lead image first."""
+
+    card = ForeignKeyField(Card, on_delete="CASCADE", backref="image_rows")
+    position = IntegerField()
+    url = TextField(null=True)
+    width = IntegerField(null=True)
+    height = IntegerField(null=True)
+    title = TextField(null=True)
+
+    class Meta:
+        primary_key = CompositeKey("card", "position")
+
+
+class RelatedItem(BaseModel):
+    """One entry of a card's ``related`` list; ``doc`` keeps the whole item as JSON."""
+
+    card = ForeignKeyField(Card, on_delete="CASCADE", backref="related_rows")
+    position = IntegerField()
+    title = TextField(null=True)
+    source_url = TextField(null=True)
+    provider_name = TextField(null=True)
+    quality = IntegerField(null=True)
+    doc = TextField(default="{}")
+
+    class Meta:
+        primary_key = CompositeKey("card", "position")
+
+
+class PendingEdit(BaseModel):
+    """An edit recorded in the library but not yet written to the card's file."""
+
+    card = ForeignKeyField(Card, on_delete="CASCADE", backref="pending_rows")
+    field = TextField()  # the top-level key in the file, e.g. "quality", "topics", "related"
+    base = TextField()  # JSON of the value the file held ("null" when the key was absent)
+    value = TextField()  # JSON of the pending value
+
+    class Meta:
+        primary_key = CompositeKey("card", "field")
+
+
+class EditBatch(BaseModel):
+    """One thing the editor meant to do (a single edit or a bulk edit): one undo step."""
+
+    id = AutoField()
+    label = TextField()
+    created = FloatField()
+    undone = BooleanField(default=False)
+
+
+class JournalEntry(BaseModel):
+    """One field change inside a batch: enough to undo or redo it."""
+
+    id = AutoField()
+    batch = ForeignKeyField(EditBatch, on_delete="CASCADE", backref="entries")
+    card = ForeignKeyField(Card, on_delete="CASCADE")
+    field = TextField()
+    old = TextField()  # JSON
+    new = TextField()  # JSON
+    created = FloatField()
+
+    class Meta:
+        indexes = ((("card",), False),)
+
+
+class CardIndex(FTS5Model):
+    """Full-text index over title, excerpt, provider and topics (rowid = card id)."""
+
+    rowid = RowIDField()
+    title = SearchField()
+    excerpt = SearchField()
+    provider = SearchField()
+    topics = SearchField()
+
+    class Meta:
+        database = database_proxy
+        table_name = "card_index"
+        options = {"tokenize": "unicode61 remove_diacritics 2", "prefix": "2 3"}
+
+
+MODELS: tuple[type[Model], ...] = (
+    Meta,
+    Card,
+    CardTopic,
+    CardImage,
+    RelatedItem,
+    PendingEdit,
+    EditBatch,
+    JournalEntry,
+    CardIndex,
+)

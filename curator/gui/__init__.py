@@ -1,0 +1,1 @@
+"""Curator's desktop app: the only package that imports PySide6 or qtawesome."""

@@ -1,0 +1,36 @@
+"""Test-wide set-up: Qt runs offscreen, and tests find the shared data folders."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+# shared/ sits beside the project folder (in CI: beside the fresh clone).
+SHARED = ROOT.parent / "shared"
+CORPORA = SHARED / "corpora"
+EXAMPLE_CARD = SEEDS / "000_63d795e8c7832238.txt"
+
+
+@pytest.fixture
+def example_card(tmp_path: Path) -> Path:
+    """A writable copy of the real example card."""
+    target = tmp_path / EXAMPLE_CARD.name
+    shutil.copyfile(EXAMPLE_CARD, target)
+    return target
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    """A writable copy of ../shared/corpora (skips when the corpora are not beside the project)."""
+    if not CORPORA.is_dir():
+        pytest.skip(f"corpora not found at {CORPORA}")
+    target = tmp_path / "corpora"
+    shutil.copytree(CORPORA, target)
+    return target
