@@ -1,0 +1,215 @@
+"""The `curator` command line: argparse tree, library path resolution, exit codes, `main`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import platformdirs
+
+# Exit codes of the contract (shared/docs/cli-contract.md).
+EXIT_OK = 0
+EXIT_FAILED = 1  # some files failed (import/write), or a card was not found
+EXIT_USAGE = 2  # bad arguments, values, fields or query: nothing changed
+EXIT_CONFLICT = 3  # write skipped conflicting files
+
+QUERY_HELP = """\
+query language (list, set --query, check):
+  words              full text over title, excerpt, provider and topics
+  "a phrase"  pre*   a quoted phrase; a prefix
+  field:value        category, provider, topic, type, path (case-insensitive)
+  published:true|false  dirty:true  problems:true  conflict:true
+  quality>=60  heat<10  heat:-1  date>=2020-01-01  date<2020-02
+  a b = a AND b;  a OR b;  -term negates;  ( ) group
+  absent values: published:false matches cards without a published key,
+  heat:-1 cards without heat; quality comparisons never match cards without quality
+  a query that starts with '-' follows `--`:  curator list -- -published:true
+"""
+
+DESCRIPTION = """\
+Curator: triage news article cards (YAML files) through a library.
+Without a command, opens the desktop app (same as `curator gui`)."""
+
+
+class CliError(Exception):
+    """A failure to report as ``curator: MESSAGE`` on stderr with an exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so ``main`` can return the code."""
+
+    def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
+        if message:
+            sys.stderr.write(message)
+        raise _ParserExit(status)
+
+
+class _ParserExit(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def default_db() -> Path:
+    """$CURATOR_DB, else library.sqlite in the user data folder (created when missing)."""
+    env = os.environ.get("CURATOR_DB")
+    if env:
+        return Path(env).expanduser()
+    folder = Path(platformdirs.user_data_dir("curator"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / "library.sqlite"
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is negative")
+    return value
+
+
+def _card_id(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a card id (a whole number)") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole argparse tree: global --db, one subcommand per contract command."""
+    formatter = argparse.RawDescriptionHelpFormatter
+    # --db is accepted before or after the command; SUPPRESS keeps a subcommand from resetting it.
+    db_after = argparse.ArgumentParser(add_help=False)
+    db_after.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+    parser = _Parser(prog="curator", description=DESCRIPTION, epilog=QUERY_HELP, formatter_class=formatter)
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        default=None,
+        help="the library file (default: $CURATOR_DB, else library.sqlite in the user data folder)",
+    )
+    from curator import __version__
+
+    parser.add_argument("--version", action="version", version=f"curator {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def command(name: str, summary: str, details: str = "") -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            help=summary,
+            description=summary + ("\n\n" + details if details else ""),
+            parents=[db_after],
+            formatter_class=formatter,
+        )
+
+    p = command(
+        "import",
+        "import or rescan card files and folders into the library",
+        "Folders are scanned recursively for *.txt, *.md, *.markdown, *.yaml, *.yml (dotfiles and\n"
+        "dot-folders skipped). Unchanged files are skipped; cards whose files vanished are reported.\n"
+        "A card with pending edits whose file changed on disk becomes a conflict (edits kept).\n"
+        "Exit 0 when every file imported, 1 when some failed (the others are still imported).",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="card files or folders")
+    p.add_argument("--json", action="store_true", help="print one JSON object with the counts and errors")
+
+    p = command(
+        "list",
+        "list the cards matching a query",
+        "Text: aligned columns (`*` after the id: pending edits, `!`: conflict).\n\n" + QUERY_HELP,
+    )
+    p.add_argument("query", nargs="?", default=None, metavar="QUERY", help="a query (default: all cards)")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--limit", type=_non_negative, metavar="N", help="at most N cards")
+    p.add_argument(
+        "--sort",
+        action="append",
+        default=[],
+        metavar="FIELD[:desc]",
+        help="sort by FIELD (title, date, quality, heat, ...), descending with :desc; repeat for ties",
+    )
+
+    p = command("show", "show one whole card, pending edits marked")
+    p.add_argument("id", type=_card_id, metavar="ID", help="the card's id (see `curator list`)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = command(
+        "set",
+        "record edits on cards (files change only on `curator write`)",
+        "Assignments: quality=N  heat=N  published=true|false  topics+=NAME  topics-=NAME\n"
+        "Every assignment is checked first: an invalid value or field changes nothing (exit 2).\n"
+        "Setting a value a card already has changes nothing and does not make it dirty.\n"
+        "Example: curator set --query 'provider:dw quality<40' published=false topics+=Weak\n\n"
+        + QUERY_HELP,
+    )
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--query", metavar="QUERY", help="the cards matching QUERY")
+    target.add_argument("--id", type=_card_id, action="append", dest="ids", metavar="ID", help="a card (repeat)")
+    p.add_argument("assignments", nargs="+", metavar="FIELD=VALUE")
+    p.add_argument("--dry-run", action="store_true", help="say how many cards would change; change nothing")
+
+    p = command(
+        "write",
+        "write every pending edit to its card file",
+        "Each file changes only where edited (atomic replace). A file changed on disk since its edits\n"
+        "were made is a conflict: skipped and reported, edits kept.\n"
+        "Exit 0 when all written, 3 when any conflict, 1 when other failures only.",
+    )
+    p.add_argument("--dry-run", action="store_true", help="print the unified diff of each file; write nothing")
+    p.add_argument("--json", action="store_true", help="print one JSON object with the outcome")
+
+    p = command(
+        "check",
+        "list validation problems (wrong types, out-of-range values, bad links, ...)",
+        "With --fix KIND, the fixable problems of that kind become pending edits (see `curator write`).\n"
+        "KIND is a field (as in the FIELD column, e.g. heat, related) or `all`.\n\n" + QUERY_HELP,
+    )
+    p.add_argument("query", nargs="?", default=None, metavar="QUERY", help="only cards matching QUERY")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--fix", metavar="KIND", help="record fixes for the fixable problems of KIND")
+
+    p = command("gui", "open the desktop app")
+    p.add_argument("path", nargs="?", default=None, metavar="PATH", help="the library to open (default: the last)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; return its exit code (0 ok, 1 failed, 2 usage, 3 conflict)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except _ParserExit as done:
+        return done.status
+    from curator.cli import commands  # the core is imported only when a command runs
+
+    try:
+        return commands.run(args)
+    except CliError as err:
+        print(f"curator: {err.message}", file=sys.stderr)
+        return err.code
+    except KeyboardInterrupt:
+        print("curator: interrupted", file=sys.stderr)
+        return 130
+
+
+def main_exit() -> None:
+    """The console script: exit with ``main``'s code; a closed pipe (``| head``) is not an error."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python would complain again when flushing stdout at exit: point it at devnull first.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = EXIT_FAILED
+    sys.exit(code)

@@ -1,0 +1,327 @@
+"""Text and JSON-lines rendering for the command line (the only place CLI output is formatted)."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import shutil
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TextIO
+
+#: The fields of one card in `list --json`, in the contract's order.
+LIST_FIELDS = (
+    "id",
+    "path",
+    "title",
+    "category",
+    "provider",
+    "published_at",
+    "quality",
+    "heat",
+    "published",
+    "topics",
+    "dirty",
+    "problems",
+)
+
+MISSING = "-"  # how text output shows an absent value
+
+
+def to_json(obj: Any) -> str:
+    """One JSON document on one line; non-ASCII text stays readable (the contract's single renderer)."""
+    return json.dumps(obj, ensure_ascii=False, default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    # Core values are plain JSON types; tuples/sets/paths may still slip through from dataclasses.
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return str(value)
+
+
+def emit_json(obj: Any, out: TextIO | None = None) -> None:
+    """Print ``obj`` as one JSON line."""
+    print(to_json(obj), file=out or sys.stdout)
+
+
+def row_dict(row: Any) -> dict[str, Any]:
+    """The `list --json` object of a card row (any object with the list fields as attributes)."""
+    result = {name: getattr(row, name) for name in LIST_FIELDS}
+    result["topics"] = list(result["topics"] or [])
+    return result
+
+
+def text_value(value: Any) -> str:
+    """A scalar as an editor reads it: absent as '-', booleans as yes/no, lists comma-separated."""
+    if value is None:
+        return MISSING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(text_value(item) for item in value) if value else MISSING
+    if isinstance(value, dict):
+        return to_json(value)
+    return str(value)
+
+
+def _one_line(text: str) -> str:
+    # A title with a newline in it would break the column layout.
+    return " ".join(text.split())
+
+
+def table(
+    headers: Sequence[str], rows: Iterable[Sequence[str]], *, right: Iterable[int] = (), fit: bool | None = None
+) -> list[str]:
+    """Aligned columns, the last one left ragged (and cut to the terminal width when ``fit``).
+
+    Args:
+        headers: column titles.
+        rows: cells as text.
+        right: indexes of the columns to right-align (numbers).
+        fit: cut the last column to the terminal width; default: only when stdout is a terminal.
+    """
+    body = [[_one_line(cell) for cell in row] for row in rows]
+    right_cols = set(right)
+    widths = [len(h) for h in headers]
+    for row in body:
+        for index, cell in enumerate(row[:-1]):
+            widths[index] = max(widths[index], len(cell))
+    if fit is None:
+        fit = sys.stdout.isatty()
+    limit = shutil.get_terminal_size().columns if fit else None
+    lines = []
+    for row in [list(headers), *body]:
+        cells = []
+        for index, cell in enumerate(row[:-1]):
+            cells.append(cell.rjust(widths[index]) if index in right_cols else cell.ljust(widths[index]))
+        cells.append(row[-1])
+        line = "  ".join(cells).rstrip()
+        if limit and len(line) > limit:
+            line = line[: max(limit - 1, 0)] + "…"
+        lines.append(line)
+    return lines
+
+
+def card_table(rows: Sequence[Any]) -> list[str]:
+    """The text form of `list`: one aligned line per card (`*` after the id marks pending edits)."""
+    cells = []
+    for row in rows:
+        marks = ("*" if row.dirty else "") + ("!" if getattr(row, "conflict", False) else "")
+        cells.append(
+            [
+                f"{row.id}{marks}",
+                text_value(row.quality),
+                text_value(row.heat),
+                text_value(row.published),
+                (row.published_at or MISSING),
+                text_value(row.provider),
+                text_value(row.title),
+            ]
+        )
+    return table(("ID", "QUAL", "HEAT", "PUB", "PUBLISHED AT", "PROVIDER", "TITLE"), cells, right=(0, 1, 2))
+
+
+def labelled(pairs: Sequence[tuple[str, str]], indent: str = "") -> list[str]:
+    """``label: value`` lines with the values aligned."""
+    width = max((len(label) for label, _ in pairs), default=0)
+    return [f"{indent}{(label + ':').ljust(width + 1)} {value}" for label, value in pairs]
+
+
+def pending_text(file_value: Any, pending_value: Any) -> str:
+    """A field with a pending edit: what the file holds and what a write will put there."""
+    return f"{text_value(pending_value)}  (pending; file: {text_value(file_value)})"
+
+
+def unified_diff(path: str, old: bytes, new: bytes) -> str:
+    """The unified diff of one card file, with git-style ``a/PATH`` and ``b/PATH`` names.
+
+    As git does for absolute paths, the leading slash is dropped, so ``patch -p1`` from ``/`` applies it.
+    """
+    name = path.lstrip("/\\")
+    old_lines = _lines(old)
+    new_lines = _lines(new)
+    diff = difflib.unified_diff(old_lines, new_lines, fromfile=f"a/{name}", tofile=f"b/{name}")
+    parts = []
+    for line in diff:
+        parts.append(line)
+        if not line.endswith("\n"):
+            # The last line of a file without a final newline: say so, as diff(1) does.
+            parts.append("\n\\ No newline at end of file\n")
+    return "".join(parts)
+
+
+def _lines(data: bytes) -> list[str]:
+    # Split on "\n" only: str.splitlines would also break at form feeds and U+2028 inside a line.
+    text = data.decode("utf-8", errors="replace")
+    return re.findall(r"[^\n]*\n|[^\n]+$", text)
+
+
+def summary(counts: Mapping[str, int]) -> str:
+    """``3 added, 0 updated, ...``: one summary line from ordered counts."""
+    return ", ".join(f"{count} {name}" for name, count in counts.items())
+
+
+# -- show ---------------------------------------------------------------------------------------
+
+#: Known file keys shown by `show`, with their labels, in the card format's order.
+_SHOWN = (
+    ("title", "Title"),
+    ("category", "Category"),
+    ("type", "Type"),
+    ("provider", "Provider"),
+    ("publishedDateTime", "Published at"),
+    ("quality", "Quality"),
+    ("heat", "Heat"),
+    ("published", "Published"),
+    ("topics", "Topics"),
+    ("sourceUrl", "Source"),
+    ("ampUrl", "AMP"),
+    ("cdnAmpUrl", "AMP cache"),
+    ("excerpt", "Excerpt"),
+)
+KNOWN_KEYS = frozenset(key for key, _ in _SHOWN) | {"images", "related", "secured"}
+
+
+def problem_dict(problem: Any) -> dict[str, Any]:
+    """The `check --json` object of one problem row."""
+    return {name: getattr(problem, name) for name in ("id", "path", "field", "problem", "fixable")}
+
+
+def detail_dict(detail: Any, summary: Any, problems: Sequence[Any]) -> dict[str, Any]:
+    """The `show --json` object: the list fields, then every known field, images, related, pending edits.
+
+    ``problems`` stays the count, as in `list`; ``problem_list`` spells them out. ``other`` holds the
+    file's keys Curator does not know (kept in the file as they are).
+    """
+    data = detail.data
+    result = row_dict(detail)
+    result.update(
+        {
+            "date": detail.date,
+            "conflict": detail.conflict,
+            "missing": detail.missing,
+            "excerpt": summary.excerpt,
+            "type": summary.type,
+            "source_url": summary.source_url,
+            "amp_url": summary.amp_url,
+            "cdn_amp_url": summary.cdn_amp_url,
+            "provider_domain": summary.provider_domain,
+            "images": list(detail.images),
+            "related": list(detail.related),
+            "secured": data.get("secured"),
+            "other": {key: value for key, value in data.items() if key not in KNOWN_KEYS},
+            "pending": {key: {"file": old, "pending": new} for key, (old, new) in detail.pending.items()},
+            "problem_list": [{"field": p.field, "problem": p.problem, "fixable": p.fixable} for p in problems],
+        }
+    )
+    return result
+
+
+def _field_text(key: str, value: Any, summary: Any) -> str:
+    if key == "provider":
+        if isinstance(value, dict):
+            name, domain = value.get("name"), value.get("domain")
+            return f"{text_value(name)} ({domain})" if domain else text_value(name)
+        return text_value(value)
+    if key in ("images", "related"):
+        return f"{len(value)} item(s)" if isinstance(value, list) else text_value(value)
+    return text_value(value)
+
+
+def card_text(detail: Any, summary: Any, problems: Sequence[Any]) -> list[str]:
+    """The readable form of `show`: a header, aligned fields, images, related, other keys, problems."""
+    data = detail.data
+    flags = [
+        flag
+        for flag, on in (("pending edits", detail.dirty), ("CONFLICT", detail.conflict), ("file missing", detail.missing))
+        if on
+    ]
+    lines = [f"Card {detail.id}  {detail.path}" + "".join(f"  [{flag}]" for flag in flags)]
+    pairs = []
+    for key, label in _SHOWN:
+        if key in detail.pending:
+            old, new = detail.pending[key]
+            pairs.append((label, f"{_field_text(key, new, summary)}  (pending; file: {_field_text(key, old, summary)})"))
+        else:
+            pairs.append((label, _field_text(key, data.get(key), summary)))
+    lines += labelled(pairs)
+    for key in ("images", "related"):
+        if key in detail.pending:
+            old, new = detail.pending[key]
+            lines.append(f"{key.title()}: pending edit; file: {_field_text(key, old, summary)}")
+    lines += _images_text(detail.images)
+    lines += _related_text(detail.related)
+    other = [key for key in data if key not in KNOWN_KEYS]
+    if other:
+        lines.append("Other fields (kept as they are): " + ", ".join(str(k) for k in other))
+    secured = data.get("secured")
+    if secured is not None:
+        lines.append(f"Secured: signed value, {len(str(secured))} characters (never changed)")
+    if problems:
+        lines.append(f"Problems ({len(problems)}):")
+        for p in problems:
+            lines.append(f"  {p.field}: {p.problem}" + ("  [fixable]" if p.fixable else ""))
+    return lines
+
+
+def _images_text(images: Sequence[dict[str, Any]]) -> list[str]:
+    if not images:
+        return []
+    lines = [f"Images ({len(images)}):"]
+    for number, image in enumerate(images, 1):
+        size = f"{image.get('width')}x{image.get('height')}" if image.get("width") and image.get("height") else ""
+        parts = [text_value(image.get("url")), size, _one_line(str(image.get("title") or ""))]
+        lines.append(f"  {number}. " + "  ".join(part for part in parts if part))
+    return lines
+
+
+def _related_text(related: Sequence[dict[str, Any]]) -> list[str]:
+    if not related:
+        return []
+    lines = [f"Related ({len(related)}):"]
+    for number, item in enumerate(related, 1):
+        provider = item.get("provider")
+        name = provider.get("name") if isinstance(provider, dict) else None
+        extra = [str(x) for x in (name, item.get("publishedDateTime")) if x]
+        if item.get("quality") is not None:
+            extra.append(f"quality {item.get('quality')}")
+        lines.append(f"  {number}. {_one_line(str(item.get('title') or MISSING))}" + (f"  ({', '.join(extra)})" if extra else ""))
+        if item.get("sourceUrl"):
+            lines.append(f"     {item['sourceUrl']}")
+    return lines
+
+
+# -- write and check ----------------------------------------------------------------------------
+
+
+def write_dict(report: Any) -> dict[str, Any]:
+    """The `write --json` object. A file that already held the result (an interrupted write) counts as
+    written: its edits are now in the file."""
+    return {
+        "written": report.written + report.already,
+        "unchanged": report.unchanged,
+        "conflicts": [{"path": c["path"], "reason": c["reason"]} for c in report.conflicts],
+        "failed": [{"path": f["path"], "reason": f["reason"]} for f in report.failed],
+    }
+
+
+def write_text(report: Any, *, dry_run: bool = False) -> list[str]:
+    """A summary line, then one line per conflict and per failure."""
+    counts = write_dict(report)
+    verb = "would be written" if dry_run else "written"
+    head = (
+        f"{counts['written']} {verb}, {counts['unchanged']} unchanged, "
+        f"{len(counts['conflicts'])} conflicts, {len(counts['failed'])} failed"
+    )
+    lines = [head]
+    lines += [f"conflict: {c['path']}: {c['reason']}" for c in counts["conflicts"]]
+    lines += [f"failed: {f['path']}: {f['reason']}" for f in counts["failed"]]
+    return lines
+
+
+def problem_table(problems: Sequence[Any]) -> list[str]:
+    """The text form of `check`: id, field, path, problem; `fix` marks the fixable ones."""
+    cells = [[str(p.id), "fix" if p.fixable else "", p.field, p.path, p.problem] for p in problems]
+    return table(("ID", "FIX", "FIELD", "PATH", "PROBLEM"), cells, right=(0,))
