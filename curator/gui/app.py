@@ -1,0 +1,134 @@
+"""Builds the QApplication (names, icon, stylesheet, light/dark palette) and runs the main window."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
+from PySide6.QtWidgets import QApplication, QStyleFactory
+
+from curator.gui import icons, platform_check, resources
+from curator.gui import settings as keys
+from curator.gui.settings import Settings
+
+ORGANIZATION = "Curator"
+APPLICATION = "Curator"
+THEMES = ("system", "light", "dark")
+
+
+def default_library() -> Path:
+    """$CURATOR_DB, else library.sqlite in the user data folder (as the CLI resolves --db)."""
+    env = os.environ.get("CURATOR_DB")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APPLICATION, appauthor=False)) / "library.sqlite"
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication (reused when one exists, as under pytest-qt), named and styled."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(argv if argv is not None else sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName(APPLICATION)
+    app.setWindowIcon(QIcon(str(resources.path("curator.svg"))))
+    # Fusion draws the same on every platform and honours our palettes fully.
+    app.setStyle(QStyleFactory.create("Fusion"))
+    return app
+
+
+def system_is_dark() -> bool:
+    """Whether the desktop asks for a dark colour scheme."""
+    hints = QGuiApplication.styleHints()
+    return hints.colorScheme() == Qt.ColorScheme.Dark
+
+
+def dark_palette() -> QPalette:
+    """A calm dark palette (Fusion's own is light only)."""
+    p = QPalette()
+    base, window, text = QColor("#1f2226"), QColor("#2a2d32"), QColor("#e6e6e6")
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        p.setColor(group, QPalette.ColorRole.Window, window)
+        p.setColor(group, QPalette.ColorRole.WindowText, text)
+        p.setColor(group, QPalette.ColorRole.Base, base)
+        p.setColor(group, QPalette.ColorRole.AlternateBase, QColor("#262a2f"))
+        p.setColor(group, QPalette.ColorRole.Text, text)
+        p.setColor(group, QPalette.ColorRole.Button, window)
+        p.setColor(group, QPalette.ColorRole.ButtonText, text)
+        p.setColor(group, QPalette.ColorRole.ToolTipBase, window)
+        p.setColor(group, QPalette.ColorRole.ToolTipText, text)
+        p.setColor(group, QPalette.ColorRole.PlaceholderText, QColor("#8a8f96"))
+        p.setColor(group, QPalette.ColorRole.Highlight, QColor("#2f6fb2"))
+        p.setColor(group, QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
+        p.setColor(group, QPalette.ColorRole.Link, QColor("#6cb0ff"))
+        p.setColor(group, QPalette.ColorRole.Mid, QColor("#8a8f96"))
+        p.setColor(group, QPalette.ColorRole.Midlight, QColor("#3a3e44"))
+        p.setColor(group, QPalette.ColorRole.Light, QColor("#4a4f56"))
+        p.setColor(group, QPalette.ColorRole.Dark, QColor("#15171a"))
+    disabled = QColor("#7a7f86")
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, disabled)
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Base, base)
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Window, window)
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Button, window)
+    return p
+
+
+def light_palette() -> QPalette:
+    """Fusion's light palette, with a slightly softer mid tone for secondary text."""
+    style = QApplication.style()
+    p = style.standardPalette() if style else QPalette()
+    p.setColor(QPalette.ColorRole.Mid, QColor("#7d8288"))
+    p.setColor(QPalette.ColorRole.Midlight, QColor("#e3e5e8"))
+    p.setColor(QPalette.ColorRole.Highlight, QColor("#2f6fb2"))
+    return p
+
+
+def apply_theme(theme: str) -> bool:
+    """Apply "light", "dark" or "system" (follow the desktop); returns whether the result is dark."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    dark = theme == "dark" or (theme == "system" and system_is_dark())
+    app.setPalette(dark_palette() if dark else light_palette())
+    icons.set_foreground("#e6e6e6" if dark else "#3a3d42")
+    # Re-setting the stylesheet makes widgets re-resolve palette() references in it.
+    app.setStyleSheet(resources.stylesheet())
+    return dark
+
+
+def run(path: str | None = None, db: str | None = None) -> int:
+    """Open the desktop app on the library `db` (default: last used, else the default library).
+
+    `path`, when given, is a folder or file of cards imported on start. Returns the exit code.
+    """
+    failed = platform_check.check()
+    if failed is not None:
+        return failed
+    app = create_application()
+    settings = Settings()
+    theme = settings.value(keys.THEME)
+    apply_theme(theme if theme in THEMES else "system")
+
+    def follow_system() -> None:
+        if settings.value(keys.THEME) == "system":
+            apply_theme("system")
+
+    QGuiApplication.styleHints().colorSchemeChanged.connect(follow_system)
+
+    # Imported here so the platform check above runs before any widget module loads.
+    from curator.gui.views.main_window import MainWindow
+
+    library = Path(db) if db else Path(settings.value(keys.LAST_LIBRARY) or default_library())
+    window = MainWindow.open_library(library, settings)
+    if window is None:
+        return 1
+    window.show()
+    window.start(path)
+    return app.exec()

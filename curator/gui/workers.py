@@ -1,0 +1,133 @@
+"""Background work: run_task runs a function on a thread pool and hands its results to the GUI thread.
+
+Workers never touch widgets. A task function receives two callables, ``progress(done, total, message)``
+and ``cancelled() -> bool``; it reports through the first and checks the second between steps. Its return
+value (or exception) comes back on the GUI thread through Qt signals, which Qt queues across threads.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+ProgressFn = Callable[[int, int, str], None]
+CancelledFn = Callable[[], bool]
+TaskFn = Callable[[ProgressFn, CancelledFn], Any]
+
+
+class Cancelled(Exception):
+    """Raised by a task function that stops because it was asked to."""
+
+
+class TaskSignals(QObject):
+    """The signals of one task; created on the GUI thread so that slots run there."""
+
+    progress = Signal(int, int, str)  # done, total, message
+    finished = Signal(object)  # the task's return value
+    failed = Signal(object)  # the exception (with __traceback_text__ set)
+    cancelled = Signal()
+    done = Signal()  # after any of the three above
+
+
+class Pool(Protocol):
+    def start(self, runnable: QRunnable) -> None: ...
+
+
+class SyncPool:
+    """Runs tasks inline on the calling thread: deterministic tests, no waiting."""
+
+    def start(self, runnable: QRunnable) -> None:
+        runnable.run()
+
+
+class TaskHandle:
+    """A running task: its signals, and a way to ask it to stop."""
+
+    def __init__(self) -> None:
+        self.signals = TaskSignals()
+        self._cancel = threading.Event()
+        self.running = True
+
+    def cancel(self) -> None:
+        """Ask the task to stop at its next check; it then emits `cancelled`."""
+        self._cancel.set()
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+
+class _Runnable(QRunnable):
+    def __init__(self, fn: TaskFn, handle: TaskHandle) -> None:
+        super().__init__()
+        self.fn = fn
+        self.handle = handle
+        # We hold the runnable ourselves (in _LIVE), so Qt must not delete it under us.
+        self.setAutoDelete(False)
+
+    def run(self) -> None:
+        handle = self.handle
+        signals = handle.signals
+        try:
+            result = self.fn(signals.progress.emit, lambda: handle.is_cancelled)
+        except Cancelled:
+            signals.cancelled.emit()
+        except Exception as exc:  # noqa: BLE001 - every failure must reach the GUI, not the void
+            exc.__traceback_text__ = traceback.format_exc()  # type: ignore[attr-defined]
+            signals.failed.emit(exc)
+        else:
+            if handle.is_cancelled:
+                signals.cancelled.emit()
+            else:
+                signals.finished.emit(result)
+        signals.done.emit()
+
+
+# Tasks in flight, kept alive until they finish (else Python may collect the signals object).
+_LIVE: set[_Runnable] = set()
+_default_pool: Pool | None = None
+
+
+def set_default_pool(pool: Pool | None) -> None:
+    """Replace the pool run_task uses (tests pass a SyncPool; None restores QThreadPool's global one)."""
+    global _default_pool
+    _default_pool = pool
+
+
+def run_task(
+    fn: TaskFn,
+    *,
+    on_done: Callable[[Any], None] | None = None,
+    on_error: Callable[[BaseException], None] | None = None,
+    on_progress: ProgressFn | None = None,
+    on_cancelled: Callable[[], None] | None = None,
+    pool: Pool | None = None,
+) -> TaskHandle:
+    """Run ``fn(progress, cancelled)`` off the GUI thread; callbacks run on the GUI thread.
+
+    Must be called from the GUI thread. Returns the handle at once (with a SyncPool, after the task ran).
+    """
+    handle = TaskHandle()
+    signals = handle.signals
+    if on_progress:
+        signals.progress.connect(on_progress)
+    if on_done:
+        signals.finished.connect(on_done)
+    if on_error:
+        signals.failed.connect(on_error)
+    if on_cancelled:
+        signals.cancelled.connect(on_cancelled)
+    runnable = _Runnable(fn, handle)
+    _LIVE.add(runnable)
+
+    def finish() -> None:
+        handle.running = False
+        _LIVE.discard(runnable)
+
+    signals.done.connect(finish)
+    (pool or _default_pool or QThreadPool.globalInstance()).start(runnable)
+    return handle
