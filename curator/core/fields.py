@@ -1,0 +1,470 @@
+"""Known card fields: a typed summary of a mapping, validation problems, fixes and `set` coercion."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field as dc_field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+import ftfy
+from ftfy.badness import is_bad
+
+KNOWN_FIELDS = (
+    "category", "title", "excerpt", "publishedDateTime", "sourceUrl", "ampUrl", "cdnAmpUrl", "type",
+    "quality", "heat", "published", "provider", "topics", "images", "related", "secured",
+)  # fmt: skip
+_TEXT_FIELDS = ("category", "title", "excerpt", "type", "secured")
+_URL_FIELDS = ("sourceUrl", "ampUrl", "cdnAmpUrl")
+_MOJIBAKE_FIELDS = ("title", "excerpt")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a card's values.
+
+    ``field`` is the top-level key, or a path into it with 0-based indexes ("related[2].sourceUrl").
+    ``kind`` groups problems for bulk fixes: type, range, url, date, duplicate, mojibake, malformed.
+    """
+
+    field: str
+    problem: str
+    fixable: bool = False
+    kind: str = "type"
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Typed values for the store's columns; None where absent or of the wrong type.
+
+    ``published_at`` is the file's own date text: ``publishedDateTime``, or when that key is absent a
+    top-level ``date`` (the key blogs use); ``date`` is the same instant as UTC "YYYY-MM-DDTHH:MM:SS".
+    ``images`` and ``related`` hold the file's own item mappings (items that are not mappings are left
+    out and reported as problems).
+    """
+
+    category: str | None = None
+    title: str | None = None
+    excerpt: str | None = None
+    published_at: str | None = None
+    date: str | None = None
+    source_url: str | None = None
+    amp_url: str | None = None
+    cdn_amp_url: str | None = None
+    type: str | None = None
+    quality: int | None = None
+    heat: int | None = None
+    published: bool | None = None
+    provider_name: str | None = None
+    provider_domain: str | None = None
+    topics: list[str] = dc_field(default_factory=list)
+    images: list[dict[str, Any]] = dc_field(default_factory=list)
+    related: list[dict[str, Any]] = dc_field(default_factory=list)
+    problems: list[Problem] = dc_field(default_factory=list)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)  # YAML `true` is no score
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def is_web_url(value: Any) -> bool:
+    """An absolute http(s) URL with a host: the only links Curator opens or loads."""
+    if not isinstance(value, str) or any(c.isspace() for c in value.strip()):
+        return False
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def has_mojibake(text: str) -> bool:
+    """UTF-8 text that was decoded as cp1252/latin-1 somewhere upstream ("Russiaâ€™s")."""
+    # is_bad is a cheap regex pre-check; fix_encoding confirms there is a real repair to make.
+    return is_bad(text) and ftfy.fix_encoding(text) != text
+
+
+# --- dates ----------------------------------------------------------------------------------------
+
+_DATE = re.compile(
+    r"""(\d{4})-(\d{1,2})-(\d{1,2})
+        (?:(?:[Tt]|[ \t]+)(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?
+           [ \t]*(Z|z|UTC|GMT|[+-]\d{1,2}(?::?\d{2})?)?)?""",
+    re.X,
+)
+
+
+def normalize_date(text: str) -> str | None:
+    """A publishedDateTime as sortable UTC text "YYYY-MM-DDTHH:MM:SS"; None when unparseable.
+
+    >>> normalize_date("2016-01-24 14:36:05 -0800")
+    '2016-01-24T22:36:05'
+    >>> normalize_date("2020-01-18")
+    '2020-01-18T00:00:00'
+
+    A time without a zone is taken as UTC; fractional seconds are dropped.
+    """
+    if not isinstance(text, str):
+        return None
+    m = _DATE.fullmatch(text.strip().strip("'\""))
+    if not m:
+        return None
+    year, month, day, hour, minute, second, _frac, zone = m.groups()
+    try:
+        moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
+                          int(second or 0), tzinfo=timezone.utc)
+    except ValueError:  # month 13, Feb 30, hour 25, ...
+        return None
+    if zone and zone[0] in "+-":
+        digits = zone[1:].replace(":", "")
+        hours, minutes = (int(digits[:-2] or 0), int(digits[-2:])) if len(digits) > 2 else (int(digits), 0)
+        if hours > 23 or minutes > 59:
+            return None
+        shift = timedelta(hours=hours, minutes=minutes)
+        moment = moment - shift if zone[0] == "+" else moment + shift
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+# --- problems -------------------------------------------------------------------------------------
+
+
+def _range_problem(name: str, value: Any, allow_unrated: bool) -> Problem | None:
+    rule = "-1 (not rated) or a whole number from 0 to 100" if allow_unrated else "a whole number from 0 to 100"
+    if not _is_int(value):
+        fixable = _as_int(value, allow_unrated) is not None
+        return Problem(name, f"{name} must be {rule}, not {_show(value)}", fixable, "type")
+    if not (0 <= value <= 100 or (allow_unrated and value == -1)):
+        return Problem(name, f"{name} must be {rule}, not {value}", False, "range")
+    return None
+
+
+def _as_int(value: Any, allow_unrated: bool) -> int | None:
+    """The whole number a float or numeric text stands for, when it is in range (else None)."""
+    if isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+        number = int(value)
+    else:
+        return None
+    return number if 0 <= number <= 100 or (allow_unrated and number == -1) else None
+
+
+_BOOL_TEXT = {"true": True, "false": False, "yes": True, "no": False}
+
+
+def _text_problems(where: str, value: Any, out: list[Problem], mojibake: bool) -> None:
+    if not isinstance(value, str):
+        out.append(Problem(where, f"{where} must be text, not {_show(value)}"))
+    elif mojibake and has_mojibake(value):
+        out.append(Problem(where, f"{where} has garbled characters (mojibake): {_show(value)}", True, "mojibake"))
+
+
+def _url_problems(where: str, value: Any, out: list[Problem]) -> None:
+    if not is_web_url(value):
+        out.append(Problem(where, f"{where} must be an http or https link, not {_show(value)}", False, "url"))
+
+
+def _date_problems(where: str, value: Any, out: list[Problem]) -> None:
+    if not isinstance(value, str) or normalize_date(value) is None:
+        out.append(Problem(where, f"{where} is not a date and time: {_show(value)}", False, "date"))
+
+
+def _provider_problems(where: str, value: Any, out: list[Problem]) -> None:
+    if isinstance(value, str):
+        return  # a bare name
+    if not isinstance(value, Mapping):
+        out.append(Problem(where, f"{where} must be a mapping with name and domain, not {_show(value)}",
+                           False, "malformed"))
+        return
+    for key in ("name", "domain"):
+        if key in value and not isinstance(value[key], str):
+            out.append(Problem(f"{where}.{key}", f"{where}.{key} must be text, not {_show(value[key])}"))
+
+
+def _image_problems(where: str, value: Any, out: list[Problem]) -> None:
+    if not isinstance(value, list):
+        out.append(Problem(where, f"{where} must be a list of images, not {_show(value)}", False, "malformed"))
+        return
+    for i, image in enumerate(value):
+        at = f"{where}[{i}]"
+        if not isinstance(image, Mapping):
+            out.append(Problem(at, f"{at} must be a mapping with url, width, height, title, not {_show(image)}",
+                               False, "malformed"))
+            continue
+        if "url" not in image:
+            out.append(Problem(f"{at}.url", f"{at} has no url", False, "malformed"))
+        else:
+            _url_problems(f"{at}.url", image["url"], out)
+        for key in ("width", "height"):
+            if key in image and not (_is_int(image[key]) and image[key] >= 0):
+                out.append(Problem(f"{at}.{key}", f"{at}.{key} must be a whole number of pixels, "
+                                                  f"not {_show(image[key])}"))
+        if "title" in image:
+            _text_problems(f"{at}.title", image["title"], out, False)
+
+
+def _related_problems(value: Any, out: list[Problem]) -> None:
+    if not isinstance(value, list):
+        out.append(Problem("related", f"related must be a list of articles, not {_show(value)}", False, "malformed"))
+        return
+    for i, item in enumerate(value):
+        at = f"related[{i}]"
+        if not isinstance(item, Mapping):
+            out.append(Problem(at, f"{at} must be a mapping (an article), not {_show(item)}", False, "malformed"))
+            continue
+        _article_problems(item, out, prefix=f"{at}.")
+        if "sourceUrl" not in item:
+            out.append(Problem(f"{at}.sourceUrl", f"{at} has no sourceUrl", False, "malformed"))
+
+
+def _article_problems(data: Mapping[str, Any], out: list[Problem], prefix: str = "") -> None:
+    """Rules shared by a card and each of its related articles."""
+    for name in _TEXT_FIELDS:
+        if name in data:
+            _text_problems(prefix + name, data[name], out, name in _MOJIBAKE_FIELDS)
+    if "publishedDateTime" in data:
+        _date_problems(prefix + "publishedDateTime", data["publishedDateTime"], out)
+    for name in _URL_FIELDS:
+        if name in data:
+            _url_problems(prefix + name, data[name], out)
+    if "quality" in data:
+        found = _range_problem(prefix + "quality", data["quality"], False)
+        if found:
+            out.append(found)
+    if "provider" in data:
+        _provider_problems(prefix + "provider", data["provider"], out)
+    if "images" in data:
+        _image_problems(prefix + "images", data["images"], out)
+
+
+def _topic_problems(value: Any, out: list[Problem]) -> None:
+    if isinstance(value, str):
+        out.append(Problem("topics", f"topics must be a list of names, not the text {_show(value)}", True, "type"))
+        return
+    if not isinstance(value, list):
+        out.append(Problem("topics", f"topics must be a list of names, not {_show(value)}", False, "type"))
+        return
+    seen: set[str] = set()
+    for i, topic in enumerate(value):
+        if not isinstance(topic, str) or not topic.strip():
+            out.append(Problem(f"topics[{i}]", f"topic {i + 1} must be a name, not {_show(topic)}"))
+            continue
+        folded = topic.strip().casefold()
+        if folded in seen:
+            out.append(Problem("topics", f"topic {topic!r} is listed twice", True, "duplicate"))
+        seen.add(folded)
+
+
+def problems(data: Mapping[str, Any]) -> list[Problem]:
+    """Every rule the known fields of ``data`` break, in field order (unknown keys are never wrong)."""
+    out: list[Problem] = []
+    _article_problems(data, out)
+    if "heat" in data:
+        found = _range_problem("heat", data["heat"], True)
+        if found:
+            out.append(found)
+    if "published" in data and not isinstance(data["published"], bool):
+        value = data["published"]
+        fixable = isinstance(value, str) and value.strip().lower() in _BOOL_TEXT
+        out.append(Problem("published", f"published must be true or false, not {_show(value)}", fixable))
+    if "topics" in data:
+        _topic_problems(data["topics"], out)
+    if "related" in data:
+        _related_problems(data["related"], out)
+    return out
+
+
+# --- summary --------------------------------------------------------------------------------------
+
+
+def _text(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return value if isinstance(value, str) else None
+
+
+def summarize(data: Mapping[str, Any]) -> Summary:
+    """Typed values of the known fields, and the card's problems."""
+    published_at = _text(data, "publishedDateTime")
+    if "publishedDateTime" not in data:
+        published_at = _text(data, "date")
+    quality = data.get("quality")
+    heat = data.get("heat")
+    published = data.get("published")
+    provider = data.get("provider")
+    if isinstance(provider, str):
+        name, domain = provider, None
+    elif isinstance(provider, Mapping):
+        name, domain = _text(provider, "name"), _text(provider, "domain")
+    else:
+        name = domain = None
+    topics = data.get("topics")
+    images = data.get("images")
+    related = data.get("related")
+    return Summary(
+        category=_text(data, "category"),
+        title=_text(data, "title"),
+        excerpt=_text(data, "excerpt"),
+        published_at=published_at,
+        date=normalize_date(published_at) if published_at is not None else None,
+        source_url=_text(data, "sourceUrl"),
+        amp_url=_text(data, "ampUrl"),
+        cdn_amp_url=_text(data, "cdnAmpUrl"),
+        type=_text(data, "type"),
+        # Out-of-range numbers are kept (the editor sees and fixes them); wrong types are not.
+        quality=quality if _is_int(quality) else None,
+        heat=heat if _is_int(heat) else None,
+        published=published if isinstance(published, bool) else None,
+        provider_name=name,
+        provider_domain=domain,
+        topics=[t for t in topics if isinstance(t, str)] if isinstance(topics, list) else [],
+        images=[i for i in images if isinstance(i, dict)] if isinstance(images, list) else [],
+        related=[r for r in related if isinstance(r, dict)] if isinstance(related, list) else [],
+        problems=problems(data),
+    )
+
+
+# --- editing --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """What an editor may set a top-level field to (``coerce`` reads ``set`` text with ``parse``)."""
+
+    name: str
+    rule: str  # the sentence shown when a value breaks it
+    parse: Callable[[str], Any] | None = None  # None: not settable from a one-line CLI value
+
+
+def _parse_score(name: str, allow_unrated: bool) -> Callable[[str], Any]:
+    rule = "-1 (not rated) or a whole number from 0 to 100" if allow_unrated else "a whole number from 0 to 100"
+
+    def parse(text: str) -> int:
+        if not re.fullmatch(r"[+-]?\d{1,4}", text.strip()):
+            raise ValueError(f"{name} must be {rule}, not {text!r}")
+        number = int(text)
+        if not (0 <= number <= 100 or (allow_unrated and number == -1)):
+            raise ValueError(f"{name} must be {rule}, not {number}")
+        return number
+
+    return parse
+
+
+def _parse_published(text: str) -> bool:
+    value = text.strip().lower()
+    if value not in ("true", "false"):
+        raise ValueError(f"published must be true or false, not {text!r}")
+    return value == "true"
+
+
+def _parse_topic(text: str) -> str:
+    name = text.strip()
+    if not name or "\n" in name or "\r" in name:
+        raise ValueError(f"a topic must be a name on one line, not {text!r}")
+    return name
+
+
+#: Top-level fields an editor may change (GUI, `set`, `check --fix`), with their rules.
+EDITABLE: dict[str, FieldRule] = {
+    "quality": FieldRule("quality", "a whole number from 0 to 100", _parse_score("quality", False)),
+    "heat": FieldRule("heat", "-1 (not rated) or a whole number from 0 to 100", _parse_score("heat", True)),
+    "published": FieldRule("published", "true or false", _parse_published),
+    "topics": FieldRule("topics", "a list of names", _parse_topic),  # coerce gives one name (topics+=/-=)
+    "related": FieldRule("related", "a list of articles"),
+    "title": FieldRule("title", "text"),
+    "excerpt": FieldRule("excerpt", "text"),
+}
+
+
+def coerce(field: str, text: str) -> Any:
+    """The value a `set FIELD=TEXT` means: "quality", "60" -> 60; raises ValueError with a sentence.
+
+    For ``topics`` the text is one topic name (for ``topics+=NAME`` / ``topics-=NAME``).
+    """
+    rule = EDITABLE.get(field)
+    if rule is None or rule.parse is None:
+        settable = ", ".join(name for name, r in EDITABLE.items() if r.parse is not None)
+        raise ValueError(f"{field!r} cannot be set from the command line; settable fields: {settable}")
+    return rule.parse(text)
+
+
+def _dedupe(topics: list[Any]) -> list[Any]:
+    seen: set[str] = set()
+    kept = []
+    for topic in topics:
+        if isinstance(topic, str):
+            folded = topic.strip().casefold()
+            if folded in seen:
+                continue
+            seen.add(folded)
+        kept.append(topic)
+    return kept
+
+
+def _fix_text(value: Any) -> Any:
+    return ftfy.fix_encoding(value) if isinstance(value, str) else value
+
+
+def _fixed_related(related: list[Any], index: int, key: str) -> list[Any]:
+    items = list(related)
+    item = dict(items[index])
+    item[key] = _fix_text(item[key])
+    items[index] = item
+    return items
+
+
+_RELATED_TEXT = re.compile(r"related\[(\d+)\]\.(title|excerpt)")
+
+
+def fix(data: Mapping[str, Any], problem: Problem) -> dict[str, Any]:
+    """The top-level changes {field: new value} that repair a fixable problem; ValueError otherwise."""
+    if not problem.fixable:
+        raise ValueError(f"{problem.field}: this problem needs an editor's choice")
+    name = problem.field
+    value = data.get(name)
+    new: Any = value
+    if name in ("quality", "heat") and not _is_int(value):
+        new = _as_int(value, name == "heat")
+    elif name == "published" and isinstance(value, str):
+        new = _BOOL_TEXT.get(value.strip().lower())
+    elif name == "topics" and isinstance(value, str):
+        new = [value.strip()] if value.strip() else None
+    elif name == "topics" and isinstance(value, list):
+        new = _dedupe(value)
+    elif name in _MOJIBAKE_FIELDS:
+        new = _fix_text(value)
+    else:
+        m = _RELATED_TEXT.fullmatch(name)
+        related = data.get("related")
+        if m and isinstance(related, list) and int(m[1]) < len(related) and isinstance(related[int(m[1])], Mapping):
+            return {"related": _fixed_related(related, int(m[1]), m[2])}
+        raise ValueError(f"{name}: no automatic fix for {problem.problem!r}")
+    if new is None or new == value and type(new) is type(value):
+        raise ValueError(f"{name}: no automatic fix for {problem.problem!r}")
+    return {name: new}
+
+
+def fix_all(data: Mapping[str, Any], kind: str | None = None) -> dict[str, Any]:
+    """Every automatic fix for ``data`` (only problems of ``kind`` when given), merged field by field."""
+    current = dict(data)
+    changes: dict[str, Any] = {}
+    tried: set[Problem] = set()
+    # One fix at a time, re-checking after each: fixing related[0] rebuilds the list related[1] is in.
+    while True:
+        todo = [p for p in problems(current)
+                if p.fixable and (kind is None or p.kind == kind) and p not in tried]
+        if not todo:
+            return changes
+        tried.add(todo[0])
+        try:
+            update = fix(current, todo[0])
+        except ValueError:
+            continue
+        current.update(update)
+        changes.update(update)
