@@ -9,7 +9,10 @@ columns (lists, maps) are stored as JSON text.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from peewee import (
+    Database,
     AutoField,
     BooleanField,
     CompositeKey,
@@ -191,3 +194,51 @@ MODELS: tuple[type[Model], ...] = (
     JournalEntry,
     CardIndex,
 )
+
+
+# --- Migrations -------------------------------------------------------------------------------------------
+# Version 0 is the prototype layout: no ``meta`` table (so no recorded version), no full-text index, and
+# ``card`` without ``related_count``, ``problems`` and ``missing``. Each step brings a library from version
+# N to N+1; ``Store`` runs the steps in order inside one transaction and then records the new version.
+
+
+def _migrate_0_to_1(db: Database) -> None:
+    """Add the columns and the full-text index the prototype lacked, and fill them from what it had."""
+    import json
+
+    from curator.core import fields  # only here: the tables themselves need no field rules
+
+    for column in ("related_count", "problems", "missing"):
+        db.execute_sql(f'ALTER TABLE "card" ADD COLUMN "{column}" INTEGER NOT NULL DEFAULT 0')
+    db.execute_sql(
+        'UPDATE "card" SET "related_count" = '
+        '(SELECT count(*) FROM "related_item" WHERE "related_item"."card_id" = "card"."id")'
+    )
+    Meta.create_table()
+    CardIndex.create_table()
+    db.execute_sql(
+        'INSERT INTO "card_index" (rowid, "title", "excerpt", "provider", "topics") '
+        "SELECT id, coalesce(title, ''), coalesce(excerpt, ''), "
+        "trim(coalesce(provider_name, '') || ' ' || coalesce(provider_domain, '')), "
+        "coalesce((SELECT group_concat(name, ', ') FROM "
+        "(SELECT name FROM card_topic WHERE card_id = card.id ORDER BY position)), '') FROM card"
+    )
+    # Problems are counted over the current mapping: the file's mapping with pending edits laid over it.
+    pending: dict[int, dict[str, str]] = {}
+    for card_id, field, value in db.execute_sql('SELECT card_id, field, value FROM "pending_edit"'):
+        pending.setdefault(card_id, {})[field] = value
+    counts = []
+    for card_id, doc in db.execute_sql('SELECT id, doc FROM "card"'):
+        data = json.loads(doc)
+        for field, value in pending.get(card_id, {}).items():
+            if (loaded := json.loads(value)) is None:
+                data.pop(field, None)
+            else:
+                data[field] = loaded
+        counts.append((len(fields.problems(data)), card_id))
+    db.cursor().executemany('UPDATE "card" SET "problems" = ? WHERE id = ?', counts)
+
+
+#: MIGRATIONS[n] brings a version-n library to version n+1.
+MIGRATIONS: dict[int, Callable[[Database], None]] = {0: _migrate_0_to_1}
+assert sorted(MIGRATIONS) == list(range(SCHEMA_VERSION)), "one migration per version step"

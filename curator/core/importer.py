@@ -1,0 +1,306 @@
+"""Import and rescan: walk paths, fingerprint files, parse what changed (in a process pool), upsert.
+
+A rescan costs about one ``stat`` per file: a file whose size and mtime match the library is not opened.
+Only when they differ is it read and hashed; the same sha256 just refreshes the mtime, a different one is
+parsed again and updated in place (the card keeps its id). Parsing runs in worker processes when there are
+many files, and each worker also builds the stored record (``store_rows.card_record``), so the main process
+only stats, batches and runs executemany.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any
+
+from curator.core import cards
+from curator.core.store_rows import CardRecord, card_record, delete_cards, insert_records, update_records
+from curator.core.store_types import ImportReport
+
+__all__ = ["ImportReport", "import_paths", "walk"]
+
+#: Below this many files to read, parsing runs inline: starting workers would cost more than it saves.
+POOL_THRESHOLD = 200
+#: Paths sent to a worker at a time (big enough to amortise pickling, small enough to balance the load).
+CHUNK = 250
+#: Cards stored per transaction.
+BATCH = 1000
+
+# A worker's answer about one file: ("same", path, state) when its bytes are the known ones,
+# ("card", path, record) when parsed, ("error", path, (line, column, message)) when it is not a card.
+Loaded = tuple[str, str, Any]
+
+
+@dataclass(frozen=True)
+class _Known:
+    id: int
+    size: int
+    mtime_ns: int
+    sha256: str
+    dirty: bool
+    missing: bool
+
+
+def _is_card_name(name: str) -> bool:
+    return name.lower().endswith(cards.CARD_SUFFIXES)
+
+
+def walk(paths: Iterable[str | os.PathLike[str]]) -> tuple[dict[str, os.stat_result], list[str], list[str]]:
+    """Find card files under ``paths``: ({path: stat}, the folders walked, the paths that do not exist).
+
+    Dotfiles and dot-folders are skipped (so are write-back's ``.NAME.curator-tmp-*`` files); folder
+    links are not followed (no cycles). Paths are absolute but not resolved through links.
+    """
+    found: dict[str, os.stat_result] = {}
+    folders: list[str] = []
+    absent: list[str] = []
+    for given in paths:
+        root = os.path.abspath(given)
+        if os.path.isdir(root):
+            folders.append(root)
+            stack = [root]
+            while stack:
+                folder = stack.pop()
+                try:
+                    entries = list(os.scandir(folder))
+                except OSError:
+                    continue  # an unreadable sub-folder holds nothing we can import
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                    elif _is_card_name(entry.name):
+                        try:
+                            found[entry.path] = entry.stat()
+                        except OSError:
+                            continue  # a dangling link
+        elif os.path.isfile(root):
+            found[root] = os.stat(root)
+        else:
+            absent.append(root)
+    return found, folders, absent
+
+
+def _load(path: str, known_sha: str | None, now: float) -> Loaded:
+    """Read one file: skip the parse when its bytes still hash to ``known_sha``."""
+    try:
+        if known_sha is not None:
+            with open(path, "rb") as f:
+                st = os.fstat(f.fileno())
+                if st.st_size <= cards.MAX_FILE_BYTES:
+                    digest = hashlib.sha256(f.read()).hexdigest()
+                    if digest == known_sha:
+                        return ("same", path, (st.st_size, st.st_mtime_ns))
+        card, _ = cards.read_card(path)
+        return ("card", path, card_record(path, card.state, card.data, now))
+    except cards.CardError as e:
+        return ("error", path, (e.line, e.column, e.message))
+    except OSError as e:
+        return ("error", path, (None, None, e.strerror or str(e)))
+
+
+def _load_chunk(chunk: Sequence[tuple[str, str | None]], now: float) -> list[Loaded]:
+    return [_load(path, sha, now) for path, sha in chunk]
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """How to start parse workers: fork when that is safe, else a fork server.
+
+    Fork is cheapest and needs no importable main module, but forking a process with other threads
+    running (the GUI imports from a worker thread, beside Qt's threads) can deadlock the child on a lock
+    some other thread held. So fork only from the main thread of a single-threaded process (the CLI, the
+    tests); otherwise a fork server, started clean, forks the workers.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    alone = threading.active_count() == 1 and threading.current_thread() is threading.main_thread()
+    if alone and "fork" in methods:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def _known(conn: Any, roots: Sequence[str]) -> dict[str, _Known]:
+    """The library's cards at or under the given roots (the path index makes each a range scan)."""
+    out: dict[str, _Known] = {}
+    sql = "SELECT path, id, size, mtime_ns, sha256, dirty, missing FROM card WHERE "
+    for root in dict.fromkeys(roots):
+        prefix = root.rstrip(os.sep) + os.sep
+        upper = prefix[:-1] + chr(ord(os.sep) + 1)
+        rows = conn.execute(sql + "path = ? OR (path >= ? AND path < ?)", (root, prefix, upper))
+        for path, cid, size, mtime, sha, dirty, missing in rows:
+            out[path] = _Known(cid, size, mtime, sha, bool(dirty), bool(missing))
+    return out
+
+
+class _Importer:
+    """One run of import_paths: the report and the rows waiting for the next transaction."""
+
+    def __init__(self, store: Any, known: dict[str, _Known]) -> None:
+        self.store = store
+        self.known = known
+        self.report = ImportReport()
+        self.batch: list[Loaded] = []
+
+    def take(self, loaded: Iterable[Loaded]) -> None:
+        self.batch.extend(loaded)
+        if len(self.batch) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.batch:
+            return
+        conn = self.store.connection()
+        report = self.report
+        with self.store.db.atomic("IMMEDIATE"):
+            new: list[CardRecord] = []
+            updates: list[tuple[int, CardRecord]] = []
+            same: list[tuple[int, int, int]] = []
+            conflicts: list[tuple[int]] = []
+            for kind, path, payload in self.batch:
+                known = self.known.get(path)
+                if kind == "error":
+                    line, column, message = payload
+                    report.failed += 1
+                    report.errors.append({"path": path, "line": line, "column": column, "message": message})
+                elif kind == "same":
+                    same.append((*payload, known.id))
+                    report.unchanged += 1
+                elif known is None:
+                    new.append(payload)
+                    report.added += 1
+                elif known.dirty:
+                    # Keep the pending edits and the base they were made against: write-back's conflict
+                    # check needs that base, and the editor resolves the conflict.
+                    conflicts.append((known.id,))
+                    report.conflicts.append(path)
+                else:
+                    updates.append((known.id, payload))
+                    report.updated += 1
+            conn.executemany(
+                "UPDATE card SET size = ?, mtime_ns = ?, missing = 0, conflict = 0 WHERE id = ?", same
+            )
+            conn.executemany("UPDATE card SET conflict = 1, missing = 0 WHERE id = ?", conflicts)
+            update_records(conn, updates)
+            if new:
+                # The IMMEDIATE transaction holds the write lock, so these ids cannot be taken meanwhile.
+                first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM card").fetchone()[0]
+                insert_records(conn, list(enumerate(new, start=first)))
+        self.batch = []
+
+    def remove_vanished(self, seen: dict[str, Any]) -> None:
+        """Cards under the roots whose files are gone: delete them, or mark them missing if edited."""
+        gone = [(p, k) for p, k in self.known.items() if p not in seen and not os.path.lexists(p)]
+        if not gone:
+            return
+        conn = self.store.connection()
+        with self.store.db.atomic("IMMEDIATE"):
+            delete_cards(conn, [k.id for _, k in gone if not k.dirty])
+            kept = [(k.id,) for _, k in gone if k.dirty]
+            conn.executemany("UPDATE card SET missing = 1 WHERE id = ?", kept)
+        self.report.removed += len(gone)
+        self.report.missing.extend(sorted(p for p, k in gone if k.dirty))
+
+
+def _pooled(
+    chunks: list[list[tuple[str, str | None]]], now: float, workers: int | None, run: _Importer,
+    settle: Callable[[list[Loaded]], None], cancel: Callable[[], bool] | None,
+) -> list[list[tuple[str, str | None]]]:  # fmt: skip
+    """Parse chunks in worker processes, settling results in order; returns the chunks left unparsed.
+
+    If the pool breaks (a worker killed, or no importable main module for the fork server), the chunks
+    not yet settled are handed back to be parsed inline: a broken pool must not lose an import.
+    """
+    n = max(1, min(workers or os.cpu_count() or 1, len(chunks)))
+    left = deque(chunks)
+    with ProcessPoolExecutor(max_workers=n, mp_context=_pool_context()) as pool:
+        queue: deque[Future[list[Loaded]]] = deque()
+        settled = 0
+        try:
+            while left and len(queue) < 2 * n:  # a few chunks in flight: busy workers, bounded memory
+                queue.append(pool.submit(_load_chunk, left[0], now))
+                left.popleft()
+            while queue:
+                if cancel is not None and cancel():
+                    run.report.cancelled = True
+                    pool.shutdown(cancel_futures=True)
+                    return []
+                result = queue.popleft().result()
+                if left:
+                    queue.append(pool.submit(_load_chunk, left[0], now))
+                    left.popleft()
+                settle(result)
+                settled += 1
+        except BrokenProcessPool:
+            return chunks[settled:]
+    return []
+
+
+def import_paths(
+    store: Any,
+    paths: Iterable[str | os.PathLike[str]],
+    progress: Callable[[int, int], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+    *,
+    workers: int | None = None,
+) -> ImportReport:
+    """Import or rescan files and folders into ``store``; per-file errors never stop the run.
+
+    ``progress(done, total)`` is called as files are settled; ``cancel()`` is asked between chunks, and a
+    cancelled run keeps what it stored and removes nothing. ``workers``: parse processes (default: the
+    CPU count) when more than POOL_THRESHOLD files need reading.
+    """
+    seen, folders, absent = walk(paths)
+    conn = store.connection()
+    known = _known(conn, [*folders, *seen.keys(), *absent])
+    run = _Importer(store, known)
+    for path in absent:
+        if path not in known:
+            run.report.failed += 1
+            run.report.errors.append({"path": path, "line": None, "column": None, "message": "no such file or folder"})
+
+    todo: list[tuple[str, str | None]] = []
+    for path, st in seen.items():
+        k = known.get(path)
+        if k is None:
+            todo.append((path, None))
+        elif k.size == st.st_size and k.mtime_ns == st.st_mtime_ns and not k.missing:
+            run.report.unchanged += 1
+        else:
+            todo.append((path, k.sha256))
+    total = len(seen)
+    done = total - len(todo)
+    if progress is not None:
+        progress(done, total)
+
+    now = store.now()
+    chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
+
+    def settle(result: list[Loaded]) -> None:
+        nonlocal done
+        run.take(result)
+        done += len(result)
+        if progress is not None:
+            progress(done, total)
+
+    if len(todo) > POOL_THRESHOLD and (workers or os.cpu_count() or 1) > 1:
+        chunks = _pooled(chunks, now, workers, run, settle, cancel)
+    for chunk in chunks:  # small runs, one core, or what a broken pool left
+        if cancel is not None and cancel():
+            run.report.cancelled = True
+            break
+        settle(_load_chunk(chunk, now))
+    run.flush()
+    if not run.report.cancelled:
+        run.remove_vanished(seen)
+    return run.report

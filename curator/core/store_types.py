@@ -1,0 +1,134 @@
+"""Plain result values the Store and the importer hand to the CLI and the GUI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class LibraryError(Exception):
+    """The library file cannot be used (newer schema, not a Curator library, unreadable)."""
+
+
+@dataclass(frozen=True)
+class CardRow:
+    """One line of the card list: the current values of the listed columns."""
+
+    id: int
+    path: str
+    title: str | None
+    category: str | None
+    provider: str | None
+    published_at: str | None
+    date: str | None
+    quality: int | None
+    heat: int | None
+    published: bool | None
+    topics: list[str]
+    lead_image: str | None
+    dirty: bool
+    conflict: bool
+    missing: bool
+    problems: int
+    related_count: int
+
+
+@dataclass(frozen=True)
+class CardDetail(CardRow):
+    """A card's row plus its whole current mapping, images, related items and pending edits."""
+
+    data: dict[str, Any]
+    images: list[dict[str, Any]]
+    related: list[dict[str, Any]]
+    pending: dict[str, tuple[Any, Any]]
+
+
+@dataclass(frozen=True)
+class Facets:
+    """Counts under a query: status counts and the top categories, topics and providers."""
+
+    status: dict[str, int]  # all unpublished published changed problems conflicts missing
+    categories: list[tuple[str, int]]
+    topics: list[tuple[str, int]]
+    providers: list[tuple[str, int]]
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Whole-library counts for the status bar."""
+
+    cards: int
+    dirty: int
+    conflicts: int
+    missing: int
+    problems: int
+
+
+@dataclass(frozen=True)
+class EditResult:
+    """What one edit call (or an undo/redo) did."""
+
+    batch_id: int | None  # None when nothing changed (no batch was recorded)
+    changed: list[int]  # ids of the cards whose values changed, ascending
+
+
+@dataclass(frozen=True)
+class BatchInfo:
+    """One undo step in the edit history."""
+
+    id: int
+    label: str
+    created: float
+    undone: bool
+    cards: int  # distinct cards touched
+    entries: int  # field changes recorded
+
+
+@dataclass(frozen=True)
+class ProblemRow:
+    """One validation problem of one card (``curator check``)."""
+
+    id: int
+    path: str
+    field: str
+    problem: str
+    fixable: bool
+
+
+@dataclass
+class WriteReport:
+    """What ``Store.write`` did; ``diffs`` holds (path, old bytes, new bytes) on a dry run."""
+
+    written: int = 0
+    unchanged: int = 0
+    already: int = 0
+    conflicts: list[dict[str, str]] = field(default_factory=list)  # {"path", "reason"}
+    failed: list[dict[str, str]] = field(default_factory=list)  # {"path", "reason"}
+    diffs: list[tuple[str, bytes, bytes]] = field(default_factory=list)
+    cancelled: bool = False
+
+
+@dataclass
+class ImportReport:
+    """What ``import_paths`` did (the CLI's ``import --json`` object, plus a few extras)."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failed: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)  # {"path","line","column","message"}
+    conflicts: list[str] = field(default_factory=list)  # paths changed on disk under pending edits
+    missing: list[str] = field(default_factory=list)  # vanished paths kept for their pending edits
+    cancelled: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        """The object ``curator import --json`` prints."""
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "failed": self.failed,
+            "errors": list(self.errors),
+        }
