@@ -1,0 +1,48 @@
+"""Floors: what the same work costs with no application code (libyaml, stat, fsync+replace, sqlite3)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import harness
+import pytest
+
+pytestmark = pytest.mark.benchmark
+
+
+def test_compose_floor(paths: list[str], n: int) -> None:
+    t = harness.measure(harness.compose_floor(paths))
+    harness.record("floor: read + libyaml compose", n, t.best)
+    assert t.best > 0
+
+
+def test_stat_floor(paths: list[str], n: int) -> None:
+    t = harness.measure(harness.stat_floor(paths), repeat=5)
+    harness.record("floor: os.stat", n, t.best)
+    assert t.best > 0
+
+
+def test_write_floor(paths: list[str], n: int, tmp_path: Path) -> None:
+    t = harness.measure(harness.write_floor(paths, tmp_path / "w"), repeat=2)
+    harness.record("floor: temp + fsync + os.replace", n, t.best)
+    assert t.best > 0
+    assert not [p for p in (tmp_path / "w").rglob(".*")]  # every temp file was renamed over its target
+
+
+def test_sqlite_floor(n: int, tmp_path: Path) -> None:
+    t = harness.measure(harness.sqlite_floor(n, tmp_path / "floor.sqlite"), repeat=5)
+    harness.record("floor: sqlite3 executemany UPDATE", n, t.best)
+    assert t.best > 0
+
+
+def test_process_floor() -> None:
+    """Startup time and RSS of a bare interpreter and of one that imports the core: the CLI's own floors."""
+    bare = harness.run_measured([sys.executable, "-c", "pass"])
+    core = harness.run_measured([sys.executable, "-c", "import yaml, peewee, curator.core.store"])
+    assert bare.rc == 0 and core.rc == 0, core.stderr
+    harness.record("floor: python start", None, bare.seconds)
+    harness.record("floor: python start, peak RSS", None, f"{bare.peak_rss_mib:.0f} MiB")
+    harness.record("floor: python + core imports", None, core.seconds)
+    harness.record("floor: python + core imports, peak RSS", None, f"{core.peak_rss_mib:.0f} MiB")
+    assert core.peak_rss_mib >= bare.peak_rss_mib
