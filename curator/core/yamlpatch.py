@@ -1,0 +1,643 @@
+"""Minimal textual edits to a composed YAML mapping: new values spliced in at the nodes' marks.
+
+The patcher works on the decoded YAML region of a card (``str``) and the nodes composed from it;
+node marks are character offsets into that region. Every change becomes an edit
+``(start, end, replacement)`` on the original text, so whatever no edit covers stays identical.
+The rules (see ``docs/internals.md``, writeback.py):
+
+* a changed scalar is replaced in place (its quoting style kept when the new value allows it,
+  a trailing comment on its line kept); a block scalar (``|``/``>``) stays one where possible;
+* a block mapping changes only its changed entries; a removed key loses its lines; a new key is
+  one more entry after a sensible neighbour (the card-format field order) or at the end;
+* a block sequence is cut into per-item chunks (the dash line up to the next dash line); unchanged
+  items keep their chunk verbatim, even when moved, edited items are patched inside their chunk,
+  new items are emitted in the sequence's own indentation;
+* a flow collection (``[a, b]``, ``{k: v}``) is rebuilt from its unchanged elements' original text.
+
+Shapes it will not guess at (a top-level flow mapping, anchors or aliases on an edited value,
+merge keys) raise :class:`PatchError`; the caller re-parses the result anyway.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import defaultdict, deque
+from collections.abc import Mapping
+from difflib import SequenceMatcher
+from typing import Any, Final
+
+import yaml
+from yaml.emitter import Emitter
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
+
+
+class _Delete:
+    """The type of :data:`DELETE`; one instance, with a readable repr."""
+
+    def __repr__(self) -> str:
+        return "DELETE"
+
+
+#: As a change value: remove the key.
+DELETE: Final = _Delete()
+
+_T = "tag:yaml.org,2002:"
+_STR, _TIMESTAMP, _MERGE, _BOOL = _T + "str", _T + "timestamp", _T + "merge", _T + "bool"
+
+# Where a new key goes: after the last present key that comes before it in the card format's
+# field order (``heat`` after ``quality``, ``published`` after ``heat``), else before the first
+# present key that follows it, else at the end. ``items`` describes each element of a list.
+_IMAGE: dict[str, Any] = {"keys": ("url", "width", "height", "title")}
+_PROVIDER: dict[str, Any] = {"keys": ("name", "domain")}
+_RELATED: dict[str, Any] = {
+    "keys": ("title", "excerpt", "publishedDateTime", "sourceUrl", "ampUrl", "cdnAmpUrl", "type",
+             "provider", "quality", "images"),
+    "children": {"provider": _PROVIDER, "images": {"items": _IMAGE}},
+}
+CARD_SCHEMA: dict[str, Any] = {
+    "keys": ("category", "title", "excerpt", "publishedDateTime", "sourceUrl", "ampUrl", "cdnAmpUrl",
+             "type", "quality", "heat", "published", "provider", "topics", "images", "related", "secured"),
+    "children": {"provider": _PROVIDER, "images": {"items": _IMAGE}, "related": {"items": _RELATED}},
+}
+_NO_SCHEMA: dict[str, Any] = {}
+
+# analyze_scalar only reads allow_unicode from the emitter, so one instance serves every call.
+_ANALYZER = Emitter(io.StringIO(), allow_unicode=True)
+_RESOLVER = Resolver()
+_BOOL_WORDS = (("true", "false"), ("yes", "no"), ("on", "off"))
+_ESCAPES = {"\0": "0", "\x07": "a", "\b": "b", "\t": "t", "\n": "n", "\x0b": "v", "\f": "f",
+            "\r": "r", "\x1b": "e", '"': '"', "\\": "\\", "\x85": "N", "\u2028": "L", "\u2029": "P"}
+# Characters a double-quoted scalar may hold as they are (YAML's printable set, minus what the
+# escapes above cover and the BOM).
+_DQ_SAFE = re.compile("[^\"\\\\\x00-\x1f\x7f-\x9f\ud800-\udfff\ufeff\ufffe\uffff\u2028\u2029]*")
+_DASH = re.compile(r"( *)- +")
+_BLOCK_HEADER = re.compile(r"([|>])([-+1-9]{0,2})([ \t]*(?:#.*)?)$")
+
+Edit = tuple[int, int, str]
+
+
+class PatchError(ValueError):
+    """The text cannot be patched safely; ``str(err)`` says why, for an editor."""
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equality that also compares types (``True`` is not ``1``, ``1`` is not ``1.0``)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(map(same, a, b))
+    if isinstance(a, float) and a != a:
+        return b != b
+    return bool(a == b)
+
+
+def _canon(value: Any) -> Any:
+    """A hashable stand-in for a plain value, equal exactly when :func:`same` holds."""
+    if isinstance(value, dict):
+        return ("d", frozenset((repr(k), _canon(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("l", tuple(_canon(v) for v in value))
+    return (type(value).__name__, repr(value) if isinstance(value, float) else value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scalars
+
+
+def _plain_ok(text: str, flow: bool, allow_timestamp: bool = False) -> bool:
+    if not text:
+        return False
+    analysis = _ANALYZER.analyze_scalar(text)
+    if analysis.multiline or not (analysis.allow_flow_plain if flow else analysis.allow_block_plain):
+        return False
+    tag = _RESOLVER.resolve(ScalarNode, text, (True, False))
+    # A timestamp may stay plain where it was plain: cards keep timestamps as their text.
+    return tag == _STR or (allow_timestamp and tag == _TIMESTAMP)
+
+
+def _single_ok(text: str) -> bool:
+    analysis = _ANALYZER.analyze_scalar(text)
+    return bool(analysis.allow_single_quoted and not analysis.multiline)
+
+
+def double_quoted(text: str) -> str:
+    """``text`` as a one-line double-quoted YAML scalar (escapes as PyYAML writes them)."""
+    if _DQ_SAFE.fullmatch(text):
+        return f'"{text}"'
+    out = []
+    for ch in text:
+        if ch in _ESCAPES:
+            out.append("\\" + _ESCAPES[ch])
+        elif _DQ_SAFE.fullmatch(ch):
+            out.append(ch)
+        else:
+            code = ord(ch)
+            out.append(f"\\x{code:02X}" if code <= 0xFF else f"\\u{code:04X}" if code <= 0xFFFF
+                       else f"\\U{code:08X}")
+    return '"' + "".join(out) + '"'
+
+
+def _bool_text(value: bool, old_text: str | None) -> str:
+    """``true``/``false``, or the same word family and case as the value it replaces."""
+    if old_text:
+        low = old_text.lower()
+        for words in _BOOL_WORDS:
+            if low in words:
+                word = words[0] if value else words[1]
+                if old_text.isupper():
+                    return word.upper()
+                return word.capitalize() if old_text[0].isupper() else word
+    return "true" if value else "false"
+
+
+def scalar_text(value: Any, style: str | None = None, *, flow: bool = False,
+                old_text: str | None = None, allow_timestamp: bool = False) -> str:
+    """One-line YAML text for a scalar value.
+
+    ``style`` is the style of the value it replaces (``''`` plain, ``"'"``, ``'"'``, or None for a
+    new value): strings keep it when their content allows, else fall back as PyYAML's emitter
+    would (plain, single-quoted, double-quoted). ``flow`` is True inside ``[...]``/``{...}``.
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return _bool_text(value, old_text)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return yaml.safe_dump(value, default_flow_style=True).split("\n", 1)[0]
+    if not isinstance(value, str):
+        raise PatchError(f"cannot write a value of type {type(value).__name__}")
+    if style != '"':
+        if style != "'" and _plain_ok(value, flow, allow_timestamp):
+            return value
+        if _single_ok(value):
+            return "'" + value.replace("'", "''") + "'"
+    return double_quoted(value)
+
+
+def flow_text(value: Any) -> str:
+    """A value in YAML flow style on one line (``[a, b]``, ``{k: v}``, scalars)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_key_text(k, True)}: {flow_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(flow_text(v) for v in value) + "]"
+    return scalar_text(value, flow=True)
+
+
+def _key_text(key: Any, flow: bool = False) -> str:
+    if isinstance(key, str) and "\n" in key:
+        raise PatchError(f"cannot write a key with a line break: {key!r}")
+    return scalar_text(key, flow=flow)
+
+
+def _is_scalar(value: Any) -> bool:
+    return not isinstance(value, (dict, list))
+
+
+def _ordered(value: dict[Any, Any], schema: Mapping[str, Any]) -> list[tuple[Any, Any]]:
+    """A new mapping's items in the card format's order; keys it does not know keep theirs, after."""
+    order = schema.get("keys", ())
+    rank = {k: i for i, k in enumerate(order)}
+    return sorted(value.items(), key=lambda kv: rank.get(kv[0], len(order)))
+
+
+def apply_edits(text: str, edits: list[Edit], lo: int = 0, hi: int | None = None) -> str:
+    """``text[lo:hi]`` with non-overlapping edits applied (insertions at one spot keep their order)."""
+    hi = len(text) if hi is None else hi
+    out = []
+    pos = lo
+    for start, end, new in sorted(edits, key=lambda e: (e[0], e[1])):
+        if start < pos or end > hi or start < lo:
+            raise PatchError("internal error: overlapping edits")  # a bug, never a user's fault
+        out.append(text[pos:start])
+        out.append(new)
+        pos = end
+    out.append(text[pos:hi])
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# The patcher
+
+
+class _Patcher:
+    """Edits against one region of text and the nodes composed from it."""
+
+    def __init__(self, text: str, root: MappingNode | None, newline: str) -> None:
+        self.text = text
+        self.nl = newline
+        self.shared = _shared_nodes(root)
+        self.map_indent = 2  # child keys' column minus the parent key's column
+        self.seq_indent = 2  # dashes' column minus the parent key's column
+        self.prefer_flow = False  # new lists in flow style: the file has flow lists only
+        if root is not None:
+            self._detect_style(root)
+
+    # -- text positions -----------------------------------------------------------------------
+
+    def line_start(self, pos: int) -> int:
+        return self.text.rfind("\n", 0, pos) + 1
+
+    def line_end(self, pos: int) -> int:
+        """The position just after the line break ending the line that holds ``pos``."""
+        end = self.text.find("\n", pos)
+        return len(self.text) if end < 0 else end + 1
+
+    def starts_line(self, node: Node) -> bool:
+        start = node.start_mark.index
+        return not self.text[self.line_start(start):start].strip(" ")
+
+    def content_end(self, node: Node) -> int:
+        """Where a value's own text ends: trailing comments and blank lines are not part of it."""
+        if isinstance(node, ScalarNode):
+            if node.style in ("|", ">"):
+                start = node.start_mark.index
+                return start + len(self.text[start:node.end_mark.index].rstrip(" \t\r\n"))
+            return node.end_mark.index
+        if node.flow_style or not node.value:
+            return node.end_mark.index
+        last = node.value[-1]
+        return self.content_end(last[1] if isinstance(node, MappingNode) else last)
+
+    def entry_end(self, value: Node) -> int:
+        return self.line_end(self.content_end(value))
+
+    def dash_before(self, item: Node) -> int | None:
+        """The index of the ``-`` introducing a block sequence item that starts on the dash's line."""
+        start = item.start_mark.index
+        line = self.line_start(start)
+        match = _DASH.fullmatch(self.text, line, start)
+        return None if match is None else line + len(match.group(1))
+
+    def _detect_style(self, root: MappingNode) -> None:
+        found_map = found_seq = found_flow = False
+        stack: list[MappingNode] = [root]
+        while stack and not (found_map and found_seq):
+            mapping = stack.pop(0)
+            for key, value in mapping.value:
+                col = key.start_mark.column
+                if isinstance(value, MappingNode) and not value.flow_style and value.value:
+                    if not found_map:
+                        self.map_indent = max(1, value.value[0][0].start_mark.column - col)
+                        found_map = True
+                    stack.append(value)
+                elif isinstance(value, SequenceNode) and value.value:
+                    if value.flow_style:
+                        found_flow = True
+                        continue
+                    dash = self.dash_before(value.value[0])
+                    if dash is not None and not found_seq:
+                        self.seq_indent = max(0, dash - self.line_start(dash) - col)
+                        found_seq = True
+                    stack.extend(v for v in value.value if isinstance(v, MappingNode) and not v.flow_style)
+        self.prefer_flow = found_flow and not found_seq
+
+    def check_editable(self, node: Node) -> None:
+        if id(node) in self.shared:
+            mark = node.start_mark
+            raise PatchError(f"the value on line {mark.line + 1} is shared through an anchor/alias; "
+                             "edit it by hand")
+
+    # -- emitting new text --------------------------------------------------------------------
+
+    def block_value(self, value: Any, col: int, schema: Mapping[str, Any]) -> str:
+        """The text after ``key:`` for a value whose key sits at column ``col`` (no final newline)."""
+        nl = self.nl
+        if isinstance(value, dict):
+            if not value:
+                return " {}"
+            pad = " " * (col + self.map_indent)
+            children = schema.get("children", {})
+            return "".join(
+                f"{nl}{pad}{_key_text(k)}:{self.block_value(v, col + self.map_indent, children.get(k, _NO_SCHEMA))}"
+                for k, v in value.items())
+        if isinstance(value, list):
+            if not value:
+                return " []"
+            if all(map(_is_scalar, value)) and (len(value) == 1 or self.prefer_flow):
+                return " " + flow_text(value)
+            dash_col = col + self.seq_indent
+            item_schema = schema.get("items", _NO_SCHEMA)
+            return "".join(f"{nl}{' ' * dash_col}- {self.item_text(v, dash_col + 2, item_schema)}"
+                           for v in value)
+        return " " + scalar_text(value)
+
+    def item_text(self, value: Any, col: int, schema: Mapping[str, Any], *, new: bool = True) -> str:
+        """A sequence item's text after its ``- `` (content at column ``col``), no final newline."""
+        if isinstance(value, dict) and value:
+            items = _ordered(value, schema) if new else list(value.items())
+            children = schema.get("children", {})
+            lines = [f"{_key_text(k)}:{self.block_value(v, col, children.get(k, _NO_SCHEMA))}"
+                     for k, v in items]
+            return (self.nl + " " * col).join(lines)
+        if isinstance(value, (dict, list)):
+            return flow_text(value)
+        return scalar_text(value)
+
+    def entry_text(self, key: str, value: Any, col: int, schema: Mapping[str, Any]) -> str:
+        return f"{key}:{self.block_value(value, col, schema)}{self.nl}"
+
+    # -- patching -----------------------------------------------------------------------------
+
+    def value(self, node: Node, old: Any, new: Any, col: int, schema: Mapping[str, Any],
+              allow_timestamp: bool = False) -> list[Edit] | None:
+        """Edits turning ``node`` (holding ``old``) into ``new``; None when it must be re-emitted.
+
+        ``col`` is the indentation of the construct holding the value (its key's column, or the
+        dash's column for a list item).
+        """
+        if same(old, new):
+            return []
+        self.check_editable(node)
+        if isinstance(node, ScalarNode):
+            if isinstance(new, (dict, list)):
+                return None
+            return [self.scalar(node, new, col, allow_timestamp)]
+        if isinstance(node, MappingNode) and isinstance(new, dict):
+            if node.flow_style:
+                return self.flow_mapping(node, old, new)
+            return self.mapping(node, old, new, schema)
+        if isinstance(node, SequenceNode) and isinstance(new, list):
+            if node.flow_style:
+                return self.flow_sequence(node, old, new)
+            return self.block_sequence(node, old, new, schema.get("items", _NO_SCHEMA))
+        return None
+
+    def scalar(self, node: ScalarNode, new: Any, col: int, allow_timestamp: bool) -> Edit:
+        start, end = node.start_mark.index, node.end_mark.index
+        style = node.style or ""
+        if style in ("|", ">"):
+            end = self.entry_end(node)
+            if isinstance(new, str):
+                block = self.block_scalar(node, new, col)
+                if block is not None:
+                    return (start, end, block)
+            return (start, end, scalar_text(new) + self.nl)
+        old_text = self.text[start:end]
+        timestamp = allow_timestamp or (style == "" and node.tag == _TIMESTAMP)
+        text = scalar_text(new, style, old_text=old_text if node.tag == _BOOL else None,
+                           allow_timestamp=timestamp)
+        if start == end:  # an empty value ("key:"): its mark sits right after the colon
+            text = " " + text
+        return (start, end, text)
+
+    def block_scalar(self, node: ScalarNode, value: str, parent_col: int) -> str | None:
+        """``value`` as a block scalar in the old one's style and indentation, or None if it can't be."""
+        start = node.start_mark.index
+        header_end = self.line_end(start)
+        match = _BLOCK_HEADER.match(self.text[start:header_end].rstrip("\r\n"))
+        analysis = _ANALYZER.analyze_scalar(value)
+        # Trailing blank lines would need "keep" chomping, which would swallow the blank lines
+        # that follow the old value in the file; let such values (rare) go double-quoted.
+        if (match is None or not value or value.endswith("\n\n") or not analysis.allow_block
+                or any(ch in value for ch in "\r\x85\u2028\u2029")):
+            return None
+        style, _, comment = match.groups()
+        body = self.text[header_end:self.entry_end(node)]
+        indent = next((len(line) - len(line.lstrip(" ")) for line in body.split("\n") if line.strip()),
+                      parent_col + self.map_indent)
+        chomp = "" if value.endswith("\n") else "-"
+        content = value[:-1] if chomp == "" else value
+        if style == ">" and (content.startswith("\n") or re.search(r"(^|\n)[ \t]", content)):
+            style = "|"  # more-indented lines fold differently; literal keeps the value exactly
+        if style == ">":
+            content = re.sub(r"\n+", lambda m: m.group() + "\n", content)
+        hint = ""
+        if content[:1] in (" ", "\n"):
+            if not 1 <= indent - parent_col <= 9:
+                return None
+            hint = str(indent - parent_col)
+        pad = " " * indent
+        lines = [pad + line if line else "" for line in content.split("\n")]
+        return f"{style}{hint}{chomp}{comment}{self.nl}" + self.nl.join(lines) + self.nl
+
+    def mapping(self, node: MappingNode, old: dict[Any, Any], new: dict[Any, Any],
+                schema: Mapping[str, Any]) -> list[Edit] | None:
+        entries = node.value
+        if any(key.tag == _MERGE for key, _ in entries):
+            raise PatchError(f"the mapping on line {node.start_mark.line + 1} uses a merge key '<<'; "
+                             "edit it by hand")
+        if len(entries) != len(old):
+            raise PatchError(f"the mapping on line {node.start_mark.line + 1} has an unusual shape")
+        if not entries:
+            return None
+        col = entries[0][0].start_mark.column
+        children = schema.get("children", {})
+        edits: list[Edit] = []
+        ends: dict[Any, int] = {}
+        for (key_node, value_node), key in zip(entries, old):
+            ends[key] = self.entry_end(value_node)
+            if key not in new:
+                if not self.starts_line(key_node):
+                    return None  # the first key of a list item shares the dash's line
+                self.check_editable(value_node)
+                edits.append((self.line_start(key_node.start_mark.index), ends[key], ""))
+            elif not same(old[key], new[key]):
+                child = children.get(key, _NO_SCHEMA)
+                sub = self.value(value_node, old[key], new[key], col, child, key == "publishedDateTime")
+                if sub is None:
+                    key_text = self.text[key_node.start_mark.index:key_node.end_mark.index]
+                    sub = [(key_node.start_mark.index, ends[key],
+                            self.entry_text(key_text, new[key], col, child))]
+                edits.extend(sub)
+        for key, value in new.items():
+            if key not in old:
+                pos = self.insert_position(entries, list(old), key, schema, ends)
+                text = " " * col + self.entry_text(_key_text(key), value, col, children.get(key, _NO_SCHEMA))
+                edits.append((pos, pos, text))
+        return edits
+
+    def insert_position(self, entries: list[tuple[Node, Node]], keys: list[Any], key: Any,
+                        schema: Mapping[str, Any], ends: dict[Any, int]) -> int:
+        order = schema.get("keys", ())
+        if key in order:
+            rank = order.index(key)
+            before = [i for i, k in enumerate(keys) if k in order and order.index(k) < rank]
+            if before:
+                return ends[keys[before[-1]]]
+            after = [i for i, k in enumerate(keys) if k in order and order.index(k) > rank]
+            if after and self.starts_line(entries[after[0]][0]):
+                return self.line_start(entries[after[0]][0].start_mark.index)
+        return ends[keys[-1]]
+
+    def block_sequence(self, node: SequenceNode, old: list[Any], new: list[Any],
+                       schema: Mapping[str, Any]) -> list[Edit] | None:
+        items = node.value
+        if not new or not items or len(items) != len(old):
+            return None
+        dashes = [self.dash_before(item) for item in items]
+        if None in dashes:
+            return None
+        starts = [self.line_start(d) for d in dashes]  # type: ignore[arg-type]
+        ends = starts[1:] + [self.entry_end(items[-1])]
+        dash_col = dashes[0] - starts[0]  # type: ignore[operator]
+        gap = items[0].start_mark.index - dashes[0]  # type: ignore[operator]
+        plan = _match_items(old, new)
+        if all(kind == "keep" and i == j for j, (kind, i) in enumerate(plan)) and len(old) == len(new):
+            return []
+        pieces = []
+        for j, (kind, i) in enumerate(plan):
+            if kind == "edit":
+                sub = self.value(items[i], old[i], new[j], dash_col, schema)
+                if sub is not None:
+                    pieces.append(apply_edits(self.text, sub, starts[i], ends[i]))
+                    continue
+            elif kind == "keep":
+                pieces.append(self.text[starts[i]:ends[i]])
+                continue
+            body = self.item_text(new[j], dash_col + gap, schema, new=kind == "new")
+            pieces.append(f"{' ' * dash_col}-{' ' * (gap - 1)}{body}{self.nl}")
+        return [(starts[0], ends[-1], "".join(pieces))]
+
+    def flow_sequence(self, node: SequenceNode, old: list[Any], new: list[Any]) -> list[Edit]:
+        items = node.value
+        opening = self.text.index("[", node.start_mark.index)
+        closing = node.end_mark.index - 1
+        head, tail, sep = self._flow_frame(items, opening, closing)
+        pieces = []
+        for j, (kind, i) in enumerate(_match_items(old, new)):
+            if kind == "keep":
+                pieces.append(self.text[items[i].start_mark.index:items[i].end_mark.index])
+            elif kind == "edit" and isinstance(items[i], ScalarNode) and _is_scalar(new[j]) \
+                    and items[i].style not in ("|", ">"):
+                self.check_editable(items[i])
+                style = items[i].style or ""
+                pieces.append(scalar_text(new[j], style, flow=True))
+            else:
+                pieces.append(flow_text(new[j]))
+        inner = head + sep.join(pieces) + tail if pieces else ""
+        return [(opening + 1, closing, inner)]
+
+    def flow_mapping(self, node: MappingNode, old: dict[Any, Any], new: dict[Any, Any]) -> list[Edit]:
+        entries = node.value
+        if any(key.tag == _MERGE for key, _ in entries) or len(entries) != len(old):
+            raise PatchError(f"the mapping on line {node.start_mark.line + 1} uses a merge key '<<'; "
+                             "edit it by hand")
+        opening = self.text.index("{", node.start_mark.index)
+        closing = node.end_mark.index - 1
+        values = [v for _, v in entries]
+        head, tail, sep = self._flow_frame(values, opening, closing, entries)
+        pieces = []
+        for (key_node, value_node), key in zip(entries, old):
+            if key not in new:
+                continue
+            start = key_node.start_mark.index
+            if same(old[key], new[key]):
+                pieces.append(self.text[start:value_node.end_mark.index])
+            else:
+                self.check_editable(value_node)
+                pieces.append(f"{self.text[start:key_node.end_mark.index]}: {flow_text(new[key])}")
+        pieces += [f"{_key_text(k, True)}: {flow_text(v)}" for k, v in new.items() if k not in old]
+        inner = head + sep.join(pieces) + tail if pieces else ""
+        return [(opening + 1, closing, inner)]
+
+    def _flow_frame(self, values: list[Node], opening: int, closing: int,
+                    entries: list[tuple[Node, Node]] | None = None) -> tuple[str, str, str]:
+        """The text a flow collection keeps around its elements: after ``[``, before ``]``, between."""
+        if self.text[closing] not in "]}":
+            raise PatchError("internal error: a flow collection's end was not found")
+        if not values:
+            return "", "", ", "
+        firsts = [k.start_mark.index for k, _ in entries] if entries else [v.start_mark.index for v in values]
+        head = self.text[opening + 1:firsts[0]]
+        tail = self.text[values[-1].end_mark.index:closing]
+        sep = self.text[values[0].end_mark.index:firsts[1]] if len(values) > 1 else ", "
+        if any("#" in part for part in (head, tail, sep)) or "," not in sep:
+            return "", "", ", "  # comments between elements: rebuild the collection on one line
+        if tail.strip() not in ("", ","):
+            tail = ""
+        return (head if not head.strip() else ""), tail, sep
+
+
+def _match_items(old: list[Any], new: list[Any]) -> list[tuple[str, int]]:
+    """For each new list item: ("keep", i) its equal old item i, ("edit", i) old item i changed,
+    or ("new", -1). Equal items are matched in order first, then moved ones, then edits pair up
+    with the removed items they replace."""
+    okeys = [_canon(v) for v in old]
+    nkeys = [_canon(v) for v in new]
+    plan: list[tuple[str, int] | None] = [None] * len(new)
+    used: set[int] = set()
+    opcodes = SequenceMatcher(None, okeys, nkeys, autojunk=False).get_opcodes()
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag == "equal":
+            for d in range(i2 - i1):
+                plan[j1 + d] = ("keep", i1 + d)
+                used.add(i1 + d)
+    free: dict[Any, deque[int]] = defaultdict(deque)
+    for i, key in enumerate(okeys):
+        if i not in used:
+            free[key].append(i)
+    for j, key in enumerate(nkeys):
+        if plan[j] is None and free.get(key):
+            i = free[key].popleft()
+            plan[j] = ("keep", i)
+            used.add(i)
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag == "replace":
+            olds = [i for i in range(i1, i2) if i not in used]
+            news = [j for j in range(j1, j2) if plan[j] is None]
+            for i, j in zip(olds, news):
+                plan[j] = ("edit", i)
+                used.add(i)
+    return [p if p is not None else ("new", -1) for p in plan]
+
+
+def _shared_nodes(root: Node | None) -> set[int]:
+    """Ids of nodes reached more than once: an anchor with aliases (editing one would edit all)."""
+    seen: set[int] = set()
+    shared: set[int] = set()
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            shared.add(id(node))
+            continue
+        seen.add(id(node))
+        if isinstance(node, SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, MappingNode):
+            for key, value in node.value:
+                stack.append(key)
+                stack.append(value)
+    return shared
+
+
+def patch_region(text: str, root: MappingNode | None, old: dict[Any, Any], new: dict[Any, Any],
+                 newline: str, schema: Mapping[str, Any] = CARD_SCHEMA) -> str:
+    """The YAML region ``text`` (composed as ``root``, read as ``old``) rewritten to hold ``new``.
+
+    Only the top-level keys whose values differ are touched. Raises PatchError for shapes it does
+    not patch. The caller must re-parse the result: this function does not verify it.
+    """
+    # A region without a final line break (a plain YAML file) gets one while patching, so every
+    # entry ends at a line end; it is taken off again at the end.
+    added_nl = bool(text) and not text.endswith("\n")
+    work = text + newline if added_nl else text
+    patcher = _Patcher(work, root, newline)
+    if root is None:
+        if work.strip(" \t\r\n") and not all(line.lstrip().startswith("#")
+                                             for line in work.splitlines() if line.strip()):
+            raise PatchError("the YAML region holds no mapping")
+        lines = "".join(patcher.entry_text(_key_text(k), v, 0, schema.get("children", {}).get(k, _NO_SCHEMA))
+                        for k, v in _ordered(new, schema))
+        result = work + lines
+    else:
+        if root.flow_style:
+            raise PatchError("the card is a flow mapping ({...}); edit it by hand")
+        for key_node, _ in root.value:
+            if not patcher.starts_line(key_node):
+                raise PatchError(f"the key on line {key_node.start_mark.line + 1} does not start its line")
+        if not root.value:
+            raise PatchError("the card's mapping is empty and written as {}")
+        edits = patcher.mapping(root, old, new, schema)
+        if edits is None:
+            raise PatchError("the card's mapping has a shape Curator cannot patch")
+        result = apply_edits(work, edits)
+    if added_nl and result.endswith(newline):
+        result = result[: -len(newline)]
+    return result
