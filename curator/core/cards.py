@@ -124,8 +124,10 @@ def is_card_path(name: str) -> bool:
 
 
 def _too_big(path: str, size: int) -> CardError:
-    return CardError(path, f"file is {size / (1024 * 1024):.1f} MB; cards are limited to "
-                           f"{MAX_FILE_BYTES // (1024 * 1024)} MB")
+    megabytes = size / (1024 * 1024)
+    # Just over the cap, "5.0 MB" would read as within it: give the bytes instead.
+    shown = f"{megabytes:.1f} MB" if megabytes >= 5.05 else f"{size:,} bytes"
+    return CardError(path, f"file is {shown}; cards are limited to {MAX_FILE_BYTES // (1024 * 1024)} MB")
 
 
 def _byte_position(raw: bytes, pos: int) -> tuple[int, int]:
@@ -211,7 +213,11 @@ def _yaml_error(path: str, doc: Document, err: Exception) -> CardError:
         message = f"YAML syntax error: {problem}"
         mark = err.problem_mark or err.context_mark
         if err.context and err.problem and err.context_mark is not None:
-            message += f" ({err.context} on line {err.context_mark.line + offset + 1})"
+            context_line = err.context_mark.line + offset + 1
+            if err.context.endswith("; first occurrence"):  # a duplicate anchor, worded by the composer
+                message = f"YAML syntax error: {err.context.split(';')[0]} (first on line {context_line})"
+            else:
+                message += f" ({err.context} on line {context_line})"
         if mark is not None:
             return CardError(path, message, mark.line + offset + 1, mark.column + 1)
         return CardError(path, message)
@@ -331,22 +337,21 @@ def _show_key(key: Any) -> str:
     return repr(key) if isinstance(key, str) else f"'{key}'"
 
 
-def _nesting_depth(region: str) -> int | None:
-    """Exact nesting depth from parser events, or None when the parser fails (compose reports it)."""
-    depth = deepest = 0
+def _too_deep(region: str) -> yaml.Mark | None:
+    """Where nesting first goes past MAX_DEPTH, from parser events (None: it does not, or the
+    parser fails, which compose then reports)."""
+    depth = 0
     try:
         for event in yaml.parse(region, Loader=_Loader):
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
-                if depth > deepest:
-                    deepest = depth
-                    if deepest > MAX_DEPTH:
-                        return deepest
+                if depth > MAX_DEPTH:
+                    return event.start_mark
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
     except yaml.YAMLError:
         return None
-    return deepest
+    return None
 
 
 def _guard_depth(region: str, path: str, offset: int) -> None:
@@ -357,9 +362,10 @@ def _guard_depth(region: str, path: str, offset: int) -> None:
     bound = region.count("[") + region.count("{") + max(map(len, region.split("\n"))) + 1
     if bound <= _SAFE_COMPOSE_DEPTH:
         return
-    depth = _nesting_depth(region)
-    if depth is not None and depth > MAX_DEPTH:
-        raise CardError(path, f"values are nested more than {MAX_DEPTH} levels deep")
+    mark = _too_deep(region)
+    if mark is not None:
+        raise CardError(path, f"values are nested more than {MAX_DEPTH} levels deep",
+                        mark.line + offset + 1, mark.column + 1)
 
 
 def _compose_root(doc: Document, path: str) -> MappingNode | None:
@@ -568,9 +574,6 @@ def read_card(path: str) -> tuple[Card, bytes]:
             raw = f.read(MAX_FILE_BYTES + 1)  # the file may have grown since fstat
     except OSError as err:
         raise CardError(path, f"cannot read the file: {err.strerror or err}") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise CardError(path, f"file is over {MAX_FILE_BYTES // (1024 * 1024)} MB; cards are limited to "
-                              f"{MAX_FILE_BYTES // (1024 * 1024)} MB")
-    card = parse_card(raw, path)
+    card = parse_card(raw, path)  # refuses raw over the cap: the file grew after fstat
     card.state = FileState(len(raw), st.st_mtime_ns, hashlib.sha256(raw).hexdigest())
     return card, raw
