@@ -31,9 +31,11 @@ class _StoreLike(Protocol):
     def now(self) -> float: ...
 
 
-def _key(value: Any) -> str:
-    """Equality key: JSON text with sorted keys (so 1 and true differ, and key order does not matter)."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+def _key(value: Any) -> Any:
+    """Equality key: 1 and true differ, 1 and 1.0 differ, and key order inside maps does not matter."""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return (type(value), value)
 
 
 def _field_problems(field: str, value: Any) -> list[fields.Problem]:
@@ -75,19 +77,20 @@ def _load_ids(conn: sqlite3.Connection, ids: Iterable[int]) -> None:
     conn.executemany("INSERT OR IGNORE INTO temp.edit_ids (id) VALUES (?)", [(i,) for i in ids])
 
 
+def _current(conn: sqlite3.Connection, field: str, ids: Iterable[int]) -> list[tuple[int, str, str]]:
+    """(card id, file value JSON, current value JSON) of one field; "null" stands for an absent key."""
+    _load_ids(conn, ids)
+    return conn.execute(
+        "SELECT c.id, coalesce(c.doc -> ?1, 'null'), coalesce(p.value, c.doc -> ?1, 'null') "
+        "FROM card c JOIN temp.edit_ids t ON t.id = c.id "
+        "LEFT JOIN pending_edit p ON p.card_id = c.id AND p.field = ?2",
+        ('$."' + field.replace('"', '""') + '"', field),
+    ).fetchall()
+
+
 def current_values(conn: sqlite3.Connection, field: str, ids: Iterable[int]) -> dict[int, tuple[Any, Any]]:
     """card id -> (value in the file, current value) of one field; None for an absent key."""
-    _load_ids(conn, ids)
-    rows = conn.execute(
-        "SELECT c.id, c.doc -> ?, p.value FROM card c JOIN temp.edit_ids t ON t.id = c.id "
-        "LEFT JOIN pending_edit p ON p.card_id = c.id AND p.field = ?",
-        ('$."' + field.replace('"', '""') + '"', field),
-    )
-    out = {}
-    for cid, base_text, pending_text in rows:
-        base = None if base_text is None else json.loads(base_text)
-        out[cid] = (base, base if pending_text is None else json.loads(pending_text))
-    return out
+    return {cid: (json.loads(base), json.loads(cur)) for cid, base, cur in _current(conn, field, ids)}
 
 
 def apply_values(conn: sqlite3.Connection, items: Sequence[tuple[int, str, Any]]) -> list[Change]:
@@ -101,40 +104,47 @@ def apply_values(conn: sqlite3.Connection, items: Sequence[tuple[int, str, Any]]
     changes: list[Change] = []
     problem_delta: dict[int, int] = {}
     for field, new_values in by_field.items():
-        olds = current_values(conn, field, new_values)
+        # A bulk edit gives every card the same value object: encode and check it once, not 10k times.
+        encoded: dict[int, tuple[Any, str]] = {}
+        problem_counts: dict[Any, int] = {}
+
+        def problem_count(key: Any, value: Any) -> int:
+            if key not in problem_counts:
+                problem_counts[key] = len(_field_problems(field, value))
+            return problem_counts[key]
+
         upserts, deletes, changed = [], [], []
-        for cid, (base, old) in olds.items():
+        for cid, base_text, cur_text in _current(conn, field, new_values):
             new = new_values[cid]
-            if _key(old) == _key(new):
+            if id(new) not in encoded:
+                encoded[id(new)] = (_key(new), dumps(new))
+            new_key, new_text = encoded[id(new)]
+            old = json.loads(cur_text)
+            old_key = _key(old)
+            if old_key == new_key:
                 continue  # setting a value the card already has changes nothing
-            (deletes if _key(new) == _key(base) else upserts).append(cid)
-            changes.append((cid, field, dumps(old), dumps(new)))
-            changed.append((cid, old, new))
-        conn.executemany("DELETE FROM pending_edit WHERE card_id = ? AND field = ?", [(c, field) for c in deletes])
+            if new_key == _key(json.loads(base_text)):
+                deletes.append((cid, field))  # back to the file's value: no longer pending
+            else:
+                upserts.append((cid, field, base_text, new_text))
+            changes.append((cid, field, cur_text, new_text))
+            changed.append((cid, new))
+            # Problems are per field (fields.problems names the field of each), so the card's count
+            # moves by the difference between the old and the new value's problems.
+            delta = problem_count(new_key, new) - problem_count(old_key, old)
+            if delta:
+                problem_delta[cid] = problem_delta.get(cid, 0) + delta
+        conn.executemany("DELETE FROM pending_edit WHERE card_id = ? AND field = ?", deletes)
         conn.executemany(
             "INSERT INTO pending_edit (card_id, field, base, value) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(card_id, field) DO UPDATE SET value = excluded.value",
-            [(c, field, dumps(olds[c][0]), dumps(new_values[c])) for c in upserts],
+            upserts,
         )
-        _update_columns(conn, field, [(cid, new) for cid, _, new in changed])
-        # Problems are per field (fields.problems names the field of each), so the card's count moves by
-        # the difference between the old and the new value's problems; cached per distinct value.
-        cache: dict[str, int] = {}
-
-        def count(value: Any) -> int:
-            k = _key(value)
-            if k not in cache:
-                cache[k] = len(_field_problems(field, value))
-            return cache[k]
-
-        for cid, old, new in changed:
-            problem_delta[cid] = problem_delta.get(cid, 0) + count(new) - count(old)
-    touched = sorted({c[0] for c in changes})
+        _update_columns(conn, field, changed)
     conn.executemany(
-        "UPDATE card SET problems = max(0, problems + ?) WHERE id = ?",
-        [(d, cid) for cid, d in problem_delta.items() if d],
+        "UPDATE card SET problems = max(0, problems + ?) WHERE id = ?", [(d, c) for c, d in problem_delta.items()]
     )
-    _load_ids(conn, touched)
+    _load_ids(conn, (c[0] for c in changes))
     conn.execute(
         "UPDATE card SET dirty = EXISTS (SELECT 1 FROM pending_edit p WHERE p.card_id = card.id) "
         "WHERE id IN (SELECT id FROM temp.edit_ids)"
@@ -147,28 +157,34 @@ def _update_columns(conn: sqlite3.Connection, field: str, values: Sequence[tuple
     columns = FIELD_COLUMNS.get(field)
     if not columns or not values:
         return
-    summaries: dict[str, Any] = {}
-    col_rows, fts_rows, topic_rows, image_rows_, related_rows_ = [], [], [], [], []
+    # Derived values per distinct value object (a bulk edit shares one): summarize once, not per card.
+    derived: dict[int, tuple[tuple[Any, ...], str | None, list[tuple[Any, ...]]]] = {}
+    col_rows, fts_rows, child_rows = [], [], []
     for cid, value in values:
-        k = _key(value)
-        if k not in summaries:
-            summaries[k] = fields.summarize({} if value is None else {field: value})
-        summary = summaries[k]
-        cols = summary_columns(summary)
+        if id(value) not in derived:
+            summary = fields.summarize({} if value is None else {field: value})
+            cols = summary_columns(summary)
+            children: list[tuple[Any, ...]] = []
+            if field == "topics":
+                children = [(name, pos) for pos, name in enumerate(summary.topics)]
+            elif field == "images":
+                children = image_rows(summary)
+            elif field == "related":
+                children = related_rows(summary)
+            fts = fts_values(summary)[_FTS_COLUMN[field]] if field in FTS_FIELDS else None
+            derived[id(value)] = (tuple(cols[c] for c in columns), fts, children)
+        col_values, fts, children = derived[id(value)]
         if field == "publishedDateTime" and value is None:
             # Without publishedDateTime the list shows the blog-style `date` key, as summarize does.
             fallback = conn.execute("SELECT doc -> '$.\"date\"' FROM card WHERE id = ?", (cid,)).fetchone()[0]
             if fallback is not None:
                 cols = summary_columns(fields.summarize({"date": json.loads(fallback)}))
-        col_rows.append((*(cols[c] for c in columns), cid))
-        if field in FTS_FIELDS:
-            fts_rows.append((fts_values(summary)[_FTS_COLUMN[field]], cid))
-        if field == "topics":
-            topic_rows.extend((cid, name, pos) for pos, name in enumerate(summary.topics))
-        elif field == "images":
-            image_rows_.extend((cid, *row) for row in image_rows(summary))
-        elif field == "related":
-            related_rows_.extend((cid, *row) for row in related_rows(summary))
+                col_values = tuple(cols[c] for c in columns)
+        col_rows.append((*col_values, cid))
+        if fts is not None:
+            fts_rows.append((fts, cid))
+        child_rows.extend((cid, *row) for row in children)
+    topic_rows = image_rows_ = related_rows_ = child_rows
     conn.executemany(f"UPDATE card SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?", col_rows)
     if fts_rows:
         conn.executemany(f"UPDATE card_index SET {field} = ? WHERE rowid = ?", fts_rows)

@@ -1,0 +1,257 @@
+"""Edits in a real library: pending values, no-op rules, topics, related, undo/redo, bulk, crash safety."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from curator.core import fields
+from curator.core.cards import read_card
+from curator.core.importer import import_paths
+from curator.core.store import Store
+from curator.core.store_rows import card_record, insert_records
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CARD = """---
+title: "A card"
+quality: 40
+heat: -1
+published: false
+provider:
+  name: Example
+  domain: example.com
+topics:
+  - AI
+  - Robotics
+---
+"""
+
+
+@pytest.fixture
+def lib(tmp_path: Path) -> Iterator[tuple[Store, int, Path]]:
+    card = tmp_path / "cards" / "a.md"
+    card.parent.mkdir()
+    card.write_text(CARD, encoding="utf-8")
+    store = Store(tmp_path / "lib.sqlite")
+    import_paths(store, [card.parent])
+    yield store, store.ids()[0], card
+    store.close()
+
+
+def consistent(store: Store, card_id: int) -> None:
+    """The row, child rows and counts agree with the current mapping."""
+    data = store.current_data(card_id)
+    summary = fields.summarize(data)
+    row = store.rows_by_id([card_id])[0]
+    assert (row.quality, row.heat, row.published, row.title) == (summary.quality, summary.heat,
+                                                                 summary.published, summary.title)
+    assert row.topics == summary.topics and row.related_count == len(summary.related)
+    assert row.problems == len(fields.problems(data))
+    assert row.dirty == bool(store.pending(card_id))
+    conn = store.connection()
+    names = [n for (n,) in conn.execute("SELECT name FROM card_topic WHERE card_id = ? ORDER BY position", (card_id,))]
+    assert names == summary.topics
+    fts = conn.execute("SELECT title, topics FROM card_index WHERE rowid = ?", (card_id,)).fetchone()
+    assert fts == (summary.title or "", ", ".join(summary.topics))
+
+
+def test_set_field_records_a_pending_edit(lib: tuple[Store, int, Path]) -> None:
+    store, cid, card = lib
+    before = card.read_bytes()
+    result = store.set_fields([cid], {"quality": 75, "published": True}, label="set quality")
+    assert result.changed == [cid] and result.batch_id is not None
+    assert store.pending(cid) == {"published": (False, True), "quality": (40, 75)}
+    row = store.rows_by_id([cid])[0]
+    assert (row.quality, row.published, row.dirty) == (75, True, True)
+    assert card.read_bytes() == before  # files change only on write
+    [batch] = store.history()
+    assert (batch.label, batch.cards, batch.entries, batch.undone) == ("set quality", 1, 2, False)
+    consistent(store, cid)
+
+
+def test_setting_the_current_value_changes_nothing(lib: tuple[Store, int, Path]) -> None:
+    store, cid, _ = lib
+    result = store.set_fields([cid], {"quality": 40, "heat": -1}, label="same")
+    assert result.batch_id is None and result.changed == []
+    assert not store.rows_by_id([cid])[0].dirty and store.history() == []
+
+
+def test_setting_back_the_file_value_cleans_the_card(lib: tuple[Store, int, Path]) -> None:
+    store, cid, _ = lib
+    store.set_fields([cid], {"quality": 90}, label="a")
+    store.set_fields([cid], {"quality": 60}, label="b")
+    assert store.pending(cid) == {"quality": (40, 60)}  # the base stays the file's value
+    store.set_fields([cid], {"quality": 40}, label="c")
+    assert store.pending(cid) == {} and not store.rows_by_id([cid])[0].dirty
+    consistent(store, cid)
+
+
+def test_invalid_values_change_nothing(lib: tuple[Store, int, Path]) -> None:
+    store, cid, _ = lib
+    for changes in ({"quality": 101}, {"heat": -7}, {"published": "maybe"}, {"secured": "x"},
+                    {"nonsense": 1}, {"quality": 50, "heat": "hot"}, {"topics": "AI"}):
+        with pytest.raises(ValueError):
+            store.set_fields([cid], changes, label="bad")
+    assert store.pending(cid) == {} and store.history() == []
+
+
+def test_text_values_are_coerced_like_the_cli(lib: tuple[Store, int, Path]) -> None:
+    store, cid, _ = lib
+    store.set_fields([cid], {"quality": "60", "published": "true"}, label="text")
+    assert store.pending(cid) == {"published": (False, True), "quality": (40, 60)}
+
+
+def test_removing_a_key_with_none(lib: tuple[Store, int, Path]) -> None:
+    store, cid, _ = lib
+    store.set_fields([cid], {"heat": None}, label="clear heat")
+    assert "heat" not in store.current_data(cid) and store.rows_by_id([cid])[0].heat is None
+    consistent(store, cid)
+
+
+def test_topics_add_and_remove_case_insensitively(lib: tuple[Store, int, Path]) -> None:
+    store, cid, _ = lib
+    assert store.add_topic([cid], "ai", label="noop").changed == []
+    assert store.add_topic([cid], "Computer Vision", label="add").changed == [cid]
+    assert store.rows_by_id([cid])[0].topics == ["AI", "Robotics", "Computer Vision"]
+    consistent(store, cid)
+    assert store.remove_topic([cid], "ROBOTICS", label="rm").changed == [cid]
+    assert store.rows_by_id([cid])[0].topics == ["AI", "Computer Vision"]
+    assert store.remove_topic([cid], "robotics", label="noop").changed == []
+    assert "Robotics" not in store.values("topics")
+    assert store.facets().topics == [("AI", 1), ("Computer Vision", 1)]
+    consistent(store, cid)
+    # Back to the file's list: clean again.
+    store.remove_topic([cid], "computer vision", label="rm")
+    store.add_topic([cid], "Robotics", label="add")
+    assert store.pending(cid) == {} and not store.rows_by_id([cid])[0].dirty
+
+
+def test_add_topic_to_a_card_without_topics(tmp_path: Path) -> None:
+    (tmp_path / "b.md").write_text("---\ntitle: B\n---\n", encoding="utf-8")
+    with Store(tmp_path / "lib.sqlite") as store:
+        import_paths(store, [tmp_path / "b.md"])
+        [cid] = store.ids()
+        store.add_topic([cid], "Space", label="add")
+        assert store.pending(cid) == {"topics": (None, ["Space"])}
+        consistent(store, cid)
+
+
+def test_set_related_keeps_rows_in_sync(lib: tuple[Store, int, Path]) -> None:
+    store, cid, _ = lib
+    items = [{"title": "Other coverage", "sourceUrl": "https://example.org/a", "provider": {"name": "Org"},
+              "quality": 70}]
+    store.set_related(cid, items, label="related")
+    detail = store.detail(cid)
+    assert detail.related == items and detail.related_count == 1
+    rows = store.connection().execute(
+        "SELECT title, source_url, provider_name, quality FROM related_item WHERE card_id = ?", (cid,)).fetchall()
+    assert rows == [("Other coverage", "https://example.org/a", "Org", 70)]
+    with pytest.raises(ValueError):
+        store.set_related(cid, ["not a mapping"], label="bad")
+    consistent(store, cid)
+
+
+def test_problem_counts_follow_edits(tmp_path: Path) -> None:
+    (tmp_path / "p.md").write_text("---\ntitle: P\nquality: high\nheat: 500\n---\n", encoding="utf-8")
+    with Store(tmp_path / "lib.sqlite") as store:
+        import_paths(store, [tmp_path])
+        [cid] = store.ids()
+        assert store.rows_by_id([cid])[0].problems == 2
+        assert {p.field for p in store.problems()} == {"quality", "heat"}
+        batch = store.set_fields([cid], {"quality": 50}, label="fix").batch_id
+        assert store.rows_by_id([cid])[0].problems == 1
+        consistent(store, cid)
+        store.undo(batch)
+        assert store.rows_by_id([cid])[0].problems == 2
+        consistent(store, cid)
+
+
+def test_undo_and_redo_also_after_reopening(lib: tuple[Store, int, Path], tmp_path: Path) -> None:
+    store, cid, _ = lib
+    first = store.set_fields([cid], {"quality": 80}, label="q").batch_id
+    second = store.add_topic([cid], "Space", label="t").batch_id
+    store.close()
+    store = Store(tmp_path / "lib.sqlite")
+    assert store.undo(second).changed == [cid]
+    assert store.rows_by_id([cid])[0].topics == ["AI", "Robotics"]
+    assert store.undo(first).changed == [cid]
+    assert store.pending(cid) == {} and not store.rows_by_id([cid])[0].dirty
+    assert [b.undone for b in store.history()] == [True, True]
+    assert store.undo(first).changed == []  # already undone
+    store.close()
+    store = Store(tmp_path / "lib.sqlite")
+    store.redo(first)
+    store.redo(second)
+    assert store.pending(cid) == {"quality": (40, 80), "topics": (["AI", "Robotics"], ["AI", "Robotics", "Space"])}
+    consistent(store, cid)
+    with pytest.raises(ValueError):
+        store.undo(12345)
+    store.close()
+
+
+def _many_cards(store: Store, example_card: Path, n: int) -> list[int]:
+    card, _ = read_card(str(example_card))
+    record = card_record(str(example_card), card.state, card.data, 0.0)
+    conn = store.connection()
+    with store.db.atomic():
+        insert_records(conn, [(i + 1, record._replace(values=(f"/cards/{i}.txt", *record.values[1:])))
+                              for i in range(n)])
+    return store.ids()
+
+
+def test_bulk_edit_of_10k_cards_is_one_batch(tmp_path: Path, example_card: Path) -> None:
+    with Store(tmp_path / "lib.sqlite") as store:
+        ids = _many_cards(store, example_card, 10_000)
+        result = store.set_fields(ids, {"published": True}, label="publish all")
+        assert len(result.changed) == 10_000
+        assert store.count() == 10_000 and store.facets().status["published"] == 10_000
+        assert store.totals().dirty == 10_000
+        [batch] = store.history()
+        assert (batch.cards, batch.entries) == (10_000, 10_000)
+        assert store.add_topic(ids, "Space", label="topic").changed == ids
+        assert store.facets().topics[-1] == ("Space", 10_000)
+        consistent(store, ids[-1])
+        store.undo(result.batch_id)
+        assert store.facets().status["published"] == 0
+        assert store.rows_by_id([ids[0]])[0].published is False
+
+
+def test_a_failing_bulk_edit_leaves_nothing_behind(tmp_path: Path, example_card: Path) -> None:
+    with Store(tmp_path / "lib.sqlite") as store:
+        ids = _many_cards(store, example_card, 2_000)
+        # A fault on the last card's pending row: the whole edit must roll back, not stop half-way.
+        store.connection().execute(
+            f"CREATE TEMP TRIGGER fail AFTER INSERT ON pending_edit WHEN new.card_id = {ids[-1]} "
+            "BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+        )
+        with pytest.raises(Exception, match="injected fault"):
+            store.set_fields(ids, {"quality": 99}, label="doomed")
+        assert store.totals().dirty == 0 and store.history() == []
+        assert {r.quality for r in store.rows()} == {54}
+
+
+def test_edits_survive_a_killed_process(lib: tuple[Store, int, Path], tmp_path: Path) -> None:
+    store, cid, _ = lib
+    store.close()
+    code = (
+        "import os, sys\n"
+        "from curator.core.store import Store\n"
+        f"s = Store({str(tmp_path / 'lib.sqlite')!r})\n"
+        f"s.set_fields([{cid}], {{'quality': 12}}, label='before the crash')\n"
+        "os._exit(1)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stderr
+    with Store(tmp_path / "lib.sqlite") as again:
+        assert again.pending(cid) == {"quality": (40, 12)}
+        assert again.history()[0].label == "before the crash"
+    # The WAL held the commit; a plain sqlite3 reader sees it too.
+    conn = sqlite3.connect(tmp_path / "lib.sqlite")
+    assert conn.execute("SELECT quality, dirty FROM card WHERE id = ?", (cid,)).fetchone() == (12, 1)
+    conn.close()
