@@ -1,7 +1,8 @@
 """Background work: run_task runs a function on a thread pool and hands its results to the GUI thread.
 
 Workers never touch widgets. A task function receives two callables, ``progress(done, total, message)``
-and ``cancelled() -> bool``; it reports through the first and checks the second between steps. Its return
+and ``cancelled() -> bool``; it reports through the first and checks the second between steps, stopping either by raising Cancelled
+(`cancelled` is emitted) or by returning a partial result (`finished` is emitted). Its return
 value (or exception) comes back on the GUI thread through Qt signals, which Qt queues across threads.
 """
 
@@ -80,10 +81,9 @@ class _Runnable(QRunnable):
             exc.__traceback_text__ = traceback.format_exc()  # type: ignore[attr-defined]
             signals.failed.emit(exc)
         else:
-            if handle.is_cancelled:
-                signals.cancelled.emit()
-            else:
-                signals.finished.emit(result)
+            # A task that returns after a cancel request stopped early on purpose: its (partial) result
+            # still counts, e.g. an import keeps what it stored.
+            signals.finished.emit(result)
         signals.done.emit()
 
 
@@ -106,12 +106,14 @@ def run_task(
     on_progress: ProgressFn | None = None,
     on_cancelled: Callable[[], None] | None = None,
     pool: Pool | None = None,
+    handle: TaskHandle | None = None,
 ) -> TaskHandle:
     """Run ``fn(progress, cancelled)`` off the GUI thread; callbacks run on the GUI thread.
 
-    Must be called from the GUI thread. Returns the handle at once (with a SyncPool, after the task ran).
+    Must be called from the GUI thread. Returns the handle at once (with a SyncPool, after the task ran);
+    pass your own `handle` to be able to cancel from callbacks that run before run_task returns.
     """
-    handle = TaskHandle()
+    handle = handle or TaskHandle()
     signals = handle.signals
     if on_progress:
         signals.progress.connect(on_progress)

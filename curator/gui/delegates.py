@@ -1,0 +1,197 @@
+"""Painting for the card list: score bars, status markers, and the grid view's card tiles."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+
+from curator.core.store_types import CardRow
+from curator.gui import icons
+from curator.gui.images import ImageCache
+from curator.gui.models.card_table import NO_VALUE, Column, Role
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+def score_color(value: int) -> QColor:
+    """Red (0) through amber to green (100): the eye reads the bar before the number."""
+    value = max(0, min(100, value))
+    hue = int(value * 1.2)  # 0 = red, 120 = green
+    return QColor.fromHsv(hue, 150, 200)
+
+
+def score_text(value: int | None, *, heat: bool) -> str:
+    if value is None or (heat and value < 0):
+        return NO_VALUE
+    return str(value)
+
+
+def paint_score(painter: QPainter, rect: QRect, value: int | None, palette: QPalette, *, heat: bool) -> None:
+    """A horizontal bar filled to value% with the number on it; "—" for no value (or heat -1)."""
+    text = score_text(value, heat=heat)
+    painter.save()
+    bar = rect.adjusted(4, 5, -4, -5)
+    if text != NO_VALUE and value is not None:
+        painter.setPen(Qt.PenStyle.NoPen)
+        track = QColor(palette.color(QPalette.ColorRole.Mid))
+        track.setAlpha(45)
+        painter.setBrush(track)
+        painter.drawRoundedRect(bar, 3, 3)
+        filled = QRect(bar)
+        filled.setWidth(max(2, int(bar.width() * max(0, min(100, value)) / 100)))
+        painter.setBrush(score_color(value))
+        painter.drawRoundedRect(filled, 3, 3)
+        painter.setPen(palette.color(QPalette.ColorRole.Text))
+    else:
+        painter.setPen(palette.color(QPalette.ColorRole.Mid))
+    painter.drawText(bar, Qt.AlignmentFlag.AlignCenter, text)
+    painter.restore()
+
+
+class _Base(QStyledItemDelegate):
+    def _background(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> QStyleOptionViewItem:
+        # Let the style paint selection/hover backgrounds, then paint our content without its text.
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        style = opt.widget.style() if opt.widget else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        return opt
+
+
+class ScoreDelegate(_Base):
+    """Quality or heat as a bar."""
+
+    def __init__(self, *, heat: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.heat = heat
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        opt = self._background(painter, option, index)
+        value = index.data(Role.RAW)
+        palette = QPalette(opt.palette)
+        if opt.state & QStyle.StateFlag.State_Selected:
+            palette.setColor(QPalette.ColorRole.Text, opt.palette.color(QPalette.ColorRole.HighlightedText))
+        paint_score(painter, opt.rect, value if isinstance(value, int) else None, palette, heat=self.heat)
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        return QSize(70, super().sizeHint(option, index).height())
+
+
+class MarkerDelegate(_Base):
+    """Centred status icons: the published check, the changed/conflict/missing and problem markers."""
+
+    ICON_SIZE = 16
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        opt = self._background(painter, option, index)
+        row = index.data(Role.ROW)
+        if not isinstance(row, CardRow):
+            return
+        names = self.markers(row, Column(index.column()))
+        size = self.ICON_SIZE
+        width = len(names) * (size + 2)
+        x = opt.rect.center().x() - width // 2
+        y = opt.rect.center().y() - size // 2
+        for name in names:
+            icons.icon(name).paint(painter, QRect(x, y, size, size))
+            x += size + 2
+
+    @staticmethod
+    def markers(row: CardRow, column: Column) -> list[str]:
+        """The icon names a cell shows."""
+        if column == Column.PUBLISHED:
+            return ["published"] if row.published else []
+        if column == Column.CHANGED:
+            return [n for n, flag in (("changed", row.dirty), ("conflict", row.conflict), ("missing", row.missing)) if flag]
+        if column == Column.PROBLEMS:
+            return ["problem"] if row.problems else []
+        return []
+
+
+class CardTileDelegate(QStyledItemDelegate):
+    """The grid view's tile: thumbnail on top, then title (two lines), provider, and the two score bars."""
+
+    TILE = QSize(236, 262)
+    THUMB = QSize(220, 124)
+
+    def __init__(self, images: ImageCache, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.images = images
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        return self.TILE
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        row = index.data(Role.ROW)
+        if not isinstance(row, CardRow):
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = option.palette
+        rect = option.rect.adjusted(4, 4, -4, -4)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        painter.setPen(palette.color(QPalette.ColorRole.Highlight if selected else QPalette.ColorRole.Midlight))
+        painter.setBrush(palette.color(QPalette.ColorRole.Base))
+        if selected:
+            fill = QColor(palette.color(QPalette.ColorRole.Highlight))
+            fill.setAlpha(40)
+            painter.setBrush(fill)
+        painter.drawRoundedRect(rect, 6, 6)
+
+        inner = rect.adjusted(8, 8, -8, -8)
+        thumb_rect = QRect(inner.topLeft(), QSize(inner.width(), self.THUMB.height()))
+        _state, pixmap = self.images.get(row.lead_image, self.THUMB)
+        target = pixmap.size().scaled(thumb_rect.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        px = QRect(0, 0, target.width(), target.height())
+        px.moveCenter(thumb_rect.center())
+        painter.drawPixmap(px, pixmap)
+
+        y = thumb_rect.bottom() + 6
+        title_font = QFont(option.font)
+        title_font.setBold(True)
+        painter.setFont(title_font)
+        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        metrics = QFontMetrics(title_font)
+        title_rect = QRect(inner.left(), y, inner.width(), metrics.lineSpacing() * 2)
+        painter.drawText(title_rect, Qt.TextFlag.TextWordWrap, elide_lines(row.title or "(no title)", metrics, inner.width(), 2))
+        y = title_rect.bottom() + 4
+
+        painter.setFont(option.font)
+        painter.setPen(palette.color(QPalette.ColorRole.Mid))
+        small = QFontMetrics(option.font)
+        provider = row.provider or "(no provider)"
+        painter.drawText(
+            QRect(inner.left(), y, inner.width() - 22, small.height()),
+            Qt.AlignmentFlag.AlignLeft,
+            small.elidedText(provider, Qt.TextElideMode.ElideRight, inner.width() - 22),
+        )
+        if row.published:
+            icons.icon("published").paint(painter, QRect(inner.right() - 16, y, 16, 16))
+        y += small.height() + 6
+        half = (inner.width() - 8) // 2
+        bar_h = small.height() + 8
+        paint_score(painter, QRect(inner.left(), y, half, bar_h), row.quality, palette, heat=False)
+        paint_score(painter, QRect(inner.left() + half + 8, y, half, bar_h), row.heat, palette, heat=True)
+        painter.restore()
+
+
+def elide_lines(text: str, metrics: QFontMetrics, width: int, lines: int) -> str:
+    """`text` word-wrapped into at most `lines` lines of `width`, the last one elided."""
+    words = text.split()
+    out: list[str] = []
+    current = ""
+    for i, word in enumerate(words):
+        trial = f"{current} {word}".strip()
+        if metrics.horizontalAdvance(trial) <= width or not current:
+            current = trial
+            continue
+        out.append(current)
+        current = word
+        if len(out) == lines - 1:
+            rest = " ".join(words[i:])
+            out.append(metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width))
+            return "\n".join(out)
+    out.append(metrics.elidedText(current, Qt.TextElideMode.ElideRight, width))
+    return "\n".join(out)

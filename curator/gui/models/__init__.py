@@ -1,0 +1,1 @@
+"""Qt models adapting the core's Store (they never own the data)."""

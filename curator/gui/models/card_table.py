@@ -1,0 +1,343 @@
+"""CardTableModel: the card list as a Qt table model, paged from the Store in SQL order.
+
+Only the pages the view has scrolled to are held (as CardRow values); filtering and sorting re-run the
+query in SQL, so the model's size in memory follows what the user looked at, not the library's size.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QFont
+
+from curator.core import search
+from curator.core.store_types import CardRow
+
+PAGE_SIZE = 200
+Index = QModelIndex | QPersistentModelIndex
+
+
+class Column(enum.IntEnum):
+    PUBLISHED = 0
+    TITLE = 1
+    PROVIDER = 2
+    CATEGORY = 3
+    TOPICS = 4
+    DATE = 5
+    QUALITY = 6
+    HEAT = 7
+    CHANGED = 8
+    PROBLEMS = 9
+
+
+HEADERS = {
+    Column.PUBLISHED: "Published",
+    Column.TITLE: "Title",
+    Column.PROVIDER: "Provider",
+    Column.CATEGORY: "Category",
+    Column.TOPICS: "Topics",
+    Column.DATE: "Date",
+    Column.QUALITY: "Quality",
+    Column.HEAT: "Heat",
+    Column.CHANGED: "Changed",
+    Column.PROBLEMS: "Problems",
+}
+#: Narrow marker columns show a symbol in the header (the full name is the tooltip).
+SHORT_HEADERS = {Column.PUBLISHED: "✓", Column.CHANGED: "✎", Column.PROBLEMS: "⚠"}
+#: Column -> the Store's sort key (the query language's `--sort` names) we would like; topics has no order.
+_WANTED_SORT_KEYS: dict[Column, str] = {
+    Column.PUBLISHED: "published",
+    Column.TITLE: "title",
+    Column.PROVIDER: "provider",
+    Column.CATEGORY: "category",
+    Column.DATE: "date",
+    Column.QUALITY: "quality",
+    Column.HEAT: "heat",
+    Column.CHANGED: "dirty",
+    Column.PROBLEMS: "problems",
+}
+#: The sortable columns: those whose key the core's search module knows (others ignore header clicks).
+SORT_KEYS: dict[Column, str] = {c: k for c, k in _WANTED_SORT_KEYS.items() if k in search.SORT_KEYS}
+NO_VALUE = "—"
+
+
+class Role(enum.IntEnum):
+    """Custom roles: raw values for delegates, sorting and selection, apart from display text."""
+
+    CARD_ID = Qt.ItemDataRole.UserRole + 1
+    SORT = Qt.ItemDataRole.UserRole + 2  # the raw value the column sorts by
+    RAW = Qt.ItemDataRole.UserRole + 3  # the column's raw value (int/bool/None/str/list)
+    ROW = Qt.ItemDataRole.UserRole + 4  # the whole CardRow
+    IMAGE_URL = Qt.ItemDataRole.UserRole + 5  # the lead image URL
+    QUALITY = Qt.ItemDataRole.UserRole + 6
+    HEAT = Qt.ItemDataRole.UserRole + 7
+
+
+class RowSource(Protocol):
+    """The part of core.store.Store the model reads."""
+
+    def rows(
+        self, query: str | None = None, *, sort: Sequence[tuple[str, bool]] = (), offset: int = 0,
+        limit: int | None = None,
+    ) -> list[CardRow]: ...
+    def count(self, query: str | None = None) -> int: ...
+    def rows_by_id(self, ids: Sequence[int]) -> list[CardRow]: ...
+
+
+def display_date(row: CardRow) -> str:
+    """"2020-01-18 18:42" from the sortable UTC date; the file's own text when it has no date."""
+    if row.date:
+        return row.date[:16].replace("T", " ")
+    return row.published_at or ""
+
+
+def raw_value(row: CardRow, column: Column) -> Any:
+    """The column's value as stored (None where the card lacks it)."""
+    return {
+        Column.PUBLISHED: row.published,
+        Column.TITLE: row.title,
+        Column.PROVIDER: row.provider,
+        Column.CATEGORY: row.category,
+        Column.TOPICS: list(row.topics),
+        Column.DATE: row.date,
+        Column.QUALITY: row.quality,
+        Column.HEAT: row.heat,
+        Column.CHANGED: row.dirty,
+        Column.PROBLEMS: row.problems,
+    }[column]
+
+
+def display_text(row: CardRow, column: Column) -> str:
+    """What the cell shows as text (bars and markers are painted over it by delegates)."""
+    if column == Column.TITLE:
+        return row.title if row.title else f"(no title) {row.path.rsplit('/', 1)[-1]}"
+    if column in (Column.PROVIDER, Column.CATEGORY):
+        return raw_value(row, column) or ""
+    if column == Column.TOPICS:
+        return ", ".join(row.topics)
+    if column == Column.DATE:
+        return display_date(row)
+    if column == Column.QUALITY:
+        return NO_VALUE if row.quality is None else str(row.quality)
+    if column == Column.HEAT:
+        return NO_VALUE if row.heat is None or row.heat < 0 else str(row.heat)
+    if column == Column.PROBLEMS:
+        return str(row.problems) if row.problems else ""
+    return ""  # published/changed: markers only
+
+
+def tooltip(row: CardRow, column: Column) -> str | None:
+    if column == Column.PUBLISHED:
+        return {True: "Published", False: "Not published", None: "No published flag (counts as not published)"}[
+            row.published
+        ]
+    if column == Column.CHANGED:
+        states = [
+            text
+            for flag, text in (
+                (row.dirty, "Pending edits not yet written"),
+                (row.conflict, "Conflict: the file changed on disk under pending edits"),
+                (row.missing, "The file is missing"),
+            )
+            if flag
+        ]
+        return "\n".join(states) or None
+    if column == Column.PROBLEMS and row.problems:
+        return f"{row.problems} problem(s): see `curator check`"
+    if column == Column.DATE:
+        return row.published_at
+    if column == Column.HEAT and row.heat is not None and row.heat < 0:
+        return "Not rated yet"
+    if column == Column.TITLE:
+        return row.path
+    return None
+
+
+class CardTableModel(QAbstractTableModel):
+    """Pages of CardRow from a Store, under a query text and a sort."""
+
+    totalChanged = Signal(int)  # cards matching the current query
+    reset = Signal()  # after any re-query (new query, sort, reload)
+
+    def __init__(self, store: RowSource, *, page_size: int = PAGE_SIZE, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.page_size = page_size
+        self._query: str | None = None
+        self._sort: tuple[tuple[str, bool], ...] = (("date", True),)
+        self._rows: list[CardRow] = []
+        self._row_of: dict[int, int] = {}
+        self._total = 0
+        self._fetching = False
+        self.reload()
+
+    # -- querying -----------------------------------------------------------------------------------
+    @property
+    def query(self) -> str | None:
+        return self._query
+
+    @property
+    def total(self) -> int:
+        """How many cards match the current query (loaded or not)."""
+        return self._total
+
+    @property
+    def sort_key(self) -> tuple[str, bool]:
+        return self._sort[0]
+
+    def set_query(self, text: str | None) -> None:
+        """Show the cards matching `text`; raises core.query.QueryError (model unchanged) when invalid."""
+        query = text.strip() if text and text.strip() else None
+        total = self.store.count(query)  # raises on a syntax error before anything changes
+        self._query = query
+        self._requery(total)
+
+    def set_sort(self, key: str, descending: bool) -> None:
+        """Order by a Store sort key, re-running the query in SQL."""
+        self._sort = ((key, descending),)
+        self._requery(self._total)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Qt's header-click entry point; columns without a sort key are ignored."""
+        key = SORT_KEYS.get(Column(column)) if 0 <= column < len(Column) else None
+        if key is None:
+            return
+        self.set_sort(key, order == Qt.SortOrder.DescendingOrder)
+
+    def sort_column(self) -> tuple[int, Qt.SortOrder]:
+        """The column and order of the current sort, for the header indicator (-1 when none)."""
+        key, descending = self._sort[0]
+        column = next((c for c, k in SORT_KEYS.items() if k == key), -1)
+        return int(column), Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+
+    def reload(self) -> None:
+        """Re-run the current query (after an import or a rescan)."""
+        self._requery(self.store.count(self._query))
+
+    def _requery(self, total: int) -> None:
+        rows = self.store.rows(self._query, sort=self._sort, offset=0, limit=self.page_size)
+        # No fetchMore while the reset signals are out: listeners would insert rows mid-reset.
+        self._fetching = True
+        try:
+            self.beginResetModel()
+            self._rows = []
+            self._row_of = {}
+            self._total = total
+            self._append(rows)
+            self.endResetModel()
+        finally:
+            self._fetching = False
+        self.totalChanged.emit(total)
+        self.reset.emit()
+
+    def _append(self, rows: list[CardRow]) -> None:
+        start = len(self._rows)
+        for i, row in enumerate(rows):
+            self._row_of[row.id] = start + i
+        self._rows.extend(rows)
+
+    # -- lazy loading -------------------------------------------------------------------------------
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008 - Qt's signature
+        return not parent.isValid() and not self._fetching and len(self._rows) < self._total
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
+        # Views (and the model tester) may ask again from inside our own rowsInserted handling.
+        if parent.isValid() or self._fetching:
+            return
+        rows = self.store.rows(self._query, sort=self._sort, offset=len(self._rows), limit=self.page_size)
+        if not rows:
+            # The library shrank under us (a rescan removed cards): stop asking.
+            self._total = len(self._rows)
+            return
+        self._fetching = True
+        try:
+            self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(rows) - 1)
+            self._append(rows)
+            self.endInsertRows()
+        finally:
+            self._fetching = False
+
+    def fetch_until(self, row: int) -> None:
+        """Load pages until `row` is loaded (or everything is)."""
+        while row >= len(self._rows) and self.canFetchMore():
+            before = len(self._rows)
+            self.fetchMore()
+            if len(self._rows) == before:
+                break
+
+    # -- rows ---------------------------------------------------------------------------------------
+    def card_at(self, row: int) -> CardRow | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def row_of(self, card_id: int) -> int | None:
+        """The row of a loaded card, or None when it is not (yet) loaded or not matching."""
+        return self._row_of.get(card_id)
+
+    def loaded_ids(self) -> list[int]:
+        return [r.id for r in self._rows]
+
+    def refresh_rows(self, ids: Iterable[int]) -> None:
+        """Re-read the given cards (after edits) and repaint their rows; unloaded ids are ignored."""
+        wanted = [i for i in ids if i in self._row_of]
+        if not wanted:
+            return
+        for fresh in self.store.rows_by_id(wanted):
+            row = self._row_of[fresh.id]
+            self._rows[row] = fresh
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
+
+    # -- Qt model interface -------------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(Column)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Column):
+            return None
+        column = Column(section)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return SHORT_HEADERS.get(column, HEADERS[column])
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return HEADERS[column] + ("" if column in SORT_KEYS else " (cannot be sorted)")
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        column = Column(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return display_text(row, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return tooltip(row, column)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if column in (Column.QUALITY, Column.HEAT, Column.PROBLEMS, Column.PUBLISHED, Column.CHANGED):
+                return int(Qt.AlignmentFlag.AlignCenter)
+            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.FontRole and column == Column.TITLE and not row.title:
+            font = QFont()
+            font.setItalic(True)
+            return font
+        if role == Role.CARD_ID:
+            return row.id
+        if role in (Role.RAW, Role.SORT):
+            return raw_value(row, column)
+        if role == Role.ROW:
+            return row
+        if role == Role.IMAGE_URL:
+            return row.lead_image
+        if role == Role.QUALITY:
+            return row.quality
+        if role == Role.HEAT:
+            return row.heat
+        return None

@@ -1,0 +1,47 @@
+"""The card list as a grid of tiles (thumbnail, title, provider, scores) over the same model as the table."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize
+from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
+
+from curator.gui.delegates import CardTileDelegate
+from curator.gui.images import ImageCache
+from curator.gui.models.card_table import CardTableModel, Column
+
+
+class CardGridView(QListView):
+    """Icon-mode list over CardTableModel's title column; repaints when thumbnails arrive."""
+
+    def __init__(self, model: CardTableModel, images: ImageCache, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("cardGrid")
+        self.setModel(model)
+        self.setModelColumn(Column.TITLE)
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setMovement(QListView.Movement.Static)
+        self.setWrapping(True)
+        self.setUniformItemSizes(True)  # every tile is the same size: layout stays O(1) per item
+        self.setSpacing(4)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.delegate = CardTileDelegate(images, self)
+        self.setItemDelegate(self.delegate)
+        self.setGridSize(CardTileDelegate.TILE + QSize(4, 4))
+        # Only the visible tiles repaint; a thumbnail arriving for an off-screen card costs nothing.
+        images.changed.connect(lambda _url: self.viewport().update())
+
+    def move(self, step: int) -> None:
+        """Select the card `step` items away (J/K)."""
+        model = self.model()
+        assert isinstance(model, CardTableModel)
+        current = self.currentIndex().row()
+        target = 0 if current < 0 else current + step
+        if step > 0:
+            model.fetch_until(target)
+        target = max(0, min(model.rowCount() - 1, target))
+        if model.rowCount():
+            index = model.index(target, Column.TITLE)
+            self.setCurrentIndex(index)
+            self.scrollTo(index)

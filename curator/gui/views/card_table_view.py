@@ -1,0 +1,116 @@
+"""The card list as a table: multi-selection, sortable and resizable columns, a header menu to pick columns."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QPoint, Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
+
+from curator.gui.delegates import MarkerDelegate, ScoreDelegate
+from curator.gui.models.card_table import HEADERS, CardTableModel, Column
+
+DEFAULT_WIDTHS = {
+    Column.PUBLISHED: 30, Column.TITLE: 340, Column.PROVIDER: 130, Column.CATEGORY: 80,
+    Column.TOPICS: 140, Column.DATE: 118, Column.QUALITY: 66, Column.HEAT: 66,
+    Column.CHANGED: 30, Column.PROBLEMS: 30,
+}  # fmt: skip
+DEFAULT_HIDDEN = (Column.CATEGORY,)
+
+
+class CardTableView(QTableView):
+    """A QTableView over CardTableModel with our delegates and a column chooser."""
+
+    def __init__(self, model: CardTableModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("cardTable")
+        self.setModel(model)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setAlternatingRowColors(True)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.verticalHeader().hide()
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 12)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        header = self.horizontalHeader()
+        header.setSectionsMovable(True)
+        header.setHighlightSections(False)
+        header.setStretchLastSection(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._header_menu)
+        for column, width in DEFAULT_WIDTHS.items():
+            self.setColumnWidth(column, width)
+        for column in DEFAULT_HIDDEN:
+            self.setColumnHidden(column, True)
+        self._markers = MarkerDelegate(self)
+        self._quality = ScoreDelegate(heat=False, parent=self)
+        self._heat = ScoreDelegate(heat=True, parent=self)
+        for column in (Column.PUBLISHED, Column.CHANGED, Column.PROBLEMS):
+            self.setItemDelegateForColumn(column, self._markers)
+        self.setItemDelegateForColumn(Column.QUALITY, self._quality)
+        self.setItemDelegateForColumn(Column.HEAT, self._heat)
+        self.setSortingEnabled(True)
+        column, order = model.sort_column()
+        header.setSortIndicator(column, order)
+        model.reset.connect(self._sync_indicator)
+
+    def card_model(self) -> CardTableModel:
+        model = self.model()
+        assert isinstance(model, CardTableModel)
+        return model
+
+    def _sync_indicator(self) -> None:
+        column, order = self.card_model().sort_column()
+        header = self.horizontalHeader()
+        if header.sortIndicatorSection() != column or header.sortIndicatorOrder() != order:
+            header.blockSignals(True)
+            header.setSortIndicator(column, order)
+            header.blockSignals(False)
+
+    # -- columns ------------------------------------------------------------------------------------
+    def _header_menu(self, pos: QPoint) -> None:
+        self.columns_menu().exec(self.horizontalHeader().mapToGlobal(pos))
+
+    def columns_menu(self) -> QMenu:
+        """A menu of checkable columns (the title always stays visible)."""
+        menu = QMenu(self)
+        for column in Column:
+            action = menu.addAction(HEADERS[column])
+            action.setCheckable(True)
+            action.setChecked(not self.isColumnHidden(column))
+            action.setEnabled(column != Column.TITLE)
+            action.toggled.connect(lambda on, c=column: self.setColumnHidden(c, not on))
+        return menu
+
+    def hidden_columns(self) -> list[str]:
+        return [c.name.lower() for c in Column if self.isColumnHidden(c)]
+
+    def set_hidden_columns(self, names: list[str]) -> None:
+        for column in Column:
+            self.setColumnHidden(column, column.name.lower() in names and column != Column.TITLE)
+
+    def header_state(self) -> QByteArray:
+        return self.horizontalHeader().saveState()
+
+    def restore_header(self, state: QByteArray) -> None:
+        if not state.isEmpty():
+            self.horizontalHeader().restoreState(state)
+        # The model owns the sort; the restored indicator must not contradict it.
+        self._sync_indicator()
+
+    # -- navigation ---------------------------------------------------------------------------------
+    def move(self, step: int) -> None:
+        """Select the card `step` rows away from the current one (J/K)."""
+        model = self.card_model()
+        current = self.currentIndex().row()
+        target = 0 if current < 0 else current + step
+        if step > 0:
+            model.fetch_until(target)
+        target = max(0, min(model.rowCount() - 1, target))
+        if model.rowCount():
+            index = model.index(target, Column.TITLE)
+            self.setCurrentIndex(index)
+            self.scrollTo(index)

@@ -1,0 +1,284 @@
+"""The detail panel: the selected card's lead image, text, links, topics, related coverage and a preview.
+
+Every piece of card text is shown as plain text (a title holding ``<img src=...>`` shows those characters);
+only http/https links ever open.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QMouseEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from curator.core.store_types import CardDetail
+from curator.gui import icons
+from curator.gui.images import ImageCache, ImageState, is_fetchable
+from curator.gui.models.card_table import NO_VALUE
+
+LEAD_SIZE = QSize(432, 243)
+#: A lead image that cannot load shrinks to this, so a broken picture does not dominate the panel.
+BROKEN_LEAD_SIZE = QSize(160, 90)
+RELATED_SIZE = QSize(112, 63)
+PREVIEW_SIZE = QSize(320, 180)
+
+
+def open_url(url: str | None) -> bool:
+    """Open an http/https URL in the browser; anything else (file:, javascript:, …) is refused."""
+    if not is_fetchable(url):
+        return False
+    return QDesktopServices.openUrl(QUrl(url))
+
+
+def plain_label(text: str = "", *, name: str | None = None, wrap: bool = True, select: bool = False) -> QLabel:
+    """A QLabel that can never interpret card text as rich text."""
+    label = QLabel()
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setText(text)
+    label.setWordWrap(wrap)
+    if name:
+        label.setObjectName(name)
+    if select:
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def _provider_name(item: dict[str, Any]) -> str | None:
+    provider = item.get("provider")
+    if isinstance(provider, dict):
+        name = provider.get("name") or provider.get("domain")
+        return str(name) if name else None
+    return item.get("provider_name") or (provider if isinstance(provider, str) else None)
+
+
+def _first_image(item: dict[str, Any]) -> str | None:
+    images = item.get("images")
+    if isinstance(images, list) and images and isinstance(images[0], dict):
+        url = images[0].get("url")
+        return str(url) if url else None
+    return None
+
+
+def _short_date(text: Any) -> str:
+    return str(text)[:16].replace("T", " ") if text else ""
+
+
+class ImageLabel(QLabel):
+    """A QLabel showing one URL from the ImageCache at a fixed size, updating when it arrives."""
+
+    def __init__(self, images: ImageCache, size: QSize, broken_size: QSize | None = None) -> None:
+        super().__init__()
+        self.images = images
+        self.box = size
+        self.broken_box = broken_size
+        self.url: str | None = None
+        self.state = None
+        self.setFixedSize(size)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        images.changed.connect(self._changed)
+
+    def set_url(self, url: str | None) -> None:
+        self.url = url
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.state, pixmap = self.images.get(self.url, self.box)
+        if self.broken_box is not None:
+            broken = self.state is ImageState.BROKEN
+            self.setFixedSize(self.broken_box if broken else self.box)
+            if broken:
+                pixmap = self.images.placeholder(self.broken_box, broken=True)
+        self.setPixmap(pixmap)
+        reason = self.images.error(self.url) if self.url else "no image"
+        self.setToolTip(self.url or "" if self.state is not ImageState.BROKEN else f"Image unavailable: {reason}")
+
+    def _changed(self, url: str) -> None:
+        if url == self.url:
+            self.refresh()
+
+
+class RelatedItem(QFrame):
+    """One related article: thumbnail, title, provider and date; a click opens it."""
+
+    clicked = Signal(str)
+
+    def __init__(self, item: dict[str, Any], images: ImageCache) -> None:
+        super().__init__()
+        self.setObjectName("relatedItem")
+        self.url = item.get("sourceUrl") or item.get("source_url")
+        self.thumb = ImageLabel(images, RELATED_SIZE)
+        self.thumb.set_url(_first_image(item))
+        self.title = plain_label(str(item.get("title") or "(no title)"))
+        self.title.setStyleSheet("font-weight: bold")
+        meta = " · ".join(x for x in (_provider_name(item), _short_date(item.get("publishedDateTime"))) if x)
+        self.meta = plain_label(meta, name="detailMeta")
+        text = QVBoxLayout()
+        text.setSpacing(2)
+        text.addWidget(self.title)
+        text.addWidget(self.meta)
+        text.addStretch(1)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 6, 0, 6)
+        row.addWidget(self.thumb, 0, Qt.AlignmentFlag.AlignTop)
+        row.addLayout(text, 1)
+        if is_fetchable(self.url):
+            self.setCursor(Qt.CursorShape.PointingHandCursor)
+            self.setToolTip(str(self.url))
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and is_fetchable(self.url):
+            self.clicked.emit(str(self.url))
+        super().mouseReleaseEvent(event)
+
+
+class CardPreview(QFrame):
+    """The card as readers see it once published: image, title, excerpt, provider and date."""
+
+    def __init__(self, images: ImageCache) -> None:
+        super().__init__()
+        self.setObjectName("cardPreview")
+        self.setFixedWidth(PREVIEW_SIZE.width() + 24)
+        self.image = ImageLabel(images, PREVIEW_SIZE)
+        self.image.setObjectName("previewImage")
+        self.title = plain_label(name="cardPreviewTitle")
+        self.excerpt = plain_label()
+        self.excerpt.setMaximumHeight(self.excerpt.fontMetrics().lineSpacing() * 4 + 4)
+        self.footer = plain_label(name="detailMeta")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 12, 12, 12)
+        for widget in (self.image, self.title, self.excerpt, self.footer):
+            layout.addWidget(widget)
+
+    def show_card(self, card: CardDetail) -> None:
+        self.image.set_url(card.lead_image)
+        self.title.setText(card.title or "(no title)")
+        excerpt = card.data.get("excerpt")
+        self.excerpt.setText(str(excerpt) if excerpt else "")
+        self.excerpt.setVisible(bool(excerpt))
+        self.footer.setText(" · ".join(x for x in (card.provider, _short_date(card.date or card.published_at)) if x))
+
+
+class DetailPanel(QScrollArea):
+    """Shows one CardDetail (or a hint when nothing is selected)."""
+
+    linkActivated = Signal(str)
+
+    def __init__(self, images: ImageCache, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("detailPanel")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.images = images
+        self.card: CardDetail | None = None
+        self.opener = open_url  # swapped in tests to record instead of launching a browser
+
+        body = QWidget()
+        self.setWidget(body)
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(16, 12, 16, 16)
+        layout.setSpacing(6)
+        self.empty = plain_label("Select a card to see it here.", name="detailMeta")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.empty)
+
+        self.content = QWidget()
+        c = QVBoxLayout(self.content)
+        c.setContentsMargins(0, 0, 0, 0)
+        c.setSpacing(6)
+        self.image = ImageLabel(images, LEAD_SIZE, BROKEN_LEAD_SIZE)
+        self.image.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        c.addWidget(self.image)
+        self.title = plain_label(name="detailTitle", select=True)
+        c.addWidget(self.title)
+        self.meta = plain_label(name="detailMeta", select=True)
+        c.addWidget(self.meta)
+        self.scores = plain_label()
+        c.addWidget(self.scores)
+        self.excerpt = plain_label(select=True)
+        c.addWidget(self.excerpt)
+        self.topics = plain_label()
+        c.addWidget(self.topics)
+        links = QHBoxLayout()
+        self.source_button = QPushButton(icons.icon("open-source"), "Open article")
+        self.source_button.clicked.connect(lambda: self._open(self.card.data.get("sourceUrl") if self.card else None))
+        links.addWidget(self.source_button)
+        self.source_label = plain_label(name="detailMeta", wrap=False, select=True)
+        links.addWidget(self.source_label, 1)
+        c.addLayout(links)
+        self.path = plain_label(name="detailMeta", select=True)
+        c.addWidget(self.path)
+        self.related_heading = plain_label(name="detailSection")
+        c.addWidget(self.related_heading)
+        self.related_box = QVBoxLayout()
+        self.related_box.setSpacing(0)
+        c.addLayout(self.related_box)
+        self.preview_heading = plain_label("Card preview — as it appears when published", name="detailSection")
+        c.addWidget(self.preview_heading)
+        self.preview = CardPreview(images)
+        c.addWidget(self.preview)
+        c.addStretch(1)
+        layout.addWidget(self.content)
+        self.content.hide()
+        self.related_items: list[RelatedItem] = []
+
+    def show_card(self, card: CardDetail | None) -> None:
+        """Show `card`, or the empty hint for None."""
+        self.card = card
+        self.empty.setVisible(card is None)
+        self.content.setVisible(card is not None)
+        if card is None:
+            return
+        data = card.data
+        self.image.set_url(card.lead_image)
+        self.title.setText(card.title or "(no title)")
+        published = {True: "Published", False: "Not published", None: "Not published (no flag)"}[card.published]
+        self.meta.setText(" · ".join(x for x in (card.provider, _short_date(card.published_at), card.category, published) if x))
+        heat = NO_VALUE if card.heat is None or card.heat < 0 else str(card.heat)
+        quality = NO_VALUE if card.quality is None else str(card.quality)
+        flags = [t for t, on in (("pending edits", card.dirty), ("conflict", card.conflict),
+                                 ("file missing", card.missing)) if on]  # fmt: skip
+        if card.problems:
+            flags.append(f"{card.problems} problem(s)")
+        self.scores.setText(f"Quality {quality}   ·   Heat {heat}" + (f"   ·   {', '.join(flags)}" if flags else ""))
+        excerpt = data.get("excerpt")
+        self.excerpt.setText(str(excerpt) if excerpt else "(no excerpt)")
+        self.topics.setText("Topics: " + (", ".join(card.topics) if card.topics else "(none)"))
+        source = data.get("sourceUrl")
+        self.source_button.setEnabled(is_fetchable(source if isinstance(source, str) else None))
+        self.source_label.setText(str(source) if source else "(no source link)")
+        self.path.setText(card.path)
+        self._show_related(card.related)
+        self.preview.show_card(card)
+        self.verticalScrollBar().setValue(0)
+
+    def _show_related(self, related: list[dict[str, Any]]) -> None:
+        for item in self.related_items:
+            # Hide and detach now: deleteLater alone leaves the old rows painted until the event loop runs.
+            self.related_box.removeWidget(item)
+            item.hide()
+            item.setParent(None)
+            item.deleteLater()
+        self.related_items = []
+        self.related_heading.setText(f"Related coverage ({len(related)})" if related else "No related coverage")
+        for entry in related:
+            if not isinstance(entry, dict):
+                continue
+            item = RelatedItem(entry, self.images)
+            item.clicked.connect(self._open)
+            self.related_box.addWidget(item)
+            self.related_items.append(item)
+
+    def _open(self, url: Any) -> None:
+        if isinstance(url, str) and is_fetchable(url):
+            self.linkActivated.emit(url)
+            self.opener(url)

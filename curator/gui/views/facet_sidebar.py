@@ -1,0 +1,140 @@
+"""The facet sidebar: status, categories, topics and providers with counts under the current query.
+
+Clicking a facet adds its term to the search text (or removes it when it is already there), so the query
+the user sees is always the one the CLI would run.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
+
+from curator.core.query import Field, QueryError, parse, to_text, top_terms
+from curator.core.store_types import Facets
+from curator.gui import icons
+
+#: Status facet -> the query term it stands for ("all" clears every status term).
+STATUS_TERMS: dict[str, str | None] = {
+    "all": None,
+    "unpublished": "published:false",
+    "published": "published:true",
+    "changed": "dirty:true",
+    "problems": "problems:true",
+    "conflicts": "conflict:true",
+    "missing": "missing:true",
+}
+STATUS_LABELS = {
+    "all": "All cards",
+    "unpublished": "Unpublished",
+    "published": "Published",
+    "changed": "Changed (not written)",
+    "problems": "With problems",
+    "conflicts": "Conflicts",
+    "missing": "Missing files",
+}
+TERM_ROLE = Qt.ItemDataRole.UserRole + 1
+GROUPS = (("status", "Status", "status"), ("category", "Categories", "category"),
+          ("topic", "Topics", "topic"), ("provider", "Providers", "provider"))  # fmt: skip
+
+
+def term_for(field: str, value: str) -> str:
+    """The query text of a facet value, quoted as the query language needs (topic:"Computer Vision")."""
+    return to_text(Field(field, value))
+
+
+def active_terms(query: str) -> set[str]:
+    """The canonical texts of the terms ANDed at the top level of `query` (empty when it does not parse)."""
+    try:
+        units = top_terms(query)
+    except QueryError:
+        return set()
+    return {to_text(unit) for unit, _start, _end in units or ()}
+
+
+class FacetSidebar(QTreeWidget):
+    """Emits `termToggled(term, add)` when a facet is clicked; `allClicked` for "All cards"."""
+
+    termToggled = Signal(str, bool)
+    allClicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("facets")
+        self.setHeaderHidden(True)
+        self.setColumnCount(2)
+        self.setRootIsDecorated(True)
+        self.setIndentation(12)
+        self.setUniformRowHeights(True)
+        # Names take the room left after the counts; long names elide in the middle.
+        header = self.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setMinimumWidth(190)
+        self.setSelectionMode(QTreeWidget.SelectionMode.NoSelection)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._groups: dict[str, QTreeWidgetItem] = {}
+        bold = QFont(self.font())
+        bold.setBold(True)
+        for key, label, icon in GROUPS:
+            item = QTreeWidgetItem(self, [label, ""])
+            item.setIcon(0, icons.icon(icon))
+            item.setFont(0, bold)
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            self._groups[key] = item
+        self.expandAll()
+        self.itemClicked.connect(self._clicked)
+        self._active: set[str] = set()
+
+    def show_facets(self, facets: Facets, query: str) -> None:
+        """Refill the counts for the current query; facets already in the query are checked and bold."""
+        self._active = active_terms(query)
+        status_active = {t for t in STATUS_TERMS.values() if t} & self._active
+        rows = {
+            "status": [
+                (STATUS_LABELS[name], facets.status.get(name, 0), STATUS_TERMS[name])
+                for name in STATUS_TERMS
+                # Rare states only appear when present, so the list stays short on a clean library.
+                if name not in ("conflicts", "missing") or facets.status.get(name, 0) or STATUS_TERMS[name] in status_active
+            ],
+            "category": [(v, n, term_for("category", v)) for v, n in facets.categories],
+            "topic": [(v, n, term_for("topic", v)) for v, n in facets.topics],
+            "provider": [(v, n, term_for("provider", v)) for v, n in facets.providers],
+        }
+        for key, group in self._groups.items():
+            group.takeChildren()
+            for label, count, term in rows[key]:
+                item = QTreeWidgetItem(group, [label, f"{count:,}"])
+                item.setData(0, TERM_ROLE, term)
+                item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                item.setToolTip(0, term or "Clear the status filters")
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                active = term in self._active if term else not status_active
+                font = QFont(self.font())
+                font.setBold(active)
+                item.setFont(0, font)
+                item.setFont(1, font)
+                item.setCheckState(0, Qt.CheckState.Checked if active else Qt.CheckState.Unchecked)
+
+    def items(self, group: str) -> list[QTreeWidgetItem]:
+        """The facet rows of a group ("status", "category", "topic", "provider")."""
+        parent = self._groups[group]
+        return [parent.child(i) for i in range(parent.childCount())]
+
+    def find(self, group: str, label: str) -> QTreeWidgetItem | None:
+        return next((it for it in self.items(group) if it.text(0) == label), None)
+
+    def _clicked(self, item: QTreeWidgetItem, _column: int) -> None:
+        if item.parent() is None:
+            return
+        term = item.data(0, TERM_ROLE)
+        if term is None:
+            self.allClicked.emit()
+            return
+        try:
+            canonical = to_text(parse(term))  # type: ignore[arg-type]
+        except QueryError:
+            return
+        self.termToggled.emit(term, canonical not in self._active)

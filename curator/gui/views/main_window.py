@@ -1,0 +1,513 @@
+"""The main window: search bar, facets, the card list (table or grid), the detail panel and the status bar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QGuiApplication
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QSplitter,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from curator.core.query import QueryError, with_term, without_term
+from curator.core.store import Store
+from curator.core.store_types import ImportReport, LibraryError
+from curator.gui import app as gui_app
+from curator.gui import resources
+from curator.gui import settings as keys
+from curator.gui.actions import Actions
+from curator.gui.images import ImageCache
+from curator.gui.models.card_table import CardTableModel, Column, Role
+from curator.gui.settings import Settings
+from curator.gui.views.card_grid_view import CardGridView
+from curator.gui.views.card_table_view import CardTableView
+from curator.gui.views.detail_panel import DetailPanel
+from curator.gui.views.facet_sidebar import FacetSidebar
+from curator.gui.views.filter_bar import FilterBar
+from curator.gui.workers import Pool, TaskHandle, run_task
+
+#: Opposite status terms: adding one removes the other, so a facet click never yields an empty contradiction.
+OPPOSITES = {"published:true": "published:false", "published:false": "published:true"}
+SHORTCUTS_HELP = (
+    ("Ctrl+F", "Search"), ("Ctrl+1 / Ctrl+2", "Table / grid view"), ("J / K, ↓ / ↑", "Next / previous card"),
+    ("Enter", "Open the article in the browser"), ("Ctrl+O", "Open a folder of cards"), ("F5", "Rescan"),
+    ("Ctrl+Shift+C", "Copy the selected cards' paths"), ("Ctrl+Shift+L", "Toggle light/dark"),
+)  # fmt: skip
+
+
+class ProgressWidget(QWidget):
+    """The status bar's progress bar with a cancel button; hidden while nothing runs."""
+
+    def __init__(self, actions: Actions) -> None:
+        super().__init__()
+        self.label = QLabel()
+        self.bar = QProgressBar()
+        self.bar.setFixedWidth(180)
+        self.bar.setTextVisible(True)
+        self.cancel = QToolButton()
+        self.cancel.setDefaultAction(actions.cancel_task)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.label)
+        row.addWidget(self.bar)
+        row.addWidget(self.cancel)
+        self.hide()
+
+    def start(self, text: str) -> None:
+        self.label.setText(text)
+        self.bar.setRange(0, 0)  # busy until the first report gives a total
+        self.show()
+
+    def report(self, done: int, total: int) -> None:
+        self.bar.setRange(0, max(total, 1))
+        self.bar.setValue(done)
+        self.bar.setFormat(f"{done:,} / {total:,}")
+
+
+class MainWindow(QMainWindow):
+    """Curator's window over one library."""
+
+    importProgress = Signal(int, int)  # files settled, files in the run
+    importFinished = Signal(object)  # the ImportReport (also after a cancel)
+
+    #: Parse processes for imports (None: the importer's default); tests use 1 for determinism.
+    import_workers: int | None = None
+
+    def __init__(
+        self, store: Store, settings: Settings, *, images: ImageCache | None = None, pool: Pool | None = None,
+    ) -> None:  # fmt: skip
+        super().__init__()
+        self.store = store
+        self.settings = settings
+        self.pool = pool
+        self.task: TaskHandle | None = None
+        self._last_card_id: int | None = None
+        self.last_import: ImportReport | None = None
+        self.setWindowTitle(f"Curator — {store.path.name}")
+        self.actions = Actions(self)
+        self.images = images or ImageCache(parent=self)
+        self.model = CardTableModel(store, parent=self)
+
+        self.filter_bar = FilterBar()
+        self.facets = FacetSidebar()
+        self.table = CardTableView(self.model)
+        self.grid = CardGridView(self.model, self.images)
+        self.grid.setSelectionModel(self.table.selectionModel())  # one selection, two views
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(self.grid)
+        self.detail = DetailPanel(self.images)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.facets)
+        self.splitter.addWidget(self.stack)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([220, 800, 480])
+        self.splitter.setChildrenCollapsible(False)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(8, 8, 8, 4)
+        layout.setSpacing(6)
+        layout.addWidget(self.filter_bar)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+        self.shown_label = QLabel()
+        self.changed_label = QLabel()
+        self.progress = ProgressWidget(self.actions)
+        self.statusBar().addWidget(self.shown_label)
+        self.statusBar().addWidget(self.changed_label)
+        self.statusBar().addPermanentWidget(self.progress)
+
+        self._build_menus()
+        self._connect()
+        self._restore()
+
+    # -- construction -------------------------------------------------------------------------------
+    @classmethod
+    def open_library(cls, path: Path, settings: Settings) -> MainWindow | None:
+        """A window on the library at `path`, or None (after telling the user) when it cannot be opened."""
+        try:
+            store = Store(path)
+        except LibraryError as err:
+            QMessageBox.critical(None, "Curator", f"Cannot open the library:\n{err}")
+            return None
+        settings.set_value(keys.LAST_LIBRARY, str(store.path))
+        return cls(store, settings)
+
+    def _build_menus(self) -> None:
+        a = self.actions
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        file.addActions([a.open_folder, a.rescan])
+        file.addSeparator()
+        file.addAction(a.quit)
+        edit = bar.addMenu("&Edit")
+        edit.addActions([a.find, a.clear_search, a.save_search])
+        edit.addSeparator()
+        edit.addActions([a.select_all, a.copy_path])
+        view = bar.addMenu("&View")
+        view.addActions([a.table_view, a.grid_view])
+        view.addSeparator()
+        theme = view.addMenu("&Theme")
+        theme.addActions(list(a.theme_actions().values()))
+        view.addAction(a.toggle_theme)
+        view.addSeparator()
+        view.addAction(a.open_source)
+        self.columns_menu = view.addMenu("&Columns")
+        self.columns_menu.aboutToShow.connect(self._fill_columns_menu)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addActions([a.shortcuts, a.about])
+        # Window-wide shortcuts need the actions on the window; J/K/Enter only on the list views.
+        self.addActions([a.open_folder, a.rescan, a.quit, a.find, a.select_all, a.copy_path, a.table_view,
+                         a.grid_view, a.toggle_theme, a.shortcuts])  # fmt: skip
+        for view_widget in (self.table, self.grid):
+            view_widget.addActions([a.open_source, a.next_card, a.previous_card])
+
+    def _fill_columns_menu(self) -> None:
+        self.columns_menu.clear()
+        for action in self.table.columns_menu().actions():
+            action.setParent(self.columns_menu)
+            self.columns_menu.addAction(action)
+
+    def _connect(self) -> None:
+        a = self.actions
+        a.open_folder.triggered.connect(self.choose_folder)
+        a.rescan.triggered.connect(self.rescan)
+        a.cancel_task.triggered.connect(self.cancel_task)
+        a.quit.triggered.connect(self.close)
+        a.find.triggered.connect(self.filter_bar.focus)
+        a.clear_search.triggered.connect(lambda: self.filter_bar.set_text(""))
+        a.save_search.triggered.connect(self.save_search)
+        a.select_all.triggered.connect(lambda: self.current_view().selectAll())
+        a.copy_path.triggered.connect(self.copy_paths)
+        a.open_source.triggered.connect(self.open_source)
+        a.next_card.triggered.connect(lambda: self.current_view().move(1))
+        a.previous_card.triggered.connect(lambda: self.current_view().move(-1))
+        a.table_view.triggered.connect(lambda: self.set_view_mode("table"))
+        a.grid_view.triggered.connect(lambda: self.set_view_mode("grid"))
+        for name, action in a.theme_actions().items():
+            action.triggered.connect(lambda _checked=False, n=name: self.set_theme(n))
+        a.toggle_theme.triggered.connect(self.toggle_theme)
+        a.shortcuts.triggered.connect(self.show_shortcuts)
+        a.about.triggered.connect(self.show_about)
+
+        self.filter_bar.queryChanged.connect(self.apply_query)
+        self.filter_bar.submitted.connect(self.remember_search)
+        self.facets.termToggled.connect(self.toggle_term)
+        self.facets.allClicked.connect(self.clear_status_terms)
+        self.model.totalChanged.connect(lambda _n: self.update_status())
+        self.model.reset.connect(self._after_reset)
+        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.table.doubleClicked.connect(lambda _i: self.open_source())
+        self.grid.doubleClicked.connect(lambda _i: self.open_source())
+
+    # -- settings -----------------------------------------------------------------------------------
+    def _restore(self) -> None:
+        s = self.settings
+        geometry = s.value(keys.GEOMETRY)
+        if geometry.isEmpty() or not self.restoreGeometry(geometry):
+            self.resize(1500, 920)
+        state = s.value(keys.WINDOW_STATE)
+        if not state.isEmpty():
+            self.restoreState(state)
+        splitter = s.value(keys.MAIN_SPLITTER)
+        if not splitter.isEmpty():
+            self.splitter.restoreState(splitter)
+        self.table.restore_header(s.value(keys.HEADER_STATE))
+        self.table.set_hidden_columns(s.value(keys.HIDDEN_COLUMNS) or ["category"])
+        self.model.set_sort(s.value(keys.SORT_KEY), s.value(keys.SORT_DESCENDING))
+        self.set_view_mode(s.value(keys.VIEW_MODE))
+        theme = s.value(keys.THEME)
+        self.actions.theme_actions().get(theme, self.actions.theme_system).setChecked(True)
+        self._refresh_searches_menu()
+        last = s.value(keys.LAST_QUERY)
+        self.filter_bar.set_text(last)
+        if self.model.query is None and not last:
+            self.apply_query("")  # the first apply fills facets and status even without a query
+        self.refresh_values()
+
+    def save_settings(self) -> None:
+        """Write window layout, columns, sort, view mode and query to the settings."""
+        s = self.settings
+        s.set_value(keys.GEOMETRY, self.saveGeometry())
+        s.set_value(keys.WINDOW_STATE, self.saveState())
+        s.set_value(keys.MAIN_SPLITTER, self.splitter.saveState())
+        s.set_value(keys.HEADER_STATE, self.table.header_state())
+        s.set_value(keys.HIDDEN_COLUMNS, self.table.hidden_columns())
+        key, descending = self.model.sort_key
+        s.set_value(keys.SORT_KEY, key)
+        s.set_value(keys.SORT_DESCENDING, descending)
+        s.set_value(keys.VIEW_MODE, self.view_mode())
+        s.set_value(keys.LAST_QUERY, self.filter_bar.text())
+        s.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.task is not None and self.task.running:
+            self.task.cancel()
+        self.save_settings()
+        super().closeEvent(event)
+
+    # -- querying -----------------------------------------------------------------------------------
+    def apply_query(self, text: str) -> None:
+        """Run the query text: the list, the facets and the status bar follow it."""
+        try:
+            self.model.set_query(text)
+            facets = self.store.facets(text or None)
+        except QueryError as err:
+            self.filter_bar.show_error(err)
+            return
+        except ValueError as err:  # semantic errors the parser lets through (e.g. a bad sort)
+            self.filter_bar.show_error(str(err))
+            return
+        self.facets.show_facets(facets, text)
+        self.settings.set_value(keys.LAST_QUERY, text)
+
+    def toggle_term(self, term: str, add: bool) -> None:
+        """Add or remove one facet term in the visible search text, then apply it."""
+        text = self.filter_bar.text()
+        try:
+            if add:
+                opposite = OPPOSITES.get(term)
+                if opposite:
+                    text = without_term(text, opposite)
+                text = with_term(text, term)
+            else:
+                text = without_term(text, term)
+        except QueryError as err:
+            self.filter_bar.show_error(err)
+            return
+        self.filter_bar.set_text(text.strip())
+        self.remember_search(self.filter_bar.text())
+
+    def clear_status_terms(self) -> None:
+        text = self.filter_bar.text()
+        try:
+            for term in ("published:true", "published:false", "dirty:true", "problems:true", "conflict:true",
+                         "missing:true"):  # fmt: skip
+                text = without_term(text, term)
+        except QueryError as err:
+            self.filter_bar.show_error(err)
+            return
+        self.filter_bar.set_text(text.strip())
+
+    def remember_search(self, text: str) -> None:
+        self.settings.remember_query(text)
+        self._refresh_searches_menu()
+
+    def save_search(self) -> None:
+        text = self.filter_bar.text().strip()
+        if not text:
+            return
+        saved = [q for q in self.settings.value(keys.SAVED_QUERIES) if q != text]
+        self.settings.set_value(keys.SAVED_QUERIES, [text, *saved])
+        self._refresh_searches_menu()
+
+    def _refresh_searches_menu(self) -> None:
+        self.filter_bar.set_searches(
+            self.settings.value(keys.RECENT_QUERIES), self.settings.value(keys.SAVED_QUERIES),
+            self.actions.save_search,
+        )  # fmt: skip
+
+    def refresh_values(self) -> None:
+        """Refill the search bar's completions from the library's known values."""
+        self.filter_bar.set_values({f: self.store.values(f) for f in ("topic", "provider", "category", "type")})
+
+    # -- selection and the detail panel -------------------------------------------------------------
+    def current_view(self) -> CardTableView | CardGridView:
+        return self.grid if self.stack.currentWidget() is self.grid else self.table
+
+    def selected_ids(self) -> list[int]:
+        rows = self.table.selectionModel().selectedRows(Column.TITLE)
+        return [int(i.data(Role.CARD_ID)) for i in sorted(rows, key=lambda i: i.row())]
+
+    def current_id(self) -> int | None:
+        index = self.table.selectionModel().currentIndex()
+        return int(index.data(Role.CARD_ID)) if index.isValid() else None
+
+    def select_card(self, card_id: int) -> bool:
+        """Make `card_id` the current card if it is in the list (loading pages as needed)."""
+        row = self.model.row_of(card_id)
+        if row is None:
+            return False
+        index = self.model.index(row, Column.TITLE)
+        self.table.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        )
+        self.current_view().scrollTo(index)
+        return True
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        card_id = current.data(Role.CARD_ID) if current.isValid() else None
+        if card_id is not None:
+            self._last_card_id = int(card_id)
+        self.detail.show_card(self.store.detail(int(card_id)) if card_id is not None else None)
+
+    def _after_reset(self) -> None:
+        # A re-query drops the selection: keep the card the editor was on when it still matches, else
+        # take the first one, so the detail panel never shows a card that is not in the list.
+        if self._last_card_id is not None and self.select_card(self._last_card_id):
+            pass
+        elif self.model.rowCount():
+            self.select_card(int(self.model.index(0, 0).data(Role.CARD_ID)))
+        else:
+            self.detail.show_card(None)
+        self.update_status()
+
+    def update_status(self) -> None:
+        totals = self.store.totals()
+        self.shown_label.setText(f"{self.model.total:,} shown of {totals.cards:,} cards")
+        extra = [f"{totals.dirty:,} changed"]
+        if totals.problems:
+            extra.append(f"{totals.problems:,} with problems")
+        if totals.conflicts:
+            extra.append(f"{totals.conflicts:,} conflicts")
+        if totals.missing:
+            extra.append(f"{totals.missing:,} missing")
+        self.changed_label.setText(" · ".join(extra))
+
+    # -- commands -----------------------------------------------------------------------------------
+    def open_source(self) -> None:
+        card_id = self.current_id()
+        detail = self.store.detail(card_id) if card_id is not None else None
+        if detail is not None:
+            url = detail.data.get("sourceUrl")
+            self.detail._open(url)
+
+    def copy_paths(self) -> None:
+        rows = self.store.rows_by_id(self.selected_ids())
+        QGuiApplication.clipboard().setText("\n".join(r.path for r in rows))
+
+    def view_mode(self) -> str:
+        return "grid" if self.stack.currentWidget() is self.grid else "table"
+
+    def set_view_mode(self, mode: str) -> None:
+        """Show the table ("table") or the grid ("grid"); the selection is shared."""
+        grid = mode == "grid"
+        self.stack.setCurrentWidget(self.grid if grid else self.table)
+        (self.actions.grid_view if grid else self.actions.table_view).setChecked(True)
+        current = self.table.selectionModel().currentIndex()
+        if current.isValid():
+            self.current_view().scrollTo(current)
+
+    def set_theme(self, theme: str) -> None:
+        self.settings.set_value(keys.THEME, theme)
+        self.actions.theme_actions()[theme].setChecked(True)
+        gui_app.apply_theme(theme)
+
+    def toggle_theme(self) -> None:
+        dark = self.palette().color(self.backgroundRole()).lightness() < 128
+        self.set_theme("light" if dark else "dark")
+
+    def show_shortcuts(self) -> None:
+        text = "\n".join(f"{keys_:<18} {what}" for keys_, what in SHORTCUTS_HELP)
+        box = QMessageBox(QMessageBox.Icon.Information, "Keyboard shortcuts", text, parent=self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.open()
+
+    def show_about(self) -> None:
+        import curator
+
+        QMessageBox.about(self, "About Curator", f"Curator {curator.__version__}\nTriage article cards.\n\nLibrary: {self.store.path}")
+
+    # -- importing ----------------------------------------------------------------------------------
+    def start(self, path: str | None) -> None:
+        """After showing: import `path` if given, else the bundled seeds into an empty library."""
+        if path:
+            self.import_paths([path])
+        elif self.store.count() == 0 and resources.SEEDS.is_dir():
+            self.import_paths([str(resources.SEEDS)])
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of cards")
+        if folder:
+            self.import_paths([folder])
+
+    def rescan(self) -> None:
+        """Re-import the folders the library holds cards from (changed files only)."""
+        folders = sorted({str(Path(p).parent) for p in self._library_folders()})
+        if folders:
+            self.import_paths(folders)
+
+    def _library_folders(self) -> list[str]:
+        conn = self.store.connection()
+        return [r[0] for r in conn.execute("SELECT path FROM card")]
+
+    def import_paths(self, paths: list[str]) -> TaskHandle | None:
+        """Import files/folders on a worker with progress and cancel; the list reloads when done."""
+        if self.task is not None and self.task.running:
+            return None
+        from curator.core.importer import import_paths
+
+        store = self.store
+        workers = self.import_workers
+
+        def work(progress: Any, cancelled: Any) -> ImportReport:
+            try:
+                return import_paths(
+                    store, paths, lambda done, total: progress(done, total, ""), cancelled, workers=workers
+                )
+            finally:
+                store.close()  # this worker thread's own connection (the GUI thread keeps its own)
+
+        self.progress.start(f"Importing {', '.join(Path(p).name for p in paths)}")
+        self.actions.cancel_task.setEnabled(True)
+        self.task = handle = TaskHandle()
+        run_task(
+            work,
+            on_progress=self._import_progress,
+            on_done=self._imported,
+            on_error=self._import_failed,
+            pool=self.pool,
+            handle=handle,
+        )
+        return handle
+
+    def _import_progress(self, done: int, total: int, _message: str) -> None:
+        self.progress.report(done, total)
+        self.importProgress.emit(done, total)
+
+    def cancel_task(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+    def _imported(self, report: ImportReport) -> None:
+        self.last_import = report
+        self._task_over()
+        parts = [f"{report.added} added", f"{report.updated} updated", f"{report.unchanged} unchanged"]
+        if report.removed:
+            parts.append(f"{report.removed} removed")
+        if report.failed:
+            parts.append(f"{report.failed} failed")
+        prefix = "Import cancelled: " if report.cancelled else "Import done: "
+        self.statusBar().showMessage(prefix + ", ".join(parts), 10_000)
+        if report.errors:
+            first = report.errors[0]
+            self.statusBar().showMessage(
+                prefix + ", ".join(parts) + f" — first error: {Path(first['path']).name}: {first['message']}", 15_000
+            )
+        self.apply_query(self.filter_bar.text())  # re-runs the list, facets and counts
+        self.refresh_values()
+        self.importFinished.emit(report)
+
+    def _import_failed(self, exc: BaseException) -> None:
+        self._task_over()
+        QMessageBox.warning(self, "Import failed", f"The import stopped: {exc}")
+        self.model.reload()
+
+    def _task_over(self) -> None:
+        self.progress.hide()
+        self.actions.cancel_task.setEnabled(False)

@@ -1,0 +1,62 @@
+"""GUI test fixtures: a real library file made by importing the real seed cards, settings in an INI file."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from curator.core.importer import import_paths
+from curator.core.store import Store
+from curator.gui import workers
+from curator.gui.images import ImageCache
+from curator.gui.settings import Settings
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+
+
+@pytest.fixture(scope="session")
+def seeded_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A library file holding every seed card (imported once per session from a copy of seeds/)."""
+    root = tmp_path_factory.mktemp("seeded")
+    cards = root / "cards"
+    shutil.copytree(SEEDS, cards)
+    db = root / "library.sqlite"
+    store = Store(db)
+    report = import_paths(store, [cards], workers=1)
+    assert report.failed == 0 and report.added > 300
+    store.close()
+    return db
+
+
+@pytest.fixture
+def store(seeded_library: Path, tmp_path: Path) -> Iterator[Store]:
+    """A writable copy of the seeded library, opened."""
+    db = tmp_path / "library.sqlite"
+    shutil.copyfile(seeded_library, db)
+    opened = Store(db)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings in an INI file inside the test's folder (never the user's real settings)."""
+    return Settings.from_file(tmp_path / "settings.ini")
+
+
+@pytest.fixture
+def images(qapp, tmp_path: Path) -> ImageCache:  # type: ignore[no-untyped-def]
+    """An image cache with its disk cache in the test's folder and a short timeout."""
+    return ImageCache(tmp_path / "image-cache", timeout_ms=3000)
+
+
+@pytest.fixture
+def sync_pool() -> Iterator[workers.SyncPool]:
+    """Run every background task inline for the duration of the test."""
+    pool = workers.SyncPool()
+    workers.set_default_pool(pool)
+    yield pool
+    workers.set_default_pool(None)

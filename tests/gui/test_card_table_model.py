@@ -1,0 +1,101 @@
+"""CardTableModel over a real library: paging, roles, sorting in SQL, queries, refreshes."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+
+from curator.core.query import QueryError
+from curator.core.store import Store
+from curator.gui.models.card_table import NO_VALUE, SORT_KEYS, CardTableModel, Column, Role
+
+
+def test_passes_qt_model_tester(qtmodeltester, store: Store) -> None:
+    model = CardTableModel(store, page_size=50)
+    qtmodeltester.check(model)
+    model.fetchMore(QModelIndex())
+    model.set_query("topic:AI")
+    qtmodeltester.check(model)
+
+
+def test_pages_rows_instead_of_loading_everything(store: Store) -> None:
+    total = store.count()
+    model = CardTableModel(store, page_size=50)
+    assert model.total == total > 100
+    assert model.rowCount() == 50
+    assert model.canFetchMore(QModelIndex())
+    model.fetchMore(QModelIndex())
+    assert model.rowCount() == 100
+    model.fetch_until(total + 10)
+    assert model.rowCount() == total
+    assert not model.canFetchMore(QModelIndex())
+    # Pages join without gaps or repeats: the same ids as one big query in the same order.
+    assert model.loaded_ids() == store.ids(sort=[("date", True)])
+
+
+def test_display_and_raw_roles(store: Store) -> None:
+    model = CardTableModel(store)
+    model.fetch_until(store.count())
+    for row in range(model.rowCount()):
+        card = model.card_at(row)
+        assert card is not None
+        assert model.index(row, Column.TITLE).data(Role.CARD_ID) == card.id
+        assert model.index(row, Column.QUALITY).data(Role.RAW) == card.quality
+        assert model.index(row, Column.HEAT).data(Role.SORT) == card.heat
+        heat_text = model.index(row, Column.HEAT).data()
+        if card.heat is None or card.heat < 0:
+            assert heat_text == NO_VALUE
+        else:
+            assert heat_text == str(card.heat)
+        assert model.index(row, Column.TOPICS).data() == ", ".join(card.topics)
+        assert model.index(row, Column.PUBLISHED).data(Role.RAW) == card.published
+    # The seeds hold unrated (heat -1) and rated cards both.
+    heats = {model.card_at(r).heat for r in range(model.rowCount())}  # type: ignore[union-attr]
+    assert -1 in heats and any(h is not None and h > 0 for h in heats)
+
+
+@pytest.mark.parametrize("column", [Column.QUALITY, Column.TITLE, Column.PROVIDER])
+def test_sort_reruns_the_query_in_sql(store: Store, column: Column) -> None:
+    model = CardTableModel(store, page_size=40)
+    model.sort(column, Qt.SortOrder.DescendingOrder)
+    key = SORT_KEYS[column]
+    assert model.sort_key == (key, True)
+    expected = store.ids(sort=[(key, True)])[:40]
+    assert model.loaded_ids() == expected
+    assert model.sort_column() == (int(column), Qt.SortOrder.DescendingOrder)
+
+
+def test_sort_on_an_unsortable_column_changes_nothing(store: Store) -> None:
+    model = CardTableModel(store)
+    before = model.loaded_ids()
+    model.sort(Column.TOPICS, Qt.SortOrder.AscendingOrder)
+    assert model.loaded_ids() == before
+
+
+def test_set_query_filters_and_a_bad_query_leaves_the_model_alone(store: Store) -> None:
+    model = CardTableModel(store)
+    model.set_query("topic:AI quality>=50")
+    assert model.total == store.count("topic:AI quality>=50")
+    assert 0 < model.total < store.count()
+    for row in range(model.rowCount()):
+        card = model.card_at(row)
+        assert card is not None and card.quality is not None and card.quality >= 50
+        assert "ai" in [t.lower() for t in card.topics]
+    with pytest.raises(QueryError) as err:
+        model.set_query("(ai OR")
+    assert err.value.column > 0
+    assert model.query == "topic:AI quality>=50"
+
+
+def test_refresh_rows_repaints_edited_cards(qtbot, store: Store) -> None:
+    model = CardTableModel(store)
+    card = model.card_at(3)
+    assert card is not None
+    new_quality = 7 if card.quality != 7 else 8
+    store.set_fields([card.id], {"quality": new_quality}, label="test edit")
+    with qtbot.waitSignal(model.dataChanged) as signal:
+        model.refresh_rows([card.id, 999_999])
+    top_left, bottom_right = signal.args[0], signal.args[1]
+    assert top_left.row() == bottom_right.row() == 3
+    assert model.index(3, Column.QUALITY).data(Role.RAW) == new_quality
+    assert model.index(3, Column.CHANGED).data(Role.RAW) is True
