@@ -222,8 +222,8 @@ def _compare(name: str, op: str, value: int | str) -> _Compiled:
         start, end = str(value), str(value) + _PERIOD_END
         if op == "=":
             return (Card.date >= start) & (Card.date < end), True
-        bound = {"<": Card.date < start, "<=": Card.date < end, ">": Card.date >= end, ">=": Card.date >= start}
-        return bound[op], True
+        bound = {"<": Card.date < start, "<=": Card.date < end, ">": Card.date >= end}
+        return bound.get(op, Card.date >= start), True
     raise ValueError(f"unknown comparison field {name!r}")
 
 

@@ -7,7 +7,6 @@ import operator
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import peewee
@@ -74,7 +73,8 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqliteExtDatab
     db.create_tables(schema.MODELS)
     with db.atomic():
         for cid, card in CARDS.items():
-            title, excerpt, category, type_, (name, domain), topics, quality, heat, published, date, path = card
+            title, excerpt, category, type_, (name, domain), topics, quality, heat, published = card[:9]
+            date, path = card[9:]
             Card.create(
                 id=cid, path=path, size=1, mtime_ns=1, sha256="0" * 64, category=category, title=title,
                 excerpt=excerpt, published_at=date and date + "Z", date=date, type=type_, quality=quality,
@@ -215,7 +215,7 @@ def test_user_values_are_parameters_never_sql() -> None:
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.sampled_from(list('ai recog*"():^-+NEAROT{}[],.$#@!?~\\\'') + ["NEAR", "AND", "col:"])).map("".join))
+@given(st.lists(st.sampled_from([*'ai recog*"():^-+NEAROT{}[],.$#@!?~\\\'', "NEAR", "col:"])).map("".join))
 def test_any_user_text_runs_without_sqlite_errors(text: str) -> None:
     try:
         parse(text)
@@ -226,6 +226,7 @@ def test_any_user_text_runs_without_sqlite_errors(text: str) -> None:
 
 # --- a reference matcher in plain Python, compared with SQL on random filter trees ------------
 
+FLAGS = ["published", "dirty", "problems", "conflict", "missing"]
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "=": operator.eq}
 _COLUMNS = {"category": 2, "type": 3}
 
@@ -280,7 +281,7 @@ leaves = st.one_of(
     st.builds(Field, st.just("provider"), st.sampled_from(["dw.com", "deutsche welle", "BBC", "x"])),
     st.builds(Field, st.just("topic"), st.sampled_from(["ai", "Computer Vision", "culture", "none"])),
     st.builds(Field, st.just("path"), st.sampled_from(["/lib/tech", ".txt", "news/0", "zz"])),
-    st.builds(Flag, st.sampled_from(["published", "dirty", "problems", "conflict", "missing"]), st.booleans()),
+    st.builds(Flag, st.sampled_from(FLAGS), st.booleans()),
     st.builds(Compare, st.just("quality"), OPS, st.sampled_from([-1, 0, 30, 54, 59, 60, 61, 100, 101])),
     st.builds(Compare, st.just("heat"), OPS, st.sampled_from([-2, -1, 0, 9, 10, 50, 100])),
     st.builds(Compare, st.just("date"), OPS, st.sampled_from(
