@@ -273,11 +273,12 @@ def reference(cid: int, term: Term) -> bool:
             ">": date > period and not inside, ">=": date > period or inside}[term.op]
 
 
+KINDS = ["news", "TECH", "article", "blog"]  # category and type values, in any case
 OPS = st.sampled_from(["<", "<=", ">", ">=", "="])
 leaves = st.one_of(
     st.builds(Word, st.sampled_from(["ai", "vision", "recognition", "recogni", "facial", "dw", "c", "zz"]),
               st.booleans()),
-    st.builds(Field, st.sampled_from(["category", "type"]), st.sampled_from(["news", "TECH", "article", "blog"])),
+    st.builds(Field, st.sampled_from(["category", "type"]), st.sampled_from(KINDS)),
     st.builds(Field, st.just("provider"), st.sampled_from(["dw.com", "deutsche welle", "BBC", "x"])),
     st.builds(Field, st.just("topic"), st.sampled_from(["ai", "Computer Vision", "culture", "none"])),
     st.builds(Field, st.just("path"), st.sampled_from(["/lib/tech", ".txt", "news/0", "zz"])),
