@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import peewee
 from peewee import SQL, fn
 from playhouse.sqlite_ext import SqliteExtDatabase
 
@@ -82,8 +83,8 @@ class Store:
         try:
             self.db.connect(reuse_if_open=True)
             self._open_schema()
-        except sqlite3.DatabaseError as e:
-            self.db.close()
+        except (sqlite3.DatabaseError, peewee.DatabaseError) as e:
+            self.close()
             raise LibraryError(f"{self.path}: not a Curator library ({e})") from e
         except LibraryError:
             self.db.close()

@@ -12,6 +12,11 @@ from curator.core.store_rows import card_record, update_records
 from curator.core.store_types import WriteReport
 
 
+def _base_data(conn: Any, card_id: int) -> dict[str, Any]:
+    """The mapping the file held when it was read (what the pending edits were made against)."""
+    return json.loads(conn.execute("SELECT doc FROM card WHERE id = ?", (card_id,)).fetchone()[0])
+
+
 def _changes(conn: Any, card_id: int) -> dict[str, Any]:
     """The pending values of one card as writeback changes (None: remove the key)."""
     rows = conn.execute("SELECT field, value FROM pending_edit WHERE card_id = ?", (card_id,))
@@ -80,7 +85,9 @@ def write(
 def _write_one(store: Any, card_id: int, path: str, base: cards.FileState, dry_run: bool, report: WriteReport) -> None:
     conn = store.connection()
     try:
-        outcome = writeback.write_changes(path, base, _changes(conn, card_id), dry_run=dry_run)
+        outcome = writeback.write_changes(
+            path, base, _changes(conn, card_id), dry_run=dry_run, base_data=_base_data(conn, card_id)
+        )
     except writeback.ConflictError as e:
         report.conflicts.append({"path": path, "reason": e.reason})
         if not dry_run:

@@ -1,0 +1,230 @@
+"""The Store over a real library file: opening, queries, facets, totals, threads, and writing files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from curator.core.importer import import_paths
+from curator.core.query import QueryError
+from curator.core.store import LibraryError, Store
+
+SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_63d795e8c7832238.txt"
+
+
+def make(folder: Path, name: str, **values: object) -> Path:
+    lines = ["---"] + [f"{k}: {v}" for k, v in values.items()] + ["---", ""]
+    path = folder / name
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def lib(tmp_path: Path) -> Iterator[Store]:
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    shutil.copyfile(SEED, cards / SEED.name)
+    make(cards, "a.md", title="Rockets to the Moon", category="science", quality=80, published="true",
+         topics="[Space, Rockets]", provider="{name: Ars, domain: ars.example}")
+    make(cards, "b.md", title="Quiet week", category="news", quality=20, heat=5, topics="[AI]")
+    make(cards, "c.md", title="Broken numbers", category="news", quality="high")
+    store = Store(tmp_path / "lib.sqlite")
+    import_paths(store, [cards])
+    yield store
+    store.close()
+
+
+def ids_of(store: Store, query: str | None = None) -> set[str]:
+    return {Path(r.path).name for r in store.rows(query)}
+
+
+def test_new_library_has_the_current_schema(tmp_path: Path) -> None:
+    with Store(tmp_path / "new.sqlite") as store:
+        assert store.schema_version >= 1
+        conn = store.connection()
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert store.count() == 0 and store.rows() == []
+
+
+def test_not_a_library_is_refused(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.sqlite"
+    bogus.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(LibraryError):
+        Store(bogus)
+
+
+def test_queries_sorting_and_paging(lib: Store) -> None:
+    assert ids_of(lib) == {SEED.name, "a.md", "b.md", "c.md"}
+    assert ids_of(lib, "category:news") == {SEED.name, "b.md", "c.md"}
+    assert ids_of(lib, "quality>=50") == {SEED.name, "a.md"}
+    assert ids_of(lib, "moon") == {"a.md"}
+    assert ids_of(lib, "topic:space OR topic:ai") == {SEED.name, "a.md", "b.md"}
+    assert ids_of(lib, "published:false") == {SEED.name, "b.md", "c.md"}
+    assert lib.count("problems:true") == 2  # c.md's quality, the seed's mojibake
+    titles = [r.title for r in lib.rows(sort=[("quality", True)], limit=2)]
+    assert titles[0] == "Rockets to the Moon" and len(titles) == 2
+    page = lib.rows(sort=[("quality", True)], offset=1, limit=1)
+    assert [r.title for r in page] == titles[1:]
+    assert lib.ids("category:news", sort=[("title", False)]) == [r.id for r in lib.rows("category:news", sort=[("title", False)])]
+    with pytest.raises(QueryError):
+        lib.rows("(unclosed")
+
+
+def test_rows_by_id_keeps_the_asked_order(lib: Store) -> None:
+    ids = lib.ids()
+    wanted = [ids[2], ids[0], 99999, ids[1]]
+    assert [r.id for r in lib.rows_by_id(wanted)] == [ids[2], ids[0], ids[1]]
+
+
+def test_facets_under_a_query(lib: Store) -> None:
+    everything = lib.facets()
+    assert everything.status == {"all": 4, "unpublished": 3, "published": 1, "changed": 0, "problems": 2,
+                                 "conflicts": 0, "missing": 0}
+    assert everything.categories == [("news", 3), ("science", 1)]
+    assert dict(everything.topics) == {"AI": 2, "Computer Vision": 1, "Space": 1, "Rockets": 1}
+    news = lib.facets("category:news", limit=1)
+    assert news.status["all"] == 3 and news.topics == [("AI", 2)] and len(news.providers) == 1
+    lib.set_fields(lib.ids("category:news"), {"published": True}, label="publish news")
+    assert lib.facets().status["changed"] == 3 and lib.facets().status["published"] == 4
+
+
+def test_values_totals_and_problems(lib: Store) -> None:
+    assert lib.values("category") == ["news", "science"]
+    assert lib.values("provider") == ["Ars", "Deutsche Welle"]
+    assert lib.values("topics") == ["AI", "Computer Vision", "Rockets", "Space"]
+    with pytest.raises(ValueError):
+        lib.values("secured")
+    totals = lib.totals()
+    assert (totals.cards, totals.dirty, totals.problems) == (4, 0, 2)
+    problems = lib.problems("category:news")
+    assert {(Path(p.path).name, p.field.split("[")[0]) for p in problems} >= {("c.md", "quality")}
+
+
+def test_detail_shows_current_values_and_pending(lib: Store) -> None:
+    [cid] = lib.ids("moon")
+    lib.set_fields([cid], {"quality": 81}, label="q")
+    detail = lib.detail(cid)
+    assert detail.quality == 81 and detail.data["quality"] == 81 and detail.pending == {"quality": (80, 81)}
+    assert detail.provider == "Ars" and lib.detail(424242) is None
+
+
+def test_worker_thread_uses_its_own_connection(lib: Store) -> None:
+    results: dict[str, object] = {}
+
+    def work() -> None:
+        results["count"] = lib.count()
+        results["edit"] = lib.add_topic(lib.ids("category:news"), "Weekly", label="from a worker")
+        results["conn"] = id(lib.connection())
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    assert results["count"] == 4 and len(results["edit"].changed) == 3
+    assert results["conn"] != id(lib.connection())
+    assert lib.facets().topics[0] == ("Weekly", 3) or ("Weekly", 3) in lib.facets().topics
+
+
+def test_several_libraries_one_after_another(tmp_path: Path, lib: Store) -> None:
+    other = Store(tmp_path / "other.sqlite")
+    assert other.count() == 0
+    assert lib.count() == 4  # the proxy follows the Store in use
+    assert other.facets().status["all"] == 0 and lib.facets().status["all"] == 4
+    other.close()
+
+
+# -- write ------------------------------------------------------------------------------------------------
+
+def test_write_success_is_a_minimal_change_and_cleans(lib: Store) -> None:
+    [cid] = lib.ids("moon")
+    path = Path(lib.rows_by_id([cid])[0].path)
+    before = path.read_text(encoding="utf-8")
+    lib.set_fields([cid], {"quality": 81}, label="q")
+    dry = lib.write(dry_run=True)
+    assert [(Path(p).name, old.decode(), new.decode()) for p, old, new in dry.diffs] == [
+        ("a.md", before, before.replace("quality: 80", "quality: 81"))]
+    assert path.read_text(encoding="utf-8") == before and lib.totals().dirty == 1
+    seen: list[tuple[int, int]] = []
+    report = lib.write(progress=lambda d, t: seen.append((d, t)))
+    assert (report.written, report.conflicts, report.failed) == (1, [], []) and seen == [(1, 1)]
+    assert path.read_text(encoding="utf-8") == before.replace("quality: 80", "quality: 81")
+    row = lib.rows_by_id([cid])[0]
+    assert not row.dirty and row.quality == 81 and lib.pending(cid) == {}
+    assert lib.connection().execute("SELECT size, mtime_ns FROM card WHERE id = ?", (cid,)).fetchone() == (
+        path.stat().st_size, path.stat().st_mtime_ns)
+    assert import_paths(lib, [path.parent]).unchanged == 4  # the library knows the new bytes
+    assert not [p for p in os.listdir(path.parent) if p.startswith(".")]
+
+
+def test_write_conflict_keeps_the_edits(lib: Store) -> None:
+    [cid] = lib.ids("moon")
+    path = Path(lib.rows_by_id([cid])[0].path)
+    lib.set_fields([cid], {"quality": 81}, label="q")
+    path.write_text(path.read_text(encoding="utf-8").replace("Rockets to the Moon", "Changed"), encoding="utf-8")
+    report = lib.write()
+    assert [Path(c["path"]).name for c in report.conflicts] == ["a.md"] and report.written == 0
+    row = lib.rows_by_id([cid])[0]
+    assert row.conflict and row.dirty and lib.pending(cid) == {"quality": (80, 81)}
+    assert "Changed" in path.read_text(encoding="utf-8")
+
+
+def test_write_failure_keeps_the_edits(lib: Store) -> None:
+    [cid] = lib.ids("moon")
+    path = Path(lib.rows_by_id([cid])[0].path)
+    lib.set_fields([cid], {"quality": 81}, label="q")
+    path.chmod(stat.S_IRUSR | stat.S_IRGRP)
+    try:
+        report = lib.write()
+    finally:
+        path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    assert [Path(f["path"]).name for f in report.failed] == ["a.md"] and report.written == 0
+    assert lib.rows_by_id([cid])[0].dirty and not lib.rows_by_id([cid])[0].conflict
+    assert "quality: 80" in path.read_text(encoding="utf-8")
+
+
+def test_write_already_done_is_clean(lib: Store) -> None:
+    [cid] = lib.ids("moon")
+    path = Path(lib.rows_by_id([cid])[0].path)
+    lib.set_fields([cid], {"quality": 81}, label="q")
+    # An earlier write got as far as the rename, then the process died before the library heard of it.
+    path.write_text(path.read_text(encoding="utf-8").replace("quality: 80", "quality: 81"), encoding="utf-8")
+    report = lib.write()
+    assert (report.already, report.written, report.conflicts) == (1, 0, [])
+    assert not lib.rows_by_id([cid])[0].dirty and lib.rows_by_id([cid])[0].quality == 81
+
+
+def test_write_only_the_given_ids_and_cancel(lib: Store) -> None:
+    ids = lib.ids("category:news")
+    lib.set_fields(ids, {"heat": 50}, label="heat")
+    report = lib.write(ids=[ids[0]])
+    assert report.written == 1 and lib.totals().dirty == 2
+    report = lib.write(cancel=lambda: True)
+    assert report.cancelled and report.written == 0 and lib.totals().dirty == 2
+
+
+def test_write_removes_stale_temp_files(lib: Store) -> None:
+    [cid] = lib.ids("moon")
+    path = Path(lib.rows_by_id([cid])[0].path)
+    stale = path.parent / ".a.md.curator-tmp-12345"
+    stale.write_text("left over", encoding="utf-8")
+    old = path.stat().st_mtime - 3600 * 24
+    os.utime(stale, (old, old))
+    lib.set_fields([cid], {"quality": 81}, label="q")
+    lib.write()
+    assert not stale.exists()
+
+
+def test_missing_file_is_reported_failed_on_write(lib: Store) -> None:
+    [cid] = lib.ids("moon")
+    path = Path(lib.rows_by_id([cid])[0].path)
+    lib.set_fields([cid], {"quality": 81}, label="q")
+    path.unlink()
+    import_paths(lib, [path.parent])
+    report = lib.write()
+    assert report.failed == [{"path": str(path), "reason": "the file is missing"}]
