@@ -128,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
         "list the cards matching a query",
         "Text: aligned columns (`*` after the id: pending edits, `!`: conflict).\n\n" + QUERY_HELP,
     )
-    p.add_argument("query", nargs="?", default=None, metavar="QUERY", help="a query (default: all cards)")
+    p.add_argument("query", nargs="*", metavar="QUERY", help="a query (default: all cards); words are ANDed")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--limit", type=_non_negative, metavar="N", help="at most N cards")
     p.add_argument(
@@ -172,14 +172,15 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         "list validation problems (wrong types, out-of-range values, bad links, ...)",
         "With --fix KIND, the fixable problems of that kind become pending edits (see `curator write`).\n"
-        "KIND is a field (as in the FIELD column, e.g. heat, related) or `all`.\n\n" + QUERY_HELP,
+        "KIND: type (e.g. quality: '60'), range, url, date, duplicate (topics), mojibake (title, excerpt),\n"
+        "malformed, or all. `curator show ID` names each problem's kind.\n\n" + QUERY_HELP,
     )
-    p.add_argument("query", nargs="?", default=None, metavar="QUERY", help="only cards matching QUERY")
+    p.add_argument("query", nargs="*", metavar="QUERY", help="only cards matching QUERY")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--fix", metavar="KIND", help="record fixes for the fixable problems of KIND")
 
-    p = command("gui", "open the desktop app")
-    p.add_argument("path", nargs="?", default=None, metavar="PATH", help="the library to open (default: the last)")
+    p = command("gui", "open the desktop app (on --db/$CURATOR_DB when given, else the last library)")
+    p.add_argument("path", nargs="?", default=None, metavar="PATH", help="card files or a folder to import on start")
     return parser
 
 

@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import sys
+import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
@@ -213,7 +214,9 @@ def detail_dict(detail: Any, summary: Any, problems: Sequence[Any]) -> dict[str,
             "secured": data.get("secured"),
             "other": {key: value for key, value in data.items() if key not in KNOWN_KEYS},
             "pending": {key: {"file": old, "pending": new} for key, (old, new) in detail.pending.items()},
-            "problem_list": [{"field": p.field, "problem": p.problem, "fixable": p.fixable} for p in problems],
+            "problem_list": [
+                {"field": p.field, "problem": p.problem, "fixable": p.fixable, "kind": p.kind} for p in problems
+            ],
         }
     )
     return result
@@ -246,7 +249,7 @@ def card_text(detail: Any, summary: Any, problems: Sequence[Any]) -> list[str]:
             pairs.append((label, f"{_field_text(key, new, summary)}  (pending; file: {_field_text(key, old, summary)})"))
         else:
             pairs.append((label, _field_text(key, data.get(key), summary)))
-    lines += labelled(pairs)
+    lines += _wrap_excerpt(labelled(pairs))
     for key in ("images", "related"):
         if key in detail.pending:
             old, new = detail.pending[key]
@@ -262,8 +265,21 @@ def card_text(detail: Any, summary: Any, problems: Sequence[Any]) -> list[str]:
     if problems:
         lines.append(f"Problems ({len(problems)}):")
         for p in problems:
-            lines.append(f"  {p.field}: {p.problem}" + ("  [fixable]" if p.fixable else ""))
+            lines.append(f"  {p.field}: {p.problem}  [{p.kind}" + (", fixable]" if p.fixable else "]"))
     return lines
+
+
+def _wrap_excerpt(lines: list[str]) -> list[str]:
+    # An excerpt is a paragraph: wrap it under its label instead of one very long line.
+    width = max(shutil.get_terminal_size().columns, 60)
+    out = []
+    for line in lines:
+        if line.startswith("Excerpt:") and len(line) > width:
+            indent = len(line) - len(line.split(":", 1)[1].lstrip())
+            out += textwrap.wrap(line, width, subsequent_indent=" " * indent)
+        else:
+            out.append(line)
+    return out
 
 
 def _images_text(images: Sequence[dict[str, Any]]) -> list[str]:

@@ -1,0 +1,248 @@
+"""One short function per `curator` command, each a thin face over the core's Store."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from curator.cli import EXIT_CONFLICT, EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, default_db, output
+from curator.cli.assign import Assignment, parse_assignments, scalar_changes, topic_ops, would_change
+from curator.core import fields
+from curator.core.importer import import_paths
+from curator.core.query import QueryError
+from curator.core.store import Store
+from curator.core.store_types import LibraryError
+
+Command = Callable[[Store, argparse.Namespace], int]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Open the library and run the chosen command (no command: the desktop app)."""
+    if args.command in (None, "gui"):
+        return cmd_gui(args)
+    db = Path(args.db).expanduser() if args.db else default_db()
+    try:
+        store = Store(db)
+    except (LibraryError, OSError) as err:
+        raise CliError(f"cannot open the library {db}: {err}") from err
+    except Exception as err:  # peewee/sqlite errors: a folder that is not there, a file that is not SQLite
+        raise CliError(f"cannot open the library {db}: {err}") from err
+    with store:
+        try:
+            return COMMANDS[args.command](store, args)
+        except QueryError as err:
+            raise CliError(f"query: {err}", EXIT_USAGE) from err
+
+
+def cmd_import(store: Store, args: argparse.Namespace) -> int:
+    """Import or rescan files and folders; print the counts and every file that failed."""
+    paths = [os.path.abspath(p) for p in args.paths]
+    report = import_paths(store, paths)
+    if args.json:
+        output.emit_json(report.as_json())
+    else:
+        counts = report.as_json()
+        print(output.summary({k: counts[k] for k in ("added", "updated", "unchanged", "removed", "failed")}))
+        for path in report.conflicts:
+            print(f"conflict: {path}: changed on disk under pending edits (edits kept)")
+        for path in report.missing:
+            print(f"missing: {path}: file vanished (pending edits kept)")
+    for error in report.errors:
+        print(f"curator: import: {_error_text(error)}", file=sys.stderr)
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def _error_text(error: dict[str, Any]) -> str:
+    where = [str(error["path"])] + [str(error[k]) for k in ("line", "column") if error.get(k) is not None]
+    return f"{':'.join(where)}: {error['message']}"
+
+
+def _sort(specs: Sequence[str]) -> list[tuple[str, bool]]:
+    if not specs:
+        return []
+    from curator.core.search import SORT_KEYS  # the SQL side of queries, needed only to sort
+
+    keys = []
+    for spec in specs:
+        name, _, direction = spec.partition(":")
+        name = name.strip().lower()
+        direction = direction.strip().lower()
+        if name not in SORT_KEYS:
+            raise CliError(f"list: unknown sort field {name!r} (one of: {', '.join(sorted(SORT_KEYS))})", EXIT_USAGE)
+        if direction not in ("", "asc", "desc"):
+            raise CliError(f"list: sort direction must be asc or desc, not {direction!r}", EXIT_USAGE)
+        keys.append((name, direction == "desc"))
+    return keys
+
+
+def _query(words: Sequence[str] | None) -> str | None:
+    # `curator list quality>=50 heat:-1` reads as one query, as in beets: the words are ANDed.
+    return " ".join(words) if words else None
+
+
+def cmd_list(store: Store, args: argparse.Namespace) -> int:
+    """Print the cards matching the query, as aligned columns or one JSON object a line."""
+    rows = store.rows(_query(args.query), sort=_sort(args.sort), limit=args.limit)
+    if args.json:
+        for row in rows:
+            output.emit_json(output.row_dict(row))
+    elif rows:
+        print("\n".join(output.card_table(rows)))
+    return EXIT_OK
+
+
+def _find(store: Store, card_id: int, command: str) -> Any:
+    detail = store.detail(card_id)
+    if detail is None:
+        raise CliError(f"{command}: no card with id {card_id}")
+    return detail
+
+
+def cmd_show(store: Store, args: argparse.Namespace) -> int:
+    """Print one whole card: list fields, every known field, images, related, pending edits."""
+    detail = _find(store, args.id, "show")
+    summary = fields.summarize(detail.data)
+    found = fields.problems(detail.data)
+    if args.json:
+        output.emit_json(output.detail_dict(detail, summary, found))
+    else:
+        print("\n".join(output.card_text(detail, summary, found)))
+    return EXIT_OK
+
+
+def _target_ids(store: Store, args: argparse.Namespace) -> list[int]:
+    if args.query is not None:
+        return store.ids(args.query)
+    ids = list(dict.fromkeys(args.ids))  # keep order, drop repeats
+    known = {row.id for row in store.rows_by_id(ids)}
+    unknown = [str(i) for i in ids if i not in known]
+    if unknown:
+        raise CliError(f"set: no card with id {', '.join(unknown)}")
+    return ids
+
+
+def cmd_set(store: Store, args: argparse.Namespace) -> int:
+    """Record edits on the chosen cards; print how many changed (or would change with --dry-run)."""
+    try:
+        assignments = parse_assignments(args.assignments)
+    except ValueError as err:
+        raise CliError(f"set: {err}", EXIT_USAGE) from err
+    ids = _target_ids(store, args)
+    if args.dry_run:
+        count = sum(1 for row in store.rows_by_id(ids) if would_change(row, assignments))
+        print(f"{count} {_cards(count)} would change (dry run: nothing recorded)")
+        return EXIT_OK
+    changed = _apply(store, ids, assignments)
+    print(f"{len(changed)} {_cards(len(changed))} changed")
+    return EXIT_OK
+
+
+def _apply(store: Store, ids: list[int], assignments: Sequence[Assignment]) -> set[int]:
+    changed: set[int] = set()
+    if not ids:
+        return changed
+    scalars = scalar_changes(assignments)
+    if scalars:
+        label = "set " + ", ".join(f"{k}={v}" for k, v in scalars.items())
+        changed.update(store.set_fields(ids, scalars, label=label).changed)
+    for item in topic_ops(assignments):
+        if item.op == "+=":
+            result = store.add_topic(ids, item.value, label=f"add topic {item.value}")
+        else:
+            result = store.remove_topic(ids, item.value, label=f"remove topic {item.value}")
+        changed.update(result.changed)
+    return changed
+
+
+def _cards(count: int) -> str:
+    return "card" if count == 1 else "cards"
+
+
+def cmd_write(store: Store, args: argparse.Namespace) -> int:
+    """Write pending edits to the files (or print their diffs); report conflicts and failures."""
+    if args.dry_run:
+        dirty = store.count("dirty:true")
+        report = store.write(dry_run=True)
+        # A dry run writes nothing, so the report has diffs but no counts: derive them.
+        report.written = len(report.diffs)
+        report.unchanged = max(dirty - report.written - len(report.conflicts) - len(report.failed), 0)
+    else:
+        report = store.write()
+    if args.json:
+        result = output.write_dict(report)
+        if args.dry_run:
+            result["diffs"] = [{"path": p, "diff": output.unified_diff(p, old, new)} for p, old, new in report.diffs]
+        output.emit_json(result)
+    else:
+        for path, old, new in report.diffs:
+            sys.stdout.write(output.unified_diff(path, old, new))
+        # On a dry run stdout is a pure patch (`| patch -p1` works), so the summary goes to stderr.
+        for line in output.write_text(report, dry_run=args.dry_run):
+            print(line, file=sys.stderr if args.dry_run else sys.stdout)
+    if report.conflicts:
+        return EXIT_CONFLICT
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def cmd_check(store: Store, args: argparse.Namespace) -> int:
+    """List validation problems; with --fix KIND, record fixes for the fixable ones of that kind."""
+    if args.fix:
+        return _fix(store, _query(args.query), args.fix.strip().lower())
+    found = store.problems(_query(args.query))
+    if args.json:
+        for problem in found:
+            output.emit_json(output.problem_dict(problem))
+    elif found:
+        print("\n".join(output.problem_table(found)))
+        fixable = sum(1 for p in found if p.fixable)
+        if fixable:
+            print(f"{fixable} fixable: curator check [QUERY] --fix KIND (KIND: {', '.join(FIX_KINDS)})")
+    return EXIT_OK
+
+
+#: Problem kinds (fields.Problem.kind) that `check --fix` takes, plus "all".
+FIX_KINDS = ("type", "range", "url", "date", "duplicate", "mojibake", "malformed", "all")
+
+
+def _fix(store: Store, query: str | None, kind: str) -> int:
+    if kind not in FIX_KINDS:
+        raise CliError(f"check: unknown problem kind {kind!r} (one of: {', '.join(FIX_KINDS)})", EXIT_USAGE)
+    changed: set[int] = set()
+    for card_id in sorted({p.id for p in store.problems(query) if p.fixable}):
+        data = store.current_data(card_id)
+        changes = fields.fix_all(data or {}, None if kind == "all" else kind)
+        if changes:
+            # Fixes differ from card to card, so each card is its own set_fields call.
+            changed.update(store.set_fields([card_id], changes, label=f"fix {kind} problems").changed)
+    count = len(changed)
+    print(f"{count} {_cards(count)} changed (the fixes are pending: `curator write` saves them)")
+    return EXIT_OK
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    """Hand over to the desktop app, imported only now (the CLI never needs Qt otherwise)."""
+    try:
+        # import_module, not `from curator.gui import app`: it honours sys.modules (tests swap the app).
+        app = importlib.import_module("curator.gui.app")
+    except ImportError as err:
+        if err.name and (err.name.startswith("curator.gui") or err.name.startswith("PySide6")):
+            raise CliError("gui: the desktop app is not available yet") from err
+        raise
+    # PATH: cards to import on start; the library: --db or $CURATOR_DB when given, else the app's last one.
+    db = args.db or os.environ.get("CURATOR_DB") or None
+    return int(app.run(getattr(args, "path", None), db=db))
+
+
+COMMANDS: dict[str, Command] = {
+    "import": cmd_import,
+    "list": cmd_list,
+    "show": cmd_show,
+    "set": cmd_set,
+    "write": cmd_write,
+    "check": cmd_check,
+}
