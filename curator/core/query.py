@@ -152,27 +152,24 @@ class Or:
 Term = Union[Word, Phrase, Field, Flag, Compare, Not, And, Or]
 
 
-def and_(*terms: Term) -> Term:
-    """Join terms with AND, flattening nested ``And``s; one term comes back as itself."""
+def _join(kind: type[And] | type[Or], terms: tuple[Term, ...]) -> Term:
     flat: list[Term] = []
     for term in terms:
-        flat.extend(term.terms if isinstance(term, And) else (term,))
+        flat.extend(term.terms if isinstance(term, kind) else (term,))
     if not flat:
-        raise ValueError("and_() needs at least one term")
-    return flat[0] if len(flat) == 1 else And(tuple(flat))
+        raise ValueError(f"{kind.__name__} needs at least one term")
+    return flat[0] if len(flat) == 1 else kind(tuple(flat))
+
+
+def and_(*terms: Term) -> Term:
+    """Join terms with AND, flattening nested ``And``s; one term comes back as itself."""
+    return _join(And, terms)
 
 
 def or_(*terms: Term) -> Term:
     """Join terms with OR, flattening nested ``Or``s; one term comes back as itself."""
-    flat: list[Term] = []
-    for term in terms:
-        flat.extend(term.terms if isinstance(term, Or) else (term,))
-    if not flat:
-        raise ValueError("or_() needs at least one term")
-    return flat[0] if len(flat) == 1 else Or(tuple(flat))
+    return _join(Or, terms)
 
-
-# --- tokenizer -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -240,8 +237,6 @@ def _tokenize(text: str) -> Iterator[_Token]:
                 yield _Token("word", chunk, i, j)
             i = j
 
-
-# --- parser ----------------------------------------------------------------------------------
 
 
 class _Parser:
@@ -390,8 +385,6 @@ def parse(text: str) -> Term | None:
     return _Parser(text).parse()
 
 
-# --- back to text ----------------------------------------------------------------------------
-
 
 def _quote(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
@@ -443,19 +436,24 @@ def to_text(term: Term) -> str:
     raise TypeError(f"not a query term: {term!r}")
 
 
-# --- editing query text (the GUI's facets) ---------------------------------------------------
+
+def _top(text: str) -> tuple[list[tuple[Term, int, int]], bool]:
+    parser = _Parser(text)
+    tree = parser.parse()
+    if tree is None:
+        return [], False
+    if parser.units is None:  # a top-level OR is one term, spanning the whole query
+        return [(tree, parser.tokens[0].start, parser.tokens[-1].end)], True
+    return parser.units, False
 
 
-def top_terms(text: str) -> list[tuple[Term, int, int]] | None:
+def top_terms(text: str) -> list[tuple[Term, int, int]]:
     """The terms ANDed at the top level of ``text`` with their ``(start, end)`` offsets.
 
-    ``None`` when the query's top level is an ``OR`` (it has no ANDed terms to edit) and ``[]``
-    for an empty query. A parenthesised group is one term. Raises ``QueryError``.
+    A parenthesised group is one term, and so is a whole query whose top level is an ``OR``.
+    Raises ``QueryError``.
     """
-    parser = _Parser(text)
-    if parser.parse() is None:
-        return []
-    return parser.units
+    return _top(text)[0]
 
 
 def _fold(term: Term) -> Term:
@@ -469,33 +467,21 @@ def _fold(term: Term) -> Term:
     return term
 
 
-def _fold_opt(term: Term | None) -> Term | None:
-    return None if term is None else _fold(term)
-
-
 def with_term(text: str, term_text: str) -> str:
     """``text`` with ``term_text`` ANDed on, unless a top-level term equal to it is already there.
 
     Equality ignores the case of field values (``topic:ai`` is ``topic:AI``), as the search does.
-
     The user's own text is kept as typed; a top-level ``OR`` is wrapped in parentheses first.
     Raises ``QueryError`` when either text does not parse.
     """
     term = parse(term_text)
-    units = top_terms(text)
-    if term is None:
+    units, top_or = _top(text)
+    if term is None or any(_fold(unit) == _fold(term) for unit, _, _ in units):
         return text
-    if units == []:
-        return to_text(term)
-    key = _fold(term)
-    present = _fold_opt(parse(text)) == key if units is None else any(_fold(u) == key for u, _, _ in units)
-    if present:
-        return text
-    addition = to_text(term)
-    if isinstance(term, Or):
-        addition = f"({addition})"
-    base = text.strip() if units is not None else f"({text.strip()})"
-    return f"{base} {addition}"
+    addition = f"({to_text(term)})" if isinstance(term, Or) else to_text(term)
+    if not units:
+        return addition
+    return f"({text.strip()}) {addition}" if top_or else f"{text.strip()} {addition}"
 
 
 def without_term(text: str, term_text: str) -> str:
@@ -505,11 +491,10 @@ def without_term(text: str, term_text: str) -> str:
     """
     term = parse(term_text)
     units = top_terms(text)
-    if term is None or not units:
-        return "" if term is not None and _fold_opt(parse(text)) == _fold(term) else text
-    key = _fold(term)
+    if term is None:
+        return text
     for unit, start, end in reversed(units):
-        if _fold(unit) != key:
+        if _fold(unit) != _fold(term):
             continue
         stop = end
         while stop < len(text) and text[stop].isspace():

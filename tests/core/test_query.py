@@ -265,7 +265,7 @@ def test_top_terms_spans() -> None:
     assert units is not None
     assert [text[s:e] for _, s, e in units] == ["ai", 'topic:"Computer Vision"', "(a OR b)", "-x"]
     assert units[1][0] == Field("topic", "Computer Vision")
-    assert top_terms("a OR b") is None
+    assert top_terms("  a OR b ") == [(Or((W("a"), W("b"))), 2, 8)]
     assert top_terms("  ") == []
 
 
@@ -280,6 +280,9 @@ def test_top_terms_spans() -> None:
         ("ai topic:AI", "topic:ai", "ai topic:AI"),  # field values compare case-insensitively
         ("ai OR ml", "topic:AI", "(ai OR ml) topic:AI"),
         ("ai", "topic:AI OR topic:ML", "ai (topic:AI OR topic:ML)"),
+        ("", "topic:AI OR topic:ML", "(topic:AI OR topic:ML)"),
+        ("ai OR ml", "ml OR ai", "(ai OR ml) (ml OR ai)"),
+        ("ai OR ml", "ai OR ml", "ai OR ml"),
         ("ai", "   ", "ai"),
         ("ai", "-published:true", "ai -published:true"),
     ],
