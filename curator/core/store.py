@@ -115,10 +115,16 @@ class Store:
             )
         if version < schema.SCHEMA_VERSION:
             # All steps in one transaction: a failed migration leaves the library as it was.
-            with self.db.atomic("EXCLUSIVE"):
-                for step in range(version, schema.SCHEMA_VERSION):
-                    schema.MIGRATIONS[step](self.db)
-                self._set_version(schema.SCHEMA_VERSION)
+            try:
+                with self.db.atomic("EXCLUSIVE"):
+                    for step in range(version, schema.SCHEMA_VERSION):
+                        schema.MIGRATIONS[step](self.db)
+                    self._set_version(schema.SCHEMA_VERSION)
+            except (sqlite3.DatabaseError, peewee.DatabaseError) as e:
+                raise LibraryError(
+                    f"{self.path}: could not migrate the library from schema version {version} "
+                    f"(it is left as it was): {e}"
+                ) from e
 
     def _set_version(self, version: int) -> None:
         self.db.execute_sql(

@@ -1,0 +1,100 @@
+"""Schema versions: an old library is migrated in one transaction; a newer one is refused."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from curator.core import schema
+from curator.core.store import LibraryError, Store
+
+# The prototype (version 0) layout, written by hand: no meta table, no full-text index, and a card table
+# without related_count, problems and missing.
+V0 = """
+CREATE TABLE card (id INTEGER NOT NULL PRIMARY KEY, path TEXT NOT NULL, size INTEGER NOT NULL,
+  mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL, category TEXT COLLATE NOCASE, title TEXT, excerpt TEXT,
+  published_at TEXT, date TEXT, source_url TEXT, amp_url TEXT, cdn_amp_url TEXT, type TEXT COLLATE NOCASE,
+  quality INTEGER, heat INTEGER, published INTEGER, provider_name TEXT COLLATE NOCASE,
+  provider_domain TEXT COLLATE NOCASE, topics TEXT NOT NULL, lead_image TEXT, doc TEXT NOT NULL,
+  dirty INTEGER NOT NULL, conflict INTEGER NOT NULL, imported_at REAL NOT NULL);
+CREATE UNIQUE INDEX card_path ON card (path);
+CREATE TABLE card_topic (card_id INTEGER NOT NULL REFERENCES card (id) ON DELETE CASCADE,
+  name TEXT NOT NULL COLLATE NOCASE, position INTEGER NOT NULL, PRIMARY KEY (card_id, position));
+CREATE TABLE card_image (card_id INTEGER NOT NULL REFERENCES card (id) ON DELETE CASCADE,
+  position INTEGER NOT NULL, url TEXT, width INTEGER, height INTEGER, title TEXT, PRIMARY KEY (card_id, position));
+CREATE TABLE related_item (card_id INTEGER NOT NULL REFERENCES card (id) ON DELETE CASCADE,
+  position INTEGER NOT NULL, title TEXT, source_url TEXT, provider_name TEXT, quality INTEGER,
+  doc TEXT NOT NULL, PRIMARY KEY (card_id, position));
+CREATE TABLE pending_edit (card_id INTEGER NOT NULL REFERENCES card (id) ON DELETE CASCADE,
+  field TEXT NOT NULL, base TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (card_id, field));
+CREATE TABLE edit_batch (id INTEGER NOT NULL PRIMARY KEY, label TEXT NOT NULL, created REAL NOT NULL,
+  undone INTEGER NOT NULL);
+CREATE TABLE journal_entry (id INTEGER NOT NULL PRIMARY KEY,
+  batch_id INTEGER NOT NULL REFERENCES edit_batch (id) ON DELETE CASCADE,
+  card_id INTEGER NOT NULL REFERENCES card (id) ON DELETE CASCADE, field TEXT NOT NULL, old TEXT NOT NULL,
+  new TEXT NOT NULL, created REAL NOT NULL);
+"""
+
+DOC = {"title": "Old library card", "excerpt": "Telescopes everywhere", "quality": 500, "heat": 3,
+       "topics": ["Space"], "related": [{"title": "R", "sourceUrl": "https://r.example/"}]}
+
+
+def build_v0(path: Path, *, broken: bool = False) -> None:
+    conn = sqlite3.connect(path)
+    conn.executescript(V0)
+    conn.execute(
+        "INSERT INTO card (id, path, size, mtime_ns, sha256, title, excerpt, quality, heat, topics, doc, dirty,"
+        " conflict, imported_at) VALUES (7, '/cards/old.md', 10, 1, 'abc', 'Old library card',"
+        " 'Telescopes everywhere', 500, 40, '[\"Space\"]', ?, 1, 0, 0)", (json.dumps(DOC),))
+    conn.execute("INSERT INTO card_topic VALUES (7, 'Space', 0)")
+    conn.execute("INSERT INTO related_item VALUES (7, 0, 'R', 'https://r.example/', NULL, NULL, '{}')")
+    # A pending edit made in the prototype: heat 3 -> 40 (the card row holds the pending value).
+    conn.execute("INSERT INTO pending_edit VALUES (7, 'heat', '3', '40')")
+    conn.execute("INSERT INTO edit_batch VALUES (1, 'heat', 0, 0)")
+    conn.execute("INSERT INTO journal_entry VALUES (1, 1, 7, 'heat', '3', '40', 0)")
+    if broken:
+        conn.execute("DROP TABLE related_item")  # the migration's first query will fail
+    conn.commit()
+    conn.close()
+
+
+def test_version_0_library_is_migrated(tmp_path: Path) -> None:
+    build_v0(tmp_path / "old.sqlite")
+    with Store(tmp_path / "old.sqlite") as store:
+        assert store.schema_version == schema.SCHEMA_VERSION
+        [row] = store.rows()
+        assert (row.id, row.related_count, row.missing, row.heat) == (7, 1, False, 40)
+        assert row.problems == 1  # quality 500 is out of range; heat 40 (pending) is fine
+        assert [r.id for r in store.rows("telescopes")] == [7]  # the new full-text index was filled
+        assert store.rows("topic:space")[0].id == 7
+        assert store.pending(7) == {"heat": (3, 40)}
+        assert store.undo(1).changed == [7]  # the old journal still replays
+        assert store.rows_by_id([7])[0].heat == 3 and not store.rows_by_id([7])[0].dirty
+    with Store(tmp_path / "old.sqlite") as again:  # a second open finds nothing to migrate
+        assert again.schema_version == schema.SCHEMA_VERSION and again.count() == 1
+
+
+def test_failed_migration_leaves_the_library_as_it_was(tmp_path: Path) -> None:
+    build_v0(tmp_path / "old.sqlite", broken=True)
+    with pytest.raises(LibraryError, match="could not migrate"):
+        Store(tmp_path / "old.sqlite")
+    conn = sqlite3.connect(tmp_path / "old.sqlite")
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(card)")}
+    conn.close()
+    assert "meta" not in tables and "card_index" not in tables and "related_count" not in columns
+
+
+def test_newer_library_is_refused(tmp_path: Path) -> None:
+    with Store(tmp_path / "lib.sqlite") as store:
+        store.connection().execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                                   (str(schema.SCHEMA_VERSION + 1),))
+    with pytest.raises(LibraryError, match="newer"):
+        Store(tmp_path / "lib.sqlite")
+
+
+def test_every_version_step_has_a_migration() -> None:
+    assert sorted(schema.MIGRATIONS) == list(range(schema.SCHEMA_VERSION))
