@@ -136,7 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="FIELD[:desc]",
-        help="sort by FIELD (title, date, quality, heat, ...), descending with :desc; repeat for ties",
+        help="sort by FIELD (title, date, quality, heat, provider, category, published, path, id), "
+        "descending with :desc; repeat (or a:desc,b) for ties",
     )
 
     p = command("show", "show one whole card, pending edits marked")

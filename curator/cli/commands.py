@@ -63,21 +63,15 @@ def _error_text(error: dict[str, Any]) -> str:
 
 
 def _sort(specs: Sequence[str]) -> list[tuple[str, bool]]:
+    """``--sort`` values ("quality:desc", also "date:desc,title") as (key, descending) pairs."""
     if not specs:
         return []
-    from curator.core.search import SORT_KEYS  # the SQL side of queries, needed only to sort
+    from curator.core.search import parse_sort  # the SQL side of queries, needed only to sort
 
-    keys = []
-    for spec in specs:
-        name, _, direction = spec.partition(":")
-        name = name.strip().lower()
-        direction = direction.strip().lower()
-        if name not in SORT_KEYS:
-            raise CliError(f"list: unknown sort field {name!r} (one of: {', '.join(sorted(SORT_KEYS))})", EXIT_USAGE)
-        if direction not in ("", "asc", "desc"):
-            raise CliError(f"list: sort direction must be asc or desc, not {direction!r}", EXIT_USAGE)
-        keys.append((name, direction == "desc"))
-    return keys
+    try:
+        return parse_sort(",".join(specs))
+    except ValueError as err:
+        raise CliError(f"list: {err}", EXIT_USAGE) from err
 
 
 def _query(words: Sequence[str] | None) -> str | None:

@@ -78,6 +78,8 @@ def test_list_json_fields_sort_limit_and_queries(library: Curator, cards: Path) 
     ascending = library("list", "quality>=0", "--json", "--sort", "quality").json_lines()
     assert [r["quality"] for r in ascending] == [30, 54, 70]
     by_title = [r["title"] for r in library("list", "--json", "--sort", "title", "--limit", "2").json_lines()]
+    two_keys = library("list", "--json", "--sort", "published:desc,quality", "--limit", "2").json_lines()
+    assert [(r["published"], r["quality"]) for r in two_keys] == [(True, 70), (False, 54)]
     assert by_title == sorted(by_title, key=str.casefold)
     assert library("list", "--json", "--limit", "0").out == ""
 
@@ -91,7 +93,7 @@ def test_list_json_fields_sort_limit_and_queries(library: Curator, cards: Path) 
     assert bad.code == 2 and bad.out == ""
     assert bad.err.strip() == "curator: query: unexpected ')' at column 14"
     unknown = library("list", "--sort", "colour")
-    assert unknown.code == 2 and "unknown sort field 'colour'" in unknown.err
+    assert unknown.code == 2 and "unknown sort key 'colour'" in unknown.err
 
 
 def test_list_text_columns(library: Curator) -> None:
