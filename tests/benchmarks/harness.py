@@ -116,6 +116,20 @@ def measure(fn: Callable[[], object], repeat: int = 3, setup: Callable[[], objec
     return Timing(tuple(runs))
 
 
+def measure_pair(
+    app: Callable[[], object], floor: Callable[[], object], repeat: int = 3, setup: Callable[[], object] | None = None
+) -> tuple[Timing, Timing]:
+    """Time ``app`` and its ``floor`` alternately, so both see the same load on a shared machine.
+
+    ``setup`` (untimed) runs before each ``app`` run.
+    """
+    app_runs, floor_runs = [], []
+    for _ in range(repeat):
+        floor_runs.append(measure(floor, 1).best)
+        app_runs.append(measure(app, 1, setup).best)
+    return Timing(tuple(app_runs)), Timing(tuple(floor_runs))
+
+
 # ---------------------------------------------------------------- floors
 
 def _front_matter(text: str) -> str:
