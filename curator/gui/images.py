@@ -13,8 +13,9 @@ import enum
 from collections import OrderedDict
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QIcon, QImage, QImageReader, QPixmap
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QRectF, QSize, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QImage, QImageReader, QPainter, QPixmap
+from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtNetwork import QNetworkAccessManager, QNetworkDiskCache, QNetworkReply, QNetworkRequest
 
 from curator.gui import resources
@@ -25,6 +26,7 @@ DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 #: Decoded images are capped to this box; the detail panel is the largest consumer.
 BASE_SIZE = QSize(960, 720)
 DISK_CACHE_BYTES = 200 * 1024 * 1024
+_URL_PROPERTY = "curatorUrl"
 # Refuse absurd dimensions before decoding (a 20000x20000 PNG is a few KB on the wire).
 QImageReader.setAllocationLimit(256)
 
@@ -107,6 +109,8 @@ class ImageCache(QObject):
         self.max_bytes = max_bytes
         self.pool = pool
         self.network = QNetworkAccessManager(self)
+        # Qt deletes each reply after `finished`; a deleteLater of our own raced the manager's teardown.
+        self.network.setAutoDeleteReplies(True)
         if cache_dir is None:
             import platformdirs
 
@@ -168,7 +172,15 @@ class ImageCache(QObject):
         name = "broken.svg" if broken else "placeholder.svg"
         key = (name, size.width(), size.height())
         if key not in self._placeholders:
-            self._placeholders[key] = QIcon(str(resources.path(name))).pixmap(size)
+            # Exactly `size` (views lay out by it), with the picture centred at its own aspect ratio.
+            pixmap = QPixmap(size)
+            pixmap.fill(Qt.GlobalColor.transparent)
+            renderer = QSvgRenderer(str(resources.path(name)))
+            renderer.setAspectRatioMode(Qt.AspectRatioMode.KeepAspectRatio)
+            painter = QPainter(pixmap)
+            renderer.render(painter, QRectF(0, 0, size.width(), size.height()))
+            painter.end()
+            self._placeholders[key] = pixmap
         return self._placeholders[key]
 
     # -- loading ------------------------------------------------------------------------------------
@@ -186,29 +198,49 @@ class ImageCache(QObject):
         )
         request.setHeader(QNetworkRequest.KnownHeaders.UserAgentHeader, "Curator (image preview)")
         reply = self.network.get(request)
+        reply.setProperty(_URL_PROPERTY, url)
         self._replies[url] = reply
-        reply.metaDataChanged.connect(lambda: self._check_length(url, reply))
-        reply.downloadProgress.connect(lambda got, _total: self._check_received(url, reply, got))
-        reply.finished.connect(lambda: self._downloaded(url, reply))
+        # Bound slots, not lambdas: Qt drops them when this object dies, so a reply finishing during
+        # teardown can never call into a half-destroyed cache.
+        reply.metaDataChanged.connect(self._on_metadata)
+        reply.downloadProgress.connect(self._on_progress)
+        reply.finished.connect(self._on_finished)
 
-    def _check_length(self, url: str, reply: QNetworkReply) -> None:
+    def _reply(self) -> tuple[str, QNetworkReply] | None:
+        reply = self.sender()
+        if not isinstance(reply, QNetworkReply):
+            return None
+        return str(reply.property(_URL_PROPERTY)), reply
+
+    @Slot()
+    def _on_metadata(self) -> None:
+        found = self._reply()
+        if found is None:
+            return
+        url, reply = found
         length = reply.header(QNetworkRequest.KnownHeaders.ContentLengthHeader)
         if length is not None and int(length) > self.max_bytes:
             self._abort(url, reply, f"image larger than {self.max_bytes} bytes")
 
-    def _check_received(self, url: str, reply: QNetworkReply, received: int) -> None:
+    @Slot(int, int)
+    def _on_progress(self, received: int, _total: int) -> None:
         # Servers may omit or lie about Content-Length: count what actually arrives.
-        if received > self.max_bytes:
-            self._abort(url, reply, f"image larger than {self.max_bytes} bytes")
+        found = self._reply()
+        if found is not None and received > self.max_bytes:
+            self._abort(*found, f"image larger than {self.max_bytes} bytes")
 
     def _abort(self, url: str, reply: QNetworkReply, reason: str) -> None:
         if url not in self._broken:
             self._broken[url] = reason
         reply.abort()
 
-    def _downloaded(self, url: str, reply: QNetworkReply) -> None:
+    @Slot()
+    def _on_finished(self) -> None:
+        found = self._reply()
+        if found is None:
+            return
+        url, reply = found
         self._replies.pop(url, None)
-        reply.deleteLater()
         if url in self._broken:  # aborted for size
             self._fail(url, self._broken[url])
             return

@@ -1,0 +1,81 @@
+"""run_task: results, progress and errors reach the GUI thread; cancel stops a task; SyncPool runs inline."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from PySide6.QtCore import QThread
+
+from curator.gui.workers import Cancelled, SyncPool, run_task
+
+
+def test_result_and_progress_arrive_on_the_gui_thread(qtbot) -> None:
+    gui = QThread.currentThread()
+    seen: dict[str, object] = {}
+    progress: list[tuple[int, int]] = []
+
+    def work(report, _cancelled):  # type: ignore[no-untyped-def]
+        seen["worker"] = threading.get_ident()
+        for i in range(3):
+            report(i + 1, 3, "step")
+        return "result"
+
+    def done(value: object) -> None:
+        seen["value"] = value
+        seen["thread_ok"] = QThread.currentThread() is gui
+
+    handle = run_task(work, on_done=done, on_progress=lambda d, t, _m: progress.append((d, t)))
+    # The task may finish before a waitSignal could connect: wait on the handle's own state instead.
+    qtbot.waitUntil(lambda: not handle.running, timeout=5000)
+    assert seen["value"] == "result"
+    assert seen["thread_ok"] is True
+    assert seen["worker"] != threading.get_ident()
+    assert progress == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_errors_come_back_with_their_traceback(qtbot) -> None:
+    errors: list[BaseException] = []
+
+    def work(_report, _cancelled):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk on fire")
+
+    handle = run_task(work, on_error=errors.append)
+    qtbot.waitUntil(lambda: not handle.running, timeout=5000)
+    assert [str(e) for e in errors] == ["disk on fire"]
+    assert "RuntimeError" in errors[0].__traceback_text__  # type: ignore[attr-defined]
+
+
+def test_cancel_stops_a_running_task(qtbot) -> None:
+    started = threading.Event()
+    outcomes: list[str] = []
+
+    def work(_report, cancelled):  # type: ignore[no-untyped-def]
+        started.set()
+        while not cancelled():
+            threading.Event().wait(0.001)  # a unit of work
+        raise Cancelled
+
+    handle = run_task(work, on_cancelled=lambda: outcomes.append("cancelled"), on_done=lambda _r: outcomes.append("done"))
+    assert started.wait(5)
+    handle.cancel()
+    qtbot.waitUntil(lambda: not handle.running, timeout=5000)
+    assert outcomes == ["cancelled"]
+
+
+@pytest.mark.parametrize("cancel_first", [False, True])
+def test_sync_pool_runs_inline(cancel_first: bool) -> None:
+    log: list[str] = []
+
+    def work(_report, cancelled):  # type: ignore[no-untyped-def]
+        log.append(f"ran on {threading.get_ident()}")
+        return "partial" if cancelled() else "whole"
+
+    from curator.gui.workers import TaskHandle
+
+    handle = TaskHandle()
+    if cancel_first:
+        handle.cancel()
+    run_task(work, on_done=log.append, pool=SyncPool(), handle=handle)
+    assert log == [f"ran on {threading.get_ident()}", "partial" if cancel_first else "whole"]
+    assert not handle.running
