@@ -280,7 +280,8 @@ def test_is_card_path(name: str, ok: bool) -> None:
 
 # --- generated round trips: anything yaml.safe_dump writes reads back equal --------------------------
 
-_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
+# NEL/LS/PS are left out: PyYAML itself reads safe_dump(..., allow_unicode=True) of them back as a space.
+_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x85\u2028\u2029"), max_size=30)
 _scalars = st.one_of(st.none(), st.booleans(), st.integers(), _text,
                      st.floats(allow_nan=False), st.sampled_from(["2020-01-18T18:42:00Z", "yes", "0x1F", "---", "..."]))
 _values = st.recursive(_scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
