@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+import peewee
 
 from curator.cli import EXIT_CONFLICT, EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, default_db, output
 from curator.cli.assign import Assignment, parse_assignments, scalar_changes, topic_ops, would_change
@@ -28,9 +31,8 @@ def run(args: argparse.Namespace) -> int:
     db = Path(args.db).expanduser() if args.db else default_db()
     try:
         store = Store(db)
-    except (LibraryError, OSError) as err:
-        raise CliError(f"cannot open the library {db}: {err}") from err
-    except Exception as err:  # peewee/sqlite errors: a folder that is not there, a file that is not SQLite
+    except (LibraryError, OSError, peewee.DatabaseError, sqlite3.DatabaseError) as err:
+        # A newer or foreign library, a file that is not SQLite, a folder we cannot create or read.
         raise CliError(f"cannot open the library {db}: {err}") from err
     with store:
         try:
@@ -42,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
 def cmd_import(store: Store, args: argparse.Namespace) -> int:
     """Import or rescan files and folders; print the counts and every file that failed."""
     paths = [os.path.abspath(p) for p in args.paths]
-    report = import_paths(store, paths)
+    report = import_paths(store, paths, progress=output.progress_printer("importing"))
     if args.json:
         output.emit_json(report.as_json())
     else:
@@ -166,7 +168,7 @@ def cmd_write(store: Store, args: argparse.Namespace) -> int:
         report.written = len(report.diffs)
         report.unchanged = max(dirty - report.written - len(report.conflicts) - len(report.failed), 0)
     else:
-        report = store.write()
+        report = store.write(progress=output.progress_printer("writing"))
     if args.json:
         result = output.write_dict(report)
         if args.dry_run:

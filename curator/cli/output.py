@@ -8,7 +8,7 @@ import re
 import shutil
 import sys
 import textwrap
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
 #: The fields of one card in `list --json`, in the contract's order.
@@ -157,6 +157,27 @@ def _lines(data: bytes) -> list[str]:
     # Split on "\n" only: str.splitlines would also break at form feeds and U+2028 inside a line.
     text = data.decode("utf-8", errors="replace")
     return re.findall(r"[^\n]*\n|[^\n]+$", text)
+
+
+def progress_printer(verb: str, stream: TextIO | None = None) -> Callable[[int, int], None] | None:
+    """A ``progress(done, total)`` callback that redraws one status line, or None when not on a terminal.
+
+    Scripts and pipes get no progress noise; an editor importing 100k files sees it move.
+    """
+    out = stream or sys.stderr
+    if not out.isatty():
+        return None
+    shown = [-1]
+
+    def progress(done: int, total: int) -> None:
+        percent = done * 100 // total if total else 100
+        if percent != shown[0] or done == total:  # redraw at most once per percent
+            shown[0] = percent
+            end = "\n" if done >= total else ""
+            out.write(f"\r{verb} {done}/{total} ({percent}%)" + end)
+            out.flush()
+
+    return progress
 
 
 def summary(counts: Mapping[str, int]) -> str:

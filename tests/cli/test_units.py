@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -115,3 +116,19 @@ def test_unified_diff_names_and_missing_final_newline() -> None:
     assert tail.endswith("-b\n\\ No newline at end of file\n+c\n\\ No newline at end of file\n")
     crlf = output.unified_diff("/x", b"a: 1\r\nb: 2\r\n", b"a: 1\r\nb: 3\r\n")
     assert "-b: 2\r\n+b: 3\r\n" in crlf
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_only_on_a_terminal() -> None:
+    assert output.progress_printer("importing", io.StringIO()) is None
+    stream = _Tty()
+    progress = output.progress_printer("importing", stream)
+    assert progress is not None
+    for done in range(1, 401):
+        progress(done, 400)
+    drawn = stream.getvalue()
+    assert drawn.count("\r") == 101 and drawn.endswith("\rimporting 400/400 (100%)\n")
