@@ -1,4 +1,6 @@
-"""Start Curator (the desktop app, or a command when given one)."""
-from curator.cli import main_exit
+"""Start Curator: the desktop app, or a command when given one (``python main.py --help``)."""
 
-main_exit()
+if __name__ == "__main__":  # guarded: the importer's worker processes re-import this module
+    from curator.cli import main_exit
+
+    main_exit()

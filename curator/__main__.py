@@ -1,5 +1,6 @@
 """Run Curator with ``python -m curator``."""
 
-from curator.cli import main_exit
+if __name__ == "__main__":  # guarded: the importer's worker processes re-import this module
+    from curator.cli import main_exit
 
-main_exit()
+    main_exit()
