@@ -2,69 +2,14 @@
 
 from __future__ import annotations
 
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QBuffer, QIODevice, QSize
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtCore import QSize
 
 from curator.gui.images import ImageCache, ImageState, decode, is_fetchable
-
-
-def png_bytes(width: int, height: int, noisy: bool = False) -> bytes:
-    if noisy:  # incompressible pixels make a big file (built from bytes: no per-pixel calls into Qt)
-        import random
-
-        pixels = random.Random(4).randbytes(width * height * 4)
-        image = QImage(pixels, width, height, width * 4, QImage.Format.Format_RGB32).copy()
-    else:
-        image = QImage(width, height, QImage.Format.Format_RGB32)
-        image.fill(QColor("#3a7bd5"))
-    buffer = QBuffer()
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG")
-    return bytes(buffer.data().data())
-
-
-class Server:
-    """A tiny HTTP server in a thread, counting hits per path."""
-
-    def __init__(self, files: dict[str, tuple[str, bytes]]) -> None:
-        self.files = files
-        self.hits: dict[str, int] = {}
-        server = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                server.hits[self.path] = server.hits.get(self.path, 0) + 1
-                if self.path not in server.files:
-                    self.send_error(404)
-                    return
-                kind, body = server.files[self.path]
-                self.send_response(200)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Cache-Control", "no-store")
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+from gui_helpers import Server, png_bytes
 
 
 @pytest.fixture
