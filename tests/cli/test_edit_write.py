@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from curator.cli import main
+
 from .conftest import Curator, by_path
 
 SEED = "000_63d795e8c7832238.txt"
@@ -17,16 +19,19 @@ def _ids(library: Curator) -> dict[str, int]:
     return {name: row["id"] for name, row in by_path(library("list", "--json").json_lines()).items()}
 
 
-def test_set_rules_dry_run_and_invalid_values(library: Curator, cards: Path) -> None:
+def test_set_rules_dry_run_and_invalid_values(
+    library: Curator, cards: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     ids = _ids(library)
     seed, robots = str(ids[SEED]), str(ids["robots.md"])
     before = (cards / SEED).read_bytes()
 
-    # Invalid value or field, even beside a valid one: exit 2, nothing recorded.
+    # Invalid value or field, even beside a valid one: exit 2, nothing recorded (in-process: no need
+    # for a subprocess per case).
     for bad in (["quality=70", "quality=101"], ["heat=-7"], ["published=maybe"], ["colour=red"], ["topics=AI"]):
-        result = library("set", "--id", seed, *bad)
-        assert result.code == 2, bad
-        assert result.err.startswith("curator: set: ") and result.out == ""
+        assert main(["--db", str(library.db), "set", "--id", seed, *bad]) == 2, bad
+        out, err = capsys.readouterr()
+        assert err.startswith("curator: set: ") and out == ""
     assert library("list", "dirty:true", "--json").out == ""
 
     dry = library("set", "--query", "quality>=50", "published=true", "--dry-run")
@@ -94,6 +99,9 @@ def test_write_conflict_exit_3_and_failure_exit_1(library: Curator, cards: Path)
     # Someone else edits the seed card after the edit was recorded: a conflict, skipped, edits kept.
     outside = (cards / SEED).read_text().replace("type: article", "type: story")
     (cards / SEED).write_text(outside)
+    rescan = library("import", str(cards))  # a rescan notices it and keeps the edit
+    assert f"conflict: {cards / SEED}: " in rescan.out
+    assert [Path(r["path"]).name for r in library("list", "conflict:true", "--json").json_lines()] == [SEED]
     result = library("write", "--json")
     assert result.code == 3, result.err
     report = result.json()
