@@ -9,9 +9,9 @@ from curator.gui.delegates import MarkerDelegate, ScoreDelegate
 from curator.gui.models.card_table import HEADERS, CardTableModel, Column
 
 DEFAULT_WIDTHS = {
-    Column.PUBLISHED: 30, Column.TITLE: 340, Column.PROVIDER: 130, Column.CATEGORY: 80,
-    Column.TOPICS: 140, Column.DATE: 118, Column.QUALITY: 66, Column.HEAT: 66,
-    Column.CHANGED: 30, Column.PROBLEMS: 30,
+    Column.PUBLISHED: 28, Column.TITLE: 380, Column.PROVIDER: 120, Column.CATEGORY: 80,
+    Column.TOPICS: 130, Column.DATE: 112, Column.QUALITY: 64, Column.HEAT: 64,
+    Column.CHANGED: 28, Column.PROBLEMS: 28,
 }  # fmt: skip
 DEFAULT_HIDDEN = (Column.CATEGORY,)
 
@@ -38,11 +38,16 @@ class CardTableView(QTableView):
         header.setSectionsMovable(True)
         header.setHighlightSections(False)
         header.setStretchLastSection(False)
+        header.setMinimumSectionSize(24)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._header_menu)
         for column, width in DEFAULT_WIDTHS.items():
             self.setColumnWidth(column, width)
+        # Dates are fixed-width text: size the column to one, whatever the font.
+        self.setColumnWidth(Column.DATE, self.fontMetrics().horizontalAdvance("2020-12-31 12:18") + 22)
+        # The title takes whatever room the other columns leave, so scores never scroll out of sight.
+        header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
         for column in DEFAULT_HIDDEN:
             self.setColumnHidden(column, True)
         self._markers = MarkerDelegate(self)

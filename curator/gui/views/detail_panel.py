@@ -213,9 +213,13 @@ class DetailPanel(QScrollArea):
         self.source_button.clicked.connect(lambda: self._open(self.card.data.get("sourceUrl") if self.card else None))
         links.addWidget(self.source_button)
         self.source_label = plain_label(name="detailMeta", wrap=False, select=True)
+        # A long URL must not widen the panel (that would stop the title from wrapping): let it clip.
+        self.source_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.source_label.setMinimumWidth(0)
         links.addWidget(self.source_label, 1)
         c.addLayout(links)
         self.path = plain_label(name="detailMeta", select=True)
+        self.path.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         c.addWidget(self.path)
         self.related_heading = plain_label(name="detailSection")
         c.addWidget(self.related_heading)

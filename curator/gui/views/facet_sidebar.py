@@ -28,10 +28,15 @@ STATUS_LABELS = {
     "all": "All cards",
     "unpublished": "Unpublished",
     "published": "Published",
-    "changed": "Changed (not written)",
+    "changed": "Changed",
     "problems": "With problems",
     "conflicts": "Conflicts",
     "missing": "Missing files",
+}
+STATUS_TIPS = {
+    "dirty:true": "dirty:true — edited in the library, not yet written to the file",
+    "problems:true": "problems:true — values `curator check` reports",
+    "conflict:true": "conflict:true — the file changed on disk under pending edits",
 }
 TERM_ROLE = Qt.ItemDataRole.UserRole + 1
 GROUPS = (("status", "Status", "status"), ("category", "Categories", "category"),
@@ -109,7 +114,7 @@ class FacetSidebar(QTreeWidget):
                 item = QTreeWidgetItem(group, [label, f"{count:,}"])
                 item.setData(0, TERM_ROLE, term)
                 item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                item.setToolTip(0, term or "Clear the status filters")
+                item.setToolTip(0, STATUS_TIPS.get(term, term) if term else "Clear the status filters")
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled)
                 active = term in self._active if term else not status_active
                 font = QFont(self.font())
