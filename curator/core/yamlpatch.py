@@ -84,6 +84,8 @@ class PatchError(ValueError):
 
 def same(a: Any, b: Any) -> bool:
     """Equality that also compares types (``True`` is not ``1``, ``1`` is not ``1.0``)."""
+    if a is b:  # unchanged values are the very same objects: the common case, made cheap
+        return True
     if type(a) is not type(b):
         return False
     if isinstance(a, dict):
@@ -231,12 +233,22 @@ class _Patcher:
     def __init__(self, text: str, root: MappingNode | None, newline: str) -> None:
         self.text = text
         self.nl = newline
-        self.shared = _shared_nodes(root)
-        self.map_indent = 2  # child keys' column minus the parent key's column
-        self.seq_indent = 2  # dashes' column minus the parent key's column
-        self.prefer_flow = False  # new lists in flow style: the file has flow lists only
-        if root is not None:
-            self._detect_style(root)
+        self.root = root
+        # No '&' in the text means no anchor, hence no alias: skip the walk (most cards).
+        self.shared = _shared_nodes(root) if "&" in text else set()
+        self._style: tuple[int, int, bool] | None = None
+
+    @property
+    def style(self) -> tuple[int, int, bool]:
+        """(map indent, sequence indent, prefer flow lists) of the file, for emitting new blocks.
+
+        Map indent: child keys' column minus the parent key's; sequence indent: dashes' column
+        minus the parent key's; flow lists are preferred when the file has flow lists only.
+        Found on first use, since most patches change scalars only.
+        """
+        if self._style is None:
+            self._style = (2, 2, False) if self.root is None else self._detect_style(self.root)
+        return self._style
 
     # -- text positions -----------------------------------------------------------------------
 
@@ -274,7 +286,8 @@ class _Patcher:
         match = _DASH.fullmatch(self.text, line, start)
         return None if match is None else line + len(match.group(1))
 
-    def _detect_style(self, root: MappingNode) -> None:
+    def _detect_style(self, root: MappingNode) -> tuple[int, int, bool]:
+        map_indent = seq_indent = 2
         found_map = found_seq = found_flow = False
         stack: list[MappingNode] = [root]
         while stack and not (found_map and found_seq):
@@ -283,7 +296,7 @@ class _Patcher:
                 col = key.start_mark.column
                 if isinstance(value, MappingNode) and not value.flow_style and value.value:
                     if not found_map:
-                        self.map_indent = max(1, value.value[0][0].start_mark.column - col)
+                        map_indent = max(1, value.value[0][0].start_mark.column - col)
                         found_map = True
                     stack.append(value)
                 elif isinstance(value, SequenceNode) and value.value:
@@ -292,10 +305,10 @@ class _Patcher:
                         continue
                     dash = self.dash_before(value.value[0])
                     if dash is not None and not found_seq:
-                        self.seq_indent = max(0, dash - self.line_start(dash) - col)
+                        seq_indent = max(0, dash - self.line_start(dash) - col)
                         found_seq = True
                     stack.extend(v for v in value.value if isinstance(v, MappingNode) and not v.flow_style)
-        self.prefer_flow = found_flow and not found_seq
+        return map_indent, seq_indent, found_flow and not found_seq
 
     def check_editable(self, node: Node) -> None:
         if id(node) in self.shared:
@@ -308,20 +321,21 @@ class _Patcher:
     def block_value(self, value: Any, col: int, schema: Mapping[str, Any]) -> str:
         """The text after ``key:`` for a value whose key sits at column ``col`` (no final newline)."""
         nl = self.nl
+        map_indent, seq_indent, prefer_flow = self.style
         if isinstance(value, dict):
             if not value:
                 return " {}"
-            pad = " " * (col + self.map_indent)
+            pad = " " * (col + map_indent)
             children = schema.get("children", {})
             return "".join(
-                f"{nl}{pad}{_key_text(k)}:{self.block_value(v, col + self.map_indent, children.get(k, _NO_SCHEMA))}"
+                f"{nl}{pad}{_key_text(k)}:{self.block_value(v, col + map_indent, children.get(k, _NO_SCHEMA))}"
                 for k, v in value.items())
         if isinstance(value, list):
             if not value:
                 return " []"
-            if all(map(_is_scalar, value)) and (len(value) == 1 or self.prefer_flow):
+            if all(map(_is_scalar, value)) and (len(value) == 1 or prefer_flow):
                 return " " + flow_text(value)
-            dash_col = col + self.seq_indent
+            dash_col = col + seq_indent
             item_schema = schema.get("items", _NO_SCHEMA)
             return "".join(f"{nl}{' ' * dash_col}- {self.item_text(v, dash_col + 2, item_schema)}"
                            for v in value)
@@ -400,7 +414,7 @@ class _Patcher:
         style, _, comment = match.groups()
         body = self.text[header_end:self.entry_end(node)]
         indent = next((len(line) - len(line.lstrip(" ")) for line in body.split("\n") if line.strip()),
-                      parent_col + self.map_indent)
+                      parent_col + self.style[0])
         chomp = "" if value.endswith("\n") else "-"
         content = value[:-1] if chomp == "" else value
         if style == ">" and (content.startswith("\n") or re.search(r"(^|\n)[ \t]", content)):

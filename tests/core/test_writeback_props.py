@@ -158,7 +158,7 @@ def notes(raw: bytes) -> list[str]:
     return [line for line in raw.decode("utf-8").split("\n") if line.startswith("# note-")]
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_random_edits_read_back_and_touch_only_their_lines(data: st.DataObject) -> None:
     raw, _ = data.draw(cards())
@@ -187,7 +187,7 @@ def test_random_edits_read_back_and_touch_only_their_lines(data: st.DataObject) 
         raw, current = new, got
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(card=cards())
 def test_writing_the_values_a_card_has_changes_nothing(card: tuple[bytes, int]) -> None:
     raw, _ = card
