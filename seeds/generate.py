@@ -327,9 +327,11 @@ def _replace(groups: Groups, key: str, value: Any) -> None:
 
 def _mojibake(rng: Random, groups: Groups, opts: Options, when: datetime) -> None:
     related = _lookup(groups, "related")
-    if not related:
-        related = [_related(rng, opts, ["AI"], when)]
+    if related is None:
+        related = []
         groups.append([("related", related)])
+    if not related:
+        related.append(_related(rng, opts, ["AI"], when))
     # UTF-8 read as Windows-1252: the classic "’" -> "â€™" of scraped feeds.
     title = f"{T.possessive(rng, T.company(rng)).replace(chr(39), chr(0x2019))} new app is 'creepy', critics say"
     related[0]["title"] = title.encode("utf-8").decode("cp1252", errors="replace")

@@ -97,7 +97,7 @@ def headline(rng: Random, topics: Sequence[str]) -> str:
     elif k == 5:
         text = f"Why {_SUBJECT(rng).lower()} {_VERB(rng)} the {a} {t} {n}"
     elif k == 6:
-        text = f"{rng.randrange(3, 900)} {_SUBJECT(rng).lower()} {_VERB(rng)} {t} {n} {_CONNECTOR(rng)} {_NOUN(rng)} {_NOUN(rng)}"
+        text = f"{rng.randrange(3, 900)} {_SUBJECT(rng).lower()} {_VERB(rng)} {t} {n} {_CONNECTOR(rng)} {_ADJ(rng)} {_NOUN(rng)}"
     else:
         text = f"{possessive(rng, company(rng))} {t} {n} is '{a}', {_SUBJECT(rng).lower()} {rng.choice(_SAY)}"
     return _cap(text)
