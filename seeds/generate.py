@@ -183,7 +183,7 @@ _COMMENTS = (
 )
 
 
-def _style(rng: Random, provider: str) -> Any:
+def _style(rng: Random, provider: str) -> E.Style:
     style = E.Style(
         quote=T.weighted(rng, (("double", 0.6), ("single", 0.15), ("plain", 0.25))),
         newline="\r\n" if rng.random() < 0.05 else "\n",
@@ -292,7 +292,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _card(path: str, groups: Groups, style: Any, rng: Random) -> GeneratedCard:
+def _card(path: str, groups: Groups, style: E.Style, rng: Random) -> GeneratedCard:
     data = {k: _plain(v) for g in groups for k, v in g}
     return GeneratedCard(path, E.render(groups, style, rng), data)
 
