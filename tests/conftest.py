@@ -32,5 +32,6 @@ def corpus_copy(tmp_path: Path) -> Path:
     if not CORPORA.is_dir():
         pytest.skip(f"corpora not found at {CORPORA}")
     target = tmp_path / "corpora"
-    shutil.copytree(CORPORA, target)
+    # copyfile, not copy2: shared/ is read-only and the copies must be writable like real folders.
+    shutil.copytree(CORPORA, target, copy_function=shutil.copyfile)
     return target
