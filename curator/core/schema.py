@@ -4,7 +4,9 @@ The card row holds the *current* value of every known field: the value in the
 file, or the pending edit when there is one. ``PendingEdit`` keeps the value the
 file held (``base``) beside the pending one, so a write knows what to change and
 a conflict check knows what the edit was based on. Values that are not plain
-columns (lists, maps) are stored as JSON text.
+columns (lists, maps) are stored as JSON text. The whole mapping as read lives in
+``CardDoc``, apart from the card row, so that scans and bulk updates of the card
+table never read or rewrite it (it is most of a card's bytes).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from peewee import (
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
 #: Bumped whenever the tables change; ``migrate`` brings older libraries up to it.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 database_proxy = DatabaseProxy()
 
@@ -71,7 +73,6 @@ class Card(BaseModel):
     topics = TextField(default="[]")  # JSON list of str, in file order
     lead_image = TextField(null=True)  # URL of images[0]
     related_count = IntegerField(default=0)
-    doc = TextField(default="{}")  # JSON of the whole mapping as read (timestamps as text)
     problems = IntegerField(default=0)  # how many validation problems the current values have
     dirty = BooleanField(default=False)  # has pending edits
     conflict = BooleanField(default=False)  # file changed on disk under pending edits
@@ -87,8 +88,32 @@ class Card(BaseModel):
             (("published", "date"), False),
             (("provider_name", "id"), False),
             (("category", "id"), False),
-            (("dirty",), False),
         )
+
+
+#: Partial indexes on the rare flags: a small index the planner prefers to walking a sort index through
+#: the whole table (``dirty:true`` sorted by date took 125 ms at 100k cards with the plain ``dirty`` index).
+#: Their WHERE terms are written as the search module compiles the flags (``dirty = 1``, ``problems > 0``)
+#: because SQLite uses a partial index only when the query's terms imply the index's.
+FLAG_INDEXES: tuple[tuple[str, str], ...] = (
+    ("card_dirty_flag", "dirty = 1"),
+    ("card_conflict_flag", "conflict = 1"),
+    ("card_missing_flag", "missing = 1"),
+    ("card_problems_flag", "problems > 0"),
+)
+
+
+def create_flag_indexes(db: Database) -> None:
+    """Create the partial indexes of FLAG_INDEXES (idempotent)."""
+    for name, condition in FLAG_INDEXES:
+        db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{name}" ON "card" ("id") WHERE {condition}')
+
+
+class CardDoc(BaseModel):
+    """The whole mapping of a card's file as read (JSON, timestamps as text): the base of pending edits."""
+
+    card = ForeignKeyField(Card, primary_key=True, on_delete="CASCADE", backref="doc_row")
+    doc = TextField()
 
 
 class CardTopic(BaseModel):
@@ -186,6 +211,7 @@ class CardIndex(FTS5Model):
 MODELS: tuple[type[Model], ...] = (
     Meta,
     Card,
+    CardDoc,
     CardTopic,
     CardImage,
     RelatedItem,
@@ -239,6 +265,16 @@ def _migrate_0_to_1(db: Database) -> None:
     db.cursor().executemany('UPDATE "card" SET "problems" = ? WHERE id = ?', counts)
 
 
+def _migrate_1_to_2(db: Database) -> None:
+    """Move each card's whole-mapping JSON out of the card row into ``card_doc``; flag indexes."""
+    CardDoc.create_table()
+    db.execute_sql('INSERT INTO "card_doc" ("card_id", "doc") SELECT "id", "doc" FROM "card"')
+    # DROP COLUMN rewrites every card row without the JSON: the table shrinks to its list columns.
+    db.execute_sql('ALTER TABLE "card" DROP COLUMN "doc"')
+    db.execute_sql('DROP INDEX IF EXISTS "card_dirty"')  # replaced by the partial index below
+    create_flag_indexes(db)
+
+
 #: MIGRATIONS[n] brings a version-n library to version n+1.
-MIGRATIONS: dict[int, Callable[[Database], None]] = {0: _migrate_0_to_1}
+MIGRATIONS: dict[int, Callable[[Database], None]] = {0: _migrate_0_to_1, 1: _migrate_1_to_2}
 assert sorted(MIGRATIONS) == list(range(SCHEMA_VERSION)), "one migration per version step"

@@ -81,9 +81,9 @@ def _current(conn: sqlite3.Connection, field: str, ids: Iterable[int]) -> list[t
     """(card id, file value JSON, current value JSON) of one field; "null" stands for an absent key."""
     _load_ids(conn, ids)
     return conn.execute(
-        "SELECT c.id, coalesce(c.doc -> ?1, 'null'), coalesce(p.value, c.doc -> ?1, 'null') "
-        "FROM card c JOIN temp.edit_ids t ON t.id = c.id "
-        "LEFT JOIN pending_edit p ON p.card_id = c.id AND p.field = ?2",
+        "SELECT c.card_id, coalesce(c.doc -> ?1, 'null'), coalesce(p.value, c.doc -> ?1, 'null') "
+        "FROM card_doc c JOIN temp.edit_ids t ON t.id = c.card_id "
+        "LEFT JOIN pending_edit p ON p.card_id = c.card_id AND p.field = ?2",
         ('$."' + field.replace('"', '""') + '"', field),
     ).fetchall()
 
@@ -176,7 +176,9 @@ def _update_columns(conn: sqlite3.Connection, field: str, values: Sequence[tuple
         col_values, fts, children = derived[id(value)]
         if field == "publishedDateTime" and value is None:
             # Without publishedDateTime the list shows the blog-style `date` key, as summarize does.
-            fallback = conn.execute("SELECT doc -> '$.\"date\"' FROM card WHERE id = ?", (cid,)).fetchone()[0]
+            fallback = conn.execute(
+                "SELECT doc -> '$.\"date\"' FROM card_doc WHERE card_id = ?", (cid,)
+            ).fetchone()[0]
             if fallback is not None:
                 cols = summary_columns(fields.summarize({"date": json.loads(fallback)}))
                 col_values = tuple(cols[c] for c in columns)

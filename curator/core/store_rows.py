@@ -19,7 +19,7 @@ FILE_COLUMNS: tuple[str, ...] = (
     "path", "size", "mtime_ns", "sha256",
     "category", "title", "excerpt", "published_at", "date", "source_url", "amp_url", "cdn_amp_url",
     "type", "quality", "heat", "published", "provider_name", "provider_domain",
-    "topics", "lead_image", "related_count", "doc", "problems", "imported_at",
+    "topics", "lead_image", "related_count", "problems", "imported_at",
 )  # fmt: skip
 
 #: Card columns derived from the mapping's known fields (what an edit may change), by file key.
@@ -48,6 +48,7 @@ class CardRecord(NamedTuple):
     """Everything the library stores about one card, as plain values (sent between processes)."""
 
     values: tuple[Any, ...]  # FILE_COLUMNS order
+    doc: str  # JSON of the whole mapping (the card_doc row)
     topics: list[str]
     images: list[tuple[Any, ...]]  # (position, url, width, height, title)
     related: list[tuple[Any, ...]]  # (position, title, source_url, provider_name, quality, doc)
@@ -136,9 +137,9 @@ def card_record(path: str, state: Any, data: Mapping[str, Any], now: float) -> C
     values = (
         path, state.size, state.mtime_ns, state.sha256,
         *(cols[c] for c in FILE_COLUMNS[4:21]),
-        dumps(data), len(summary.problems), now,
+        len(summary.problems), now,
     )  # fmt: skip
-    return CardRecord(values, list(summary.topics), image_rows(summary), related_rows(summary),
+    return CardRecord(values, dumps(data), list(summary.topics), image_rows(summary), related_rows(summary),
                       fts_values(summary))  # fmt: skip
 
 
@@ -183,12 +184,17 @@ def delete_children(conn: sqlite3.Connection, ids: Iterable[int], tables: Iterab
 def insert_records(conn: sqlite3.Connection, pairs: Sequence[tuple[int, CardRecord]]) -> None:
     """Insert new cards with the ids the caller reserved (inside its transaction)."""
     conn.executemany(_INSERT_CARD, [(cid, *rec.values) for cid, rec in pairs])
+    conn.executemany("INSERT INTO card_doc (card_id, doc) VALUES (?, ?)", [(cid, rec.doc) for cid, rec in pairs])
     _insert_children(conn, pairs)
 
 
 def update_records(conn: sqlite3.Connection, pairs: Sequence[tuple[int, CardRecord]]) -> None:
     """Replace cards' file-derived columns and children in place: the id never changes."""
     conn.executemany(_UPDATE_CARD, [(*rec.values, cid) for cid, rec in pairs])
+    conn.executemany(
+        "INSERT INTO card_doc (card_id, doc) VALUES (?, ?) ON CONFLICT (card_id) DO UPDATE SET doc = excluded.doc",
+        [(cid, rec.doc) for cid, rec in pairs],
+    )
     delete_children(conn, [cid for cid, _ in pairs])
     _insert_children(conn, pairs)
 

@@ -14,7 +14,7 @@ from curator.core.store_types import WriteReport
 
 def _base_data(conn: Any, card_id: int) -> dict[str, Any]:
     """The mapping the file held when it was read (what the pending edits were made against)."""
-    return json.loads(conn.execute("SELECT doc FROM card WHERE id = ?", (card_id,)).fetchone()[0])
+    return json.loads(conn.execute("SELECT doc FROM card_doc WHERE card_id = ?", (card_id,)).fetchone()[0])
 
 
 def _changes(conn: Any, card_id: int) -> dict[str, Any]:
