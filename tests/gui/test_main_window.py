@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -265,3 +266,50 @@ def test_import_on_a_real_worker_thread(qtbot, tmp_path: Path, settings: Setting
 def test_a_broken_lead_image_does_not_leave_the_role_empty(window: MainWindow) -> None:
     index = window.model.index(0, Column.TITLE)
     assert index.data(Role.IMAGE_URL) == window.model.card_at(0).lead_image  # type: ignore[union-attr]
+
+
+def test_scan_roots_drop_nested_folders() -> None:
+    from curator.gui.views.importing import scan_roots
+
+    paths = ["/c/2020-01/a.txt", "/c/2020-01/b.txt", "/c/2020-02/x/c.txt", "/c/2020-02/d.txt", "/cards/e.txt"]
+    assert scan_roots(paths) == ["/c/2020-01", "/c/2020-02", "/cards"]
+
+
+def test_rescan_picks_up_changed_and_new_files(empty_window: MainWindow, tmp_path: Path) -> None:
+    cards = tmp_path / "cards"
+    first = write_card(cards, "one.txt", "Before the edit")
+    empty_window.import_paths([str(cards)])
+    assert empty_window.model.total == 1
+    first.write_text(first.read_text().replace("Before the edit", "After the edit"), encoding="utf-8")
+    os.utime(first, ns=(first.stat().st_atime_ns, first.stat().st_mtime_ns + 5_000_000_000))
+    write_card(cards / "later", "two.txt", "A new card")
+    empty_window.rescan()
+    report = empty_window.last_import
+    assert report is not None and (report.updated, report.added) == (1, 1)
+    titles = {empty_window.model.card_at(r).title for r in range(empty_window.model.rowCount())}  # type: ignore[union-attr]
+    assert titles == {"After the edit", "A new card"}
+    assert empty_window.progress.isHidden()
+
+
+def test_column_menu_hides_and_shows_columns(window: MainWindow) -> None:
+    menu = window.table.columns_menu()
+    by_text = {a.text(): a for a in menu.actions()}
+    assert not by_text["Title"].isEnabled()  # the title always stays
+    by_text["Topics"].setChecked(False)
+    assert window.table.isColumnHidden(Column.TOPICS)
+    assert "topics" in window.table.hidden_columns()
+    window.table.columns_menu().actions()[Column.TOPICS].setChecked(True)
+    assert not window.table.isColumnHidden(Column.TOPICS)
+
+
+def test_table_and_grid_paint_every_kind_of_row(qtbot, window: MainWindow) -> None:
+    # Painting runs the delegates (bars, markers, tiles); an exception in paint() fails the test (pytest-qt).
+    window.filter_bar.set_text("problems:true OR published:true OR heat:-1")
+    assert window.model.total > 0
+    shot = window.table.grab()
+    assert not shot.isNull() and shot.width() > 100
+    window.set_view_mode("grid")
+    tile = window.grid.grab()
+    assert not tile.isNull()
+    # The grid asks the image cache for thumbnails of the visible tiles only.
+    assert window.images._wanted or window.images._broken

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
     QSplitter,
     QStackedWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -36,7 +31,8 @@ from curator.gui.views.card_table_view import CardTableView
 from curator.gui.views.detail_panel import DetailPanel
 from curator.gui.views.facet_sidebar import FacetSidebar
 from curator.gui.views.filter_bar import FilterBar
-from curator.gui.workers import Pool, TaskHandle, run_task
+from curator.gui.views.importing import ImportRunner, ProgressWidget
+from curator.gui.workers import Pool, TaskHandle
 
 #: Opposite status terms: adding one removes the other, so a facet click never yields an empty contradiction.
 OPPOSITES = {"published:true": "published:false", "published:false": "published:true"}
@@ -47,43 +43,11 @@ SHORTCUTS_HELP = (
 )  # fmt: skip
 
 
-class ProgressWidget(QWidget):
-    """The status bar's progress bar with a cancel button; hidden while nothing runs."""
-
-    def __init__(self, actions: Actions) -> None:
-        super().__init__()
-        self.label = QLabel()
-        self.bar = QProgressBar()
-        self.bar.setFixedWidth(180)
-        self.bar.setTextVisible(True)
-        self.cancel = QToolButton()
-        self.cancel.setDefaultAction(actions.cancel_task)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.label)
-        row.addWidget(self.bar)
-        row.addWidget(self.cancel)
-        self.hide()
-
-    def start(self, text: str) -> None:
-        self.label.setText(text)
-        self.bar.setRange(0, 0)  # busy until the first report gives a total
-        self.show()
-
-    def report(self, done: int, total: int) -> None:
-        self.bar.setRange(0, max(total, 1))
-        self.bar.setValue(done)
-        self.bar.setFormat(f"{done:,} / {total:,}")
-
-
 class MainWindow(QMainWindow):
     """Curator's window over one library."""
 
     importProgress = Signal(int, int)  # files settled, files in the run
     importFinished = Signal(object)  # the ImportReport (also after a cancel)
-
-    #: Parse processes for imports (None: the importer's default); tests use 1 for determinism.
-    import_workers: int | None = None
 
     def __init__(
         self, store: Store, settings: Settings, *, images: ImageCache | None = None, pool: Pool | None = None,
@@ -91,10 +55,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.store = store
         self.settings = settings
-        self.pool = pool
-        self.task: TaskHandle | None = None
         self._last_card_id: int | None = None
-        self.last_import: ImportReport | None = None
+        self.importer = ImportRunner(store, pool, self)
         self.setWindowTitle(f"Curator — {store.path.name}")
         self.actions = Actions(self)
         self.images = images or ImageCache(parent=self)
@@ -209,6 +171,9 @@ class MainWindow(QMainWindow):
         self.filter_bar.submitted.connect(self.remember_search)
         self.facets.termToggled.connect(self.toggle_term)
         self.facets.allClicked.connect(self.clear_status_terms)
+        self.importer.progress.connect(self._import_progress)
+        self.importer.finished.connect(self._imported)
+        self.importer.failed.connect(self._import_failed)
         self.model.totalChanged.connect(lambda _n: self.update_status())
         self.model.reset.connect(self._after_reset)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
@@ -256,8 +221,7 @@ class MainWindow(QMainWindow):
         s.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.task is not None and self.task.running:
-            self.task.cancel()
+        self.importer.cancel()
         self.save_settings()
         super().closeEvent(event)
 
@@ -437,55 +401,44 @@ class MainWindow(QMainWindow):
             self.import_paths([folder])
 
     def rescan(self) -> None:
-        """Re-import the folders the library holds cards from (changed files only)."""
-        folders = sorted({str(Path(p).parent) for p in self._library_folders()})
-        if folders:
-            self.import_paths(folders)
+        """Pick up cards added, changed or removed in the library's folders."""
+        if self.importer.running:
+            return
+        self.progress.start("Rescanning the library")
+        self.actions.cancel_task.setEnabled(True)
+        if self.importer.rescan() is None:
+            self._task_over()
 
-    def _library_folders(self) -> list[str]:
-        conn = self.store.connection()
-        return [r[0] for r in conn.execute("SELECT path FROM card")]
+    @property
+    def import_workers(self) -> int | None:
+        return self.importer.workers
+
+    @import_workers.setter
+    def import_workers(self, workers: int | None) -> None:
+        self.importer.workers = workers
+
+    @property
+    def last_import(self) -> ImportReport | None:
+        return self.importer.last_report
 
     def import_paths(self, paths: list[str]) -> TaskHandle | None:
         """Import files/folders on a worker with progress and cancel; the list reloads when done."""
-        if self.task is not None and self.task.running:
+        if self.importer.running:
+            self.statusBar().showMessage("An import is already running", 5000)
             return None
-        from curator.core.importer import import_paths
-
-        store = self.store
-        workers = self.import_workers
-
-        def work(progress: Any, cancelled: Any) -> ImportReport:
-            try:
-                return import_paths(
-                    store, paths, lambda done, total: progress(done, total, ""), cancelled, workers=workers
-                )
-            finally:
-                store.close()  # this worker thread's own connection (the GUI thread keeps its own)
-
+        # Shown before starting: with an inline pool the run (and its end) happens inside start().
         self.progress.start(f"Importing {', '.join(Path(p).name for p in paths)}")
         self.actions.cancel_task.setEnabled(True)
-        self.task = handle = TaskHandle()
-        run_task(
-            work,
-            on_progress=self._import_progress,
-            on_done=self._imported,
-            on_error=self._import_failed,
-            pool=self.pool,
-            handle=handle,
-        )
-        return handle
+        return self.importer.start(paths)
 
-    def _import_progress(self, done: int, total: int, _message: str) -> None:
+    def _import_progress(self, done: int, total: int) -> None:
         self.progress.report(done, total)
         self.importProgress.emit(done, total)
 
     def cancel_task(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
+        self.importer.cancel()
 
     def _imported(self, report: ImportReport) -> None:
-        self.last_import = report
         self._task_over()
         parts = [f"{report.added} added", f"{report.updated} updated", f"{report.unchanged} unchanged"]
         if report.removed:
