@@ -95,7 +95,7 @@ class MarkerDelegate(_Base):
         x = opt.rect.center().x() - width // 2
         y = opt.rect.center().y() - size // 2
         for name in names:
-            icons.icon(name).paint(painter, QRect(x, y, size, size))
+            painter.drawPixmap(QRect(x, y, size, size), icons.pixmap(name, size))
             x += size + 2
 
     @staticmethod
@@ -168,7 +168,7 @@ class CardTileDelegate(QStyledItemDelegate):
             small.elidedText(provider, Qt.TextElideMode.ElideRight, inner.width() - 22),
         )
         if row.published:
-            icons.icon("published").paint(painter, QRect(inner.right() - 16, y, 16, 16))
+            painter.drawPixmap(QRect(inner.right() - 16, y, 16, 16), icons.pixmap("published", 16))
         y += small.height() + 6
         half = (inner.width() - 8) // 2
         bar_h = small.height() + 8

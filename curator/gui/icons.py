@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import qtawesome as qta
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QIcon, QPixmap
 
 #: Semantic name -> qtawesome id (Material Design Icons 6).
 ICONS: dict[str, str] = {
@@ -59,7 +59,15 @@ def icon(name: str) -> QIcon:
     return qta.icon(ICONS[name])
 
 
+@lru_cache(maxsize=256)
+def pixmap(name: str, size: int) -> QPixmap:
+    """The icon rendered once at `size` px: delegates paint it per cell, and qtawesome would
+    otherwise re-render the glyph from the font every time."""
+    return icon(name).pixmap(size, size)
+
+
 def set_foreground(color: str) -> None:
     """Use `color` for the icons without a meaning colour (called when the theme changes)."""
     qta.set_defaults(color=color, color_disabled="#9a9a9a")
     icon.cache_clear()
+    pixmap.cache_clear()

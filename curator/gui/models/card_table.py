@@ -7,6 +7,7 @@ query in SQL, so the model's size in memory follows what the user looked at, not
 from __future__ import annotations
 
 import enum
+from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
@@ -307,37 +308,57 @@ class CardTableModel(QAbstractTableModel):
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return _ITEM_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
+        # Called thousands of times per repaint: plain-int role checks first, enum work only when needed.
+        role = int(role)
+        if role not in _ROLES or not index.isValid():
             return None
-        row = self._rows[index.row()]
-        column = Column(index.column())
-        if role == Qt.ItemDataRole.DisplayRole:
-            return display_text(row, column)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return tooltip(row, column)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            if column in (Column.QUALITY, Column.HEAT, Column.PROBLEMS, Column.PUBLISHED, Column.CHANGED):
-                return int(Qt.AlignmentFlag.AlignCenter)
-            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.FontRole and column == Column.TITLE and not row.title:
-            font = QFont()
-            font.setItalic(True)
-            return font
-        if role == Role.CARD_ID:
+        r = index.row()
+        if r >= len(self._rows):
+            return None
+        row = self._rows[r]
+        if role == _CARD_ID:
             return row.id
-        if role in (Role.RAW, Role.SORT):
-            return raw_value(row, column)
-        if role == Role.ROW:
+        if role == _ROW:
             return row
-        if role == Role.IMAGE_URL:
+        column = _COLUMNS[index.column()]
+        if role == _DISPLAY:
+            return display_text(row, column)
+        if role == _ALIGN:
+            return _CENTER if column in _CENTERED else _LEFT
+        if role == _RAW or role == _SORT:
+            return raw_value(row, column)
+        if role == _TOOLTIP:
+            return tooltip(row, column)
+        if role == _FONT:
+            return _italic() if column == Column.TITLE and not row.title else None
+        if role == _IMAGE_URL:
             return row.lead_image
-        if role == Role.QUALITY:
+        if role == _QUALITY:
             return row.quality
-        if role == Role.HEAT:
+        if role == _HEAT:
             return row.heat
         return None
+
+
+_COLUMNS = tuple(Column)
+_ITEM_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
+_FONT = int(Qt.ItemDataRole.FontRole)
+_CARD_ID, _SORT, _RAW, _ROW, _IMAGE_URL, _QUALITY, _HEAT = (int(r) for r in Role)
+_ROLES = frozenset({_DISPLAY, _TOOLTIP, _ALIGN, _FONT, *(int(r) for r in Role)})
+_CENTERED = frozenset({Column.QUALITY, Column.HEAT, Column.PROBLEMS, Column.PUBLISHED, Column.CHANGED})
+_CENTER = int(Qt.AlignmentFlag.AlignCenter)
+_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+
+@lru_cache(maxsize=1)
+def _italic() -> QFont:
+    # Made on first use: a QFont needs the QGuiApplication, which may not exist at import time.
+    font = QFont()
+    font.setItalic(True)
+    return font
