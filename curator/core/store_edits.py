@@ -203,8 +203,8 @@ def _update_columns(conn: sqlite3.Connection, field: str, values: Sequence[tuple
     elif field == "related":
         conn.executemany("DELETE FROM related_item WHERE card_id = ?", ids)
         conn.executemany(
-            "INSERT INTO related_item (card_id, position, title, source_url, provider_name, quality, doc) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO related_item (card_id, position, title, source_url, provider_name, quality) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
             related_rows_,
         )
 

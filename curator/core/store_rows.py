@@ -51,7 +51,7 @@ class CardRecord(NamedTuple):
     doc: str  # JSON of the whole mapping (the card_doc row)
     topics: list[str]
     images: list[tuple[Any, ...]]  # (position, url, width, height, title)
-    related: list[tuple[Any, ...]]  # (position, title, source_url, provider_name, quality, doc)
+    related: list[tuple[Any, ...]]  # (position, title, source_url, provider_name, quality)
     fts: tuple[str, str, str, str]  # title, excerpt, provider, topics
 
 
@@ -107,15 +107,14 @@ def image_rows(summary: fields.Summary) -> list[tuple[Any, ...]]:
 
 
 def related_rows(summary: fields.Summary) -> list[tuple[Any, ...]]:
-    """RelatedItem rows (position, title, source_url, provider_name, quality, doc)."""
+    """RelatedItem rows (position, title, source_url, provider_name, quality)."""
     rows = []
     for pos, item in enumerate(summary.related or []):
         item = item if isinstance(item, Mapping) else {}
         provider = item.get("provider")
         name = _str(provider.get("name")) if isinstance(provider, Mapping) else None
         rows.append(
-            (pos, _str(item.get("title")), _str(item.get("sourceUrl")), name, _int(item.get("quality")),
-             dumps(item))
+            (pos, _str(item.get("title")), _str(item.get("sourceUrl")), name, _int(item.get("quality")))
         )  # fmt: skip
     return rows
 
@@ -162,8 +161,8 @@ def _insert_children(conn: sqlite3.Connection, pairs: Sequence[tuple[int, CardRe
         [(cid, *img) for cid, rec in pairs for img in rec.images],
     )
     conn.executemany(
-        "INSERT INTO related_item (card_id, position, title, source_url, provider_name, quality, doc) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO related_item (card_id, position, title, source_url, provider_name, quality) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
         [(cid, *item) for cid, rec in pairs for item in rec.related],
     )
     conn.executemany(
