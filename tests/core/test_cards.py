@@ -13,7 +13,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from curator.core import cards
+from curator.core import cardnodes, cards
 from curator.core.cards import CardError, parse_card, read_card, split
 
 BOM = b"\xef\xbb\xbf"
@@ -313,3 +313,56 @@ def test_safe_dump_round_trips_as_front_matter(data: dict, style: int, crlf: boo
 def test_plain_yaml_reads_as_pyyaml_does(data: dict, style: int) -> None:
     text = yaml.safe_dump(data, **_STYLES[style])
     assert parse_card(text.encode(), "gen.yaml").data == yaml.load(text, Loader=yaml.CSafeLoader) == data
+
+
+# --- the card loader's resolver gives PyYAML's own tags ---------------------------------------------
+
+_PLAIN_WORDS = ["", "~", "null", "Null", "NULL", "nULL", "true", "True", "TRUE", "tRUE", "yes", "No", "off", "On",
+                "y", "n", "0", "017", "0x1F", "0b101", "1_000", "190:20:30", "+5", "-1", "1.5", "-.inf", ".NaN",
+                ".nan.", "1e3", "6.8523015e+5", "2020-01-18", "2020-01-18T18:42:00Z", "2020-1-1 1:2:3", "<<", "=",
+                "==", "!", "&a", "*b", "title", "Computer Vision", "https://example.com", "-", ".", "00:00"]
+
+
+def _pyyaml_tag(value: str) -> str:
+    return yaml.resolver.Resolver().resolve(yaml.ScalarNode, value, (True, False))
+
+
+@pytest.mark.parametrize("value", _PLAIN_WORDS)
+def test_plain_tags_match_pyyaml(value: str) -> None:
+    assert cardnodes.plain_tag(value) == _pyyaml_tag(value)
+    assert cardnodes.plain_tag(value) == _pyyaml_tag(value)  # again, from the memo
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.one_of(_text, st.from_regex(r"[-+.0-9:_eE]{1,12}", fullmatch=True),
+                       st.from_regex(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ][0-9:.]{1,12}(Z|[-+][0-9:]{1,5})?)?",
+                                     fullmatch=True)))
+def test_plain_tags_match_pyyaml_generated(value: str) -> None:
+    assert cardnodes.plain_tag(value) == _pyyaml_tag(value)
+
+
+def test_plain_tag_memo_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cardnodes, "_plain_tags", {})
+    for n in range(cardnodes._PLAIN_CACHE_MAX * 2 + 10):
+        assert cardnodes.plain_tag(str(n)) == "tag:yaml.org,2002:int"
+    assert 0 < len(cardnodes._plain_tags) <= cardnodes._PLAIN_CACHE_MAX
+
+
+def _tags(node: yaml.Node) -> list[tuple[str, str]]:
+    out = [(type(node).__name__, node.tag)]
+    if isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            out += _tags(item)
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            out += _tags(key) + _tags(value)
+    return out
+
+
+@pytest.mark.parametrize("loader_class", [yaml.CSafeLoader, yaml.SafeLoader])
+def test_card_loader_composes_the_same_tags(loader_class: type) -> None:
+    seed = Path(__file__).resolve().parents[2] / "seeds" / "000_63d795e8c7832238.txt"
+    region = split(seed.read_bytes(), seed.name).yaml_text
+    region += "extra: [~, 1, 0x1F, 2.5, yes, 2020-01-18, '5', !!str 7, ! 8, \"x\", {a: null}, <<, =]\n"
+    ours = type("Ours", (cardnodes._FastResolver, loader_class), {})
+    assert _tags(yaml.compose(region, Loader=ours)) == _tags(yaml.compose(region, Loader=loader_class))

@@ -1,0 +1,398 @@
+"""Check and build composed YAML nodes: tags, keys, duplicates, depth, alias expansion, plain values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+#: Alias expansion allowed beyond the nodes actually written in the file. A real card has a few
+#: hundred nodes and rarely any alias; 10,000 extra values keeps a card's JSON in the library well
+#: under a megabyte while a "billion laughs" file is refused after a walk of its real nodes only.
+MAX_ALIAS_EXPANSION = 10_000
+#: Nesting depth (after alias expansion) allowed in a card; real cards need about five levels.
+MAX_DEPTH = 100
+#: Above this many possible levels, nesting is measured from parser events before composing,
+#: because libyaml's composer recurses on the C stack and crashes the process near 30,000 levels
+#: on an 8 MB stack (about 280 bytes a level); 1,000 levels fit even a 512 KB thread stack (macOS).
+SAFE_COMPOSE_DEPTH = 1_000
+
+_T = "tag:yaml.org,2002:"
+STR, INT, FLOAT, BOOL, NULL = _T + "str", _T + "int", _T + "float", _T + "bool", _T + "null"
+TIMESTAMP, BINARY, SEQ, MAP, MERGE, VALUE = (
+    _T + "timestamp", _T + "binary", _T + "seq", _T + "map", _T + "merge", _T + "value")
+_SCALAR_TAGS = frozenset((STR, INT, FLOAT, BOOL, NULL, TIMESTAMP, BINARY, MERGE, VALUE))
+# The resolver's own patterns: a value carrying an explicit !!int/!!float/!!bool/!!timestamp tag
+# must look like one, so construct() never meets a value it cannot convert.
+_PATTERNS = {
+    tag: regexp
+    for entries in yaml.resolver.Resolver.yaml_implicit_resolvers.values()
+    for tag, regexp in entries
+    if tag in (INT, FLOAT, BOOL, TIMESTAMP)
+}
+KIND_NAMES = {ScalarNode: "a single value", SequenceNode: "a list", MappingNode: "a mapping"}
+
+_constructor = yaml.constructor.SafeConstructor()
+_MERGE_KEY = object()  # stands for '<<' in duplicate checks, apart from a quoted "<<" key
+
+
+class CardError(Exception):
+    """A file that is not a readable card; ``line``/``column`` are 1-based file positions.
+
+    Defined here, where most of them are raised, and re-exported by ``cards`` (its home for users).
+    """
+
+    def __init__(self, path: str, message: str, line: int | None = None, column: int | None = None):
+        self.path = path
+        self.message = message
+        self.line = line
+        self.column = column
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = "".join(f":{n}" for n in (self.line, self.column) if n is not None)
+        return f"{self.path}{where}: {self.message}"
+
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable across the importer's process pool
+        return (CardError, (self.path, self.message, self.line, self.column))
+
+
+# ---------------------------------------------------------------------------------------------
+# Tag resolution
+
+# PyYAML's SafeLoader resolves every plain scalar in Python (a list lookup by first character,
+# then regular expressions), called back from libyaml's C composer once per node: measured at a
+# third of composing a card. The same table, with the answers for values that reach a regular
+# expression memoised (card files repeat them: numbers, true/false, dates), gives the same tags.
+_IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
+_WILDCARD = tuple(_IMPLICIT.get(None, ()))
+_BY_FIRST = {first: tuple(entries) + _WILDCARD for first, entries in _IMPLICIT.items() if first is not None}
+_plain_tags: dict[str, str] = {}
+_PLAIN_CACHE_MAX = 4096
+
+
+def plain_tag(value: str) -> str:
+    """The tag PyYAML's SafeLoader gives the plain (unquoted, untagged) scalar ``value``."""
+    resolvers = _BY_FIRST.get(value[:1], _WILDCARD)
+    if not resolvers:
+        return STR
+    tag = _plain_tags.get(value)
+    if tag is None:
+        tag = next((t for t, regexp in resolvers if regexp.match(value)), STR)
+        if len(_plain_tags) >= _PLAIN_CACHE_MAX:
+            _plain_tags.clear()  # bounded: unique values (titles, long numbers) must not pile up
+        _plain_tags[value] = tag
+    return tag
+
+
+class _FastResolver:
+    """Mixin over a SafeLoader: the same tags as its Resolver, without its per-node overhead."""
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        # Resolver.resolve, specialised to no path resolvers (SafeLoader has none): a plain
+        # scalar goes through the implicit table, any other scalar is a string.
+        if kind is ScalarNode:
+            return plain_tag(value) if implicit[0] else STR
+        return SEQ if kind is SequenceNode else MAP
+
+
+try:  # libyaml is ~10x faster; the pure-Python loader gives the same nodes.
+    _Base: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - only without libyaml
+    _Base = yaml.SafeLoader
+assert not _Base.yaml_path_resolvers, "the fast resolver assumes no path resolvers"
+#: The loader cards are composed with: SafeLoader's (libyaml's when present) with a faster resolve.
+Loader: type = type("CardLoader", (_FastResolver, _Base), {})
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag[len(_T):] if tag.startswith(_T) else tag
+
+
+class Checker:
+    """One walk over a composed graph: tags, keys, duplicates, depth and alias expansion.
+
+    ``sizes`` memoises each node's expanded size (nodes reached through an alias are the same
+    object), so the walk costs one visit per real node however often aliases repeat them.
+    """
+
+    def __init__(self, path: str, line_offset: int) -> None:
+        self.path = path
+        self.offset = line_offset
+        self.sizes: dict[int, tuple[int, int]] = {}  # id(node) -> (expanded size, height)
+        self.extra = 0  # nodes added by alias expansion so far
+
+    def fail(self, node: Node, message: str) -> CardError:
+        mark = node.start_mark
+        return CardError(self.path, message, mark.line + self.offset + 1, mark.column + 1)
+
+    def walk(self, node: Node, depth: int) -> tuple[int, int]:
+        key = id(node)
+        known = self.sizes.get(key)
+        if known is not None:
+            if known[0] < 0:
+                raise self.fail(node, "an alias refers to the value that contains it (recursive alias)")
+            # Reached again through an alias: everything below it counts once more.
+            self.extra += known[0]
+            if self.extra > MAX_ALIAS_EXPANSION:
+                raise self.fail(node, f"aliases expand to more than {MAX_ALIAS_EXPANSION:,} extra "
+                                      "values (an alias bomb?)")
+            if depth + known[1] > MAX_DEPTH:
+                raise self.fail(node, f"values are nested more than {MAX_DEPTH} levels deep")
+            return known
+        if depth > MAX_DEPTH:
+            raise self.fail(node, f"values are nested more than {MAX_DEPTH} levels deep")
+        tag = node.tag
+        cls = type(node)
+        if cls is ScalarNode:
+            if tag not in _SCALAR_TAGS:
+                raise self._bad_tag(node)
+            pattern = _PATTERNS.get(tag)
+            if pattern is not None and not pattern.match(node.value):
+                raise self.fail(node, f"{node.value!r} is not a valid {_short_tag(tag)} value")
+            result = (1, 0)
+        else:
+            self.sizes[key] = (-1, 0)  # in progress: meeting it again below means a cycle
+            if cls is SequenceNode:
+                if tag != SEQ:
+                    raise self._bad_tag(node)
+                size, height = 1, 0
+                for item in node.value:
+                    s, h = self.walk(item, depth + 1)
+                    size += s
+                    if h >= height:
+                        height = h + 1
+            else:
+                if tag != MAP:
+                    raise self._bad_tag(node)
+                size, height = self.walk_mapping(node, depth)
+            result = (size, height)
+        self.sizes[key] = result
+        return result
+
+    def walk_mapping(self, node: MappingNode, depth: int) -> tuple[int, int]:
+        size, height = 1, 0
+        seen: dict[Any, Node] = {}
+        for key_node, value_node in node.value:
+            if type(key_node) is not ScalarNode:
+                raise self.fail(key_node, f"a key must be a single value, not {KIND_NAMES[type(key_node)]}")
+            s, h = self.walk(key_node, depth + 1)
+            if key_node.tag == MERGE:
+                self.check_merge(value_node)
+                name: Any = _MERGE_KEY
+            else:
+                name = key_node.value if key_node.tag == STR else _scalar(key_node)
+            first = seen.get(name)
+            if first is not None:
+                raise self.fail(key_node, f"duplicate key {_show_key(key_node.value if name is _MERGE_KEY else name)} "
+                                          f"(first on line {first.start_mark.line + self.offset + 1})")
+            seen[name] = key_node
+            size += s
+            s, h = self.walk(value_node, depth + 1)
+            size += s
+            if h >= height:
+                height = h + 1
+        return size, height
+
+    def check_merge(self, value: Node) -> None:
+        items = value.value if type(value) is SequenceNode else [value]
+        if not all(type(item) is MappingNode for item in items):
+            raise self.fail(value, "a merge key '<<' needs a mapping or a list of mappings")
+
+    def _bad_tag(self, node: Node) -> CardError:
+        tag = node.tag
+        if tag in _SCALAR_TAGS or tag in (SEQ, MAP):
+            return self.fail(node, f"tag '{_short_tag(tag)}' does not fit {KIND_NAMES[type(node)]}")
+        return self.fail(node, f"tag '{_short_tag(tag)}' is not allowed")
+
+
+def _show_key(key: Any) -> str:
+    return repr(key) if isinstance(key, str) else f"'{key}'"
+
+
+def _too_deep(region: str, loader: type) -> yaml.Mark | None:
+    """Where nesting first goes past MAX_DEPTH, from parser events (None: it does not, or the
+    parser fails, which compose then reports)."""
+    depth = 0
+    try:
+        for event in yaml.parse(region, Loader=loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    return None
+
+
+def guard_depth(region: str, path: str, offset: int, loader: type = Loader) -> None:
+    """Raise CardError when ``region`` nests deeper than MAX_DEPTH, before a composer could overflow.
+
+    ``offset`` is the region's first file line (0-based); ``loader`` parses the events when needed.
+    """
+    # Cheap upper bound: each block level needs a column of indentation or an indicator on its
+    # line, and each flow level a bracket. Only unusual files pay for the exact event scan.
+    if len(region) <= SAFE_COMPOSE_DEPTH:  # every level takes at least one character
+        return
+    bound = region.count("[") + region.count("{") + max(map(len, region.split("\n"))) + 1
+    if bound <= SAFE_COMPOSE_DEPTH:
+        return
+    mark = _too_deep(region, loader)
+    if mark is not None:
+        raise CardError(path, f"values are nested more than {MAX_DEPTH} levels deep",
+                        mark.line + offset + 1, mark.column + 1)
+
+
+def check(node: MappingNode, path: str, offset: int) -> None:
+    """The full check of a composed graph (counts alias expansion); raises CardError."""
+    try:
+        Checker(path, offset).walk(node, 0)
+    except RecursionError:
+        raise CardError(path, f"values are nested more than {MAX_DEPTH} levels deep") from None
+
+
+
+def _scalar(node: ScalarNode) -> Any:
+    """The plain value of a checked scalar node (timestamps and binary stay text)."""
+    tag = node.tag
+    value = node.value
+    if tag == STR or tag == TIMESTAMP or tag == BINARY or tag == VALUE or tag == MERGE:
+        return value
+    if tag == INT:
+        if value.isdigit() and (value[0] != "0" or len(value) == 1):
+            return int(value)
+        return _constructor.construct_yaml_int(node)  # 0x, 0o-style 017, 1_000, 1:30, signs
+    if tag == NULL:
+        return None
+    if tag == BOOL:
+        return _constructor.bool_values[value.lower()]
+    return _constructor.construct_yaml_float(node)
+
+
+def _merged(node: MappingNode) -> dict[Any, Any]:
+    """A mapping with its ``<<`` merges: the mapping's own keys win, then earlier merges."""
+    own: dict[Any, Any] = {}
+    merged: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        if key_node.tag == MERGE:
+            sources = value_node.value if type(value_node) is SequenceNode else [value_node]
+            for source in sources:
+                for k, v in construct(source).items():
+                    merged.setdefault(k, v)
+        else:
+            own[_scalar(key_node)] = construct(value_node)
+    merged.update(own)
+    return merged
+
+
+def construct(node: Node) -> Any:
+    """Plain Python values from a node checked by compose(); aliases give independent copies."""
+    cls = type(node)
+    if cls is ScalarNode:
+        return _scalar(node)
+    if cls is SequenceNode:
+        return [construct(item) for item in node.value]
+    result: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        if key_node.tag == MERGE:
+            return _merged(node)
+        key = key_node.value if key_node.tag == STR else _scalar(key_node)
+        result[key] = construct(value_node)
+    return result
+
+
+# What may stand before an anchor's "&": a line start, YAML whitespace or line break, a flow indicator.
+_BEFORE_ANCHOR = frozenset(" \t\r\n\x85\u2028\u2029[{,:")
+
+
+def may_have_anchor(region: str) -> bool:
+    """False only when no ``&`` in the text can start an anchor (so there can be no alias either)."""
+    # str.find runs in C; a regex trying every position was measured at a third of a compose.
+    i = region.find("&")
+    while i >= 0:
+        if i == 0 or region[i - 1] in _BEFORE_ANCHOR:
+            return True
+        i = region.find("&", i + 1)
+    return False
+
+
+class Fallback(Exception):
+    """The one-pass builder met something it leaves to the full check (a merge key, a shared node)."""
+
+
+class TreeBuilder:
+    """Check and construct in one pass, for a graph known to hold no alias (parse_card's fast path).
+
+    It applies the same rules as Checker except alias accounting; a node budget makes sure that a
+    shared node the anchor pre-scan missed can never cost more than a walk of the real nodes.
+    """
+
+    def __init__(self, path: str, line_offset: int, text_length: int) -> None:
+        self.checker = Checker(path, line_offset)
+        self.budget = text_length + 1  # every real node takes at least one character
+
+    def build(self, node: Node, depth: int = 0) -> Any:
+        """The plain value of ``node`` (checked); CardError, or Fallback for the full check."""
+        if depth > MAX_DEPTH:
+            raise self.checker.fail(node, f"values are nested more than {MAX_DEPTH} levels deep")
+        cls = type(node)
+        tag = node.tag
+        if cls is ScalarNode:
+            if tag == STR:
+                return node.value
+            if tag not in _SCALAR_TAGS:
+                raise self.checker._bad_tag(node)
+            pattern = _PATTERNS.get(tag)
+            if pattern is not None and not pattern.match(node.value):
+                raise self.checker.fail(node, f"{node.value!r} is not a valid {_short_tag(tag)} value")
+            return _scalar(node)
+        items = node.value
+        self.budget -= len(items)
+        if self.budget < 0:
+            raise Fallback
+        if cls is SequenceNode:
+            if tag != SEQ:
+                raise self.checker._bad_tag(node)
+            return [self.build(item, depth + 1) for item in items]
+        if tag != MAP:
+            raise self.checker._bad_tag(node)
+        result: dict[Any, Any] = {}
+        for key_node, value_node in items:
+            if type(key_node) is not ScalarNode or key_node.tag != STR:
+                if type(key_node) is ScalarNode and key_node.tag == MERGE:
+                    raise Fallback
+                key = self.build(key_node, depth + 1)
+                if type(key_node) is not ScalarNode:  # the checker words this error
+                    raise Fallback
+            else:
+                key = key_node.value
+            if key in result:
+                self.checker.walk_mapping(node, depth)  # finds and words the duplicate
+            result[key] = self.build(value_node, depth + 1)
+        return result
+
+
+
+def checked_values(node: MappingNode, path: str, line_offset: int, region: str) -> dict[Any, Any]:
+    """Check a composed root and build its plain values; raises CardError.
+
+    ``region`` is the text it was composed from. One pass when no ``&`` in it can start an anchor
+    (measured: 1.3x a bare compose); otherwise the full check, which counts alias expansion.
+    """
+    if not may_have_anchor(region):
+        try:
+            result: dict[Any, Any] = TreeBuilder(path, line_offset, len(region)).build(node)
+            return result
+        except Fallback:
+            pass
+    # Anchors (or a merge key): the full check, which counts alias expansion, then construct.
+    check(node, path, line_offset)
+    result = construct(node)
+    return result
