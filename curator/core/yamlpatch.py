@@ -20,17 +20,18 @@ merge keys) raise :class:`PatchError`; the caller re-parses the result anyway.
 
 from __future__ import annotations
 
-import io
 import re
 from collections import defaultdict, deque
 from collections.abc import Mapping
 from difflib import SequenceMatcher
 from typing import Any, Final
 
-import yaml
-from yaml.emitter import Emitter
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from yaml.resolver import Resolver
+
+from .cardnodes import BOOL, MERGE, TIMESTAMP
+from .yamlemit import (  # noqa: F401 (PatchError is re-exported: writeback catches it from here)
+    ANALYZER, NO_SCHEMA, BlockEmitter, PatchError, flow_text, is_scalar, key_text, ordered, scalar_text,
+)
 
 
 class _Delete:
@@ -42,9 +43,6 @@ class _Delete:
 
 #: As a change value: remove the key.
 DELETE: Final = _Delete()
-
-_T = "tag:yaml.org,2002:"
-_STR, _TIMESTAMP, _MERGE, _BOOL = _T + "str", _T + "timestamp", _T + "merge", _T + "bool"
 
 # Where a new key goes: after the last present key that comes before it in the card format's
 # field order (``heat`` after ``quality``, ``published`` after ``heat``), else before the first
@@ -61,25 +59,10 @@ CARD_SCHEMA: dict[str, Any] = {
              "type", "quality", "heat", "published", "provider", "topics", "images", "related", "secured"),
     "children": {"provider": _PROVIDER, "images": {"items": _IMAGE}, "related": {"items": _RELATED}},
 }
-_NO_SCHEMA: dict[str, Any] = {}
-
-# analyze_scalar only reads allow_unicode from the emitter, so one instance serves every call.
-_ANALYZER = Emitter(io.StringIO(), allow_unicode=True)
-_RESOLVER = Resolver()
-_BOOL_WORDS = (("true", "false"), ("yes", "no"), ("on", "off"))
-_ESCAPES = {"\0": "0", "\x07": "a", "\b": "b", "\t": "t", "\n": "n", "\x0b": "v", "\f": "f",
-            "\r": "r", "\x1b": "e", '"': '"', "\\": "\\", "\x85": "N", "\u2028": "L", "\u2029": "P"}
-# Characters a double-quoted scalar may hold as they are (YAML's printable set, minus what the
-# escapes above cover and the BOM).
-_DQ_SAFE = re.compile("[^\"\\\\\x00-\x1f\x7f-\x9f\ud800-\udfff\ufeff\ufffe\uffff\u2028\u2029]*")
 _DASH = re.compile(r"( *)- +")
 _BLOCK_HEADER = re.compile(r"([|>])([-+1-9]{0,2})([ \t]*(?:#.*)?)$")
 
 Edit = tuple[int, int, str]
-
-
-class PatchError(ValueError):
-    """The text cannot be patched safely; ``str(err)`` says why, for an editor."""
 
 
 def same(a: Any, b: Any) -> bool:
@@ -106,107 +89,6 @@ def _canon(value: Any) -> Any:
     return (type(value).__name__, repr(value) if isinstance(value, float) else value)
 
 
-# ---------------------------------------------------------------------------------------------
-# Scalars
-
-
-def _plain_ok(text: str, flow: bool, allow_timestamp: bool = False) -> bool:
-    if not text:
-        return False
-    analysis = _ANALYZER.analyze_scalar(text)
-    if analysis.multiline or not (analysis.allow_flow_plain if flow else analysis.allow_block_plain):
-        return False
-    tag = _RESOLVER.resolve(ScalarNode, text, (True, False))
-    # A timestamp may stay plain where it was plain: cards keep timestamps as their text.
-    return tag == _STR or (allow_timestamp and tag == _TIMESTAMP)
-
-
-def _single_ok(text: str) -> bool:
-    analysis = _ANALYZER.analyze_scalar(text)
-    return bool(analysis.allow_single_quoted and not analysis.multiline)
-
-
-def double_quoted(text: str) -> str:
-    """``text`` as a one-line double-quoted YAML scalar (escapes as PyYAML writes them)."""
-    if _DQ_SAFE.fullmatch(text):
-        return f'"{text}"'
-    out = []
-    for ch in text:
-        if ch in _ESCAPES:
-            out.append("\\" + _ESCAPES[ch])
-        elif _DQ_SAFE.fullmatch(ch):
-            out.append(ch)
-        else:
-            code = ord(ch)
-            out.append(f"\\x{code:02X}" if code <= 0xFF else f"\\u{code:04X}" if code <= 0xFFFF
-                       else f"\\U{code:08X}")
-    return '"' + "".join(out) + '"'
-
-
-def _bool_text(value: bool, old_text: str | None) -> str:
-    """``true``/``false``, or the same word family and case as the value it replaces."""
-    if old_text:
-        low = old_text.lower()
-        for words in _BOOL_WORDS:
-            if low in words:
-                word = words[0] if value else words[1]
-                if old_text.isupper():
-                    return word.upper()
-                return word.capitalize() if old_text[0].isupper() else word
-    return "true" if value else "false"
-
-
-def scalar_text(value: Any, style: str | None = None, *, flow: bool = False,
-                old_text: str | None = None, allow_timestamp: bool = False) -> str:
-    """One-line YAML text for a scalar value.
-
-    ``style`` is the style of the value it replaces (``''`` plain, ``"'"``, ``'"'``, or None for a
-    new value): strings keep it when their content allows, else fall back as PyYAML's emitter
-    would (plain, single-quoted, double-quoted). ``flow`` is True inside ``[...]``/``{...}``.
-    """
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return _bool_text(value, old_text)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return yaml.safe_dump(value, default_flow_style=True).split("\n", 1)[0]
-    if not isinstance(value, str):
-        raise PatchError(f"cannot write a value of type {type(value).__name__}")
-    if style != '"':
-        if style != "'" and _plain_ok(value, flow, allow_timestamp):
-            return value
-        if _single_ok(value):
-            return "'" + value.replace("'", "''") + "'"
-    return double_quoted(value)
-
-
-def flow_text(value: Any) -> str:
-    """A value in YAML flow style on one line (``[a, b]``, ``{k: v}``, scalars)."""
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_key_text(k, True)}: {flow_text(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(flow_text(v) for v in value) + "]"
-    return scalar_text(value, flow=True)
-
-
-def _key_text(key: Any, flow: bool = False) -> str:
-    if isinstance(key, str) and "\n" in key:
-        raise PatchError(f"cannot write a key with a line break: {key!r}")
-    return scalar_text(key, flow=flow)
-
-
-def _is_scalar(value: Any) -> bool:
-    return not isinstance(value, (dict, list))
-
-
-def _ordered(value: dict[Any, Any], schema: Mapping[str, Any]) -> list[tuple[Any, Any]]:
-    """A new mapping's items in the card format's order; keys it does not know keep theirs, after."""
-    order = schema.get("keys", ())
-    rank = {k: i for i, k in enumerate(order)}
-    return sorted(value.items(), key=lambda kv: rank.get(kv[0], len(order)))
-
 
 def apply_edits(text: str, edits: list[Edit], lo: int = 0, hi: int | None = None) -> str:
     """``text[lo:hi]`` with non-overlapping edits applied (insertions at one spot keep their order)."""
@@ -227,7 +109,7 @@ def apply_edits(text: str, edits: list[Edit], lo: int = 0, hi: int | None = None
 # The patcher
 
 
-class _Patcher:
+class _Patcher(BlockEmitter):
     """Edits against one region of text and the nodes composed from it."""
 
     def __init__(self, text: str, root: MappingNode | None, newline: str) -> None:
@@ -318,43 +200,6 @@ class _Patcher:
 
     # -- emitting new text --------------------------------------------------------------------
 
-    def block_value(self, value: Any, col: int, schema: Mapping[str, Any]) -> str:
-        """The text after ``key:`` for a value whose key sits at column ``col`` (no final newline)."""
-        nl = self.nl
-        map_indent, seq_indent, prefer_flow = self.style
-        if isinstance(value, dict):
-            if not value:
-                return " {}"
-            pad = " " * (col + map_indent)
-            children = schema.get("children", {})
-            return "".join(
-                f"{nl}{pad}{_key_text(k)}:{self.block_value(v, col + map_indent, children.get(k, _NO_SCHEMA))}"
-                for k, v in value.items())
-        if isinstance(value, list):
-            if not value:
-                return " []"
-            if all(map(_is_scalar, value)) and (len(value) == 1 or prefer_flow):
-                return " " + flow_text(value)
-            dash_col = col + seq_indent
-            item_schema = schema.get("items", _NO_SCHEMA)
-            return "".join(f"{nl}{' ' * dash_col}- {self.item_text(v, dash_col + 2, item_schema)}"
-                           for v in value)
-        return " " + scalar_text(value)
-
-    def item_text(self, value: Any, col: int, schema: Mapping[str, Any], *, new: bool = True) -> str:
-        """A sequence item's text after its ``- `` (content at column ``col``), no final newline."""
-        if isinstance(value, dict) and value:
-            items = _ordered(value, schema) if new else list(value.items())
-            children = schema.get("children", {})
-            lines = [f"{_key_text(k)}:{self.block_value(v, col, children.get(k, _NO_SCHEMA))}"
-                     for k, v in items]
-            return (self.nl + " " * col).join(lines)
-        if isinstance(value, (dict, list)):
-            return flow_text(value)
-        return scalar_text(value)
-
-    def entry_text(self, key: str, value: Any, col: int, schema: Mapping[str, Any]) -> str:
-        return f"{key}:{self.block_value(value, col, schema)}{self.nl}"
 
     # -- patching -----------------------------------------------------------------------------
 
@@ -379,7 +224,7 @@ class _Patcher:
         if isinstance(node, SequenceNode) and isinstance(new, list):
             if node.flow_style:
                 return self.flow_sequence(node, old, new)
-            return self.block_sequence(node, old, new, schema.get("items", _NO_SCHEMA))
+            return self.block_sequence(node, old, new, schema.get("items", NO_SCHEMA))
         return None
 
     def scalar(self, node: ScalarNode, new: Any, col: int, allow_timestamp: bool) -> Edit:
@@ -393,8 +238,8 @@ class _Patcher:
                     return (start, end, block)
             return (start, end, scalar_text(new) + self.nl)
         old_text = self.text[start:end]
-        timestamp = allow_timestamp or (style == "" and node.tag == _TIMESTAMP)
-        text = scalar_text(new, style, old_text=old_text if node.tag == _BOOL else None,
+        timestamp = allow_timestamp or (style == "" and node.tag == TIMESTAMP)
+        text = scalar_text(new, style, old_text=old_text if node.tag == BOOL else None,
                            allow_timestamp=timestamp)
         if start == end:  # an empty value ("key:"): its mark sits right after the colon
             text = " " + text
@@ -405,7 +250,7 @@ class _Patcher:
         start = node.start_mark.index
         header_end = self.line_end(start)
         match = _BLOCK_HEADER.match(self.text[start:header_end].rstrip("\r\n"))
-        analysis = _ANALYZER.analyze_scalar(value)
+        analysis = ANALYZER.analyze_scalar(value)
         # Trailing blank lines would need "keep" chomping, which would swallow the blank lines
         # that follow the old value in the file; let such values (rare) go double-quoted.
         if (match is None or not value or value.endswith("\n\n") or not analysis.allow_block
@@ -433,7 +278,7 @@ class _Patcher:
     def mapping(self, node: MappingNode, old: dict[Any, Any], new: dict[Any, Any],
                 schema: Mapping[str, Any]) -> list[Edit] | None:
         entries = node.value
-        if any(key.tag == _MERGE for key, _ in entries):
+        if any(key.tag == MERGE for key, _ in entries):
             raise PatchError(f"the mapping on line {node.start_mark.line + 1} uses a merge key '<<'; "
                              "edit it by hand")
         if len(entries) != len(old):
@@ -452,17 +297,17 @@ class _Patcher:
                 self.check_editable(value_node)
                 edits.append((self.line_start(key_node.start_mark.index), ends[key], ""))
             elif not same(old[key], new[key]):
-                child = children.get(key, _NO_SCHEMA)
+                child = children.get(key, NO_SCHEMA)
                 sub = self.value(value_node, old[key], new[key], col, child, key == "publishedDateTime")
                 if sub is None:
-                    key_text = self.text[key_node.start_mark.index:key_node.end_mark.index]
+                    old_key = self.text[key_node.start_mark.index:key_node.end_mark.index]
                     sub = [(key_node.start_mark.index, ends[key],
-                            self.entry_text(key_text, new[key], col, child))]
+                            self.entry_text(old_key, new[key], col, child))]
                 edits.extend(sub)
         for key, value in new.items():
             if key not in old:
                 pos = self.insert_position(entries, list(old), key, schema, ends)
-                text = " " * col + self.entry_text(_key_text(key), value, col, children.get(key, _NO_SCHEMA))
+                text = " " * col + self.entry_text(key_text(key), value, col, children.get(key, NO_SCHEMA))
                 edits.append((pos, pos, text))
         return edits
 
@@ -517,7 +362,7 @@ class _Patcher:
         for j, (kind, i) in enumerate(_match_items(old, new)):
             if kind == "keep":
                 pieces.append(self.text[items[i].start_mark.index:items[i].end_mark.index])
-            elif kind == "edit" and isinstance(items[i], ScalarNode) and _is_scalar(new[j]) \
+            elif kind == "edit" and isinstance(items[i], ScalarNode) and is_scalar(new[j]) \
                     and items[i].style not in ("|", ">"):
                 self.check_editable(items[i])
                 style = items[i].style or ""
@@ -529,7 +374,7 @@ class _Patcher:
 
     def flow_mapping(self, node: MappingNode, old: dict[Any, Any], new: dict[Any, Any]) -> list[Edit]:
         entries = node.value
-        if any(key.tag == _MERGE for key, _ in entries) or len(entries) != len(old):
+        if any(key.tag == MERGE for key, _ in entries) or len(entries) != len(old):
             raise PatchError(f"the mapping on line {node.start_mark.line + 1} uses a merge key '<<'; "
                              "edit it by hand")
         opening = self.text.index("{", node.start_mark.index)
@@ -546,7 +391,7 @@ class _Patcher:
             else:
                 self.check_editable(value_node)
                 pieces.append(f"{self.text[start:key_node.end_mark.index]}: {flow_text(new[key])}")
-        pieces += [f"{_key_text(k, True)}: {flow_text(v)}" for k, v in new.items() if k not in old]
+        pieces += [f"{key_text(k, True)}: {flow_text(v)}" for k, v in new.items() if k not in old]
         inner = head + sep.join(pieces) + tail if pieces else ""
         return [(opening + 1, closing, inner)]
 
@@ -637,8 +482,8 @@ def patch_region(text: str, root: MappingNode | None, old: dict[Any, Any], new: 
         if work.strip(" \t\r\n") and not all(line.lstrip().startswith("#")
                                              for line in work.splitlines() if line.strip()):
             raise PatchError("the YAML region holds no mapping")
-        lines = "".join(patcher.entry_text(_key_text(k), v, 0, schema.get("children", {}).get(k, _NO_SCHEMA))
-                        for k, v in _ordered(new, schema))
+        lines = "".join(patcher.entry_text(key_text(k), v, 0, schema.get("children", {}).get(k, NO_SCHEMA))
+                        for k, v in ordered(new, schema))
         result = work + lines
     else:
         if root.flow_style:
