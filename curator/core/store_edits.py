@@ -105,8 +105,18 @@ def apply_values(conn: sqlite3.Connection, items: Sequence[tuple[int, str, Any]]
     problem_delta: dict[int, int] = {}
     for field, new_values in by_field.items():
         # A bulk edit gives every card the same value object: encode and check it once, not 10k times.
+        # Stored values repeat too (10k cards hold a few hundred distinct topic lists): decode each once.
         encoded: dict[int, tuple[Any, str]] = {}
+        decoded: dict[str, tuple[Any, Any]] = {}
         problem_counts: dict[Any, int] = {}
+
+        def load(text: str) -> tuple[Any, Any]:
+            """(value, equality key) of stored JSON text."""
+            hit = decoded.get(text)
+            if hit is None:
+                value = json.loads(text)
+                hit = decoded[text] = (value, _key(value))
+            return hit
 
         def problem_count(key: Any, value: Any) -> int:
             if key not in problem_counts:
@@ -119,11 +129,10 @@ def apply_values(conn: sqlite3.Connection, items: Sequence[tuple[int, str, Any]]
             if id(new) not in encoded:
                 encoded[id(new)] = (_key(new), dumps(new))
             new_key, new_text = encoded[id(new)]
-            old = json.loads(cur_text)
-            old_key = _key(old)
+            old, old_key = load(cur_text)
             if old_key == new_key:
                 continue  # setting a value the card already has changes nothing
-            if new_key == _key(json.loads(base_text)):
+            if new_key == load(base_text)[1]:
                 deletes.append((cid, field))  # back to the file's value: no longer pending
             else:
                 upserts.append((cid, field, base_text, new_text))
@@ -239,21 +248,33 @@ def change_topic(store: _StoreLike, ids: Iterable[int], name: str, *, add: bool,
     if not isinstance(name, str) or not name.strip():
         raise ValueError("a topic must be a non-empty text")
     name = name.strip()
-    wanted = name.casefold()
     conn = store.connection()
     items = []
+    # Cards holding the same topic list get the same new list object, so apply_values encodes, checks
+    # and summarizes each distinct list once (a bulk add on 10k cards meets a few hundred lists).
+    new_lists: dict[str, list[str] | None] = {}
     with store.db.atomic("IMMEDIATE"):  # read and change under one lock: no edit can slip in between
-        for cid, (_, topics) in current_values(conn, "topics", list(dict.fromkeys(ids))).items():
-            if topics is None:
-                topics = []
-            if not isinstance(topics, list):
-                continue  # a wrong-typed value is a problem for `check`, not something to append to
-            same = [t for t in topics if isinstance(t, str) and t.casefold() == wanted]
-            if add and not same:
-                items.append((cid, "topics", [*topics, name]))
-            elif not add and same:
-                items.append((cid, "topics", [t for t in topics if t not in same]))
+        for cid, _, text in _current(conn, "topics", list(dict.fromkeys(ids))):
+            if text not in new_lists:
+                new_lists[text] = _changed_topics(json.loads(text), name, add)
+            if (new := new_lists[text]) is not None:
+                items.append((cid, "topics", new))
         return _record(store, items, label)
+
+
+def _changed_topics(topics: Any, name: str, add: bool) -> list[str] | None:
+    """The topic list after topics+=name / topics-=name (case-insensitive); None when nothing changes."""
+    if topics is None:
+        topics = []
+    if not isinstance(topics, list):
+        return None  # a wrong-typed value is a problem for `check`, not something to append to
+    wanted = name.casefold()
+    same = [t for t in topics if isinstance(t, str) and t.casefold() == wanted]
+    if add and not same:
+        return [*topics, name]
+    if not add and same:
+        return [t for t in topics if t not in same]
+    return None
 
 
 def replay(store: _StoreLike, batch_id: int, *, undo: bool) -> EditResult:

@@ -255,3 +255,25 @@ def test_edits_survive_a_killed_process(lib: tuple[Store, int, Path], tmp_path: 
     conn = sqlite3.connect(tmp_path / "lib.sqlite")
     assert conn.execute("SELECT quality, dirty FROM card WHERE id = ?", (cid,)).fetchone() == (12, 1)
     conn.close()
+
+
+def test_cards_sharing_a_topic_list_are_edited_independently(tmp_path: Path) -> None:
+    # Cards with the same list get one new list object in a bulk topic edit: later edits of one card
+    # must not show through on the others, and every card's rows must follow.
+    folder = tmp_path / "cards"
+    folder.mkdir()
+    for name, topics in [("a", "[AI, Space]"), ("b", "[AI, Space]"), ("c", "[Space]"), ("d", "Space")]:
+        (folder / f"{name}.md").write_text(f"---\ntitle: {name}\ntopics: {topics}\n---\n", encoding="utf-8")
+    with Store(tmp_path / "lib.sqlite") as store:
+        import_paths(store, [folder])
+        a, b, c, d = store.ids(sort=[("title", False)])
+        assert store.add_topic([a, b, c, d], "Moon", label="add").changed == sorted([a, b, c])  # d's is text
+        assert store.remove_topic([a], "ai", label="rm").changed == [a]
+        topics = {cid: store.rows_by_id([cid])[0].topics for cid in (a, b, c)}
+        assert topics == {a: ["Space", "Moon"], b: ["AI", "Space", "Moon"], c: ["Space", "Moon"]}
+        assert store.pending(b) == {"topics": (["AI", "Space"], ["AI", "Space", "Moon"])}
+        for cid in (a, b, c):
+            consistent(store, cid)
+        assert store.ids("topic:moon") == sorted([a, b, c]) == store.ids("moon")
+        assert store.remove_topic([a, b, c], "Moon", label="rm").changed == sorted([a, b, c])
+        assert store.pending(b) == {} and store.pending(a) == {"topics": (["AI", "Space"], ["Space"])}

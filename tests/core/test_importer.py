@@ -230,3 +230,38 @@ def test_progress_and_cancel(store: Store, cards_dir: Path) -> None:
     report = import_paths(other, [cards_dir], cancel=lambda: True)
     assert report.cancelled and other.count() == 0
     other.close()
+
+
+def test_rescan_reads_the_library_with_one_query_per_folder(store: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    for i in range(60):
+        write(folder / f"{i % 3}" / f"c{i}.md", card_text(f"Card {i}"))
+    single = write(tmp_path / "single.md", card_text("On its own"))
+    import_paths(store, [folder, single])
+    statements: list[str] = []
+    store.connection().set_trace_callback(statements.append)
+    try:
+        report = import_paths(store, [folder, single])
+    finally:
+        store.connection().set_trace_callback(None)
+    assert report.unchanged == 61 and report.added == report.updated == 0
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT") and "FROM card " in s + " "]
+    assert len(reads) == 2, reads  # the folder's range and the single file, not one per card
+    assert not [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "ANALYZE"))]
+
+
+def test_big_imports_refresh_statistics_and_restore_checkpoints(store: Store, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importer, "BATCH", 10)  # so 30 files count as a big import
+    folder = tmp_path / "cards"
+    for i in range(30):
+        write(folder / f"c{i}.md", card_text(f"Card {i}", quality=i))
+    conn = store.connection()
+    default = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+    seen: list[int] = []
+    import_paths(store, [folder], progress=lambda done, total: seen.append(
+        conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]))
+    assert importer.IMPORT_CHECKPOINT_PAGES in seen  # raised while the files were stored
+    assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == default
+    stats = dict(conn.execute("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'card'"))
+    assert stats["card_quality_id"].startswith("30 ") and stats["card_problems_flag"] == "1 1"

@@ -98,3 +98,106 @@ def test_newer_library_is_refused(tmp_path: Path) -> None:
 
 def test_every_version_step_has_a_migration() -> None:
     assert sorted(schema.MIGRATIONS) == list(range(schema.SCHEMA_VERSION))
+
+
+# Version 1: the whole mapping in card.doc and each related item in related_item.doc; a plain index on
+# dirty. Written by hand, as version 1 created it.
+V1 = """
+CREATE TABLE meta (key TEXT NOT NULL PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta VALUES ('schema_version', '1');
+CREATE TABLE card (id INTEGER NOT NULL PRIMARY KEY, path TEXT NOT NULL, size INTEGER NOT NULL,
+  mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL, category TEXT COLLATE NOCASE, title TEXT, excerpt TEXT,
+  published_at TEXT, date TEXT, source_url TEXT, amp_url TEXT, cdn_amp_url TEXT, type TEXT COLLATE NOCASE,
+  quality INTEGER, heat INTEGER, published INTEGER, provider_name TEXT COLLATE NOCASE,
+  provider_domain TEXT COLLATE NOCASE, topics TEXT NOT NULL, lead_image TEXT, related_count INTEGER NOT NULL,
+  doc TEXT NOT NULL, problems INTEGER NOT NULL, dirty INTEGER NOT NULL, conflict INTEGER NOT NULL,
+  missing INTEGER NOT NULL, imported_at REAL NOT NULL);
+CREATE UNIQUE INDEX card_path ON card (path);
+CREATE INDEX card_date_id ON card (date, id);
+CREATE INDEX card_dirty ON card (dirty);
+CREATE TABLE card_topic (card_id INTEGER NOT NULL REFERENCES card (id) ON DELETE CASCADE,
+  name TEXT NOT NULL COLLATE NOCASE, position INTEGER NOT NULL, PRIMARY KEY (card_id, position));
+CREATE INDEX card_topic_name_card_id ON card_topic (name, card_id);
+CREATE TABLE card_image (card_id INTEGER NOT NULL REFERENCES card (id) ON DELETE CASCADE,
+  position INTEGER NOT NULL, url TEXT, width INTEGER, height INTEGER, title TEXT, PRIMARY KEY (card_id, position));
+CREATE TABLE related_item (card_id INTEGER NOT NULL REFERENCES card (id) ON DELETE CASCADE,
+  position INTEGER NOT NULL, title TEXT, source_url TEXT, provider_name TEXT, quality INTEGER,
+  doc TEXT NOT NULL, PRIMARY KEY (card_id, position));
+CREATE TABLE pending_edit (card_id INTEGER NOT NULL REFERENCES card (id) ON DELETE CASCADE,
+  field TEXT NOT NULL, base TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (card_id, field));
+CREATE TABLE edit_batch (id INTEGER NOT NULL PRIMARY KEY, label TEXT NOT NULL, created REAL NOT NULL,
+  undone INTEGER NOT NULL);
+CREATE TABLE journal_entry (id INTEGER NOT NULL PRIMARY KEY,
+  batch_id INTEGER NOT NULL REFERENCES edit_batch (id) ON DELETE CASCADE,
+  card_id INTEGER NOT NULL REFERENCES card (id) ON DELETE CASCADE, field TEXT NOT NULL, old TEXT NOT NULL,
+  new TEXT NOT NULL, created REAL NOT NULL);
+CREATE INDEX journal_entry_card_id ON journal_entry (card_id);
+CREATE VIRTUAL TABLE card_index USING fts5 (title, excerpt, provider, topics,
+  tokenize='unicode61 remove_diacritics 2', prefix='2 3');
+"""
+
+
+def build_v1(path: Path, *, broken: bool = False) -> None:
+    conn = sqlite3.connect(path)
+    conn.executescript(V1)
+    for cid, name, doc, dirty in ((3, "a.md", DOC, 1), (4, "b.md", {"title": "Other", "date": "2020-02-01"}, 0)):
+        conn.execute(
+            "INSERT INTO card (id, path, size, mtime_ns, sha256, title, quality, heat, topics, related_count, doc,"
+            " problems, dirty, conflict, missing, imported_at) VALUES (?, ?, 10, 1, 'abc', ?, ?, ?, ?, ?, ?, ?, ?,"
+            " 0, 0, 0)",
+            (cid, f"/cards/{name}", doc["title"], doc.get("quality"), 40 if dirty else None,
+             json.dumps(doc.get("topics", [])), len(doc.get("related", [])), json.dumps(doc), int(dirty), dirty))
+        conn.execute("INSERT INTO card_index (rowid, title, excerpt, provider, topics) VALUES (?, ?, ?, '', ?)",
+                     (cid, doc["title"], doc.get("excerpt", ""), ", ".join(doc.get("topics", []))))
+    conn.execute("INSERT INTO card_topic VALUES (3, 'Space', 0)")
+    conn.execute("INSERT INTO related_item VALUES (3, 0, 'R', 'https://r.example/', NULL, NULL, ?)",
+                 (json.dumps(DOC["related"][0]),))
+    conn.execute("INSERT INTO pending_edit VALUES (3, 'heat', '3', '40')")  # heat 3 in the file, 40 pending
+    conn.execute("INSERT INTO edit_batch VALUES (1, 'heat', 0, 0)")
+    conn.execute("INSERT INTO journal_entry VALUES (1, 1, 3, 'heat', '3', '40', 0)")
+    if broken:  # a table in the way of the new one: the migration's copy fails halfway through
+        conn.execute("CREATE TABLE card_doc (card_id INTEGER PRIMARY KEY, doc TEXT, stray TEXT NOT NULL)")
+    conn.commit()
+    conn.close()
+
+
+def columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+
+
+def test_version_1_library_moves_the_card_json_to_its_own_table(tmp_path: Path) -> None:
+    build_v1(tmp_path / "v1.sqlite")
+    with Store(tmp_path / "v1.sqlite") as store:
+        assert store.schema_version == schema.SCHEMA_VERSION == 2
+        conn = store.connection()
+        assert "doc" not in columns(conn, "card") and "doc" not in columns(conn, "related_item")
+        assert json.loads(conn.execute("SELECT doc FROM card_doc WHERE card_id = 3").fetchone()[0]) == DOC
+        indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert {name for name, _ in schema.FLAG_INDEXES} <= indexes and "card_dirty" not in indexes
+        # The pending edit is still laid over the file's mapping, which now comes from card_doc.
+        assert store.current_data(3) == {**DOC, "heat": 40}
+        assert store.pending(3) == {"heat": (3, 40)}
+        assert [r.id for r in store.rows("dirty:true")] == [3]
+        assert [r.id for r in store.rows("telescopes")] == [3]
+        assert store.detail(3).related == DOC["related"]
+        # Edits read the file's value from card_doc: setting it back removes the pending edit.
+        assert store.set_fields([3], {"heat": 3}, label="back").changed == [3]
+        assert store.pending(3) == {} and store.count("dirty:true") == 0
+        assert store.undo(1).changed == []  # heat is already the file's 3: undoing 3 -> 40 changes nothing
+        # A card without pending edits edits as any other, its base read from card_doc.
+        store.set_fields([4], {"quality": 10}, label="q")
+        assert store.pending(4) == {"quality": (None, 10)} and store.rows_by_id([4])[0].quality == 10
+    with Store(tmp_path / "v1.sqlite") as again:
+        assert again.schema_version == 2 and again.count() == 2
+
+
+def test_failed_version_1_migration_leaves_the_library_as_it_was(tmp_path: Path) -> None:
+    build_v1(tmp_path / "v1.sqlite", broken=True)
+    with pytest.raises(LibraryError, match="could not migrate the library from schema version 1"):
+        Store(tmp_path / "v1.sqlite")
+    conn = sqlite3.connect(tmp_path / "v1.sqlite")
+    version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+    assert version == "1" and "doc" in columns(conn, "card") and "doc" in columns(conn, "related_item")
+    assert conn.execute("SELECT count(*) FROM card_doc").fetchone()[0] == 0
+    assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'card_dirty'").fetchone()
+    conn.close()
