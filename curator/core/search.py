@@ -58,6 +58,8 @@ SORT_KEYS: dict[str, peewee.Field] = {
     "category": Card.category,
     "published": Card.published,
     "path": Card.path,
+    "dirty": Card.dirty,  # the list's Changed column
+    "problems": Card.problems,  # the list's Problems column (count of problems)
     "id": Card.id,
 }
 
