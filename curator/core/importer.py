@@ -46,13 +46,8 @@ class _Known(NamedTuple):
     id: int
     size: int
     mtime_ns: int
-    sha256: str
     dirty: int
     missing: int
-
-
-def _is_card_name(name: str) -> bool:
-    return name.lower().endswith(cards.CARD_SUFFIXES)
 
 
 def walk(paths: Iterable[str | os.PathLike[str]]) -> tuple[dict[str, os.stat_result], list[str], list[str]]:
@@ -75,12 +70,13 @@ def walk(paths: Iterable[str | os.PathLike[str]]) -> tuple[dict[str, os.stat_res
                     entries = list(os.scandir(folder))
                 except OSError:
                     continue  # an unreadable sub-folder holds nothing we can import
-                for entry in entries:
-                    if entry.name.startswith("."):
+                for entry in entries:  # the loop a rescan of 100k files spends its time in: kept lean
+                    name = entry.name
+                    if name[0] == ".":
                         continue
                     if entry.is_dir(follow_symlinks=False):
                         stack.append(entry.path)
-                    elif _is_card_name(entry.name):
+                    elif name.lower().endswith(cards.CARD_SUFFIXES):
                         try:
                             found[entry.path] = entry.stat()
                         except OSError:
@@ -134,15 +130,40 @@ def _pool_context() -> multiprocessing.context.BaseContext:
 
 
 def _known(conn: Any, roots: Sequence[str]) -> dict[str, _Known]:
-    """The library's cards at or under the given roots (the path index makes each a range scan)."""
+    """The library's cards at or under the given roots.
+
+    Few cards under the roots: a range of the path index per root. Most of the library (the usual
+    rescan): one sequential scan of the card table, filtered here, because each index entry would cost a
+    random lookup of its row (measured at 100k cards: 0.8 s through the index, 0.2 s scanning).
+    """
     out: dict[str, _Known] = {}
-    sql = "SELECT path, id, size, mtime_ns, sha256, dirty, missing FROM card WHERE "
+    columns = "SELECT path, id, size, mtime_ns, dirty, missing FROM card"
+    ranges = []
     for root in dict.fromkeys(roots):
         prefix = root.rstrip(os.sep) + os.sep
-        upper = prefix[:-1] + chr(ord(os.sep) + 1)
-        rows = conn.execute(sql + "path = ? OR (path >= ? AND path < ?)", (root, prefix, upper))
-        out.update((row[0], _Known._make(row[1:])) for row in rows)
+        ranges.append((root, prefix, prefix[:-1] + chr(ord(os.sep) + 1)))
+    # Counting a range reads the path index alone, without touching the rows.
+    under = sum(
+        conn.execute("SELECT count(*) FROM card WHERE path = ? OR (path >= ? AND path < ?)", r).fetchone()[0]
+        for r in ranges
+    ) if len(ranges) <= 64 else None  # fmt: skip
+    total = conn.execute("SELECT max(id) FROM card").fetchone()[0] or 0  # an upper bound, read from the end
+    if under is not None and under * 4 < total:
+        for r in ranges:
+            rows = conn.execute(columns + " WHERE path = ? OR (path >= ? AND path < ?)", r)
+            out.update((row[0], _Known._make(row[1:])) for row in rows)
+        return out
+    exact = {root for root, _, _ in ranges}
+    prefixes = tuple(prefix for _, prefix, _ in ranges)
+    for row in conn.execute(columns):
+        if row[0].startswith(prefixes) or row[0] in exact:
+            out[row[0]] = _Known._make(row[1:])
     return out
+
+
+def _sha256(conn: Any, card_id: int) -> str:
+    """The sha256 the library holds for a card (only wanted for files whose size or mtime changed)."""
+    return conn.execute("SELECT sha256 FROM card WHERE id = ?", (card_id,)).fetchone()[0]
 
 
 class _Importer:
@@ -282,7 +303,7 @@ def import_paths(
         elif k.size == st.st_size and k.mtime_ns == st.st_mtime_ns and not k.missing:
             run.report.unchanged += 1
         else:
-            todo.append((path, k.sha256))
+            todo.append((path, _sha256(conn, k.id)))
     total = len(seen)
     done = total - len(todo)
     if progress is not None:

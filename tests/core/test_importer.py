@@ -246,8 +246,21 @@ def test_rescan_reads_the_library_with_one_query_per_folder(store: Store, tmp_pa
         store.connection().set_trace_callback(None)
     assert report.unchanged == 61 and report.added == report.updated == 0
     reads = [s for s in statements if s.lstrip().upper().startswith("SELECT") and "FROM card " in s + " "]
-    assert len(reads) == 2, reads  # the folder's range and the single file, not one per card
+    # Counting the two roots' ranges, the table's size, one scan of the rows: not one query per card.
+    assert len(reads) == 4 and reads[-1].rstrip().endswith("FROM card"), reads
     assert not [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "ANALYZE"))]
+    # A small part of the library is read through the path index; a changed file's hash is fetched alone.
+    write(folder / "1" / "c1.md", card_text("Card 1, changed"))
+    bump_mtime(folder / "1" / "c1.md")
+    statements.clear()
+    store.connection().set_trace_callback(statements.append)
+    try:
+        report = import_paths(store, [single, folder / "1" / "c1.md"])
+    finally:
+        store.connection().set_trace_callback(None)
+    assert (report.unchanged, report.updated) == (1, 1)
+    assert store.rows("changed")[0].path == str(folder / "1" / "c1.md")
+    assert not [s for s in statements if s.startswith("SELECT path") and s.rstrip().endswith("FROM card")]
 
 
 def test_big_imports_refresh_statistics_and_restore_checkpoints(store: Store, tmp_path: Path,
