@@ -19,6 +19,8 @@ KNOWN_FIELDS = (
 _TEXT_FIELDS = ("category", "title", "excerpt", "type", "secured")
 _URL_FIELDS = ("sourceUrl", "ampUrl", "cdnAmpUrl")
 _MOJIBAKE_FIELDS = ("title", "excerpt")
+#: Every Problem.kind, in the order `check --fix` lists them (the CLI and GUI offer these).
+PROBLEM_KINDS = ("type", "range", "url", "date", "duplicate", "mojibake", "malformed")
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,7 @@ class Problem:
     """One thing wrong with a card's values.
 
     ``field`` is the top-level key, or a path into it with 0-based indexes ("related[2].sourceUrl").
-    ``kind`` groups problems for bulk fixes: type, range, url, date, duplicate, mojibake, malformed.
+    ``kind`` groups problems for bulk fixes: one of PROBLEM_KINDS.
     """
 
     field: str

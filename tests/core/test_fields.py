@@ -220,3 +220,14 @@ def test_normalize_date_agrees_with_datetime(moment: datetime, minutes: int, sty
                                          ("http://[::1", False), (None, False), ("mailto:a@b", False)])
 def test_is_web_url(url: object, ok: bool) -> None:
     assert fields.is_web_url(url) is ok
+
+
+def test_problem_kinds_are_exactly_the_kinds_problems_carry() -> None:
+    # One card with a problem of every kind: PROBLEM_KINDS (what `check --fix` offers) must match them.
+    data = {
+        "title": "Russiaâ€™s plan", "quality": "high", "heat": 150, "sourceUrl": "ftp://example.com/a",
+        "publishedDateTime": "next Tuesday", "topics": ["AI", "ai"], "images": 5,
+    }
+    kinds = {p.kind for p in problems(data)}
+    assert kinds == set(fields.PROBLEM_KINDS)
+    assert len(fields.PROBLEM_KINDS) == len(set(fields.PROBLEM_KINDS))
