@@ -163,7 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
         "write",
         "write every pending edit to its card file",
         "Each file changes only where edited (atomic replace). A file changed on disk since its edits\n"
-        "were made is a conflict: skipped and reported, edits kept.\n"
+        "were made is a conflict: skipped and reported, edits kept. A file that already holds the\n"
+        "result (an earlier write was interrupted after the rename) is not rewritten: it counts as\n"
+        "unchanged and its card becomes clean.\n"
         "Exit 0 when all written, 3 when any conflict, 1 when other failures only.",
     )
     p.add_argument("--dry-run", action="store_true", help="print the unified diff of each file; write nothing")
@@ -210,8 +212,10 @@ def main_exit() -> None:
         code = main()
         sys.stdout.flush()
     except BrokenPipeError:
-        # Python would complain again when flushing stdout at exit: point it at devnull first.
+        # The reader stopped early (`curator list | head -1`): what it read is what it wanted, so
+        # this is success, as for other Unix tools. Python would complain again when flushing
+        # stdout at exit: point it at devnull first.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        code = EXIT_FAILED
+        code = EXIT_OK
     sys.exit(code)

@@ -202,7 +202,7 @@ def cmd_check(store: Store, args: argparse.Namespace) -> int:
 
 
 #: Problem kinds (fields.Problem.kind) that `check --fix` takes, plus "all".
-FIX_KINDS = ("type", "range", "url", "date", "duplicate", "mojibake", "malformed", "all")
+FIX_KINDS = (*fields.PROBLEM_KINDS, "all")
 
 
 def _fix(store: Store, query: str | None, kind: str) -> int:

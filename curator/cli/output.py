@@ -334,11 +334,15 @@ def _related_text(related: Sequence[dict[str, Any]]) -> list[str]:
 
 
 def write_dict(report: Any) -> dict[str, Any]:
-    """The `write --json` object. A file that already held the result (an interrupted write) counts as
-    written: its edits are now in the file."""
+    """The `write --json` object.
+
+    A file that already held the result (an earlier write was interrupted after the rename) counts
+    as unchanged: this write did not touch it, and the contract calls it "simply clean" (its card is
+    no longer dirty). A dry run counts it the same way, since it has no diff.
+    """
     return {
-        "written": report.written + report.already,
-        "unchanged": report.unchanged,
+        "written": report.written,
+        "unchanged": report.unchanged + report.already,
         "conflicts": [{"path": c["path"], "reason": c["reason"]} for c in report.conflicts],
         "failed": [{"path": f["path"], "reason": f["reason"]} for f in report.failed],
     }

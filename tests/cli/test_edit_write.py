@@ -93,6 +93,25 @@ def test_write_dry_run_diff_then_minimal_write(library: Curator, cards: Path) ->
     assert not [p for p in cards.iterdir() if p.name.startswith(".")]  # no temp files left behind
 
 
+def test_write_of_a_file_already_holding_the_result_counts_it_unchanged(library: Curator, cards: Path) -> None:
+    ids = _ids(library)
+    assert library("set", "--id", str(ids[SEED]), "quality=80").code == 0
+    # An earlier write got as far as the rename, then stopped before the library heard of it: the file
+    # already holds exactly what this write would produce. The contract: "then it is simply clean".
+    path = cards / SEED
+    path.write_bytes(path.read_bytes().replace(b"\nquality: 54\n", b"\nquality: 80\n", 1))
+    done = path.read_bytes()
+    dry = library("write", "--dry-run")
+    assert dry.code == 0 and dry.out == "" and dry.err.startswith("0 would be written, 1 unchanged, 0 conflicts")
+    result = library("write", "--json")
+    assert result.code == 0, result.err
+    assert result.json() == {"written": 0, "unchanged": 1, "conflicts": [], "failed": []}
+    assert path.read_bytes() == done
+    assert library("list", "dirty:true", "--json").out == ""  # clean, not a conflict
+    assert by_path(library("list", "--json").json_lines())[SEED]["quality"] == 80
+    assert "counts as\nunchanged" in library("write", "--help").out
+
+
 def test_write_conflict_exit_3_and_failure_exit_1(library: Curator, cards: Path) -> None:
     ids = _ids(library)
     assert library("set", "--id", str(ids[SEED]), "--id", str(ids["robots.md"]), "heat=50").code == 0

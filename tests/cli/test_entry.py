@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from curator.cli import main
+from curator.core import fields
 
 from .conftest import ROOT, Curator
 
@@ -41,6 +42,8 @@ def test_help_texts_and_usage_errors(curator: Curator) -> None:
         assert word in top.stdout
     set_help = curator("set", "--help")
     assert set_help.code == 0 and "topics+=NAME" in set_help.out and "published:true" in set_help.out
+    check_help = curator("check", "--help")
+    assert check_help.code == 0 and all(kind in check_help.out for kind in fields.PROBLEM_KINDS)
     usage = curator("set", "quality=5")  # neither --query nor --id
     assert usage.code == 2 and "usage: curator set" in usage.err
     assert curator("list", "--limit", "-1").code == 2
