@@ -1,0 +1,152 @@
+"""Conflicts: a card whose file changed on disk under pending edits, compared and resolved field by field.
+
+"Mine" is the library's current value of a field (the pending edit, or the file's old value when the field
+was not edited); "theirs" is the value the file holds now. :func:`compare` lists the fields where they
+differ; :func:`resolve` makes the file as it is now the new base of the card and keeps, per field, either
+the editor's value (as a pending edit over the new base, recorded as one undoable batch) or the file's.
+Pure core code: no Qt.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from curator.core import cards, fields
+from curator.core.store_rows import card_record, update_records
+from curator.core.store_types import EditResult
+
+Choice = Literal["mine", "theirs"]
+MINE: Choice = "mine"
+THEIRS: Choice = "theirs"
+
+
+class ConflictError(Exception):
+    """The conflict cannot be resolved now (file missing or unreadable, or changed again meanwhile)."""
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    """One top-level field whose library value and file value differ (None stands for an absent key)."""
+
+    field: str
+    base: Any  # the file's value when the library last read it (what the edits were made against)
+    mine: Any  # the library's current value
+    theirs: Any  # the file's value now
+    pending: bool  # "mine" is an edit made in Curator (not just the file's old value)
+    editable: bool  # "keep mine" is possible (only editable fields can carry a pending value)
+
+    @property
+    def default(self) -> Choice:
+        """The suggested choice: keep the editor's own edits, take the file's other changes."""
+        return MINE if self.pending and self.editable else THEIRS
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A conflicted card's fields side by side, and the file state they were read from."""
+
+    card_id: int
+    path: str
+    state: cards.FileState
+    diffs: list[FieldDiff]
+
+    def diff(self, field: str) -> FieldDiff | None:
+        return next((d for d in self.diffs if d.field == field), None)
+
+
+def _same(a: Any, b: Any) -> bool:
+    # As the store compares values: 1 and true differ, key order inside maps does not matter.
+    return type(a) is type(b) and json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def _library_state(store: Any, card_id: int) -> tuple[str, dict[str, Any], dict[str, tuple[Any, Any]]]:
+    """(path, the mapping as last read, pending edits) of a card; ConflictError for an unknown card."""
+    conn = store.connection()
+    row = conn.execute(
+        "SELECT c.path, d.doc FROM card c JOIN card_doc d ON d.card_id = c.id WHERE c.id = ?", (card_id,)
+    ).fetchone()
+    if row is None:
+        raise ConflictError(f"no card {card_id} in the library")
+    return row[0], json.loads(row[1]), store.pending(card_id)
+
+
+def compare(store: Any, card_id: int) -> Comparison:
+    """Read the card's file now and list the fields where the library and the file disagree.
+
+    Raises ConflictError when the file is missing or is no longer a readable card.
+    """
+    path, base, pending = _library_state(store, card_id)
+    try:
+        card, _ = cards.read_card(path)
+    except cards.CardError as e:
+        raise ConflictError(f"cannot read the file as it is now: {e}") from e
+    assert card.state is not None  # read_card always fingerprints the file
+    theirs = card.data
+    mine = dict(base)
+    for field, (_, value) in pending.items():
+        if value is None:
+            mine.pop(field, None)
+        else:
+            mine[field] = value
+    diffs = []
+    # Fields in file order first (as the editor knows the card), then keys only one side has.
+    for field in dict.fromkeys([*theirs, *mine, *base]):
+        if field in theirs and field in mine and _same(theirs[field], mine[field]):
+            continue
+        if field not in theirs and field not in mine:
+            continue
+        diffs.append(
+            FieldDiff(
+                field=field,
+                base=base.get(field),
+                mine=mine.get(field),
+                theirs=theirs.get(field),
+                pending=field in pending,
+                editable=field in fields.EDITABLE and field != "secured",
+            )
+        )
+    return Comparison(card_id, path, card.state, diffs)
+
+
+def resolve(
+    store: Any, comparison: Comparison, choices: Mapping[str, Choice] | None = None, *, label: str | None = None
+) -> EditResult:
+    """Apply per-field choices to a compared card; unlisted fields take their default choice.
+
+    The file as compared becomes the card's base (its conflict mark goes), every pending edit is dropped,
+    and the fields kept as "mine" are set again as pending edits over the new base: one batch in the
+    journal (so Undo takes them back to the file's values), all in one transaction. Returns that batch
+    (batch_id None when every field took the file's value). Raises ConflictError when the file changed
+    again since ``compare`` (compare again), ValueError for a choice on an unknown or non-editable field.
+    """
+    choices = dict(choices or {})
+    for field, choice in choices.items():
+        diff = comparison.diff(field)
+        if diff is None:
+            raise ValueError(f"{field!r} is not one of the fields in conflict")
+        if choice not in (MINE, THEIRS):
+            raise ValueError(f"choice for {field!r} must be 'mine' or 'theirs', not {choice!r}")
+        if choice == MINE and not diff.editable:
+            raise ValueError(f"{field!r} cannot be edited in Curator, so only the file's value can be kept")
+    keep = {d.field: d.mine for d in comparison.diffs if choices.get(d.field, d.default) == MINE}
+    try:
+        card, _ = cards.read_card(comparison.path)
+    except cards.CardError as e:
+        raise ConflictError(f"cannot read the file as it is now: {e}") from e
+    assert card.state is not None
+    if card.state.sha256 != comparison.state.sha256:
+        raise ConflictError(f"{comparison.path} changed again since it was compared; compare it again")
+    conn = store.connection()
+    record = card_record(comparison.path, card.state, card.data, store.now())
+    with store.db.atomic("IMMEDIATE"):
+        update_records(conn, [(comparison.card_id, record)])  # also clears the conflict and missing marks
+        conn.execute("DELETE FROM pending_edit WHERE card_id = ?", (comparison.card_id,))
+        conn.execute("UPDATE card SET dirty = 0 WHERE id = ?", (comparison.card_id,))
+        if not keep:
+            return EditResult(None, [])
+        # Nested in this transaction (a savepoint): the new base and the kept edits land together.
+        name = label or f"Resolve conflict: keep mine ({', '.join(keep)})"
+        return store.set_fields([comparison.card_id], keep, label=name)
