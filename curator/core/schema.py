@@ -204,7 +204,10 @@ class CardIndex(FTS5Model):
     class Meta:
         database = database_proxy
         table_name = "card_index"
-        options = {"tokenize": "unicode61 remove_diacritics 2", "prefix": "2 3"}
+        # No prefix indexes: they tripled the index entries every card and every topic edit writes (a
+        # bulk topic edit of 10k cards spent 0.5 s re-indexing, 0.2 s without), while `ab*` queries run
+        # about as fast from the term index alone (30-50 ms for 1-2 letter prefixes at 100k cards).
+        options = {"tokenize": "unicode61 remove_diacritics 2"}
 
 
 MODELS: tuple[type[Model], ...] = (
@@ -268,7 +271,7 @@ def _migrate_1_to_2(db: Database) -> None:
     """Move each card's whole-mapping JSON out of the card row into ``card_doc``; flag indexes.
 
     ``related_item.doc`` goes too: nothing read it (the items are in the card's mapping), and encoding it
-    cost each import about a tenth of its parse.
+    cost each import about a tenth of its parse. The full-text index loses its prefix indexes.
     """
     CardDoc.create_table()
     db.execute_sql('INSERT INTO "card_doc" ("card_id", "doc") SELECT "id", "doc" FROM "card"')
@@ -277,6 +280,17 @@ def _migrate_1_to_2(db: Database) -> None:
     db.execute_sql('ALTER TABLE "related_item" DROP COLUMN "doc"')
     db.execute_sql('DROP INDEX IF EXISTS "card_dirty"')  # replaced by the partial index below
     create_flag_indexes(db)
+    # The full-text index without its prefix indexes (see CardIndex), rebuilt from its own stored text.
+    db.execute_sql(
+        'CREATE VIRTUAL TABLE "card_index_v2" USING fts5 ("title", "excerpt", "provider", "topics", '
+        "tokenize='unicode61 remove_diacritics 2')"
+    )
+    db.execute_sql(
+        'INSERT INTO "card_index_v2" (rowid, "title", "excerpt", "provider", "topics") '
+        'SELECT rowid, "title", "excerpt", "provider", "topics" FROM "card_index"'
+    )
+    db.execute_sql('DROP TABLE "card_index"')
+    db.execute_sql('ALTER TABLE "card_index_v2" RENAME TO "card_index"')
 
 
 #: MIGRATIONS[n] brings a version-n library to version n+1.

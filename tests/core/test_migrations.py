@@ -178,7 +178,9 @@ def test_version_1_library_moves_the_card_json_to_its_own_table(tmp_path: Path) 
         assert store.current_data(3) == {**DOC, "heat": 40}
         assert store.pending(3) == {"heat": (3, 40)}
         assert [r.id for r in store.rows("dirty:true")] == [3]
-        assert [r.id for r in store.rows("telescopes")] == [3]
+        assert [r.id for r in store.rows("telescopes")] == [3] == [r.id for r in store.rows("tele*")]
+        fts_sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'card_index'").fetchone()[0]
+        assert "prefix" not in fts_sql and "remove_diacritics 2" in fts_sql  # rebuilt without prefix indexes
         assert store.detail(3).related == DOC["related"]
         # Edits read the file's value from card_doc: setting it back removes the pending edit.
         assert store.set_fields([3], {"heat": 3}, label="back").changed == [3]
