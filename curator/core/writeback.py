@@ -12,14 +12,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from yaml.nodes import ScalarNode
+
 from . import cards
+from .cardnodes import MERGE, Fallback, TreeBuilder, may_have_anchor
+from .cards import CardError, FileState
+from .yamlpatch import DELETE, PatchError, patch_region, same
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows has no inode flags to read
     fcntl = None  # type: ignore[assignment]
-from .cards import CardError, FileState
-from .yamlpatch import DELETE, PatchError, patch_region, same
 
 __all__ = ["DELETE", "WriteError", "ConflictError", "WriteOutcome", "patch", "write_changes",
            "atomic_write", "fsync_dir", "remove_stale_temps", "TEMP_MARK"]
@@ -94,10 +97,9 @@ def patch(raw: bytes, changes: Mapping[str, Any], path: str = "<card>") -> bytes
             _check_value(value, str(key), path)
     try:
         doc = cards.split(raw, path)
-        root = cards.compose(doc, path)
+        root, old = cards.compose_card(doc, path)
     except CardError as err:
         raise WriteError(path, f"the file is not a readable card ({err})") from None
-    old = {} if root is None else cards.construct(root)
     if all(key not in old if value is DELETE else key in old and same(old[key], value)
            for key, value in changes.items()):
         return raw
@@ -106,14 +108,62 @@ def patch(raw: bytes, changes: Mapping[str, Any], path: str = "<card>") -> bytes
         region = patch_region(doc.yaml_text, root, old, new, doc.newline)
     except PatchError as err:
         raise WriteError(path, str(err)) from None
-    text = ("\ufeff" if doc.bom else "") + doc.text[:doc.yaml_start] + region + doc.text[doc.yaml_end:]
+    text = doc.text[:doc.yaml_start] + region + doc.text[doc.yaml_end:]
     try:
-        result = text.encode("utf-8")
+        result = (("\ufeff" if doc.bom else "") + text).encode("utf-8")
     except UnicodeEncodeError as err:
         raise WriteError(path, f"a value holds a character that cannot be written as UTF-8 ({err.reason})") \
             from None
-    _verify(result, new, path)
+    if not _reads_back(doc, root, text, region, new, changes, path):
+        _verify(result, new, path)  # not proven the cheap way: the full re-parse decides (and words errors)
     return result
+
+
+def _reads_back(doc: cards.Document, root: Any, text: str, region: str, expected: dict[Any, Any],
+                changes: Mapping[str, Any], path: str) -> bool:
+    """True when the patched ``text`` provably reads back as ``expected``; False: not proven.
+
+    The whole new region is composed again (so an edit that changes how its neighbours parse,
+    such as an unclosed quote, is seen), but only the edited top-level values are built and
+    compared. Every other top-level entry must be the very text it was, at the same column of the
+    root block mapping, after the same prefix: with no anchors or aliases in either text, YAML
+    reads the same text in the same context as the same value, which was read from it before.
+    """
+    old_region = doc.yaml_text
+    if root is None or root.flow_style or may_have_anchor(old_region) or may_have_anchor(region):
+        return False
+    try:
+        new_doc = cards.split_text(text, doc.bom, path)
+        if new_doc.yaml_start != doc.yaml_start or new_doc.yaml_end != doc.yaml_start + len(region):
+            return False  # the front matter's closing line moved: let the full check report it
+        new_root = cards.compose_root(new_doc, path)
+        if new_root is None or new_root.flow_style or not new_root.value or not root.value:
+            return False
+        first_old, first_new = root.value[0][0].start_mark.index, new_root.value[0][0].start_mark.index
+        if region[:first_new] != old_region[:first_old]:  # directives, comments before the first key
+            return False
+        builder = TreeBuilder(path, new_doc.line_offset, len(region))
+        old_entries = {builder.build(k, 1): (k, v) for k, v in root.value}
+        seen: set[Any] = set()
+        for key_node, value_node in new_root.value:
+            if type(key_node) is not ScalarNode or key_node.tag == MERGE:
+                return False
+            key = builder.build(key_node, 1)
+            if key in seen or key not in expected:
+                return False
+            seen.add(key)
+            if key in changes:
+                if not same(builder.build(value_node, 1), expected[key]):
+                    return False
+                continue
+            old_key, old_value = old_entries[key]
+            if (key_node.start_mark.column != old_key.start_mark.column
+                    or region[key_node.start_mark.index:value_node.end_mark.index]
+                    != old_region[old_key.start_mark.index:old_value.end_mark.index]):
+                return False
+    except (CardError, Fallback, KeyError, TypeError):
+        return False  # e.g. a key the builder refuses, an unhashable surprise: the full check decides
+    return len(seen) == len(expected)
 
 
 def _verify(result: bytes, expected: dict[Any, Any], path: str) -> None:

@@ -1,0 +1,85 @@
+"""patch()'s read-back check: the cheap proof (edited values built, the rest compared as text) is sound."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from curator.core import cards, writeback
+from curator.core.writeback import DELETE, WriteError, patch
+
+SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_63d795e8c7832238.txt"
+CARD = b"---\n# a comment\ntitle: Robots\nquality: 54\nheat: -1\ntopics:\n  - AI\nprovider: {name: X, domain: x.com}\n---\nBody\n"
+
+
+def _proof(raw: bytes, changes: dict[str, Any], text: str | None = None) -> bool:
+    """What _reads_back says about ``text`` (default: the text patch() builds) for ``changes``."""
+    doc = cards.split(raw, "c.md")
+    root, old = cards.compose_card(doc, "c.md")
+    expected = writeback._applied(old, changes)
+    if text is None:
+        text = patch(raw, changes, "c.md").decode("utf-8").removeprefix("\ufeff")
+    region = text[doc.yaml_start:len(text) - (len(doc.text) - doc.yaml_end)]
+    return writeback._reads_back(doc, root, text, region, expected, changes, "c.md")
+
+
+@pytest.mark.parametrize("changes", [
+    {"quality": 80}, {"heat": 5, "published": True}, {"topics": ["AI", "Privacy"]}, {"title": DELETE},
+    {"provider": {"name": "Y", "domain": "y.com"}}, {"excerpt": "new\nlines"}, {"related": [{"title": "T"}]},
+])
+def test_ordinary_edits_are_proven_without_the_full_parse(changes: dict[str, Any]) -> None:
+    assert _proof(CARD, changes)
+    assert _proof(SEED.read_bytes(), changes) if "title" not in changes else True
+
+
+def test_a_wrong_edited_value_is_not_proven() -> None:
+    text = CARD.decode().replace("quality: 54", "quality: 81")
+    assert not _proof(CARD, {"quality": 80}, text)
+    assert not _proof(CARD, {"quality": 80}, CARD.decode().replace("quality: 54", "quality: '80'"))
+
+
+@pytest.mark.parametrize("bad", [
+    ("title: Robots", 'title: "Robots'),             # an unclosed quote swallows the next lines
+    ("title: Robots", "title: [Robots"),             # an unclosed flow sequence
+    ("heat: -1", "heat: -2"),                        # an untouched value changed
+    ("heat: -1", "heat:  -1"),                       # the same value, other text: not proven (the full check decides)
+    ("heat: -1\n", "heat: -1\nheat: 3\n"),           # a duplicate key
+    ("heat: -1\n", "heat: -1\nextra: 1\n"),          # a key nobody asked for
+    ("heat: -1\n", ""),                              # a key lost
+    ("# a comment\n", "%TAG ! tag:x,1:\n---\n"),     # a different prefix (directives)
+    ("  - AI\n", "  - &a AI\n"),                     # anchors: never proven cheaply
+    ("quality: 80\n", "quality: 80\n---\n"),         # the front matter closes early
+])
+def test_text_that_may_read_otherwise_is_not_proven(bad: tuple[str, str]) -> None:
+    good = patch(CARD, {"quality": 80}, "c.md").decode()
+    assert bad[0] in good
+    assert not _proof(CARD, {"quality": 80}, good.replace(bad[0], bad[1], 1))
+
+
+_MUTATIONS = st.sampled_from(list("\"'[]{}:#\n -&*|>!%x0"))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(changes=st.sampled_from([{"quality": 80}, {"topics": ["AI", "x"]}, {"title": "a: b"}, {"published": False}]),
+       edits=st.lists(st.tuples(st.integers(min_value=0), st.integers(0, 2), _MUTATIONS), min_size=1, max_size=3))
+def test_whatever_is_proven_reads_back_as_expected(changes: dict[str, Any], edits: list[tuple[int, int, str]]) -> None:
+    # Damage the patched text at random; whenever the cheap proof accepts it, the full parse must agree.
+    text = patch(CARD, changes, "c.md").decode()
+    for pos, cut, char in edits:
+        pos %= len(text) + 1
+        text = text[:pos] + char + text[pos + cut:]
+    doc = cards.split(CARD, "c.md")
+    expected = writeback._applied(cards.compose_card(doc, "c.md")[1], changes)
+    if _proof(CARD, changes, text):
+        assert cards.parse_card(text.encode(), "c.md").data == expected
+
+
+def test_patch_still_refuses_what_does_not_read_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    # With a patcher bug simulated (a value written wrong), neither check lets the text through.
+    monkeypatch.setattr(writeback, "patch_region", lambda text, *a, **k: text.replace("quality: 54", "quality: 81"))
+    with pytest.raises(WriteError, match="reads back wrong"):
+        patch(CARD, {"quality": 80}, "c.md")
