@@ -93,16 +93,22 @@ def current_values(conn: sqlite3.Connection, field: str, ids: Iterable[int]) -> 
     return {cid: (json.loads(base), json.loads(cur)) for cid, base, cur in _current(conn, field, ids)}
 
 
-def apply_values(conn: sqlite3.Connection, items: Sequence[tuple[int, str, Any]]) -> list[Change]:
+def apply_values(
+    conn: sqlite3.Connection, items: Sequence[tuple[int, str, Any]],
+    known: Mapping[str, list[tuple[int, str, str]]] | None = None,
+) -> list[Change]:  # fmt: skip
     """Make each (card, field, value) current; returns the changes actually made (no-ops left out).
 
-    Runs inside the caller's transaction. Unknown card ids are ignored.
+    Runs inside the caller's transaction. Unknown card ids are ignored. ``known``: rows of
+    :func:`_current` the caller has already read in this transaction, by field (spares a second read).
     """
     by_field: dict[str, dict[int, Any]] = {}
     for cid, field, value in items:
         by_field.setdefault(field, {})[cid] = value
     changes: list[Change] = []
     problem_delta: dict[int, int] = {}
+    pending: set[int] = set()  # cards given a pending value
+    cleared: set[int] = set()  # cards with a pending value removed
     for field, new_values in by_field.items():
         # A bulk edit gives every card the same value object: encode and check it once, not 10k times.
         # Stored values repeat too (10k cards hold a few hundred distinct topic lists): decode each once.
@@ -124,7 +130,10 @@ def apply_values(conn: sqlite3.Connection, items: Sequence[tuple[int, str, Any]]
             return problem_counts[key]
 
         upserts, deletes, changed = [], [], []
-        for cid, base_text, cur_text in _current(conn, field, new_values):
+        rows = known[field] if known and field in known else _current(conn, field, new_values)
+        for cid, base_text, cur_text in rows:
+            if cid not in new_values:
+                continue
             new = new_values[cid]
             if id(new) not in encoded:
                 encoded[id(new)] = (_key(new), dumps(new))
@@ -143,6 +152,8 @@ def apply_values(conn: sqlite3.Connection, items: Sequence[tuple[int, str, Any]]
             delta = problem_count(new_key, new) - problem_count(old_key, old)
             if delta:
                 problem_delta[cid] = problem_delta.get(cid, 0) + delta
+        pending.update(u[0] for u in upserts)
+        cleared.update(d[0] for d in deletes)
         conn.executemany("DELETE FROM pending_edit WHERE card_id = ? AND field = ?", deletes)
         conn.executemany(
             "INSERT INTO pending_edit (card_id, field, base, value) VALUES (?, ?, ?, ?) "
@@ -153,10 +164,11 @@ def apply_values(conn: sqlite3.Connection, items: Sequence[tuple[int, str, Any]]
     conn.executemany(
         "UPDATE card SET problems = max(0, problems + ?) WHERE id = ?", [(d, c) for c, d in problem_delta.items()]
     )
-    _load_ids(conn, (c[0] for c in changes))
-    conn.execute(
-        "UPDATE card SET dirty = EXISTS (SELECT 1 FROM pending_edit p WHERE p.card_id = card.id) "
-        "WHERE id IN (SELECT id FROM temp.edit_ids)"
+    # A card with a pending value is dirty; one whose edits all went back to the file's values may not be.
+    conn.executemany("UPDATE card SET dirty = 1 WHERE id = ? AND dirty = 0", [(cid,) for cid in pending])
+    conn.executemany(
+        "UPDATE card SET dirty = EXISTS (SELECT 1 FROM pending_edit p WHERE p.card_id = card.id) WHERE id = ?",
+        [(cid,) for cid in cleared - pending],
     )
     return changes
 
@@ -218,11 +230,14 @@ def _update_columns(conn: sqlite3.Connection, field: str, values: Sequence[tuple
         )
 
 
-def _record(store: _StoreLike, items: Sequence[tuple[int, str, Any]], label: str) -> EditResult:
-    """Apply edits and journal them as one batch, in one transaction."""
+def _record(
+    store: _StoreLike, items: Sequence[tuple[int, str, Any]], label: str,
+    known: Mapping[str, list[tuple[int, str, str]]] | None = None,
+) -> EditResult:  # fmt: skip
+    """Apply edits and journal them as one batch, in one transaction (``known``: see apply_values)."""
     conn = store.connection()
     with store.db.atomic("IMMEDIATE"):
-        changes = apply_values(conn, items)
+        changes = apply_values(conn, items, known)
         if not changes:
             return EditResult(None, [])
         now = store.now()
@@ -254,12 +269,13 @@ def change_topic(store: _StoreLike, ids: Iterable[int], name: str, *, add: bool,
     # and summarizes each distinct list once (a bulk add on 10k cards meets a few hundred lists).
     new_lists: dict[str, list[str] | None] = {}
     with store.db.atomic("IMMEDIATE"):  # read and change under one lock: no edit can slip in between
-        for cid, _, text in _current(conn, "topics", list(dict.fromkeys(ids))):
+        rows = _current(conn, "topics", list(dict.fromkeys(ids)))
+        for cid, _, text in rows:
             if text not in new_lists:
                 new_lists[text] = _changed_topics(json.loads(text), name, add)
             if (new := new_lists[text]) is not None:
                 items.append((cid, "topics", new))
-        return _record(store, items, label)
+        return _record(store, items, label, known={"topics": rows})
 
 
 def _changed_topics(topics: Any, name: str, add: bool) -> list[str] | None:
