@@ -252,8 +252,9 @@ class _Patcher(BlockEmitter):
         match = _BLOCK_HEADER.match(self.text[start:header_end].rstrip("\r\n"))
         analysis = ANALYZER.analyze_scalar(value)
         # Trailing blank lines would need "keep" chomping, which would swallow the blank lines
-        # that follow the old value in the file; let such values (rare) go double-quoted.
-        if (match is None or not value or value.endswith("\n\n") or not analysis.allow_block
+        # that follow the old value in the file; let such values (rare) go double-quoted. So
+        # must a value of line breaks only ("\n"): a block scalar with no content reads as "".
+        if (match is None or not value.strip("\n") or value.endswith("\n\n") or not analysis.allow_block
                 or any(ch in value for ch in "\r\x85\u2028\u2029")):
             return None
         style, _, comment = match.groups()

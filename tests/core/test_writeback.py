@@ -311,3 +311,10 @@ def test_example_card_edits(example_card: Path) -> None:
         assert data(new) == expected
     new = patch(raw, {"topics": ["AI", "Computer Vision", "Surveillance"]}, str(example_card))
     assert changed(raw, new) == ([], ["  - Surveillance\n"])
+
+
+def test_a_block_scalar_set_to_line_breaks_only_goes_double_quoted() -> None:
+    # A block scalar with no content reads as "", so "\n" cannot stay one (found by the properties).
+    raw = b"---\n# note\n\nnotes: |\n  A\n---\n"
+    assert patch(raw, {"notes": "\n"}, "card.md") == b'---\n# note\n\nnotes: "\\n"\n---\n'
+    assert parse_card(patch(raw, {"notes": "\n\n"}, "card.md"), "card.md").data == {"notes": "\n\n"}
