@@ -8,13 +8,20 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from curator.gui import icons
 
 
+#: Heat steps of the + / - keys.
+HEAT_STEP = 10
+
+
 def _action(
     parent: QObject, text: str, *, shortcut: QKeySequence | str | QKeySequence.StandardKey | None = None,
     icon: str | None = None, tip: str | None = None, checkable: bool = False,
+    shortcuts: list[str] | None = None,
 ) -> QAction:
     action = QAction(text, parent)
     if shortcut is not None:
         action.setShortcut(QKeySequence(shortcut))
+    if shortcuts:
+        action.setShortcuts([QKeySequence(k) for k in shortcuts])
     if icon:
         action.setIcon(icons.icon(icon))
     if tip:
@@ -25,8 +32,9 @@ def _action(
 
 
 class Actions(QObject):
-    """The window's actions. Keys that would clash with typing (J, K, Enter) are widget-scoped:
-    the list views add those actions to themselves so they never fire inside the search bar."""
+    """The window's actions. Keys that would clash with typing (J, K, Enter, P, U, digits, +, -, Space)
+    are widget-scoped: the list views add those actions to themselves so they never fire inside the
+    search bar or an editor. Help > Keyboard Shortcuts is generated from these actions (`shortcut_rows`)."""
 
     def __init__(self, parent: QObject) -> None:
         super().__init__(parent)
@@ -49,9 +57,37 @@ class Actions(QObject):
         # Navigation (widget-scoped: added to the list views)
         self.open_source = _action(self, "Open &Source in Browser", shortcut="Return", icon="open-source",
                                    tip="Open the article (http/https only)")
-        self.next_card = _action(self, "Next Card", shortcut="J")
+        self.next_card = _action(self, "Next Card", shortcuts=["J", "Space"])
         self.previous_card = _action(self, "Previous Card", shortcut="K")
-        for action in (self.open_source, self.next_card, self.previous_card):
+        # Edit: undo over the library's journal; texts follow the stack ("Undo Publish")
+        self.undo = _action(self, "&Undo", shortcut=QKeySequence.StandardKey.Undo, icon="undo")
+        self.redo = _action(self, "&Redo", shortcuts=["Ctrl+Shift+Z", "Ctrl+Y"], icon="redo")
+        self.history = _action(self, "Edit &History…", icon="history", tip="Every edit batch, newest last")
+        self.preferences = _action(self, "&Preferences…", icon="preferences")
+        # Cards: triage keys act on the selection (or every card matching the query after Select All)
+        self.publish = _action(self, "&Publish", shortcut="P", icon="publish", tip="Publish the selected cards (P)")
+        self.unpublish = _action(self, "&Unpublish", shortcut="U", icon="unpublish",
+                                 tip="Unpublish the selected cards (U)")
+        self.quality_keys = [_action(self, "", shortcut=str(d)) for d in range(10)]
+        self.set_quality_scale(10)
+        self.heat_up = _action(self, f"Heat +{HEAT_STEP}", shortcuts=["+", "="], icon="heat")
+        self.heat_down = _action(self, f"Heat −{HEAT_STEP}", shortcut="-")
+        self.set_quality = _action(self, "Set &Quality…", icon="quality")
+        self.set_heat = _action(self, "Set &Heat…", icon="heat")
+        self.add_topic = _action(self, "&Add Topic…", icon="add")
+        self.remove_topic = _action(self, "&Remove Topic…", icon="remove")
+        self.edit_related = _action(self, "Edit &Related Links…", shortcut="Ctrl+R", icon="edit")
+        self.advance = _action(self, "Advance After Action", checkable=True, icon="advance",
+                               tip="Move to the next card after P, U, 0–9, + or -")
+        self.resolve_conflict = _action(self, "Resolve &Conflict…", icon="resolve",
+                                        tip="Compare the card with its changed file, field by field")
+        # Files
+        self.write = _action(self, "&Write Changes", shortcut=QKeySequence.StandardKey.Save, icon="write",
+                             tip="Write every pending edit to its card file")
+        self.review = _action(self, "Re&view Changes…", shortcut="Ctrl+Shift+S", icon="review",
+                              tip="See each file's diff before writing")
+        for action in (self.open_source, self.next_card, self.previous_card, self.publish, self.unpublish,
+                       *self.quality_keys, self.heat_up, self.heat_down):  # fmt: skip
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         # View
         self.table_view = _action(self, "&Table", shortcut="Ctrl+1", icon="table-view", checkable=True)
@@ -71,6 +107,41 @@ class Actions(QObject):
         self.shortcuts = _action(self, "&Keyboard Shortcuts", shortcut=QKeySequence.StandardKey.HelpContents,
                                  icon="shortcuts")
         self.about = _action(self, "&About Curator", icon="about")
+
+    def set_quality_scale(self, scale: int) -> None:
+        """Digit d sets quality d × scale (capped at 100); the action texts say so."""
+        for digit, action in enumerate(self.quality_keys):
+            action.setText(f"Set Quality to {min(100, digit * scale)}")
+            action.setData(min(100, digit * scale))
+
+    def triage_actions(self) -> list[QAction]:
+        """The single-key actions the list views own (never active while typing elsewhere)."""
+        return [self.open_source, self.next_card, self.previous_card, self.publish, self.unpublish,
+                *self.quality_keys, self.heat_up, self.heat_down]  # fmt: skip
+
+    def all_actions(self) -> list[QAction]:
+        """Every QAction held by this object, in creation order."""
+        return [a for a in self.findChildren(QAction) if a.text()]
+
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        """(keys, what) for every action with a shortcut: the Help > Keyboard Shortcuts table.
+
+        The ten quality keys are folded into one row, so the list stays readable.
+        """
+        rows: list[tuple[str, str]] = []
+        for action in self.all_actions():
+            if action in self.quality_keys[1:]:
+                continue
+            keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()]
+            if not keys:
+                continue
+            text = action.text().replace("&", "").rstrip("…")
+            if action is self.quality_keys[0]:
+                last = self.quality_keys[-1].text().rsplit(" ", 1)[-1]
+                rows.append(("0 – 9", f"Set quality {text.rsplit(' ', 1)[-1]} … {last}"))
+                continue
+            rows.append((" / ".join(keys), text))
+        return rows
 
     def theme_actions(self) -> dict[str, QAction]:
         return {"system": self.theme_system, "light": self.theme_light, "dark": self.theme_dark}

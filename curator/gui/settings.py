@@ -35,6 +35,9 @@ THEME: Key[str] = Key("view/theme", "system", str)  # "system", "light" or "dark
 LAST_QUERY: Key[str] = Key("search/last", "", str)
 RECENT_QUERIES: Key[list] = Key("search/recent", [], list)
 SAVED_QUERIES: Key[list] = Key("search/saved", [], list)
+# Triage.
+QUALITY_SCALE: Key[int] = Key("triage/qualityScale", 10, int)  # digit d sets quality d × scale
+ADVANCE: Key[bool] = Key("triage/advance", False, bool)  # next card after a triage key
 # The library file last opened.
 LAST_LIBRARY: Key[str] = Key("library/last", "", str)
 

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from curator.core.store_types import CardDetail
 from curator.gui import icons
 from curator.gui.images import ImageCache, ImageState, is_fetchable
-from curator.gui.models.card_table import NO_VALUE
+from curator.gui.views.card_editor import CardEditor
 
 LEAD_SIZE = QSize(432, 243)
 #: A lead image that cannot load shrinks to this, so a broken picture does not dominate the panel.
@@ -169,9 +169,10 @@ class CardPreview(QFrame):
 
 
 class DetailPanel(QScrollArea):
-    """Shows one CardDetail (or a hint when nothing is selected)."""
+    """Shows one CardDetail (or a hint when nothing is selected), with its editing controls."""
 
     linkActivated = Signal(str)
+    editRelatedRequested = Signal()
 
     def __init__(self, images: ImageCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -202,12 +203,10 @@ class DetailPanel(QScrollArea):
         c.addWidget(self.title)
         self.meta = plain_label(name="detailMeta", select=True)
         c.addWidget(self.meta)
-        self.scores = plain_label()
-        c.addWidget(self.scores)
-        self.excerpt = plain_label(select=True)
-        c.addWidget(self.excerpt)
-        self.topics = plain_label()
-        c.addWidget(self.topics)
+        self.flags = plain_label(name="detailFlags")
+        c.addWidget(self.flags)
+        self.editor = CardEditor()
+        c.addWidget(self.editor)
         links = QHBoxLayout()
         self.source_button = QPushButton(icons.icon("open-source"), "Open article")
         self.source_button.clicked.connect(lambda: self._open(self.card.data.get("sourceUrl") if self.card else None))
@@ -221,8 +220,14 @@ class DetailPanel(QScrollArea):
         self.path = plain_label(name="detailMeta", select=True)
         self.path.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         c.addWidget(self.path)
+        related_row = QHBoxLayout()
         self.related_heading = plain_label(name="detailSection")
-        c.addWidget(self.related_heading)
+        related_row.addWidget(self.related_heading, 1)
+        self.edit_related = QPushButton(icons.icon("edit"), "Edit related…")
+        self.edit_related.setToolTip("Add, remove, reorder and edit the related links")
+        self.edit_related.clicked.connect(self.editRelatedRequested)
+        related_row.addWidget(self.edit_related, 0, Qt.AlignmentFlag.AlignBottom)
+        c.addLayout(related_row)
         self.related_box = QVBoxLayout()
         self.related_box.setSpacing(0)
         c.addLayout(self.related_box)
@@ -235,8 +240,8 @@ class DetailPanel(QScrollArea):
         self.content.hide()
         self.related_items: list[RelatedItem] = []
 
-    def show_card(self, card: CardDetail | None) -> None:
-        """Show `card`, or the empty hint for None."""
+    def show_card(self, card: CardDetail | None, *, keep_scroll: bool = False) -> None:
+        """Show `card`, or the empty hint for None (`keep_scroll`: after an edit of the same card)."""
         self.card = card
         self.empty.setVisible(card is None)
         self.content.setVisible(card is not None)
@@ -247,23 +252,22 @@ class DetailPanel(QScrollArea):
         self.title.setText(card.title or "(no title)")
         published = {True: "Published", False: "Not published", None: "Not published (no flag)"}[card.published]
         self.meta.setText(" · ".join(x for x in (card.provider, _short_date(card.published_at), card.category, published) if x))
-        heat = NO_VALUE if card.heat is None or card.heat < 0 else str(card.heat)
-        quality = NO_VALUE if card.quality is None else str(card.quality)
-        flags = [t for t, on in (("pending edits", card.dirty), ("conflict", card.conflict),
-                                 ("file missing", card.missing)) if on]  # fmt: skip
+        flags = [t for t, on in (("Changes not yet written to the file", card.dirty),
+                                 ("Conflict: the file changed on disk (Cards > Resolve Conflict…)", card.conflict),
+                                 ("The file is missing", card.missing)) if on]  # fmt: skip
         if card.problems:
-            flags.append(f"{card.problems} problem(s)")
-        self.scores.setText(f"Quality {quality}   ·   Heat {heat}" + (f"   ·   {', '.join(flags)}" if flags else ""))
-        excerpt = data.get("excerpt")
-        self.excerpt.setText(str(excerpt) if excerpt else "(no excerpt)")
-        self.topics.setText("Topics: " + (", ".join(card.topics) if card.topics else "(none)"))
+            flags.append(f"{card.problems} problem(s): see the Problems filter")
+        self.flags.setText("\n".join(flags))
+        self.flags.setVisible(bool(flags))
+        self.editor.show_card(card)
         source = data.get("sourceUrl")
         self.source_button.setEnabled(is_fetchable(source if isinstance(source, str) else None))
         self.source_label.setText(str(source) if source else "(no source link)")
         self.path.setText(card.path)
         self._show_related(card.related)
         self.preview.show_card(card)
-        self.verticalScrollBar().setValue(0)
+        if not keep_scroll:
+            self.verticalScrollBar().setValue(0)
 
     def _show_related(self, related: list[dict[str, Any]]) -> None:
         for item in self.related_items:

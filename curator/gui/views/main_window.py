@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import Any
+
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
+    QDialog,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -18,9 +23,9 @@ from PySide6.QtWidgets import (
 
 from curator.core.query import QueryError, with_term, without_term
 from curator.core.store import Store
-from curator.core.store_types import ImportReport, LibraryError
+from curator.core.store_types import Facets, ImportReport, LibraryError
 from curator.gui import app as gui_app
-from curator.gui import resources
+from curator.gui import icons, resources
 from curator.gui import settings as keys
 from curator.gui.actions import Actions
 from curator.gui.images import ImageCache
@@ -29,18 +34,15 @@ from curator.gui.settings import Settings
 from curator.gui.views.card_grid_view import CardGridView
 from curator.gui.views.card_table_view import CardTableView
 from curator.gui.views.detail_panel import DetailPanel
+from curator.gui.views.editing import EditController
 from curator.gui.views.facet_sidebar import FacetSidebar
+from curator.gui.views.file_sync import FileController
 from curator.gui.views.filter_bar import FilterBar
 from curator.gui.views.importing import ImportRunner, ProgressWidget
-from curator.gui.workers import Pool, TaskHandle
+from curator.gui.workers import Pool, TaskHandle, run_task
 
 #: Opposite status terms: adding one removes the other, so a facet click never yields an empty contradiction.
 OPPOSITES = {"published:true": "published:false", "published:false": "published:true"}
-SHORTCUTS_HELP = (
-    ("Ctrl+F", "Search"), ("Ctrl+1 / Ctrl+2", "Table / grid view"), ("J / K, ↓ / ↑", "Next / previous card"),
-    ("Enter", "Open the article in the browser"), ("Ctrl+O", "Open a folder of cards"), ("F5", "Rescan"),
-    ("Ctrl+Shift+C", "Copy the selected cards' paths"), ("Ctrl+Shift+L", "Toggle light/dark"),
-)  # fmt: skip
 
 
 class MainWindow(QMainWindow):
@@ -55,6 +57,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.store = store
         self.settings = settings
+        self.pool = pool
+        self._facet_generation = 0
         self._last_card_id: int | None = None
         self.importer = ImportRunner(store, pool, self)
         self.setWindowTitle(f"Curator — {store.path.name}")
@@ -94,9 +98,15 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.changed_label)
         self.statusBar().addPermanentWidget(self.progress)
 
+        self.edits = EditController(self)
+        self.files = FileController(self)
+        self.writer = self.files.writer
         self._build_menus()
         self._connect()
         self._restore()
+        # Undo reaches back before this window: the stack is rebuilt from the library's journal.
+        self.edits.history.rebuild()
+        self.files.watch_folders()
 
     # -- construction -------------------------------------------------------------------------------
     @classmethod
@@ -116,11 +126,26 @@ class MainWindow(QMainWindow):
         file = bar.addMenu("&File")
         file.addActions([a.open_folder, a.rescan])
         file.addSeparator()
+        file.addActions([a.write, a.review])
+        file.addSeparator()
         file.addAction(a.quit)
         edit = bar.addMenu("&Edit")
+        edit.addActions([a.undo, a.redo, a.history])
+        edit.addSeparator()
         edit.addActions([a.find, a.clear_search, a.save_search])
         edit.addSeparator()
         edit.addActions([a.select_all, a.copy_path])
+        edit.addSeparator()
+        edit.addAction(a.preferences)
+        cards = bar.addMenu("&Cards")
+        cards.addActions([a.publish, a.unpublish])
+        quality = cards.addMenu(icons.icon("quality"), "Quality")
+        quality.addActions(a.quality_keys)
+        cards.addActions([a.set_quality, a.heat_up, a.heat_down, a.set_heat])
+        cards.addSeparator()
+        cards.addActions([a.add_topic, a.remove_topic, a.edit_related])
+        cards.addSeparator()
+        cards.addActions([a.advance, a.resolve_conflict])
         view = bar.addMenu("&View")
         view.addActions([a.table_view, a.grid_view])
         view.addSeparator()
@@ -135,9 +160,10 @@ class MainWindow(QMainWindow):
         help_menu.addActions([a.shortcuts, a.about])
         # Window-wide shortcuts need the actions on the window; J/K/Enter only on the list views.
         self.addActions([a.open_folder, a.rescan, a.quit, a.find, a.select_all, a.copy_path, a.table_view,
-                         a.grid_view, a.toggle_theme, a.shortcuts])  # fmt: skip
+                         a.grid_view, a.toggle_theme, a.shortcuts, a.undo, a.redo, a.write, a.review,
+                         a.edit_related])  # fmt: skip
         for view_widget in (self.table, self.grid):
-            view_widget.addActions([a.open_source, a.next_card, a.previous_card])
+            view_widget.addActions(a.triage_actions())
 
     def _fill_columns_menu(self) -> None:
         self.columns_menu.clear()
@@ -150,11 +176,15 @@ class MainWindow(QMainWindow):
         a.open_folder.triggered.connect(self.choose_folder)
         a.rescan.triggered.connect(self.rescan)
         a.cancel_task.triggered.connect(self.cancel_task)
+        a.history.triggered.connect(self.show_history)
+        a.preferences.triggered.connect(self.show_preferences)
+        a.advance.toggled.connect(lambda on: self.settings.set_value(keys.ADVANCE, on))
+        a.edit_related.triggered.connect(self.edit_related)
+        self.detail.editRelatedRequested.connect(self.edit_related)
         a.quit.triggered.connect(self.close)
         a.find.triggered.connect(self.filter_bar.focus)
         a.clear_search.triggered.connect(lambda: self.filter_bar.set_text(""))
         a.save_search.triggered.connect(self.save_search)
-        a.select_all.triggered.connect(lambda: self.current_view().selectAll())
         a.copy_path.triggered.connect(self.copy_paths)
         a.open_source.triggered.connect(self.open_source)
         a.next_card.triggered.connect(lambda: self.current_view().move(1))
@@ -199,6 +229,8 @@ class MainWindow(QMainWindow):
         theme = s.value(keys.THEME)
         self.actions.theme_actions().get(theme, self.actions.theme_system).setChecked(True)
         self._refresh_searches_menu()
+        self.actions.advance.setChecked(s.value(keys.ADVANCE))
+        self.actions.set_quality_scale(s.value(keys.QUALITY_SCALE))
         last = s.value(keys.LAST_QUERY)
         self.filter_bar.set_text(last)
         if self.model.query is None and not last:
@@ -221,6 +253,10 @@ class MainWindow(QMainWindow):
         s.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        # Unwritten edits are safe in the library either way; the prompt lets the editor write them first.
+        if not self.files.may_close():
+            event.ignore()
+            return
         self.importer.cancel()
         self.save_settings()
         super().closeEvent(event)
@@ -230,15 +266,34 @@ class MainWindow(QMainWindow):
         """Run the query text: the list, the facets and the status bar follow it."""
         try:
             self.model.set_query(text)
-            facets = self.store.facets(text or None)
         except QueryError as err:
             self.filter_bar.show_error(err)
             return
         except ValueError as err:  # semantic errors the parser lets through (e.g. a bad sort)
             self.filter_bar.show_error(str(err))
             return
-        self.facets.show_facets(facets, text)
+        self.refresh_facets()
         self.settings.set_value(keys.LAST_QUERY, text)
+
+    def refresh_facets(self) -> None:
+        """Recount the facets under the current query on a worker; only the newest result is shown."""
+        self._facet_generation += 1
+        generation, text, store = self._facet_generation, self.model.query or "", self.store
+        main = threading.main_thread()
+
+        def work(_progress: Any, _cancelled: Any) -> Facets:
+            try:
+                return store.facets(text or None)
+            finally:
+                if threading.current_thread() is not main:
+                    store.close()  # the worker's own connection
+
+        def done(facets: Facets) -> None:
+            if generation == self._facet_generation:  # a newer query is already being counted
+                self.facets.show_facets(facets, text)
+
+        run_task(work, on_done=done, on_error=lambda exc: self.statusBar().showMessage(f"Facets: {exc}", 5000),
+                 pool=self.pool)  # fmt: skip
 
     def toggle_term(self, term: str, add: bool) -> None:
         """Add or remove one facet term in the visible search text, then apply it."""
@@ -288,7 +343,9 @@ class MainWindow(QMainWindow):
 
     def refresh_values(self) -> None:
         """Refill the search bar's completions from the library's known values."""
-        self.filter_bar.set_values({f: self.store.values(f) for f in ("topic", "provider", "category", "type")})
+        values = {f: self.store.values(f) for f in ("topic", "provider", "category", "type")}
+        self.filter_bar.set_values(values)
+        self.detail.editor.set_topic_names(values["topic"])
 
     # -- selection and the detail panel -------------------------------------------------------------
     def current_view(self) -> CardTableView | CardGridView:
@@ -333,6 +390,10 @@ class MainWindow(QMainWindow):
 
     def update_status(self) -> None:
         totals = self.store.totals()
+        self.actions.write.setText(f"&Write Changes ({totals.dirty:,})" if totals.dirty else "&Write Changes")
+        self.actions.write.setEnabled(bool(totals.dirty) and not self.writer.running)
+        self.actions.review.setEnabled(bool(totals.dirty) and not self.writer.running)
+        self.actions.resolve_conflict.setEnabled(bool(totals.conflicts))
         self.shown_label.setText(f"{self.model.total:,} shown of {totals.cards:,} cards")
         extra = [f"{totals.dirty:,} changed"]
         if totals.problems:
@@ -376,11 +437,55 @@ class MainWindow(QMainWindow):
         dark = self.palette().color(self.backgroundRole()).lightness() < 128
         self.set_theme("light" if dark else "dark")
 
+    def shortcuts_text(self) -> str:
+        """Help > Keyboard Shortcuts, generated from the actions (so it cannot drift from them)."""
+        rows = self.actions.shortcut_rows()
+        width = max(len(k) for k, _ in rows) + 3
+        lines = [f"{k:<{width}}{what}" for k, what in rows]
+        lines.append("")
+        lines.append("Single keys (P, U, 0–9, +, -, Space, J, K, Enter) act in the card list,")
+        lines.append("so they never fire while you type in the search bar or an editor.")
+        return "\n".join(lines)
+
     def show_shortcuts(self) -> None:
-        text = "\n".join(f"{keys_:<18} {what}" for keys_, what in SHORTCUTS_HELP)
-        box = QMessageBox(QMessageBox.Icon.Information, "Keyboard shortcuts", text, parent=self)
+        box = QMessageBox(QMessageBox.Icon.Information, "Keyboard shortcuts", self.shortcuts_text(), parent=self)
         box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setStyleSheet("QLabel { font-family: monospace; }")
         box.open()
+
+    def show_history(self) -> None:
+        """Edit > History: the undo stack (rebuilt from the journal); clicking a step goes back to it."""
+        from PySide6.QtWidgets import QUndoView
+
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Edit history")
+        view = QUndoView(self.edits.history.stack, dialog)
+        view.setEmptyLabel("Library as imported")
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(QLabel("Every edit batch in the library's journal. Click a step to go back to it."))
+        layout.addWidget(view)
+        dialog.resize(460, 420)
+        dialog.open()
+        self.history_dialog = dialog
+
+    def show_preferences(self) -> None:
+        scale, ok = QInputDialog.getInt(self, "Preferences", "Quality keys: digit d sets quality d ×", 
+                                        self.settings.value(keys.QUALITY_SCALE), 1, 100)  # fmt: skip
+        if ok:
+            self.settings.set_value(keys.QUALITY_SCALE, scale)
+            self.actions.set_quality_scale(scale)
+
+    def edit_related(self) -> None:
+        """Open the related-links editor on the current card."""
+        from curator.gui.views.related_editor import RelatedEditor
+
+        card = self.detail.card
+        if card is None:
+            return
+        dialog = RelatedEditor(self.store, card, self.images, self)
+        self.related_dialog = dialog
+        if self.files.run_dialog(dialog):
+            self.edits.set_related(card.id, dialog.items())
 
     def show_about(self) -> None:
         import curator
@@ -400,11 +505,12 @@ class MainWindow(QMainWindow):
         if folder:
             self.import_paths([folder])
 
-    def rescan(self) -> None:
-        """Pick up cards added, changed or removed in the library's folders."""
+    def rescan(self, quiet: bool = False) -> None:
+        """Pick up cards added, changed or removed in the library's folders (`quiet`: no progress bar)."""
         if self.importer.running:
             return
-        self.progress.start("Rescanning the library")
+        if not quiet:
+            self.progress.start("Rescanning the library")
         self.actions.cancel_task.setEnabled(True)
         if self.importer.rescan() is None:
             self._task_over()
@@ -437,6 +543,7 @@ class MainWindow(QMainWindow):
 
     def cancel_task(self) -> None:
         self.importer.cancel()
+        self.files.writer.cancel()
 
     def _imported(self, report: ImportReport) -> None:
         self._task_over()
@@ -454,6 +561,7 @@ class MainWindow(QMainWindow):
             )
         self.apply_query(self.filter_bar.text())  # re-runs the list, facets and counts
         self.refresh_values()
+        self.files.watch_folders()
         self.importFinished.emit(report)
 
     def _import_failed(self, exc: BaseException) -> None:

@@ -1,0 +1,224 @@
+"""Edits from the window: the detail editor, triage keys and bulk actions, each one Store call (one undo step).
+
+The controller owns the EditHistory (the QUndoStack over the journal), decides which cards an action
+targets (the selection, or every card matching the query after Select All), asks before bulk edits of
+many cards, and after every change refreshes only the affected rows, the detail panel and the counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QDialog, QInputDialog, QMessageBox
+
+from curator.core.store_types import EditResult
+from curator.gui import settings as keys
+from curator.gui.actions import HEAT_STEP
+from curator.gui.undo import EditHistory
+from curator.gui.views.bulk_dialog import CONFIRM_ABOVE, BulkConfirmDialog, flagged_cards
+
+if TYPE_CHECKING:
+    from curator.gui.views.main_window import MainWindow
+
+
+def _exec_dialog(dialog: QDialog) -> bool:
+    return dialog.exec() == QDialog.DialogCode.Accepted
+
+
+class EditController(QObject):
+    """Turns the window's edit requests into Store calls through the undo history."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.store = window.store
+        self.history = EditHistory(window.store, self)
+        #: True after Select All: actions target every card matching the query, loaded or not.
+        self.all_matching = False
+        self._selecting = False
+        #: Shows a bulk confirmation and says whether to go ahead (tests replace it to answer).
+        self.confirm: Callable[[BulkConfirmDialog], bool] = _exec_dialog
+        self.last_confirmation: BulkConfirmDialog | None = None
+        self.history.changed.connect(self._cards_changed)
+        self.history.failed.connect(lambda msg: window.statusBar().showMessage(f"Cannot undo/redo: {msg}", 8000))
+        self._connect()
+
+    def _connect(self) -> None:
+        a, w = self.window.actions, self.window
+        stack = self.history.stack
+        a.undo.triggered.connect(stack.undo)
+        a.redo.triggered.connect(stack.redo)
+        stack.canUndoChanged.connect(a.undo.setEnabled)
+        stack.canRedoChanged.connect(a.redo.setEnabled)
+        stack.undoTextChanged.connect(lambda t: a.undo.setText(f"&Undo {t}".rstrip()))
+        stack.redoTextChanged.connect(lambda t: a.redo.setText(f"&Redo {t}".rstrip()))
+        a.undo.setEnabled(False)
+        a.redo.setEnabled(False)
+        a.publish.triggered.connect(lambda: self.triage({"published": True}, "Publish"))
+        a.unpublish.triggered.connect(lambda: self.triage({"published": False}, "Unpublish"))
+        for action in a.quality_keys:
+            action.triggered.connect(
+                lambda _c=False, act=action: self.triage({"quality": int(act.data())}, f"Set quality to {act.data()}")
+            )
+        a.heat_up.triggered.connect(lambda: self.step_heat(HEAT_STEP))
+        a.heat_down.triggered.connect(lambda: self.step_heat(-HEAT_STEP))
+        a.set_quality.triggered.connect(lambda: self._ask_score("quality"))
+        a.set_heat.triggered.connect(lambda: self._ask_score("heat"))
+        a.add_topic.triggered.connect(lambda: self._ask_topic(add=True))
+        a.remove_topic.triggered.connect(lambda: self._ask_topic(add=False))
+        a.select_all.triggered.connect(self.select_all_matching)
+        w.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        editor = w.detail.editor
+        editor.edited.connect(self.edit_current)
+        editor.topicAdded.connect(lambda name: self.change_topic(self._current(), name, add=True))
+        editor.topicRemoved.connect(lambda name: self.change_topic(self._current(), name, add=False))
+
+    # -- targets ------------------------------------------------------------------------------------
+    def select_all_matching(self) -> None:
+        """Select every row; actions then apply to every card matching the query, loaded or not."""
+        self._selecting = True
+        try:
+            self.window.current_view().selectAll()
+        finally:
+            self._selecting = False
+        self.all_matching = True
+        self.window.statusBar().showMessage(
+            f"All {self.window.model.total:,} cards matching the query are selected", 5000
+        )
+
+    def _selection_changed(self, *_args: Any) -> None:
+        if not self._selecting:
+            self.all_matching = False
+
+    def target_ids(self) -> list[int]:
+        """The cards an action applies to."""
+        if self.all_matching:
+            return self.store.ids(self.window.model.query)
+        return self.window.selected_ids()
+
+    def _current(self) -> list[int]:
+        card_id = self.window.current_id()
+        return [] if card_id is None else [card_id]
+
+    # -- running edits ------------------------------------------------------------------------------
+    def _blocked(self) -> bool:
+        if self.window.writer.running:
+            self.window.statusBar().showMessage("Edits wait until the write has finished", 5000)
+            return True
+        return False
+
+    def _confirmed(self, action: str, ids: list[int]) -> bool:
+        if len(ids) <= CONFIRM_ABOVE:
+            return True
+        flagged, total = flagged_cards(self.store, ids)
+        dialog = BulkConfirmDialog(action, len(ids), flagged, total, self.window)
+        self.last_confirmation = dialog
+        return self.confirm(dialog)
+
+    def _run(self, ids: list[int], action: str, call: Callable[[str], EditResult]) -> EditResult | None:
+        """Confirm when many, then run `call(label)` as one undo step; None when nothing ran."""
+        if not ids:
+            self.window.statusBar().showMessage("Select one or more cards first", 4000)
+            return None
+        if self._blocked() or not self._confirmed(action, ids):
+            return None
+        label = action if len(ids) == 1 else f"{action} ({len(ids):,} cards)"
+        try:
+            return self.history.run(lambda: call(label))
+        except ValueError as err:
+            QMessageBox.warning(self.window, "Cannot make this edit", str(err))
+            return None
+
+    def set_fields(self, ids: list[int], changes: dict[str, Any], action: str) -> EditResult | None:
+        """One Store.set_fields call on `ids` (confirmed when above the threshold)."""
+        return self._run(ids, action, lambda label: self.store.set_fields(ids, changes, label=label))
+
+    def change_topic(self, ids: list[int], name: str, *, add: bool) -> EditResult | None:
+        action = f"{'Add' if add else 'Remove'} topic {name!r}"
+        call = self.store.add_topic if add else self.store.remove_topic
+        return self._run(ids, action, lambda label: call(ids, name, label=label))
+
+    def set_related(self, card_id: int, items: list[dict[str, Any]]) -> EditResult | None:
+        return self._run([card_id], "Edit related links",
+                         lambda label: self.store.set_related(card_id, items, label=label))  # fmt: skip
+
+    def edit_current(self, changes: dict[str, Any], action: str) -> None:
+        """A change made in the detail editor: applies to the card shown there."""
+        card = self.window.detail.card
+        if card is not None:
+            if self.set_fields([card.id], changes, action) is None:
+                self.window.detail.show_card(self.store.detail(card.id), keep_scroll=True)  # undo the widget
+
+    def triage(self, changes: dict[str, Any], action: str) -> None:
+        """A triage key on the targets, then (when enabled) on to the next card."""
+        ids = self.target_ids()
+        if self.set_fields(ids, changes, action) is not None:
+            self._advance(len(ids))
+
+    def step_heat(self, step: int) -> None:
+        """+ / -: heat up or down by `step` per card (not rated counts as 0; stays within 0..100).
+
+        Cards with different heat get different values, so this is one Store call per distinct heat,
+        grouped into one undo step (a macro).
+        """
+        ids = self.target_ids()
+        if not ids or self._blocked() or not self._confirmed(f"Heat {step:+d}", ids):
+            return
+        groups: dict[int, list[int]] = {}
+        for row in self.store.rows_by_id(ids):
+            old = row.heat if row.heat is not None and row.heat >= 0 else (None if step < 0 else 0)
+            if old is None:
+                continue  # not rated and going down: stays not rated
+            new = max(0, min(100, old + step))
+            if new != row.heat:
+                groups.setdefault(new, []).append(row.id)
+        if not groups:
+            return
+        label = f"Heat {step:+d}" + ("" if len(ids) == 1 else f" ({len(ids):,} cards)")
+        stack = self.history.stack
+        stack.beginMacro(label)
+        try:
+            for value, group in sorted(groups.items()):
+                self.history.run(lambda v=value, g=group: self.store.set_fields(g, {"heat": v}, label=label))
+        finally:
+            stack.endMacro()
+        self._advance(len(ids))
+
+    def _advance(self, count: int) -> None:
+        if count == 1 and self.window.settings.value(keys.ADVANCE):
+            self.window.current_view().move(1)
+
+    def _ask_score(self, field: str) -> None:
+        ids = self.target_ids()
+        if not ids:
+            return
+        low = -1 if field == "heat" else 0
+        value, ok = QInputDialog.getInt(
+            self.window, f"Set {field}", f"{field.capitalize()} for {len(ids):,} card(s)"
+            + (" (-1 = not rated)" if field == "heat" else ""), 50, low, 100
+        )  # fmt: skip
+        if ok:
+            self.set_fields(ids, {field: value}, f"Set {field} to {value}")
+
+    def _ask_topic(self, *, add: bool) -> None:
+        ids = self.target_ids()
+        if not ids:
+            return
+        name, ok = QInputDialog.getItem(
+            self.window, "Add topic" if add else "Remove topic", f"Topic for {len(ids):,} card(s)",
+            self.store.values("topics"), 0, True,
+        )  # fmt: skip
+        if ok and name.strip():
+            self.change_topic(ids, name.strip(), add=add)
+
+    # -- after a change -----------------------------------------------------------------------------
+    def _cards_changed(self, ids: list[int]) -> None:
+        w = self.window
+        w.model.refresh_rows(ids)
+        card = w.detail.card
+        if card is not None and card.id in set(ids):
+            w.detail.show_card(self.store.detail(card.id), keep_scroll=True)
+        w.update_status()
+        w.refresh_facets()
