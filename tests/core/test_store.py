@@ -262,3 +262,38 @@ def test_rare_flags_use_their_partial_indexes(tmp_path: Path) -> None:
         assert store.ids("dirty:true") == ids
         assert [r.id for r in store.rows("dirty:true", sort=[("date", True)], limit=3)] == \
             store.ids("dirty:true", sort=[("date", True)])[:3]
+
+
+def test_bulk_write_in_batches_leaves_the_library_as_a_fresh_import_would(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from curator.core import store_write
+
+    monkeypatch.setattr(store_write, "TAKE_BACK_BATCH", 3)  # several take-back transactions
+    cards = tmp_path / "cards"
+    for sub in ("x", "y"):
+        (cards / sub).mkdir(parents=True)
+        for i in range(7):
+            make(cards / sub, f"c{i}.md", title=f"Card {sub}{i}", quality=i, topics="[AI]", extra="kept")
+    with Store(tmp_path / "lib.sqlite") as store:
+        import_paths(store, [cards])
+        ids = store.ids()
+        store.set_fields(ids[::2], {"quality": 99, "published": True}, label="q")
+        store.add_topic(ids, "Space", label="t")
+        store.set_fields(ids[:2], {"heat": None}, label="no heat")  # a removal that changes nothing
+        seen: list[int] = []
+        report = store.write(progress=lambda done, total: seen.append(done))
+        assert (report.written, report.conflicts, report.failed) == (14, [], [])
+        assert seen == list(range(1, 15)) and store.totals().dirty == 0
+        with Store(tmp_path / "fresh.sqlite") as fresh:  # the same files imported from scratch
+            import_paths(fresh, [cards])
+            for cid in ids:
+                path = store.rows_by_id([cid])[0].path
+                [twin] = [r for r in fresh.rows() if r.path == path]
+                mine = store.rows_by_id([cid])[0]
+                assert {**mine.__dict__, "id": 0} == {**twin.__dict__, "id": 0}
+                assert store.current_data(cid) == fresh.current_data(twin.id)
+                fingerprint = "SELECT size, mtime_ns, sha256 FROM card WHERE id = ?"
+                assert (store.connection().execute(fingerprint, (cid,)).fetchone()
+                        == fresh.connection().execute(fingerprint, (twin.id,)).fetchone())
+        assert import_paths(store, [cards]).unchanged == 14
+        assert not [p for p in cards.rglob(".*")]  # no temp file left behind
