@@ -278,3 +278,20 @@ def test_big_imports_refresh_statistics_and_restore_checkpoints(store: Store, tm
     assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == default
     stats = dict(conn.execute("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'card'"))
     assert stats["card_quality_id"].startswith("30 ") and stats["card_problems_flag"] == "1 1"
+
+
+def test_statistics_are_refreshed_only_when_the_library_changed_a_lot(store: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "cards"
+    for i in range(30):
+        write(folder / f"c{i}.md", card_text(f"Card {i}"))
+    assert store.analyzed_cards() == 0  # a new library: analyzed while empty
+    import_paths(store, [folder])
+    assert store.analyzed_cards() == 30
+    write(folder / "one-more.md", card_text("One more"))
+    import_paths(store, [folder])
+    assert store.analyzed_cards() == 30  # 1 card in 31: the statistics still hold
+    for i in range(5):
+        write(folder / f"more{i}.md", card_text(f"More {i}"))
+    import_paths(store, [folder])
+    assert store.analyzed_cards() == 36
+    assert store.count("published:false") == 36
