@@ -22,7 +22,7 @@ import peewee
 from peewee import SQL, fn
 from playhouse.sqlite_ext import SqliteExtDatabase
 
-from curator.core import fields, schema
+from curator.core import schema
 from curator.core.schema import Card, CardTopic
 from curator.core.store_types import (
     BatchInfo,
@@ -258,6 +258,8 @@ class Store:
         rows = self.rows_by_id([card_id])
         if not rows:
             return None
+        from curator.core import fields  # here: ftfy's tables cost every `curator list` ~40 ms at import
+
         data = self.current_data(card_id) or {}
         summary = fields.summarize(data)
         return CardDetail(
@@ -338,6 +340,8 @@ class Store:
 
     def problems(self, query: str | None = None) -> list[ProblemRow]:
         """Every validation problem of the matching cards, by card id."""
+        from curator.core import fields
+
         self._use()
         q = Card.select(Card.id, Card.path).where(self._where(query) & (Card.problems > 0)).order_by(Card.id)
         out = []
