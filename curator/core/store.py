@@ -157,7 +157,9 @@ class Store:
             conn.execute("ANALYZE")
             names = [name for name, _ in schema.FLAG_INDEXES]
             conn.execute(f"DELETE FROM sqlite_stat1 WHERE idx IN ({', '.join('?' for _ in names)})", names)
-            conn.executemany("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('card', ?, '1 1')", [(n,) for n in names])
+            conn.executemany(
+                "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('card', ?, '1 1')", [(n,) for n in names]
+            )
             conn.execute("ANALYZE sqlite_schema")  # load the edited statistics into the planner
 
     def analyzed_cards(self) -> int | None:

@@ -167,7 +167,8 @@ def apply_values(
     # A card with a pending value is dirty; one whose edits all went back to the file's values may not be.
     conn.executemany("UPDATE card SET dirty = 1 WHERE id = ? AND dirty = 0", [(cid,) for cid in pending])
     conn.executemany(
-        "UPDATE card SET dirty = EXISTS (SELECT 1 FROM pending_edit p WHERE p.card_id = card.id) WHERE id = ?",
+        "UPDATE card SET dirty = EXISTS (SELECT 1 FROM pending_edit p WHERE p.card_id = card.id) "
+        "WHERE id = ?",
         [(cid,) for cid in cleared - pending],
     )
     return changes

@@ -71,10 +71,13 @@ def _take_back(store: Any, written: list[_Written]) -> None:
     conn = store.connection()
     with store.db.atomic("IMMEDIATE"):
         conn.executemany(
-            "UPDATE card SET size = ?, mtime_ns = ?, sha256 = ?, dirty = 0, conflict = 0, missing = 0 WHERE id = ?",
+            "UPDATE card SET size = ?, mtime_ns = ?, sha256 = ?, dirty = 0, conflict = 0, missing = 0 "
+            "WHERE id = ?",
             [(w.state.size, w.state.mtime_ns, w.state.sha256, w.card_id) for w in written],
         )
-        conn.executemany("UPDATE card_doc SET doc = ? WHERE card_id = ?", [(w.doc, w.card_id) for w in written])
+        conn.executemany(
+            "UPDATE card_doc SET doc = ? WHERE card_id = ?", [(w.doc, w.card_id) for w in written]
+        )
         conn.executemany("DELETE FROM pending_edit WHERE card_id = ?", [(w.card_id,) for w in written])
 
 
@@ -106,7 +109,9 @@ def write(
     report = WriteReport()
     folders: set[str] = set()
     written: list[_Written] = []
-    in_flight: deque[tuple[int, str, Future[writeback.WriteOutcome], dict[str, Any], dict[str, Any]]] = deque()
+    # (card id, path, the write in progress, its changes, its base mapping), in path order
+    in_flight: deque[tuple[int, str, Future[writeback.WriteOutcome], dict[str, Any], dict[str, Any]]]
+    in_flight = deque()
     settled = 0
 
     def settle_one() -> None:

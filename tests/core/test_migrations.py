@@ -140,15 +140,21 @@ CREATE VIRTUAL TABLE card_index USING fts5 (title, excerpt, provider, topics,
 def build_v1(path: Path, *, broken: bool = False) -> None:
     conn = sqlite3.connect(path)
     conn.executescript(V1)
-    for cid, name, doc, dirty in ((3, "a.md", DOC, 1), (4, "b.md", {"title": "Other", "date": "2020-02-01"}, 0)):
+    # Card 3: quality 500 (one problem) and a pending heat; card 4: a plain card with a blog-style date.
+    other = {"title": "Other", "date": "2020-02-01"}
+    for cid, card_path, doc, heat, problems, dirty in [(3, "/cards/a.md", DOC, 40, 1, 1),
+                                                       (4, "/cards/b.md", other, None, 0, 0)]:
         conn.execute(
-            "INSERT INTO card (id, path, size, mtime_ns, sha256, title, quality, heat, topics, related_count, doc,"
-            " problems, dirty, conflict, missing, imported_at) VALUES (?, ?, 10, 1, 'abc', ?, ?, ?, ?, ?, ?, ?, ?,"
-            " 0, 0, 0)",
-            (cid, f"/cards/{name}", doc["title"], doc.get("quality"), 40 if dirty else None,
-             json.dumps(doc.get("topics", [])), len(doc.get("related", [])), json.dumps(doc), int(dirty), dirty))
-        conn.execute("INSERT INTO card_index (rowid, title, excerpt, provider, topics) VALUES (?, ?, ?, '', ?)",
-                     (cid, doc["title"], doc.get("excerpt", ""), ", ".join(doc.get("topics", []))))
+            "INSERT INTO card (id, path, size, mtime_ns, sha256, title, quality, heat, topics, related_count,"
+            " doc, problems, dirty, conflict, missing, imported_at)"
+            " VALUES (?, ?, 10, 1, 'abc', ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0)",
+            (cid, card_path, doc["title"], doc.get("quality"), heat, json.dumps(doc.get("topics", [])),
+             len(doc.get("related", [])), json.dumps(doc), problems, dirty),
+        )
+        conn.execute(
+            "INSERT INTO card_index (rowid, title, excerpt, provider, topics) VALUES (?, ?, ?, '', ?)",
+            (cid, doc["title"], doc.get("excerpt", ""), ", ".join(doc.get("topics", []))),
+        )
     conn.execute("INSERT INTO card_topic VALUES (3, 'Space', 0)")
     conn.execute("INSERT INTO related_item VALUES (3, 0, 'R', 'https://r.example/', NULL, NULL, ?)",
                  (json.dumps(DOC["related"][0]),))

@@ -246,7 +246,8 @@ def test_rare_flags_use_their_partial_indexes(tmp_path: Path) -> None:
     cards = tmp_path / "cards"
     cards.mkdir()
     for i in range(300):
-        make(cards, f"c{i:03}.md", title=f"Card {i}", quality=i % 100, publishedDateTime=f"2020-01-{i % 28 + 1:02}")
+        make(cards, f"c{i:03}.md", title=f"Card {i}", quality=i % 100,
+             publishedDateTime=f"2020-01-{i % 28 + 1:02}")
     with Store(tmp_path / "lib.sqlite") as store:
         import_paths(store, [cards])
         for flag, index in [("dirty", "card_dirty_flag"), ("conflict", "card_conflict_flag"),
@@ -264,8 +265,9 @@ def test_rare_flags_use_their_partial_indexes(tmp_path: Path) -> None:
             store.ids("dirty:true", sort=[("date", True)])[:3]
 
 
-def test_bulk_write_in_batches_leaves_the_library_as_a_fresh_import_would(tmp_path: Path,
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bulk_write_in_batches_leaves_the_library_as_a_fresh_import_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from curator.core import store_write
 
     monkeypatch.setattr(store_write, "TAKE_BACK_BATCH", 3)  # several take-back transactions
