@@ -96,6 +96,13 @@ class _FastResolver:
             return plain_tag(value) if implicit[0] else STR
         return SEQ if kind is SequenceNode else MAP
 
+    # Called around every node by both composers; with no path resolvers there is nothing to track.
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
 
 try:  # libyaml is ~10x faster; the pure-Python loader gives the same nodes.
     _Base: type = yaml.CSafeLoader

@@ -24,7 +24,7 @@ def _proof(raw: bytes, changes: dict[str, Any], text: str | None = None) -> bool
     if text is None:
         text = patch(raw, changes, "c.md").decode("utf-8").removeprefix("\ufeff")
     region = text[doc.yaml_start:len(text) - (len(doc.text) - doc.yaml_end)]
-    return writeback._reads_back(doc, root, text, region, expected, changes, "c.md")
+    return writeback._reads_back(doc, root, old, text, region, expected, changes, "c.md")
 
 
 @pytest.mark.parametrize("changes", [
@@ -58,6 +58,30 @@ def test_text_that_may_read_otherwise_is_not_proven(bad: tuple[str, str]) -> Non
     good = patch(CARD, {"quality": 80}, "c.md").decode()
     assert bad[0] in good
     assert not _proof(CARD, {"quality": 80}, good.replace(bad[0], bad[1], 1))
+
+
+def test_a_line_that_binds_to_the_entry_before_it_is_not_proven() -> None:
+    # "- 5" at the root's column continues the value of the key before it: quality reads as [5].
+    text = CARD.decode().replace("quality: 54\n", "quality:\n- 5\n")
+    assert cards.parse_card(text.encode(), "c.md").data["quality"] == [5]
+    assert not _proof(CARD, {"quality": None}, text)
+    assert _proof(CARD, {"quality": None}, CARD.decode().replace("quality: 54\n", "quality:\n"))
+
+
+def test_cards_with_an_anchor_or_a_comment_between_entries_take_the_full_check(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[bytes] = []
+    full = writeback._verify
+    monkeypatch.setattr(writeback, "_verify", lambda result, *a: calls.append(result) or full(result, *a))
+    patch(CARD, {"quality": 80}, "c.md")
+    assert calls == []  # proven cheaply
+    anchored = CARD.replace(b"title: Robots", b"title: &t Robots\nalso: *t")
+    assert cards.parse_card(patch(anchored, {"quality": 80}, "c.md"), "c.md").data["quality"] == 80
+    assert len(calls) == 1
+    # A new key lands between heat's value and the comment after it, so heat's text changes.
+    commented = CARD.replace(b"heat: -1\n", b"heat: -1\n# hot\n")
+    assert b"published: true\n# hot" in patch(commented, {"published": True}, "c.md")
+    assert len(calls) == 2
 
 
 _MUTATIONS = st.sampled_from(list("\"'[]{}:#\n -&*|>!%x0"))
