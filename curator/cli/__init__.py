@@ -155,7 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument("--query", metavar="QUERY", help="the cards matching QUERY")
-    target.add_argument("--id", type=_card_id, action="append", dest="ids", metavar="ID", help="a card (repeat)")
+    target.add_argument(
+        "--id", type=_card_id, action="append", dest="ids", metavar="ID", help="a card (repeat)"
+    )
     p.add_argument("assignments", nargs="+", metavar="FIELD=VALUE")
     p.add_argument("--dry-run", action="store_true", help="say how many cards would change; change nothing")
 
@@ -168,7 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
         "unchanged and its card becomes clean.\n"
         "Exit 0 when all written, 3 when any conflict, 1 when other failures only.",
     )
-    p.add_argument("--dry-run", action="store_true", help="print the unified diff of each file; write nothing")
+    p.add_argument(
+        "--dry-run", action="store_true", help="print the unified diff of each file; write nothing"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object with the outcome")
 
     p = command(
@@ -183,7 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fix", metavar="KIND", help="record fixes for the fixable problems of KIND")
 
     p = command("gui", "open the desktop app (on --db/$CURATOR_DB when given, else the last library)")
-    p.add_argument("path", nargs="?", default=None, metavar="PATH", help="card files or a folder to import on start")
+    p.add_argument(
+        "path", nargs="?", default=None, metavar="PATH", help="card files or a folder to import on start"
+    )
     return parser
 
 

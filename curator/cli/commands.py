@@ -172,7 +172,9 @@ def cmd_write(store: Store, args: argparse.Namespace) -> int:
     if args.json:
         result = output.write_dict(report)
         if args.dry_run:
-            result["diffs"] = [{"path": p, "diff": output.unified_diff(p, old, new)} for p, old, new in report.diffs]
+            result["diffs"] = [
+                {"path": p, "diff": output.unified_diff(p, old, new)} for p, old, new in report.diffs
+            ]
         output.emit_json(result)
     else:
         for path, old, new in report.diffs:

@@ -73,7 +73,11 @@ def _one_line(text: str) -> str:
 
 
 def table(
-    headers: Sequence[str], rows: Iterable[Sequence[str]], *, right: Iterable[int] = (), fit: bool | None = None
+    headers: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    *,
+    right: Iterable[int] = (),
+    fit: bool | None = None,
 ) -> list[str]:
     """Aligned columns, the last one left ragged (and cut to the terminal width when ``fit``).
 
@@ -236,7 +240,8 @@ def detail_dict(detail: Any, summary: Any, problems: Sequence[Any]) -> dict[str,
             "other": {key: value for key, value in data.items() if key not in KNOWN_KEYS},
             "pending": {key: {"file": old, "pending": new} for key, (old, new) in detail.pending.items()},
             "problem_list": [
-                {"field": p.field, "problem": p.problem, "fixable": p.fixable, "kind": p.kind} for p in problems
+                {"field": p.field, "problem": p.problem, "fixable": p.fixable, "kind": p.kind}
+                for p in problems
             ],
         }
     )
@@ -259,7 +264,9 @@ def card_text(detail: Any, summary: Any, problems: Sequence[Any]) -> list[str]:
     data = detail.data
     flags = [
         flag
-        for flag, on in (("pending edits", detail.dirty), ("CONFLICT", detail.conflict), ("file missing", detail.missing))
+        for flag, on in (
+            ("pending edits", detail.dirty), ("CONFLICT", detail.conflict), ("file missing", detail.missing)
+        )
         if on
     ]
     lines = [f"Card {detail.id}  {detail.path}" + "".join(f"  [{flag}]" for flag in flags)]
@@ -267,7 +274,8 @@ def card_text(detail: Any, summary: Any, problems: Sequence[Any]) -> list[str]:
     for key, label in _SHOWN:
         if key in detail.pending:
             old, new = detail.pending[key]
-            pairs.append((label, f"{_field_text(key, new, summary)}  (pending; file: {_field_text(key, old, summary)})"))
+            shown = f"{_field_text(key, new, summary)}  (pending; file: {_field_text(key, old, summary)})"
+            pairs.append((label, shown))
         else:
             pairs.append((label, _field_text(key, data.get(key), summary)))
     lines += _wrap_excerpt(labelled(pairs))
@@ -308,7 +316,8 @@ def _images_text(images: Sequence[dict[str, Any]]) -> list[str]:
         return []
     lines = [f"Images ({len(images)}):"]
     for number, image in enumerate(images, 1):
-        size = f"{image.get('width')}x{image.get('height')}" if image.get("width") and image.get("height") else ""
+        width, height = image.get("width"), image.get("height")
+        size = f"{width}x{height}" if width and height else ""
         parts = [text_value(image.get("url")), size, _one_line(str(image.get("title") or ""))]
         lines.append(f"  {number}. " + "  ".join(part for part in parts if part))
     return lines
@@ -324,7 +333,8 @@ def _related_text(related: Sequence[dict[str, Any]]) -> list[str]:
         extra = [str(x) for x in (name, item.get("publishedDateTime")) if x]
         if item.get("quality") is not None:
             extra.append(f"quality {item.get('quality')}")
-        lines.append(f"  {number}. {_one_line(str(item.get('title') or MISSING))}" + (f"  ({', '.join(extra)})" if extra else ""))
+        title = _one_line(str(item.get("title") or MISSING))
+        lines.append(f"  {number}. {title}" + (f"  ({', '.join(extra)})" if extra else ""))
         if item.get("sourceUrl"):
             lines.append(f"     {item['sourceUrl']}")
     return lines

@@ -196,7 +196,8 @@ class Checker:
                 name = key_node.value if key_node.tag == STR else _scalar(key_node)
             first = seen.get(name)
             if first is not None:
-                raise self.fail(key_node, f"duplicate key {_show_key(key_node.value if name is _MERGE_KEY else name)} "
+                shown = _show_key(key_node.value if name is _MERGE_KEY else name)
+                raise self.fail(key_node, f"duplicate key {shown} "
                                           f"(first on line {first.start_mark.line + self.offset + 1})")
             seen[name] = key_node
             size += s

@@ -19,6 +19,7 @@ KNOWN_FIELDS = (
 _TEXT_FIELDS = ("category", "title", "excerpt", "type", "secured")
 _URL_FIELDS = ("sourceUrl", "ampUrl", "cdnAmpUrl")
 _MOJIBAKE_FIELDS = ("title", "excerpt")
+_SCORE_RULES = {False: "a whole number from 0 to 100", True: "-1 (not rated) or a whole number from 0 to 100"}
 #: Every Problem.kind, in the order `check --fix` lists them (the CLI and GUI offer these).
 PROBLEM_KINDS = ("type", "range", "url", "date", "duplicate", "mojibake", "malformed")
 
@@ -138,7 +139,7 @@ def normalize_date(text: str) -> str | None:
 
 
 def _range_problem(name: str, value: Any, allow_unrated: bool) -> Problem | None:
-    rule = "-1 (not rated) or a whole number from 0 to 100" if allow_unrated else "a whole number from 0 to 100"
+    rule = _SCORE_RULES[allow_unrated]
     if not _is_int(value):
         fixable = _as_int(value, allow_unrated) is not None
         return Problem(name, f"{name} must be {rule}, not {_show(value)}", fixable, "type")
@@ -165,7 +166,8 @@ def _text_problems(where: str, value: Any, out: list[Problem], mojibake: bool) -
     if not isinstance(value, str):
         out.append(Problem(where, f"{where} must be text, not {_show(value)}"))
     elif mojibake and has_mojibake(value):
-        out.append(Problem(where, f"{where} has garbled characters (mojibake): {_show(value)}", True, "mojibake"))
+        out.append(Problem(where, f"{where} has garbled characters (mojibake): {_show(value)}", True,
+                           "mojibake"))
 
 
 def _url_problems(where: str, value: Any, out: list[Problem]) -> None:
@@ -192,13 +194,14 @@ def _provider_problems(where: str, value: Any, out: list[Problem]) -> None:
 
 def _image_problems(where: str, value: Any, out: list[Problem]) -> None:
     if not isinstance(value, list):
-        out.append(Problem(where, f"{where} must be a list of images, not {_show(value)}", False, "malformed"))
+        out.append(Problem(where, f"{where} must be a list of images, not {_show(value)}", False,
+                           "malformed"))
         return
     for i, image in enumerate(value):
         at = f"{where}[{i}]"
         if not isinstance(image, Mapping):
-            out.append(Problem(at, f"{at} must be a mapping with url, width, height, title, not {_show(image)}",
-                               False, "malformed"))
+            out.append(Problem(at, f"{at} must be a mapping with url, width, height, title, "
+                                   f"not {_show(image)}", False, "malformed"))
             continue
         if "url" not in image:
             out.append(Problem(f"{at}.url", f"{at} has no url", False, "malformed"))
@@ -214,12 +217,14 @@ def _image_problems(where: str, value: Any, out: list[Problem]) -> None:
 
 def _related_problems(value: Any, out: list[Problem]) -> None:
     if not isinstance(value, list):
-        out.append(Problem("related", f"related must be a list of articles, not {_show(value)}", False, "malformed"))
+        out.append(Problem("related", f"related must be a list of articles, not {_show(value)}", False,
+                           "malformed"))
         return
     for i, item in enumerate(value):
         at = f"related[{i}]"
         if not isinstance(item, Mapping):
-            out.append(Problem(at, f"{at} must be a mapping (an article), not {_show(item)}", False, "malformed"))
+            out.append(Problem(at, f"{at} must be a mapping (an article), not {_show(item)}", False,
+                               "malformed"))
             continue
         _article_problems(item, out, prefix=f"{at}.")
         if "sourceUrl" not in item:
@@ -248,7 +253,8 @@ def _article_problems(data: Mapping[str, Any], out: list[Problem], prefix: str =
 
 def _topic_problems(value: Any, out: list[Problem]) -> None:
     if isinstance(value, str):
-        out.append(Problem("topics", f"topics must be a list of names, not the text {_show(value)}", True, "type"))
+        out.append(Problem("topics", f"topics must be a list of names, not the text {_show(value)}", True,
+                           "type"))
         return
     if not isinstance(value, list):
         out.append(Problem("topics", f"topics must be a list of names, not {_show(value)}", False, "type"))
@@ -345,7 +351,7 @@ class FieldRule:
 
 
 def _parse_score(name: str, allow_unrated: bool) -> Callable[[str], Any]:
-    rule = "-1 (not rated) or a whole number from 0 to 100" if allow_unrated else "a whole number from 0 to 100"
+    rule = _SCORE_RULES[allow_unrated]
 
     def parse(text: str) -> int:
         if not re.fullmatch(r"[+-]?\d{1,4}", text.strip()):
@@ -444,7 +450,8 @@ def fix(data: Mapping[str, Any], problem: Problem) -> dict[str, Any]:
     else:
         m = _RELATED_TEXT.fullmatch(name)
         related = data.get("related")
-        if m and isinstance(related, list) and int(m[1]) < len(related) and isinstance(related[int(m[1])], Mapping):
+        if (m and isinstance(related, list) and int(m[1]) < len(related)
+                and isinstance(related[int(m[1])], Mapping)):
             return {"related": _fixed_related(related, int(m[1]), m[2])}
         raise ValueError(f"{name}: no automatic fix for {problem.problem!r}")
     if new is None or new == value and type(new) is type(value):

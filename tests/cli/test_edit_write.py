@@ -93,7 +93,8 @@ def test_write_dry_run_diff_then_minimal_write(library: Curator, cards: Path) ->
     assert not [p for p in cards.iterdir() if p.name.startswith(".")]  # no temp files left behind
 
 
-def test_write_of_a_file_already_holding_the_result_counts_it_unchanged(library: Curator, cards: Path) -> None:
+def test_write_of_a_file_already_holding_the_result_counts_it_unchanged(library: Curator,
+                                                                         cards: Path) -> None:
     ids = _ids(library)
     assert library("set", "--id", str(ids[SEED]), "quality=80").code == 0
     # An earlier write got as far as the rename, then stopped before the library heard of it: the file
@@ -102,7 +103,8 @@ def test_write_of_a_file_already_holding_the_result_counts_it_unchanged(library:
     path.write_bytes(path.read_bytes().replace(b"\nquality: 54\n", b"\nquality: 80\n", 1))
     done = path.read_bytes()
     dry = library("write", "--dry-run")
-    assert dry.code == 0 and dry.out == "" and dry.err.startswith("0 would be written, 1 unchanged, 0 conflicts")
+    assert dry.code == 0 and dry.out == ""
+    assert dry.err.startswith("0 would be written, 1 unchanged, 0 conflicts")
     result = library("write", "--json")
     assert result.code == 0, result.err
     assert result.json() == {"written": 0, "unchanged": 1, "conflicts": [], "failed": []}

@@ -22,11 +22,11 @@ def _big_library(curator: Curator, tmp_path: Path) -> None:
 
 
 def _through_head(curator: Curator, *args: str) -> tuple[int, str, str]:
-    """Run ``curator ARGS | head -1`` in a real shell pipeline: curator's status, head's output, curator's stderr."""
+    """``curator ARGS | head -1`` in a real shell pipeline: curator's status, head's output, its stderr."""
     argv = " ".join([sys.executable, "-m", "curator", "--db", str(curator.db), *args])
     script = f"set -o pipefail; {argv} 2>{curator.cwd / 'err.txt'} | head -1"
-    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=curator.env, cwd=curator.cwd,
-                          timeout=60)
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=curator.env,
+                          cwd=curator.cwd, timeout=60)
     return done.returncode, done.stdout, (curator.cwd / "err.txt").read_text()
 
 
@@ -43,7 +43,8 @@ def test_list_into_head_exits_quietly_with_0(curator: Curator, tmp_path: Path) -
 def test_a_reader_gone_before_the_first_write_is_no_error(curator: Curator, tmp_path: Path) -> None:
     _big_library(curator, tmp_path)
     argv = [sys.executable, "-m", "curator", "--db", str(curator.db), "list", "--json"]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=curator.env, cwd=curator.cwd)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=curator.env,
+                            cwd=curator.cwd)
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()  # nobody reads: the very first write fails with EPIPE
     err = proc.stderr.read()

@@ -13,7 +13,8 @@ from curator.core import cards, writeback
 from curator.core.writeback import DELETE, WriteError, patch
 
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_63d795e8c7832238.txt"
-CARD = b"---\n# a comment\ntitle: Robots\nquality: 54\nheat: -1\ntopics:\n  - AI\nprovider: {name: X, domain: x.com}\n---\nBody\n"
+CARD = (b"---\n# a comment\ntitle: Robots\nquality: 54\nheat: -1\ntopics:\n  - AI\n"
+        b"provider: {name: X, domain: x.com}\n---\nBody\n")
 
 
 def _proof(raw: bytes, changes: dict[str, Any], text: str | None = None) -> bool:
@@ -46,7 +47,7 @@ def test_a_wrong_edited_value_is_not_proven() -> None:
     ("title: Robots", 'title: "Robots'),             # an unclosed quote swallows the next lines
     ("title: Robots", "title: [Robots"),             # an unclosed flow sequence
     ("heat: -1", "heat: -2"),                        # an untouched value changed
-    ("heat: -1", "heat:  -1"),                       # the same value, other text: not proven (the full check decides)
+    ("heat: -1", "heat:  -1"),                       # the same value in other text: the full check decides
     ("heat: -1\n", "heat: -1\nheat: 3\n"),           # a duplicate key
     ("heat: -1\n", "heat: -1\nextra: 1\n"),          # a key nobody asked for
     ("heat: -1\n", ""),                              # a key lost
@@ -89,8 +90,10 @@ _MUTATIONS = st.sampled_from(list("\"'[]{}:#\n -&*|>!%x0"))
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(changes=st.sampled_from([{"quality": 80}, {"topics": ["AI", "x"]}, {"title": "a: b"}, {"published": False}]),
-       edits=st.lists(st.tuples(st.integers(min_value=0), st.integers(0, 2), _MUTATIONS), min_size=1, max_size=3))
-def test_whatever_is_proven_reads_back_as_expected(changes: dict[str, Any], edits: list[tuple[int, int, str]]) -> None:
+       edits=st.lists(st.tuples(st.integers(min_value=0), st.integers(0, 2), _MUTATIONS), min_size=1,
+                      max_size=3))
+def test_whatever_is_proven_reads_back_as_expected(changes: dict[str, Any],
+                                                   edits: list[tuple[int, int, str]]) -> None:
     # Damage the patched text at random; whenever the cheap proof accepts it, the full parse must agree.
     text = patch(CARD, changes, "c.md").decode()
     for pos, cut, char in edits:
@@ -104,6 +107,7 @@ def test_whatever_is_proven_reads_back_as_expected(changes: dict[str, Any], edit
 
 def test_patch_still_refuses_what_does_not_read_back(monkeypatch: pytest.MonkeyPatch) -> None:
     # With a patcher bug simulated (a value written wrong), neither check lets the text through.
-    monkeypatch.setattr(writeback, "patch_region", lambda text, *a, **k: text.replace("quality: 54", "quality: 81"))
+    monkeypatch.setattr(writeback, "patch_region",
+                        lambda text, *a, **k: text.replace("quality: 54", "quality: 81"))
     with pytest.raises(WriteError, match="reads back wrong"):
         patch(CARD, {"quality": 80}, "c.md")
