@@ -38,6 +38,8 @@ IMPORT_CHECKPOINT_PAGES = 16384
 # A worker's answer about one file: ("same", path, state) when its bytes are the known ones,
 # ("card", path, record) when parsed, ("error", path, (line, column, message)) when it is not a card.
 Loaded = tuple[str, str, Any]
+#: What a rescan compares: a file's (size, mtime_ns).
+Stamp = tuple[int, int]
 
 
 class _Known(NamedTuple):
@@ -50,13 +52,14 @@ class _Known(NamedTuple):
     missing: int
 
 
-def walk(paths: Iterable[str | os.PathLike[str]]) -> tuple[dict[str, os.stat_result], list[str], list[str]]:
-    """Find card files under ``paths``: ({path: stat}, the folders walked, the paths that do not exist).
+def walk(paths: Iterable[str | os.PathLike[str]]) -> tuple[dict[str, Stamp], list[str], list[str]]:
+    """Find card files under ``paths``: ({path: (size, mtime_ns)}, the folders walked, the absent paths).
 
     Dotfiles and dot-folders are skipped (so are write-back's ``.NAME.curator-tmp-*`` files); folder
     links are not followed (no cycles). Paths are absolute but not resolved through links.
     """
-    found: dict[str, os.stat_result] = {}
+    # (size, mtime_ns) rather than the stat result: a third of the memory at 100k files.
+    found: dict[str, Stamp] = {}
     folders: list[str] = []
     absent: list[str] = []
     for given in paths:
@@ -78,11 +81,13 @@ def walk(paths: Iterable[str | os.PathLike[str]]) -> tuple[dict[str, os.stat_res
                         stack.append(entry.path)
                     elif name.lower().endswith(cards.CARD_SUFFIXES):
                         try:
-                            found[entry.path] = entry.stat()
+                            st = entry.stat()
+                            found[entry.path] = (st.st_size, st.st_mtime_ns)
                         except OSError:
                             continue  # a dangling link
         elif os.path.isfile(root):
-            found[root] = os.stat(root)
+            st = os.stat(root)
+            found[root] = (st.st_size, st.st_mtime_ns)
         else:
             absent.append(root)
     return found, folders, absent
@@ -296,11 +301,11 @@ def import_paths(
             run.report.errors.append({"path": path, "line": None, "column": None, "message": "no such file or folder"})
 
     todo: list[tuple[str, str | None]] = []
-    for path, st in seen.items():
+    for path, stamp in seen.items():
         k = known.get(path)
         if k is None:
             todo.append((path, None))
-        elif k.size == st.st_size and k.mtime_ns == st.st_mtime_ns and not k.missing:
+        elif k.size == stamp[0] and k.mtime_ns == stamp[1] and not k.missing:
             run.report.unchanged += 1
         else:
             todo.append((path, _sha256(conn, k.id)))
@@ -320,8 +325,13 @@ def import_paths(
             progress(done, total)
 
     (default_pages,) = conn.execute("PRAGMA wal_autocheckpoint").fetchone()
+    (default_mmap,) = conn.execute("PRAGMA mmap_size").fetchone()
     if len(todo) > BATCH:
         conn.execute(f"PRAGMA wal_autocheckpoint = {IMPORT_CHECKPOINT_PAGES}")
+        # Pages read through the memory map count as this process's memory, and a big import (and the
+        # ANALYZE after it) reads most of the library: 250 MB more peak RSS at 100k cards. The bounded
+        # page cache serves an import as well.
+        conn.execute("PRAGMA mmap_size = 0")
     try:
         if len(todo) > POOL_THRESHOLD and (workers or os.cpu_count() or 1) > 1:
             chunks = _pooled(chunks, now, workers, run, settle, cancel)
@@ -333,12 +343,12 @@ def import_paths(
         run.flush()
         if not run.report.cancelled:
             run.remove_vanished(seen)
+        if _stale_statistics(store, run.report):
+            store.optimize()
     finally:
         conn.execute(f"PRAGMA wal_autocheckpoint = {int(default_pages)}")
-    report = run.report
-    if _stale_statistics(store, report):
-        store.optimize()
-    return report
+        conn.execute(f"PRAGMA mmap_size = {int(default_mmap)}")
+    return run.report
 
 
 def _stale_statistics(store: Any, report: ImportReport) -> bool:

@@ -64,6 +64,8 @@ def test_walk_filters_suffixes_and_dotfiles(tmp_path: Path) -> None:
     names = sorted(os.path.relpath(p, tmp_path) for p in found)
     assert names == ["a.TXT", "b.md", "c.Markdown", "d.yaml", "e.YML", os.path.join("sub", "j.md")]
     assert folders == [str(tmp_path)] and absent == [str(tmp_path / "nope")]
+    st = (tmp_path / "b.md").stat()
+    assert found[str(tmp_path / "b.md")] == (st.st_size, st.st_mtime_ns)  # what a rescan compares
 
 
 def test_import_example_card_stores_its_values(store: Store, example_card: Path) -> None:
@@ -273,10 +275,17 @@ def test_big_imports_refresh_statistics_and_restore_checkpoints(store: Store, tm
     conn = store.connection()
     default = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
     seen: list[int] = []
-    import_paths(store, [folder], progress=lambda done, total: seen.append(
-        conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]))
+    maps: list[int] = []
+
+    def watch(done: int, total: int) -> None:
+        seen.append(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+        maps.append(conn.execute("PRAGMA mmap_size").fetchone()[0])
+
+    import_paths(store, [folder], progress=watch)
+    assert 0 in maps  # no memory map while importing
     assert importer.IMPORT_CHECKPOINT_PAGES in seen  # raised while the files were stored
     assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == default
+    assert conn.execute("PRAGMA mmap_size").fetchone()[0] == 256 * 1024 * 1024  # the map is back
     stats = dict(conn.execute("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'card'"))
     assert stats["card_quality_id"].startswith("30 ") and stats["card_problems_flag"] == "1 1"
 
