@@ -60,3 +60,34 @@ def sync_pool() -> Iterator[workers.SyncPool]:
     workers.set_default_pool(pool)
     yield pool
     workers.set_default_pool(None)
+
+
+@pytest.fixture
+def own_library(tmp_path: Path) -> Iterator[tuple[Store, Path]]:
+    """A library over this test's own copy of the seed cards (tests that write files use it)."""
+    cards = tmp_path / "cards"
+    shutil.copytree(SEEDS, cards)
+    store = Store(tmp_path / "own.sqlite")
+    report = import_paths(store, [cards], workers=1)
+    assert report.failed == 0
+    yield store, cards
+    store.close()
+
+
+@pytest.fixture
+def edit_window(qtbot, own_library: tuple[Store, Path], settings: Settings, images: ImageCache):  # type: ignore[no-untyped-def]  # noqa: E501
+    """A shown main window over `own_library`, tasks inline, links recorded instead of opened."""
+    from curator.gui.views.main_window import MainWindow
+
+    store, _cards = own_library
+    window = MainWindow(store, settings, images=images, pool=workers.SyncPool())
+    window.import_workers = 1
+    opened: list[str] = []
+    window.detail.opener = opened.append
+    window.opened = opened  # type: ignore[attr-defined]
+    # Closing (also pytest-qt's at teardown) must never block on the modal prompt; tests of the
+    # prompt set their own answer.
+    window.files.ask_close = lambda _box: "keep"
+    qtbot.addWidget(window)
+    window.show()
+    return window

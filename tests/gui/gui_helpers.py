@@ -60,3 +60,24 @@ class Server:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def card_id(store, path) -> int:  # type: ignore[no-untyped-def]
+    """The library id of the card file at `path`."""
+    row = store.connection().execute("SELECT id FROM card WHERE path = ?", (str(path),)).fetchone()
+    assert row is not None, f"{path} is not in the library"
+    return int(row[0])
+
+
+def changed_lines(before: bytes, after: bytes) -> tuple[list[str], list[str]]:
+    """(lines only in before, lines only in after), from a line diff."""
+    import difflib
+
+    old, new = before.decode("utf-8").splitlines(), after.decode("utf-8").splitlines()
+    removed, added = [], []
+    for line in difflib.ndiff(old, new):
+        if line.startswith("- "):
+            removed.append(line[2:])
+        elif line.startswith("+ "):
+            added.append(line[2:])
+    return removed, added
