@@ -115,8 +115,8 @@ def _load_chunk(chunk: Sequence[tuple[str, str | None]], now: float) -> list[Loa
     return [_load(path, sha, now) for path, sha in chunk]
 
 
-def _pool_context() -> multiprocessing.context.BaseContext:
-    """How to start parse workers: fork when that is safe, else a fork server.
+def pool_context() -> multiprocessing.context.BaseContext:
+    """How to start worker processes (parsing, and store_write's writing): fork when safe, else a fork server.
 
     Fork is cheapest and needs no importable main module, but forking a process with other threads
     running (the GUI imports from a worker thread, beside Qt's threads) can deadlock the child on a lock
@@ -251,7 +251,7 @@ def _pooled(
     """
     n = max(1, min(workers or os.cpu_count() or 1, len(chunks)))
     left = deque(chunks)
-    with ProcessPoolExecutor(max_workers=n, mp_context=_pool_context()) as pool:
+    with ProcessPoolExecutor(max_workers=n, mp_context=pool_context()) as pool:
         queue: deque[Future[list[Loaded]]] = deque()
         settled = 0
         try:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, NamedTuple
 
 from curator.core import cards, writeback
@@ -18,8 +18,11 @@ from curator.core.store_types import WriteReport
 #: fsync; and a crash between a rename and its batch's commit leaves edits whose file already holds them,
 #: which the next write recognises ("already") and simply marks clean.
 TAKE_BACK_BATCH = 200
-#: Threads patching and replacing files at once (fsync waits on the disk, not on the GIL).
+#: Threads patching and replacing files at once in a small write (fsync waits on the disk, not the GIL).
 WRITE_THREADS = 4
+#: Above this many files, worker processes write them, POOL_CHUNK files per task.
+POOL_THRESHOLD = 200
+POOL_CHUNK = 25
 
 
 class _Written(NamedTuple):
@@ -36,21 +39,17 @@ def _base_data(conn: Any, card_id: int) -> dict[str, Any]:
     return json.loads(conn.execute("SELECT doc FROM card_doc WHERE card_id = ?", (card_id,)).fetchone()[0])
 
 
-def _changes(conn: Any, card_id: int) -> dict[str, Any]:
-    """The pending values of one card as writeback changes (None: remove the key)."""
+def _pending(conn: Any, card_id: int) -> dict[str, Any]:
+    """The pending values of one card (None: remove the key)."""
     rows = conn.execute("SELECT field, value FROM pending_edit WHERE card_id = ?", (card_id,))
-    changes: dict[str, Any] = {}
-    for field, text in rows:
-        value = json.loads(text)
-        changes[field] = writeback.DELETE if value is None else value
-    return changes
+    return {field: json.loads(text) for field, text in rows}
 
 
 def _applied(data: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
-    """``data`` with the changes made: the mapping write_changes verified the new file reads back as."""
+    """``data`` with the pending values (None removes): the mapping writeback verified the file reads as."""
     result = dict(data)
     for key, value in changes.items():
-        if value is writeback.DELETE:
+        if value is None:
             result.pop(key, None)
         else:
             result[key] = value
@@ -81,6 +80,56 @@ def _take_back(store: Any, written: list[_Written]) -> None:
         conn.executemany("DELETE FROM pending_edit WHERE card_id = ?", [(w.card_id,) for w in written])
 
 
+class _Job(NamedTuple):
+    """One file to write, in plain picklable values (a worker process may do it)."""
+
+    path: str
+    base: cards.FileState
+    changes: dict[str, Any]  # pending values; None removes the key (DELETE cannot cross processes)
+    base_data: dict[str, Any]
+
+
+# A job's result: ("ok", status, state, old, new) (old/new only on a dry run), ("conflict", reason) or
+# ("failed", reason). Plain tuples, because writeback's exceptions do not pickle.
+_Result = tuple[Any, ...]
+
+
+def _write_jobs(jobs: list[_Job], dry_run: bool) -> list[_Result]:
+    """Write some files (in a worker process or thread); every outcome becomes a plain result."""
+    results: list[_Result] = []
+    for job in jobs:
+        changes = {k: writeback.DELETE if v is None else v for k, v in job.changes.items()}
+        try:
+            # The folder is fsynced once per batch in _take_back, not once per file.
+            out = writeback.write_changes(job.path, job.base, changes, dry_run=dry_run,
+                                          base_data=job.base_data, sync_dir=False)  # fmt: skip
+        except writeback.ConflictError as e:
+            results.append(("conflict", e.reason))
+        except writeback.WriteError as e:
+            results.append(("failed", e.reason))
+        except OSError as e:
+            results.append(("failed", e.strerror or str(e)))
+        else:
+            keep = dry_run and out.new != out.old  # the bytes travel back only for a dry run's diff
+            results.append(("ok", out.status, out.state, out.old if keep else b"", out.new if keep else b""))
+    return results
+
+
+def _executor(count: int) -> tuple[Executor, int]:
+    """Where files are written, and how many per task.
+
+    Many files: worker processes, since patching and verifying a card is CPU work that threads would
+    serialise on the GIL (a few dozen files per task amortise the pickling). Few: threads, one file per
+    task, so one file's fsync waits on the disk while the next is patched.
+    """
+    cpus = os.cpu_count() or 1
+    if count > POOL_THRESHOLD and cpus > 1:
+        from curator.core.importer import pool_context
+
+        return ProcessPoolExecutor(max_workers=cpus, mp_context=pool_context()), POOL_CHUNK
+    return ThreadPoolExecutor(max_workers=WRITE_THREADS), 1
+
+
 def write(
     store: Any,
     ids: Iterable[int] | None = None,
@@ -94,11 +143,10 @@ def write(
     Conflicts (the file no longer holds the bytes the edits were based on) and failures (no permission, a
     patch that does not verify) keep their edits and are reported; a conflict also marks the card.
     ``dry_run`` writes nothing and changes nothing in the library: ``report.diffs`` holds each file's
-    (path, old bytes, new bytes). ``cancel()`` is asked between files.
+    (path, old bytes, new bytes). ``cancel()`` is asked between tasks.
 
-    Files are patched and replaced on a few threads (each file on its own): one file's fsync waits on
-    the disk while the next is being patched. The library is read and changed on this thread only, and
-    results are settled in path order.
+    Files are written by workers (see _executor); the library is read and changed on this thread only,
+    and results are settled in path order.
     """
     conn = store.connection()
     sql = "SELECT id, path, size, mtime_ns, sha256, missing FROM card WHERE dirty = 1"
@@ -109,48 +157,56 @@ def write(
     report = WriteReport()
     folders: set[str] = set()
     written: list[_Written] = []
-    # (card id, path, the write in progress, its changes, its base mapping), in path order
-    in_flight: deque[tuple[int, str, Future[writeback.WriteOutcome], dict[str, Any], dict[str, Any]]]
-    in_flight = deque()
     settled = 0
+    # Tasks in path order: (card ids and paths, their jobs, the future of their results).
+    in_flight: deque[tuple[list[tuple[int, str]], list[_Job], Future[list[_Result]]]] = deque()
 
-    def settle_one() -> None:
+    def settle_task() -> None:
         nonlocal written, settled
-        card_id, path, future, changes, base_data = in_flight.popleft()
-        done_one = _settle(store, card_id, path, future, changes, base_data, dry_run, report)
-        if done_one is not None:
-            written.append(done_one)
-            if len(written) >= TAKE_BACK_BATCH:
-                _take_back(store, written)
-                written = []
-        settled += 1
-        if progress is not None:
-            progress(settled, len(todo))
-
-    with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
+        cards_, jobs, future = in_flight.popleft()
         try:
-            for card_id, path, size, mtime_ns, sha256, missing in todo:
+            results = future.result()
+        except BrokenProcessPool:  # a worker died: write this task's files here instead
+            results = _write_jobs(jobs, dry_run)
+        for (card_id, path), job, result in zip(cards_, jobs, results, strict=True):
+            done_one = _settle(store, card_id, path, job, result, dry_run, report)
+            if done_one is not None:
+                written.append(done_one)
+                if len(written) >= TAKE_BACK_BATCH:
+                    _take_back(store, written)
+                    written = []
+            settled += 1
+            if progress is not None:
+                progress(settled, len(todo))
+
+    executor, per_task = _executor(len(todo))
+    try:
+        with executor:
+            for start in range(0, len(todo), per_task):
                 if cancel is not None and cancel():
                     report.cancelled = True
                     break
-                if missing:
-                    in_flight.append((card_id, path, _missing_future(), {}, {}))
-                else:
-                    changes, base_data = _changes(conn, card_id), _base_data(conn, card_id)
+                task: list[tuple[int, str]] = []
+                jobs: list[_Job] = []
+                for card_id, path, size, mtime_ns, sha256, missing in todo[start : start + per_task]:
+                    if missing:  # its own task, already done, so the report keeps path order
+                        if task:
+                            in_flight.append((task, jobs, executor.submit(_write_jobs, jobs, dry_run)))
+                            task, jobs = [], []
+                        in_flight.append(([(card_id, path)], [_Job(path, _NO_FILE, {}, {})], _missing()))
+                        continue
                     base = cards.FileState(size=size, mtime_ns=mtime_ns, sha256=sha256)
-                    # The folder is fsynced once per batch in _take_back, not once per file.
-                    future = pool.submit(writeback.write_changes, path, base, changes, dry_run=dry_run,
-                                         base_data=base_data, sync_dir=False)  # fmt: skip
-                    in_flight.append((card_id, path, future, changes, base_data))
+                    task.append((card_id, path))
+                    jobs.append(_Job(path, base, _pending(conn, card_id), _base_data(conn, card_id)))
                     folders.add(os.path.dirname(path))
+                if task:
+                    in_flight.append((task, jobs, executor.submit(_write_jobs, jobs, dry_run)))
                 while len(in_flight) > 2 * WRITE_THREADS:
-                    settle_one()
+                    settle_task()
             while in_flight:
-                settle_one()
-        finally:
-            for *_, future, _, _ in in_flight:  # an error: let the files in flight finish, keep their report
-                future.cancel()
-            _take_back(store, written)  # the files written so far are written
+                settle_task()
+    finally:
+        _take_back(store, written)  # also after an error: the files written so far are written
     if not dry_run:
         for folder in sorted(folders):
             try:
@@ -160,39 +216,38 @@ def write(
     return report
 
 
-def _missing_future() -> Future[writeback.WriteOutcome]:
-    future: Future[writeback.WriteOutcome] = Future()
-    future.set_exception(FileNotFoundError(errno.ENOENT, "the file is missing"))
+_NO_FILE = cards.FileState(size=0, mtime_ns=0, sha256="")
+
+
+def _missing() -> Future[list[_Result]]:
+    """The finished result of a card whose file vanished at the last rescan."""
+    future: Future[list[_Result]] = Future()
+    future.set_result([("failed", "the file is missing")])
     return future
 
 
 def _settle(
-    store: Any, card_id: int, path: str, future: Future[writeback.WriteOutcome], changes: dict[str, Any],
-    base_data: dict[str, Any], dry_run: bool, report: WriteReport,
-) -> _Written | None:  # fmt: skip
+    store: Any, card_id: int, path: str, job: _Job, result: _Result, dry_run: bool, report: WriteReport
+) -> _Written | None:
     """Report one card's write; returns what to record when its file now holds the pending values."""
-    try:
-        outcome = future.result()
-    except writeback.ConflictError as e:
-        report.conflicts.append({"path": path, "reason": e.reason})
+    if result[0] == "conflict":
+        report.conflicts.append({"path": path, "reason": result[1]})
         if not dry_run:
             with store.db.atomic():
                 store.connection().execute("UPDATE card SET conflict = 1 WHERE id = ?", (card_id,))
         return None
-    except writeback.WriteError as e:
-        report.failed.append({"path": path, "reason": e.reason})
+    if result[0] == "failed":
+        report.failed.append({"path": path, "reason": result[1]})
         return None
-    except OSError as e:
-        report.failed.append({"path": path, "reason": e.strerror or str(e)})
-        return None
+    _, status, state, old, new = result
     if dry_run:
-        if outcome.new != outcome.old:
-            report.diffs.append((path, outcome.old, outcome.new))
+        if new != old:
+            report.diffs.append((path, old, new))
         return None
-    if outcome.status == "written":
+    if status == "written":
         report.written += 1
-    elif outcome.status == "already":
+    elif status == "already":
         report.already += 1
     else:
         report.unchanged += 1
-    return _Written(card_id, os.path.dirname(path), outcome.state, dumps(_applied(base_data, changes)))
+    return _Written(card_id, os.path.dirname(path), state, dumps(_applied(job.base_data, job.changes)))

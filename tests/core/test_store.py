@@ -299,3 +299,41 @@ def test_bulk_write_in_batches_leaves_the_library_as_a_fresh_import_would(
                         == fresh.connection().execute(fingerprint, (twin.id,)).fetchone())
         assert import_paths(store, [cards]).unchanged == 14
         assert not [p for p in cards.rglob(".*")]  # no temp file left behind
+
+
+@pytest.mark.parametrize("pool", [False, True], ids=["threads", "processes"])
+def test_bulk_write_reports_every_outcome_in_path_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        pool: bool) -> None:
+    from curator.core import store_write
+
+    if pool:  # the worker-process path, on a handful of files
+        monkeypatch.setattr(store_write, "POOL_THRESHOLD", 2)
+        monkeypatch.setattr(store_write, "POOL_CHUNK", 3)
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    for i in range(9):
+        make(cards, f"c{i}.md", title=f"Card {i}", quality=i)
+    with Store(tmp_path / "lib.sqlite") as store:
+        import_paths(store, [cards])
+        by_name = {Path(r.path).name: r.id for r in store.rows()}
+        store.set_fields(list(by_name.values()), {"quality": 50, "heat": 7}, label="bulk")
+        make(cards, "c2.md", title="Changed outside", quality=2)  # a conflict
+        os.chmod(cards / "c4.md", stat.S_IRUSR)  # a failure (not writable)
+        (cards / "c6.md").unlink()
+        import_paths(store, [cards])  # c6 is now missing (kept for its edits); c2 a conflict
+        dry = store.write(dry_run=True)
+        written = ["c0.md", "c1.md", "c3.md", "c5.md", "c7.md", "c8.md"]
+        assert [Path(p).name for p, _, _ in dry.diffs] == written
+        assert all(b"quality: 50" in new and b"heat: 7" in new for _, _, new in dry.diffs)
+        assert store.totals().dirty == 9 and not dry.written
+        seen: list[int] = []
+        report = store.write(progress=lambda done, total: seen.append(done))
+        assert report.written == 6 and seen == list(range(1, 10))
+        assert [Path(c["path"]).name for c in report.conflicts] == ["c2.md"]
+        failed = [(Path(f["path"]).name, f["reason"]) for f in report.failed]
+        assert [name for name, _ in failed] == ["c4.md", "c6.md"]  # read-only bits are refused, even for root
+        assert failed[-1] == ("c6.md", "the file is missing")
+        clean = {name for name in by_name if not store.rows_by_id([by_name[name]])[0].dirty}
+        assert clean == set(written)
+        assert b"quality: 50" in (cards / "c0.md").read_bytes()
+        assert import_paths(store, [cards]).updated == 0  # the library knows the written bytes
