@@ -50,12 +50,11 @@ class EditController(QObject):
         stack = self.history.stack
         a.undo.triggered.connect(stack.undo)
         a.redo.triggered.connect(stack.redo)
-        stack.canUndoChanged.connect(a.undo.setEnabled)
-        stack.canRedoChanged.connect(a.redo.setEnabled)
-        stack.undoTextChanged.connect(lambda t: a.undo.setText(f"&Undo {t}".rstrip()))
-        stack.redoTextChanged.connect(lambda t: a.redo.setText(f"&Redo {t}".rstrip()))
-        a.undo.setEnabled(False)
-        a.redo.setEnabled(False)
+        # Bound methods, not lambdas: Qt drops the connections when this controller goes, so the stack's
+        # signals during the window's teardown never reach actions already deleted.
+        stack.indexChanged.connect(self._sync_undo_actions)
+        stack.cleanChanged.connect(self._sync_undo_actions)
+        self._sync_undo_actions()
         a.publish.triggered.connect(lambda: self.triage({"published": True}, "Publish"))
         a.unpublish.triggered.connect(lambda: self.triage({"published": False}, "Unpublish"))
         for action in a.quality_keys:
@@ -74,6 +73,13 @@ class EditController(QObject):
         editor.edited.connect(self.edit_current)
         editor.topicAdded.connect(lambda name: self.change_topic(self._current(), name, add=True))
         editor.topicRemoved.connect(lambda name: self.change_topic(self._current(), name, add=False))
+
+    def _sync_undo_actions(self, *_args: Any) -> None:
+        a, stack = self.window.actions, self.history.stack
+        a.undo.setEnabled(stack.canUndo())
+        a.redo.setEnabled(stack.canRedo())
+        a.undo.setText(f"&Undo {stack.undoText()}".rstrip())
+        a.redo.setText(f"&Redo {stack.redoText()}".rstrip())
 
     # -- targets ------------------------------------------------------------------------------------
     def select_all_matching(self) -> None:

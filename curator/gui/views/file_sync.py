@@ -147,7 +147,9 @@ class FileController(QObject):
         if self._close_after_write:
             self._close_after_write = False
             if not trouble and not report.cancelled:
-                w.close()
+                # Later, not here: this may run inside the closeEvent that started the write (an inline
+                # pool), where a nested close() is ignored.
+                QTimer.singleShot(0, w.close)
 
     def _failed(self, exc: BaseException) -> None:
         self.window._task_over()

@@ -80,13 +80,23 @@ class WriteRunner(QObject):
                 if threading.current_thread() is not main:
                     store.close()  # this worker's own connection; the GUI thread keeps its own
 
+        # The run counts as over before its results are handed on, so a handler may start the next one
+        # (Review -> Write) at once.
+        def done(report: WriteReport) -> None:
+            self.task = None
+            self.finished.emit(report, dry_run)
+
+        def failed(exc: BaseException) -> None:
+            self.task = None
+            self.failed.emit(exc)
+
         self.task = handle = TaskHandle()
         run_task(
             work,
             on_progress=lambda d, t, _m: self.progress.emit(d, t),
-            on_done=lambda report: self.finished.emit(report, dry_run),
-            on_error=self.failed.emit,
-            on_cancelled=lambda: self.finished.emit(WriteReport(cancelled=True), dry_run),
+            on_done=done,
+            on_error=failed,
+            on_cancelled=lambda: done(WriteReport(cancelled=True)),
             pool=self.pool,
             handle=handle,
         )
