@@ -24,8 +24,12 @@ def text(name: str) -> str:
 
 
 def stylesheet() -> str:
-    """The application stylesheet (empty when the file is missing, so the app still starts)."""
+    """The application stylesheet (empty when the file is missing, so the app still starts).
+
+    ``@RESOURCES@`` in it stands for this folder: Qt resolves a stylesheet's url() against the working
+    directory, not the stylesheet's own place.
+    """
     try:
-        return text("style.qss")
+        return text("style.qss").replace("@RESOURCES@", RESOURCES.as_posix())
     except FileNotFoundError:
         return ""

@@ -268,3 +268,62 @@ def test_undo_survives_a_new_window_on_the_same_library(qtbot, edit_window: Main
     qtbot.addWidget(again)
     stack = again.edits.history.stack
     assert [stack.text(i) for i in range(stack.count())] == ["Set heat to 5"] and not stack.canRedo()
+
+
+def test_facets_are_counted_off_the_gui_thread(qtbot, store: Store, settings, images) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from curator.gui.views import main_window as main_window_module
+
+    threads: list[str] = []
+    real = store.facets
+
+    def facets(query: str | None = None, **kw: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return real(query, **kw)
+
+    store.facets = facets  # type: ignore[method-assign]
+    window = main_window_module.MainWindow(store, settings, images=images)  # the global QThreadPool
+    qtbot.addWidget(window)
+    window.apply_query("topic:AI")
+    qtbot.waitUntil(lambda: window.facets.find("status", "All cards") is not None
+                    and window.facets.find("status", "All cards").text(1) == f"{store.count('topic:AI'):,}")
+    assert threads and threading.main_thread().name not in threads
+
+
+def test_title_column_stretches_after_restoring_an_old_header(qtbot, store: Store, settings, images) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QHeaderView
+
+    window = MainWindow(store, settings, images=images, pool=SyncPool())
+    qtbot.addWidget(window)
+    header = window.table.horizontalHeader()
+    header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Interactive)
+    window.save_settings()
+    window.table.restore_header(settings.value(keys.HEADER_STATE))
+    assert header.sectionResizeMode(Column.TITLE) == QHeaderView.ResizeMode.Stretch
+
+
+def test_history_dialog_lists_the_journal(edit_window: MainWindow, own_library) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QUndoView
+
+    store, cards = own_library
+    cid, _path = open_example(edit_window, cards)
+    edit_quality(edit_window)
+    edit_published(edit_window)
+    edit_window.actions.history.trigger()
+    view = edit_window.history_dialog.findChild(QUndoView)  # type: ignore[attr-defined]
+    texts = [view.model().index(r, 0).data() for r in range(view.model().rowCount())]
+    assert texts == ["Library as imported", "Set quality to 70", "Publish"]
+    assert [b.label for b in reversed(store.history())] == texts[1:]
+    edit_window.history_dialog.close()  # type: ignore[attr-defined]
+
+
+def test_stylesheet_points_at_bundled_files(qapp) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from curator.gui import resources
+
+    sheet = resources.stylesheet()
+    assert "@RESOURCES@" not in sheet
+    urls = re.findall(r"url\(([^)]+)\)", sheet)
+    assert urls and all(Path(u).is_file() for u in urls)

@@ -215,6 +215,7 @@ class CardEditor(QWidget):
 
     def show_card(self, card: CardDetail) -> None:
         """Load the card's current values (pending edits included) without emitting anything."""
+        same = self.card is not None and self.card.id == card.id
         self.card = card
         self._loading = True
         try:
@@ -224,11 +225,14 @@ class CardEditor(QWidget):
             self.heat.set_value(heat)
             self.not_rated.setChecked(heat < 0)
             self._show_topics(card.topics)
-            title = card.data.get("title")
-            self.title.setText(title if isinstance(title, str) else "")
-            self.title.setModified(False)
-            excerpt = card.data.get("excerpt")
-            self.excerpt.setPlainText(excerpt if isinstance(excerpt, str) else "")
+            # A refresh of the same card (another field edited, a rescan) must not wipe text being typed.
+            if not (same and self.title.hasFocus() and self.title.isModified()):
+                title = card.data.get("title")
+                self.title.setText(title if isinstance(title, str) else "")
+                self.title.setModified(False)
+            if not (same and self.excerpt.hasFocus()):
+                excerpt = card.data.get("excerpt")
+                self.excerpt.setPlainText(excerpt if isinstance(excerpt, str) else "")
         finally:
             self._loading = False
         for field, mark in self.marks.items():

@@ -103,6 +103,9 @@ class CardTableView(QTableView):
     def restore_header(self, state: QByteArray) -> None:
         if not state.isEmpty():
             self.horizontalHeader().restoreState(state)
+        # A saved state carries resize modes too; one saved before the title stretched (or after a manual
+        # drag made it Interactive) must not leave the title cut while the detail pane is wide.
+        self.horizontalHeader().setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
         # The model owns the sort; the restored indicator must not contradict it.
         self._sync_indicator()
 

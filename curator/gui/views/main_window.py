@@ -6,12 +6,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
-    QDialog,
     QFileDialog,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -38,6 +37,7 @@ from curator.gui.views.editing import EditController
 from curator.gui.views.facet_sidebar import FacetSidebar
 from curator.gui.views.file_sync import FileController
 from curator.gui.views.filter_bar import FilterBar
+from curator.gui.views import window_dialogs
 from curator.gui.views.importing import ImportRunner, ProgressWidget
 from curator.gui.workers import Pool, TaskHandle, run_task
 
@@ -289,7 +289,8 @@ class MainWindow(QMainWindow):
                     store.close()  # the worker's own connection
 
         def done(facets: Facets) -> None:
-            if generation == self._facet_generation:  # a newer query is already being counted
+            # Skip results of an older query, and any that arrive after the window went away.
+            if shiboken6.isValid(self) and generation == self._facet_generation:
                 self.facets.show_facets(facets, text)
 
         run_task(work, on_done=done, on_error=lambda exc: self.statusBar().showMessage(f"Facets: {exc}", 5000),
@@ -438,54 +439,19 @@ class MainWindow(QMainWindow):
         self.set_theme("light" if dark else "dark")
 
     def shortcuts_text(self) -> str:
-        """Help > Keyboard Shortcuts, generated from the actions (so it cannot drift from them)."""
-        rows = self.actions.shortcut_rows()
-        width = max(len(k) for k, _ in rows) + 3
-        lines = [f"{k:<{width}}{what}" for k, what in rows]
-        lines.append("")
-        lines.append("Single keys (P, U, 0–9, +, -, Space, J, K, Enter) act in the card list,")
-        lines.append("so they never fire while you type in the search bar or an editor.")
-        return "\n".join(lines)
+        return window_dialogs.shortcuts_text(self.actions)
 
     def show_shortcuts(self) -> None:
-        box = QMessageBox(QMessageBox.Icon.Information, "Keyboard shortcuts", self.shortcuts_text(), parent=self)
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        box.setStyleSheet("QLabel { font-family: monospace; }")
-        box.open()
+        window_dialogs.show_shortcuts(self)
 
     def show_history(self) -> None:
-        """Edit > History: the undo stack (rebuilt from the journal); clicking a step goes back to it."""
-        from PySide6.QtWidgets import QUndoView
-
-        dialog = QDialog(self)
-        dialog.setWindowTitle("Edit history")
-        view = QUndoView(self.edits.history.stack, dialog)
-        view.setEmptyLabel("Library as imported")
-        layout = QVBoxLayout(dialog)
-        layout.addWidget(QLabel("Every edit batch in the library's journal. Click a step to go back to it."))
-        layout.addWidget(view)
-        dialog.resize(460, 420)
-        dialog.open()
-        self.history_dialog = dialog
+        window_dialogs.show_history(self)
 
     def show_preferences(self) -> None:
-        scale, ok = QInputDialog.getInt(self, "Preferences", "Quality keys: digit d sets quality d ×", 
-                                        self.settings.value(keys.QUALITY_SCALE), 1, 100)  # fmt: skip
-        if ok:
-            self.settings.set_value(keys.QUALITY_SCALE, scale)
-            self.actions.set_quality_scale(scale)
+        window_dialogs.show_preferences(self)
 
     def edit_related(self) -> None:
-        """Open the related-links editor on the current card."""
-        from curator.gui.views.related_editor import RelatedEditor
-
-        card = self.detail.card
-        if card is None:
-            return
-        dialog = RelatedEditor(self.store, card, self.images, self)
-        self.related_dialog = dialog
-        if self.files.run_dialog(dialog):
-            self.edits.set_related(card.id, dialog.items())
+        window_dialogs.edit_related(self)
 
     def show_about(self) -> None:
         import curator
