@@ -180,6 +180,12 @@ def write(
                 progress(settled, len(todo))
 
     executor, per_task = _executor(len(todo))
+
+    def submit(jobs: list[_Job]) -> Future[list[_Result]]:
+        try:
+            return executor.submit(_write_jobs, jobs, dry_run)
+        except BrokenProcessPool:  # the pool broke earlier: write the rest here
+            return _finished(_write_jobs(jobs, dry_run))
     try:
         with executor:
             for start in range(0, len(todo), per_task):
@@ -191,7 +197,7 @@ def write(
                 for card_id, path, size, mtime_ns, sha256, missing in todo[start : start + per_task]:
                     if missing:  # its own task, already done, so the report keeps path order
                         if task:
-                            in_flight.append((task, jobs, executor.submit(_write_jobs, jobs, dry_run)))
+                            in_flight.append((task, jobs, submit(jobs)))
                             task, jobs = [], []
                         in_flight.append(([(card_id, path)], [_Job(path, _NO_FILE, {}, {})], _missing()))
                         continue
@@ -200,7 +206,7 @@ def write(
                     jobs.append(_Job(path, base, _pending(conn, card_id), _base_data(conn, card_id)))
                     folders.add(os.path.dirname(path))
                 if task:
-                    in_flight.append((task, jobs, executor.submit(_write_jobs, jobs, dry_run)))
+                    in_flight.append((task, jobs, submit(jobs)))
                 while len(in_flight) > 2 * WRITE_THREADS:
                     settle_task()
             while in_flight:
@@ -219,11 +225,15 @@ def write(
 _NO_FILE = cards.FileState(size=0, mtime_ns=0, sha256="")
 
 
+def _finished(results: list[_Result]) -> Future[list[_Result]]:
+    future: Future[list[_Result]] = Future()
+    future.set_result(results)
+    return future
+
+
 def _missing() -> Future[list[_Result]]:
     """The finished result of a card whose file vanished at the last rescan."""
-    future: Future[list[_Result]] = Future()
-    future.set_result([("failed", "the file is missing")])
-    return future
+    return _finished([("failed", "the file is missing")])
 
 
 def _settle(

@@ -337,3 +337,28 @@ def test_bulk_write_reports_every_outcome_in_path_order(tmp_path: Path, monkeypa
         assert clean == set(written)
         assert b"quality: 50" in (cards / "c0.md").read_bytes()
         assert import_paths(store, [cards]).updated == 0  # the library knows the written bytes
+
+
+def test_a_broken_worker_pool_still_writes_every_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from curator.core import store_write
+
+    def dying_pool(count: int) -> tuple[ProcessPoolExecutor, int]:
+        # Every worker exits as it starts: the pool breaks under the write.
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        return ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=os._exit, initargs=(3,)), 1
+
+    monkeypatch.setattr(store_write, "_executor", dying_pool)
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    for i in range(12):  # more tasks than are kept in flight: later ones are submitted to the broken pool
+        make(cards, f"c{i}.md", title=f"Card {i}", quality=i)
+    with Store(tmp_path / "lib.sqlite") as store:
+        import_paths(store, [cards])
+        store.set_fields(store.ids(), {"quality": 60}, label="q")
+        report = store.write()
+        assert (report.written, report.conflicts, report.failed) == (12, [], [])
+        assert store.totals().dirty == 0 and all(b"quality: 60" in p.read_bytes() for p in cards.iterdir())
