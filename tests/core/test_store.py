@@ -339,7 +339,9 @@ def test_bulk_write_reports_every_outcome_in_path_order(tmp_path: Path, monkeypa
         assert import_paths(store, [cards]).updated == 0  # the library knows the written bytes
 
 
-def test_a_broken_worker_pool_still_writes_every_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_broken_worker_pool_still_writes_every_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
