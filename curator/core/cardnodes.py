@@ -235,7 +235,11 @@ def _too_deep(region: str, loader: type) -> yaml.Mark | None:
                     return event.start_mark
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
-    except yaml.YAMLError:
+    except yaml.YAMLError as err:
+        # libyaml >= 0.2.6 gives up at its own depth limit while scanning ahead, before the events
+        # reach ours: find our mark with the pure-Python parser (only such unusual files pay).
+        if "maximum nesting depth" in str(err) and loader is not yaml.SafeLoader:
+            return _too_deep(region, yaml.SafeLoader)
         return None
     return None
 

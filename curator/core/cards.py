@@ -188,6 +188,9 @@ def _yaml_error(path: str, doc: Document, err: Exception) -> CardError:
     if isinstance(err, yaml.MarkedYAMLError):
         problem = err.problem or err.context or "invalid YAML"
         message = f"YAML syntax error: {problem}"
+        if "maximum nesting depth" in problem:  # libyaml >= 0.2.6 (PyYAML 6.0.4 wheels) stops at its own limit
+            message = f"values are nested more than {MAX_DEPTH} levels deep"
+            err.context = None
         mark = err.problem_mark or err.context_mark
         if err.context and err.problem and err.context_mark is not None:
             context_line = err.context_mark.line + offset + 1
