@@ -126,7 +126,7 @@ def test_editing_an_item_keeps_its_unknown_keys(qtbot, edit_window: MainWindow, 
     assert item["provider"] == {**first["provider"], "name": "Complex Media"}
     assert item["sourceUrl"] == first["sourceUrl"]
     assert {k: v for k, v in item.items() if k != "provider"} == {k: v for k, v in first.items() if k != "provider"}
-    assert editor.list.item(0).text().startswith(first["title"])
+    assert editor.list.item(0).text().startswith(f"1. {first['title']}")
     # Ctrl+Down on the list moves the item.
     editor.show()
     editor.activateWindow()

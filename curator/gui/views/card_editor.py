@@ -229,6 +229,7 @@ class CardEditor(QWidget):
             if not (same and self.title.hasFocus() and self.title.isModified()):
                 title = card.data.get("title")
                 self.title.setText(title if isinstance(title, str) else "")
+                self.title.setCursorPosition(0)  # show the headline's start, not its end
                 self.title.setModified(False)
             if not (same and self.excerpt.hasFocus()):
                 excerpt = card.data.get("excerpt")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import yaml
@@ -33,10 +34,19 @@ def value_text(value: Any, limit: int = CELL_CHARS) -> str:
     elif isinstance(value, bool):
         text = "true" if value else "false"
     elif isinstance(value, (list, dict)):
-        text = yaml.safe_dump(value, allow_unicode=True, sort_keys=False, width=70).rstrip()
+        # No YAML line folding: the label wraps to its column, and folded scalars read badly.
+        text = yaml.safe_dump(value, allow_unicode=True, sort_keys=False, width=10_000).rstrip()
     else:
         text = str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _who_changed(diff: conflicts.FieldDiff) -> str:
+    """Which side changed the field since the library last read the file."""
+    file_changed = json.dumps(diff.theirs, sort_keys=True) != json.dumps(diff.base, sort_keys=True)
+    if diff.pending and file_changed:
+        return "(changed on both sides)"
+    return "(edited in Curator)" if diff.pending else "(changed in the file)"
 
 
 def _cell(text: str, name: str) -> QLabel:
@@ -60,9 +70,14 @@ class ConflictDialog(QDialog):
         self.setObjectName("conflictDialog")
         self.comparison = comparison
         layout = QVBoxLayout(self)
+        name = QLabel(comparison.path.rsplit("/", 1)[-1])
+        name.setObjectName("dialogHeading")
+        name.setTextFormat(Qt.TextFormat.PlainText)
+        name.setToolTip(comparison.path)
+        layout.addWidget(name)
         intro = QLabel(
-            f"{comparison.path}\nchanged on disk after you edited it in Curator. For each field, keep your "
-            "value or take the file's. Kept values stay pending until you write; the file is not touched now."
+            "This file changed on disk after you edited the card in Curator. For each field, keep your value "
+            "or take the file's. Kept values stay pending until you write; the file is not touched now."
         )
         intro.setTextFormat(Qt.TextFormat.PlainText)
         intro.setWordWrap(True)
@@ -78,9 +93,14 @@ class ConflictDialog(QDialog):
             grid.addWidget(label, 0, col)
         self.groups: dict[str, QButtonGroup] = {}
         self.buttons: dict[str, tuple[QRadioButton, QRadioButton]] = {}
-        for row, diff in enumerate(comparison.diffs, start=1):
-            name = diff.field + ("" if diff.pending else "\n(changed in the file)")
-            grid.addWidget(_cell(name, "conflictField"), row, 0)
+        for index, diff in enumerate(comparison.diffs):
+            row = 2 * index + 1
+            if index:  # a rule between fields: multi-line values otherwise run into each other
+                rule = QFrame()
+                rule.setFrameShape(QFrame.Shape.HLine)
+                rule.setObjectName("conflictRule")
+                grid.addWidget(rule, row - 1, 0, 1, 4)
+            grid.addWidget(_cell(f"{diff.field}\n{_who_changed(diff)}", "conflictField"), row, 0)
             mine = _cell(value_text(diff.mine), "conflictMine")
             mine.setToolTip(value_text(diff.mine, TOOLTIP_CHARS))
             theirs = _cell(value_text(diff.theirs), "conflictTheirs")
@@ -105,7 +125,7 @@ class ConflictDialog(QDialog):
             self.buttons[diff.field] = (keep_mine, take_theirs)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(2, 1)
-        grid.setRowStretch(len(comparison.diffs) + 1, 1)
+        grid.setRowStretch(2 * len(comparison.diffs) + 1, 1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)

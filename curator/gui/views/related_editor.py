@@ -107,9 +107,10 @@ class RelatedEditor(QDialog):
         self.url_error.setTextFormat(Qt.TextFormat.PlainText)
         self.url_error.hide()
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Or find a card in the library: type words of its title, provider…")
+        self.search.setPlaceholderText("Words of its title, excerpt, provider or topics…")
         self.results = QListWidget()
         self.results.setObjectName("relatedResults")
+        self.results.setSpacing(2)
         self.results.itemActivated.connect(lambda it: self.add_card(int(it.data(CARD_ROLE))))
         add_card = QPushButton(icons.icon("pick-card"), "Add Card")
         add_card.clicked.connect(self._add_selected_card)
@@ -121,11 +122,13 @@ class RelatedEditor(QDialog):
 
         add_box = QGroupBox("Add")
         a = QVBoxLayout(add_box)
+        a.addWidget(QLabel("Paste a link:"))
         row = QHBoxLayout()
         row.addWidget(self.url_edit, 1)
         row.addWidget(add_url)
         a.addLayout(row)
         a.addWidget(self.url_error)
+        a.addWidget(QLabel("Or pick a card from the library (search as you type):"))
         row = QHBoxLayout()
         row.addWidget(self.search, 1)
         row.addWidget(add_card)
@@ -139,6 +142,11 @@ class RelatedEditor(QDialog):
         self.list.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.list.setAlternatingRowColors(True)
         self.list.setWordWrap(True)
+        self.list.setSpacing(2)
+        # Numbers follow the order, so a drag or Ctrl+Up shows at once where an item went.
+        self.list.model().rowsMoved.connect(lambda *_a: self._renumber())
+        self.list.model().rowsInserted.connect(lambda *_a: self._renumber())
+        self.list.model().rowsRemoved.connect(lambda *_a: self._renumber())
         self.list.currentRowChanged.connect(self._show_item)
         buttons = QHBoxLayout()
         self.up_button = QPushButton(icons.icon("up"), "Up")
@@ -221,6 +229,12 @@ class RelatedEditor(QDialog):
             entry.setToolTip(str(item["sourceUrl"]))
         self.list.addItem(entry)
         return entry
+
+    def _renumber(self) -> None:
+        for row in range(self.list.count()):
+            entry = self.list.item(row)
+            item = entry.data(ITEM_ROLE)
+            entry.setText(f"{row + 1}. " + (item_label(item) if isinstance(item, dict) else str(item)))
 
     def _urls(self) -> set[str]:
         return {str(i.get("sourceUrl")) for i in self.items() if isinstance(i, dict) and i.get("sourceUrl")}
@@ -316,6 +330,8 @@ class RelatedEditor(QDialog):
             self.f_title.setText(str(item.get("title") or ""))
             self.f_excerpt.setPlainText(str(item.get("excerpt") or ""))
             self.f_url.setText(str(item.get("sourceUrl") or ""))
+            for edit in (self.f_title, self.f_url):
+                edit.setCursorPosition(0)  # the start of a long title or link, not its end
             self.f_provider.setText(str(provider.get("name") or ""))
             self.f_domain.setText(str(provider.get("domain") or ""))
             self.f_date.setText(str(item.get("publishedDateTime") or ""))
@@ -354,4 +370,4 @@ class RelatedEditor(QDialog):
             item["provider"] = provider
         if item != entry.data(ITEM_ROLE):
             entry.setData(ITEM_ROLE, item)
-            entry.setText(item_label(item))
+            self._renumber()
