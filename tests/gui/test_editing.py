@@ -163,6 +163,13 @@ def test_triage_keys_undo_redo_and_advance(qtbot, edit_window: MainWindow, own_l
     qtbot.keyClick(edit_window.table, Qt.Key.Key_9)
     assert store.detail(cid).quality == 45  # type: ignore[union-attr]
     assert edit_window.table.currentIndex().row() == row + 1  # type: ignore[operator]
+    # Space moves on too (advance off: a triage key leaves the current card alone).
+    edit_window.actions.advance.setChecked(False)
+    row = edit_window.table.currentIndex().row()
+    qtbot.keyClick(edit_window.table, Qt.Key.Key_Space)
+    assert edit_window.table.currentIndex().row() == row + 1
+    qtbot.keyClick(edit_window.table, Qt.Key.Key_U)
+    assert edit_window.table.currentIndex().row() == row + 1
     # Keys typed in the search bar stay text.
     edit_window.filter_bar.focus()
     before = store.totals().dirty

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtWidgets import QLabel
 
 from curator.core.store import Store
 from curator.gui.views import file_sync
@@ -106,8 +107,9 @@ def test_conflict_resolver_keep_mine_take_theirs(edit_window: MainWindow, own_li
     def choose(dialog: Any) -> bool:
         assert sorted(dialog.buttons) == ["heat", "published", "quality"]
         assert dialog.choices() == {"quality": "mine", "published": "mine", "heat": "theirs"}
-        row = {label.objectName(): label.text() for label in dialog.findChildren(type(dialog.buttons["heat"][0]))}
-        assert row  # radio buttons exist per field
+        fields = [label.text() for label in dialog.findChildren(QLabel, "conflictField")]
+        assert fields == ["quality\n(changed on both sides)", "heat\n(changed in the file)",
+                          "published\n(edited in Curator)"]  # fmt: skip
         dialog.choose("published", "theirs")
         return True
 
@@ -131,12 +133,16 @@ def test_outside_changes_refresh_cards_without_pending_edits(qtbot, edit_window:
     assert edit_window.select_card(cid)
     assert str(path.parent) in edit_window.files.watcher.directories()
     edit_window.files.debounce.setInterval(10)
+    resets: list[int] = []
+    edit_window.model.reset.connect(lambda: resets.append(1))
     # As editors save: a new file moved over the old one.
     tmp = path.with_name(".tmp-save")
     tmp.write_text(path.read_text(encoding="utf-8").replace("quality: 54", "quality: 33"), encoding="utf-8")
     os.replace(tmp, path)
     qtbot.waitUntil(lambda: store.detail(cid).quality == 33, timeout=5000)  # type: ignore[union-attr]
     qtbot.waitUntil(lambda: edit_window.detail.card is not None and edit_window.detail.card.quality == 33)
+    assert edit_window.model.card_at(edit_window.model.row_of(cid)).quality == 33  # type: ignore[arg-type, union-attr]
+    assert resets == []  # refreshed in place: no re-query, the list keeps its scroll position
     assert not store.detail(cid).dirty and not store.detail(cid).conflict  # type: ignore[union-attr]
 
 

@@ -59,6 +59,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.pool = pool
         self._facet_generation = 0
+        self._quiet_rescan = False  # the running rescan was started by the watcher or the timer
         self._last_card_id: int | None = None
         self.importer = ImportRunner(store, pool, self)
         self.setWindowTitle(f"Curator — {store.path.name}")
@@ -475,6 +476,7 @@ class MainWindow(QMainWindow):
         """Pick up cards added, changed or removed in the library's folders (`quiet`: no progress bar)."""
         if self.importer.running:
             return
+        self._quiet_rescan = quiet
         if not quiet:
             self.progress.start("Rescanning the library")
         self.actions.cancel_task.setEnabled(True)
@@ -513,6 +515,15 @@ class MainWindow(QMainWindow):
 
     def _imported(self, report: ImportReport) -> None:
         self._task_over()
+        if self._quiet_rescan and not (report.added or report.removed or report.failed):
+            # A background rescan (watcher, timer) that found no card added or removed: refresh the changed
+            # cards in place, so the list keeps its scroll position and the editor its text.
+            self._quiet_rescan = False
+            if report.updated or report.conflicts:
+                self.edits._cards_changed(self.model.loaded_ids())
+            self.importFinished.emit(report)
+            return
+        self._quiet_rescan = False
         parts = [f"{report.added} added", f"{report.updated} updated", f"{report.unchanged} unchanged"]
         if report.removed:
             parts.append(f"{report.removed} removed")
