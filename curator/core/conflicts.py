@@ -112,7 +112,11 @@ def compare(store: Any, card_id: int) -> Comparison:
 
 
 def resolve(
-    store: Any, comparison: Comparison, choices: Mapping[str, Choice] | None = None, *, label: str | None = None
+    store: Any,
+    comparison: Comparison,
+    choices: Mapping[str, Choice] | None = None,
+    *,
+    label: str | None = None,
 ) -> EditResult:
     """Apply per-field choices to a compared card; unlisted fields take their default choice.
 

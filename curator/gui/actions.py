@@ -7,7 +7,6 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
 from curator.gui import icons
 
-
 #: Heat steps of the + / - keys.
 HEAT_STEP = 10
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import qtawesome as qta
 from PySide6.QtGui import QIcon, QPixmap
@@ -68,7 +68,7 @@ COLORS: dict[str, str] = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def icon(name: str) -> QIcon:
     """The icon for a semantic name (KeyError for an unknown name, so typos fail loudly)."""
     color = COLORS.get(name)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QRectF, QSize, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QImage, QImageReader, QPainter, QPixmap
-from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtNetwork import QNetworkAccessManager, QNetworkDiskCache, QNetworkReply, QNetworkRequest
+from PySide6.QtSvg import QSvgRenderer
 
 from curator.gui import resources
 from curator.gui.workers import Pool, run_task

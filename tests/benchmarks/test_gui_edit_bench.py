@@ -1,7 +1,8 @@
 """Editing at scale with the window open: bulk publish until the list repaints, and writing 10k files.
 
 Run: ``python -m pytest tests/benchmarks/test_gui_edit_bench.py -m benchmark -s`` (offscreen Qt).
-Targets (issue 5): bulk publish of 10k selected cards <= 1 s; write of 10k <= 1.5x the temp+fsync+replace floor.
+Targets (issue 5): bulk publish of 10k selected cards <= 1 s; write of 10k <= 1.5x the
+temp+fsync+replace floor.
 """
 
 from __future__ import annotations
@@ -68,8 +69,9 @@ def test_bulk_publish_until_the_list_repaints(window: Any, n: int) -> None:
     assert store.count("published:true") == n
 
 
-def test_write_from_the_gui_against_the_floor(qtbot, window: Any, library: tuple[Path, Path], n: int,
-                                              tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_write_from_the_gui_against_the_floor(
+    qtbot, window: Any, library: tuple[Path, Path], n: int, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     store = window.store
     paths = harness.card_paths(library[1])
     floor = harness.write_floor(paths, tmp_path / "floor")

@@ -48,14 +48,20 @@ def test_compare_lists_the_fields_that_differ_with_sensible_defaults(lib) -> Non
     assert title is not None and not title.pending and title.default == "theirs"
     assert title.mine.startswith("Hundreds of US") and title.theirs.startswith("Many US")
     published = comparison.diff("published")
-    assert published is not None and (published.mine, published.theirs, published.default) == (True, False, "mine")
+    assert published is not None and (published.mine, published.theirs, published.default) == (
+        True,
+        False,
+        "mine",
+    )
 
 
 def test_keep_mine_and_take_theirs_then_write_changes_one_line(lib) -> None:  # type: ignore[no-untyped-def]
     store, card_id, card = lib
     conflicted(store, card_id, card)
     comparison = conflicts.compare(store, card_id)
-    result = conflicts.resolve(store, comparison, {"quality": "mine", "published": "theirs", "title": "theirs"})
+    result = conflicts.resolve(
+        store, comparison, {"quality": "mine", "published": "theirs", "title": "theirs"}
+    )
     assert result.batch_id is not None and result.changed == [card_id]
     row = store.rows_by_id([card_id])[0]
     assert not row.conflict and row.dirty and row.quality == 70 and row.published is False

@@ -1,4 +1,4 @@
-"""Bulk publish of 10,000 generated cards with the window open: one Store call, one undo step, rows repainted."""
+"""Bulk publish of 10,000 generated cards with the window open: one Store call, one undo step."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from curator.gui.views.main_window import MainWindow
 from curator.gui.workers import SyncPool
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-import harness  # noqa: E402 - the benchmarks' data-set maker (seeds/generate.py, cached)
+import harness
 
 N = 10_000
 

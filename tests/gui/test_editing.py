@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gui_helpers import card_id, changed_lines
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
@@ -14,8 +15,6 @@ from curator.gui import settings as keys
 from curator.gui.models.card_table import Column
 from curator.gui.views.main_window import MainWindow
 from curator.gui.workers import SyncPool
-
-from gui_helpers import card_id, changed_lines
 
 EXAMPLE = "000_63d795e8c7832238.txt"
 
@@ -89,8 +88,9 @@ EDITS: list[tuple[Any, str, list[str], list[str]]] = [
 
 
 @pytest.mark.parametrize("edit, field, removed, added", EDITS, ids=[e[0].__name__ for e in EDITS])
-def test_each_editor_control_ends_in_a_one_line_diff(edit_window: MainWindow, own_library, edit, field, removed,
-                                                     added) -> None:  # type: ignore[no-untyped-def]
+def test_each_editor_control_ends_in_a_one_line_diff(
+    edit_window: MainWindow, own_library, edit, field, removed, added
+) -> None:  # type: ignore[no-untyped-def]
     store, cards = own_library
     cid, path = open_example(edit_window, cards)
     before = path.read_bytes()
@@ -133,7 +133,7 @@ def focus_list(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-de
 
 def test_triage_keys_undo_redo_and_advance(qtbot, edit_window: MainWindow, own_library) -> None:  # type: ignore[no-untyped-def]
     store, cards = own_library
-    cid, path = open_example(edit_window, cards)
+    cid, _path = open_example(edit_window, cards)
     focus_list(qtbot, edit_window)
     qtbot.keyClick(edit_window.table, Qt.Key.Key_P)
     assert store.detail(cid).published is True  # type: ignore[union-attr]
@@ -145,14 +145,21 @@ def test_triage_keys_undo_redo_and_advance(qtbot, edit_window: MainWindow, own_l
     assert store.detail(cid).heat == 0  # type: ignore[union-attr]
     stack = edit_window.edits.history.stack
     assert [stack.text(i) for i in range(stack.count())] == [
-        "Publish", "Set quality to 70", "Heat +10", "Heat -10"]
+        "Publish",
+        "Set quality to 70",
+        "Heat +10",
+        "Heat -10",
+    ]
     # Ctrl+Z / Ctrl+Shift+Z walk the journal.
     qtbot.keyClick(edit_window.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClick(edit_window.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert store.detail(cid).heat == -1 and store.detail(cid).quality == 70  # type: ignore[union-attr]
     assert edit_window.actions.undo.text() == "&Undo Set quality to 70"
-    qtbot.keyClick(edit_window.table, Qt.Key.Key_Z,
-                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(
+        edit_window.table,
+        Qt.Key.Key_Z,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
     assert store.detail(cid).heat == 10  # type: ignore[union-attr]
     # The quality scale comes from the preferences; advance moves on after the key.
     edit_window.settings.set_value(keys.QUALITY_SCALE, 5)
@@ -211,11 +218,11 @@ def test_bulk_edit_is_one_step_and_asks_above_the_threshold(edit_window: MainWin
     assert edit_window.edits.history.stack.count() == 1
     # Topics too: one call, one step; then undo both.
     result = edit_window.edits.change_topic(store.ids(), "Triage Test", add=True)
-    assert result is not None and store.count("topic:\"Triage Test\"") == len(result.changed)
+    assert result is not None and store.count('topic:"Triage Test"') == len(result.changed)
     assert len(result.changed) >= store.count() - store.count("problems:true")  # a non-list topics is skipped
     edit_window.edits.history.stack.undo()
     edit_window.edits.history.stack.undo()
-    assert store.count("published:false") == matching and store.count("topic:\"Triage Test\"") < store.count()
+    assert store.count("published:false") == matching and store.count('topic:"Triage Test"') < store.count()
 
 
 def test_bulk_confirmation_lists_cards_that_fail_validation(edit_window: MainWindow, own_library) -> None:  # type: ignore[no-untyped-def]
@@ -241,8 +248,9 @@ def test_changed_and_problem_columns_sort(edit_window: MainWindow, own_library) 
     assert edit_window.model.card_at(0).problems == max(r.problems for r in store.rows())  # type: ignore[union-attr]
 
 
-def test_undo_survives_a_new_window_on_the_same_library(qtbot, edit_window: MainWindow, own_library, settings,
-                                                        images) -> None:  # type: ignore[no-untyped-def]
+def test_undo_survives_a_new_window_on_the_same_library(
+    qtbot, edit_window: MainWindow, own_library, settings, images
+) -> None:  # type: ignore[no-untyped-def]
     store, cards = own_library
     cid, _path = open_example(edit_window, cards)
     edit_quality(edit_window)  # 54 -> 70
@@ -257,8 +265,11 @@ def test_undo_survives_a_new_window_on_the_same_library(qtbot, edit_window: Main
     window.files.ask_close = lambda _box: "keep"
     qtbot.addWidget(window)
     stack = window.edits.history.stack
-    assert [stack.text(i) for i in range(stack.count())] == ["Set quality to 70", "Add topic 'Robotics'",
-                                                              "Edit related links"]
+    assert [stack.text(i) for i in range(stack.count())] == [
+        "Set quality to 70",
+        "Add topic 'Robotics'",
+        "Edit related links",
+    ]
     assert stack.index() == 2 and stack.canRedo()
     stack.redo()
     assert reopened.detail(cid).related == [{"title": "Only one", "sourceUrl": "https://example.com/a"}]  # type: ignore[union-attr]
@@ -266,7 +277,9 @@ def test_undo_survives_a_new_window_on_the_same_library(qtbot, edit_window: Main
     stack.undo()
     stack.undo()
     detail = reopened.detail(cid)
-    assert detail is not None and detail.quality == 54 and "Robotics" not in detail.topics and not detail.dirty
+    assert (
+        detail is not None and detail.quality == 54 and "Robotics" not in detail.topics and not detail.dirty
+    )
     # A new edit after undoing drops the redo branch, also across the next restart.
     window.edits.set_fields([cid], {"heat": 5}, "Set heat to 5")
     window.close()
@@ -293,8 +306,12 @@ def test_facets_are_counted_off_the_gui_thread(qtbot, store: Store, settings, im
     window = main_window_module.MainWindow(store, settings, images=images)  # the global QThreadPool
     qtbot.addWidget(window)
     window.apply_query("topic:AI")
-    qtbot.waitUntil(lambda: window.facets.find("status", "All cards") is not None
-                    and window.facets.find("status", "All cards").text(1) == f"{store.count('topic:AI'):,}")
+    qtbot.waitUntil(
+        lambda: (
+            window.facets.find("status", "All cards") is not None
+            and window.facets.find("status", "All cards").text(1) == f"{store.count('topic:AI'):,}"
+        )
+    )
     assert threads and threading.main_thread().name not in threads
 
 
@@ -314,7 +331,7 @@ def test_history_dialog_lists_the_journal(edit_window: MainWindow, own_library) 
     from PySide6.QtWidgets import QUndoView
 
     store, cards = own_library
-    cid, _path = open_example(edit_window, cards)
+    _cid, _path = open_example(edit_window, cards)
     edit_quality(edit_window)
     edit_published(edit_window)
     edit_window.actions.history.trigger()

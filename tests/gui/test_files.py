@@ -1,4 +1,4 @@
-"""The window and the files: write, review, refused files, conflicts, outside changes, the close prompt, a crash."""
+"""The window and the files: write, review, refusals, conflicts, outside changes, closing, a crash."""
 
 from __future__ import annotations
 
@@ -11,14 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gui_helpers import card_id, changed_lines
 from PySide6.QtWidgets import QLabel
 
 from curator.core.store import Store
 from curator.gui.views import file_sync
 from curator.gui.views.main_window import MainWindow
 from curator.gui.views.writing import unified_diff
-
-from gui_helpers import card_id, changed_lines
 
 EXAMPLE = "000_63d795e8c7832238.txt"
 
@@ -51,7 +50,9 @@ def test_review_shows_each_files_diff_then_writes(edit_window: MainWindow, own_l
     assert not edit_window.actions.write.isEnabled()
 
 
-def test_read_only_and_vanished_files_are_reported_and_the_rest_written(edit_window: MainWindow, own_library) -> None:  # type: ignore[no-untyped-def]
+def test_read_only_and_vanished_files_are_reported_and_the_rest_written(
+    edit_window: MainWindow, own_library
+) -> None:  # type: ignore[no-untyped-def]
     store, cards = own_library
     ok, locked, gone = some_cards(cards, 3)
     ids = [card_id(store, p) for p in (ok, locked, gone)]
@@ -66,7 +67,12 @@ def test_read_only_and_vanished_files_are_reported_and_the_rest_written(edit_win
     assert report is not None and report.written == 1
     assert sorted(f["path"] for f in report.failed) == sorted([str(locked), str(gone)])
     box = edit_window.files.last_dialog
-    assert box is not None and "2 not written" in box.text() and str(locked) in box.text() and str(gone) in box.text()  # type: ignore[attr-defined]
+    assert (
+        box is not None
+        and "2 not written" in box.text()
+        and str(locked) in box.text()
+        and str(gone) in box.text()
+    )  # type: ignore[attr-defined]
     assert b"published: true" in ok.read_bytes()
     assert store.totals().dirty == 2  # the refused edits stay pending
 
@@ -99,7 +105,9 @@ def test_conflict_resolver_keep_mine_take_theirs(edit_window: MainWindow, own_li
     assert edit_window.select_card(cid)
     edit_window.edits.set_fields([cid], {"quality": 70, "published": True}, "Edit")
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("quality: 54", "quality: 60").replace("heat: -1", "heat: 12"), encoding="utf-8")
+    path.write_text(
+        text.replace("quality: 54", "quality: 60").replace("heat: -1", "heat: 12"), encoding="utf-8"
+    )
     edit_window.rescan()
     assert store.detail(cid).conflict and edit_window.detail.card.conflict  # type: ignore[union-attr]
     assert edit_window.actions.resolve_conflict.isEnabled()
@@ -123,10 +131,14 @@ def test_conflict_resolver_keep_mine_take_theirs(edit_window: MainWindow, own_li
     edit_window.files.write_changes()
     assert changed_lines(before, path.read_bytes()) == (["quality: 60"], ["quality: 70"])
     # Keeping mine was one undo step on top of the stack.
-    assert edit_window.edits.history.stack.text(edit_window.edits.history.stack.count() - 1).startswith("Resolve conflict")
+    assert edit_window.edits.history.stack.text(edit_window.edits.history.stack.count() - 1).startswith(
+        "Resolve conflict"
+    )
 
 
-def test_outside_changes_refresh_cards_without_pending_edits(qtbot, edit_window: MainWindow, own_library) -> None:  # type: ignore[no-untyped-def]
+def test_outside_changes_refresh_cards_without_pending_edits(
+    qtbot, edit_window: MainWindow, own_library
+) -> None:  # type: ignore[no-untyped-def]
     store, cards = own_library
     path = cards / EXAMPLE
     cid = card_id(store, path)
@@ -200,14 +212,16 @@ os._exit(0)
 """
 
 
-def test_a_killed_app_reopens_with_its_edits_pending(qtbot, own_library, settings, images, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_killed_app_reopens_with_its_edits_pending(
+    qtbot, own_library, settings, images, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     store, cards = own_library
     path = cards / EXAMPLE
     cid = card_id(store, path)
     store.close()
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "config")}
-    done = subprocess.run([sys.executable, "-c", KILLED, str(store.path), str(tmp_path / "child.ini"), str(cid)],
-                          env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    argv = [sys.executable, "-c", KILLED, str(store.path), str(tmp_path / "child.ini"), str(cid)]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0 and "edited" in done.stdout, done.stderr[-800:]
     reopened = Store(store.path)
     assert reopened.pending(cid) == {"quality": (54, 91), "published": (False, True)}

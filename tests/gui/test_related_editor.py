@@ -7,12 +7,11 @@ from typing import Any
 
 import pytest
 import yaml
+from gui_helpers import card_id, changed_lines
 from PySide6.QtCore import QModelIndex, Qt
 
 from curator.gui.views.main_window import MainWindow
 from curator.gui.views.related_editor import RelatedEditor, item_from_card, url_problem
-
-from gui_helpers import card_id, changed_lines
 
 EXAMPLE = "000_63d795e8c7832238.txt"
 
@@ -113,8 +112,8 @@ def test_editor_operations_and_save_as_one_undo_step(edit_window: MainWindow, ow
 
 
 def test_editing_an_item_keeps_its_unknown_keys(qtbot, edit_window: MainWindow, own_library) -> None:  # type: ignore[no-untyped-def]
-    store, cards = own_library
-    cid, editor = open_editor(edit_window, cards)
+    _store, cards = own_library
+    _cid, editor = open_editor(edit_window, cards)
     editor.list.setCurrentRow(0)
     first = dict(editor.items()[0])
     editor.f_provider.setText("Complex Media")
@@ -125,7 +124,9 @@ def test_editing_an_item_keeps_its_unknown_keys(qtbot, edit_window: MainWindow, 
     item: dict[str, Any] = editor.items()[0]
     assert item["provider"] == {**first["provider"], "name": "Complex Media"}
     assert item["sourceUrl"] == first["sourceUrl"]
-    assert {k: v for k, v in item.items() if k != "provider"} == {k: v for k, v in first.items() if k != "provider"}
+    assert {k: v for k, v in item.items() if k != "provider"} == {
+        k: v for k, v in first.items() if k != "provider"
+    }
     assert editor.list.item(0).text().startswith(f"1. {first['title']}")
     # Ctrl+Down on the list moves the item.
     editor.show()

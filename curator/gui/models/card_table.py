@@ -7,8 +7,8 @@ query in SQL, so the model's size in memory follows what the user looked at, not
 from __future__ import annotations
 
 import enum
-from functools import lru_cache
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any, Protocol
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal

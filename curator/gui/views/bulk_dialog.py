@@ -45,8 +45,9 @@ def flagged_cards(store: Any, ids: list[int], limit: int = LIST_LIMIT) -> tuple[
     found: list[tuple[int, str, str | None, int, int, int]] = []
     for start in range(0, len(ids), 900):  # SQLite's bound-parameter limit
         chunk = ids[start : start + 900]
+        marks = ",".join("?" * len(chunk))
         found += conn.execute(
-            f"SELECT id, path, title, problems, conflict, missing FROM card WHERE id IN ({','.join('?' * len(chunk))}) "
+            f"SELECT id, path, title, problems, conflict, missing FROM card WHERE id IN ({marks}) "
             "AND (problems > 0 OR conflict = 1 OR missing = 1)",
             chunk,
         ).fetchall()
@@ -65,7 +66,7 @@ def flagged_cards(store: Any, ids: list[int], limit: int = LIST_LIMIT) -> tuple[
 
 
 class BulkConfirmDialog(QDialog):
-    """"Publish 1,240 cards?" with the cards that fail validation listed under it."""
+    """ "Publish 1,240 cards?" with the cards that fail validation listed under it."""
 
     def __init__(self, action: str, count: int, flagged: list[Flagged], flagged_total: int,
                  parent: QWidget | None = None) -> None:  # fmt: skip
@@ -110,7 +111,9 @@ class BulkConfirmDialog(QDialog):
             self.problems_label.setText("None of them has a validation problem.")
             self.table.hide()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.ok = buttons.addButton(f"{action.split(' ')[0]} {count:,} cards", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok = buttons.addButton(
+            f"{action.split(' ')[0]} {count:,} cards", QDialogButtonBox.ButtonRole.AcceptRole
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)

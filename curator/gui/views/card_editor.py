@@ -39,7 +39,11 @@ def file_value_text(value: Any, limit: int = 80) -> str:
     elif isinstance(value, bool):
         text = "true" if value else "false"
     elif isinstance(value, list):
-        text = ", ".join(str(v) for v in value) if all(isinstance(v, str) for v in value) else f"{len(value)} items"
+        text = (
+            ", ".join(str(v) for v in value)
+            if all(isinstance(v, str) for v in value)
+            else f"{len(value)} items"
+        )
     else:
         text = str(value)
     text = " ".join(text.split())
@@ -56,7 +60,10 @@ class ExcerptEdit(QPlainTextEdit):
         self.committed.emit()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+        if (
+            event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        ):
             self.committed.emit()
             return
         super().keyPressEvent(event)

@@ -1,4 +1,4 @@
-"""The conflict resolver: the library's version and the file's side by side, keep mine / take theirs per field."""
+"""The conflict resolver: the library's version and the file's side by side; keep mine or take theirs."""
 
 from __future__ import annotations
 
@@ -111,7 +111,9 @@ class ConflictDialog(QDialog):
             take_theirs = QRadioButton("Take theirs")
             if not diff.editable:
                 keep_mine.setEnabled(False)
-                keep_mine.setToolTip(f"{diff.field} is not edited in Curator: only the file's value can be kept")
+                keep_mine.setToolTip(
+                    f"{diff.field} is not edited in Curator: only the file's value can be kept"
+                )
             group = QButtonGroup(self)
             group.addButton(keep_mine)
             group.addButton(take_theirs)
@@ -132,7 +134,9 @@ class ConflictDialog(QDialog):
         scroll.setWidget(grid_host)
         layout.addWidget(scroll, 1)
         if not comparison.diffs:
-            layout.addWidget(QLabel("The file already holds every value: resolving just clears the conflict."))
+            layout.addWidget(
+                QLabel("The file already holds every value: resolving just clears the conflict.")
+            )
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.all_mine = buttons.addButton("All Mine", QDialogButtonBox.ButtonRole.ActionRole)
@@ -158,4 +162,7 @@ class ConflictDialog(QDialog):
 
     def choices(self) -> dict[str, conflicts.Choice]:
         """field -> "mine" | "theirs" as the radio buttons stand."""
-        return {f: conflicts.MINE if mine.isChecked() else conflicts.THEIRS for f, (mine, _t) in self.buttons.items()}
+        return {
+            f: conflicts.MINE if mine.isChecked() else conflicts.THEIRS
+            for f, (mine, _t) in self.buttons.items()
+        }

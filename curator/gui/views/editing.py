@@ -1,4 +1,4 @@
-"""Edits from the window: the detail editor, triage keys and bulk actions, each one Store call (one undo step).
+"""Edits from the window: detail editor, triage keys, bulk actions; each one Store call, one undo step.
 
 The controller owns the EditHistory (the QUndoStack over the journal), decides which cards an action
 targets (the selection, or every card matching the query after Select All), asks before bulk edits of
@@ -42,7 +42,9 @@ class EditController(QObject):
         self.confirm: Callable[[BulkConfirmDialog], bool] = _exec_dialog
         self.last_confirmation: BulkConfirmDialog | None = None
         self.history.changed.connect(self._cards_changed)
-        self.history.failed.connect(lambda msg: window.statusBar().showMessage(f"Cannot undo/redo: {msg}", 8000))
+        self.history.failed.connect(
+            lambda msg: window.statusBar().showMessage(f"Cannot undo/redo: {msg}", 8000)
+        )
         self._connect()
 
     def _connect(self) -> None:
@@ -59,7 +61,9 @@ class EditController(QObject):
         a.unpublish.triggered.connect(lambda: self.triage({"published": False}, "Unpublish"))
         for action in a.quality_keys:
             action.triggered.connect(
-                lambda _c=False, act=action: self.triage({"quality": int(act.data())}, f"Set quality to {act.data()}")
+                lambda _c=False, act=action: self.triage(
+                    {"quality": int(act.data())}, f"Set quality to {act.data()}"
+                )
             )
         a.heat_up.triggered.connect(lambda: self.step_heat(HEAT_STEP))
         a.heat_down.triggered.connect(lambda: self.step_heat(-HEAT_STEP))
@@ -153,9 +157,8 @@ class EditController(QObject):
     def edit_current(self, changes: dict[str, Any], action: str) -> None:
         """A change made in the detail editor: applies to the card shown there."""
         card = self.window.detail.card
-        if card is not None:
-            if self.set_fields([card.id], changes, action) is None:
-                self.window.detail.show_card(self.store.detail(card.id), keep_scroll=True)  # undo the widget
+        if card is not None and self.set_fields([card.id], changes, action) is None:
+            self.window.detail.show_card(self.store.detail(card.id), keep_scroll=True)  # undo the widget
 
     def triage(self, changes: dict[str, Any], action: str) -> None:
         """A triage key on the targets, then (when enabled) on to the next card."""

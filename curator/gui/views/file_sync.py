@@ -161,7 +161,9 @@ class FileController(QObject):
     def may_close(self) -> bool:
         """Ask about unwritten changes; False keeps the window open (also while a write runs)."""
         if self.writer.running:
-            self.window.statusBar().showMessage("Writing changes… the window closes when you ask again after it", 5000)
+            self.window.statusBar().showMessage(
+                "Writing changes… the window closes when you ask again after it", 5000
+            )
             return False
         dirty = self.store.totals().dirty
         if not dirty:

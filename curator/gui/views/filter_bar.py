@@ -49,7 +49,7 @@ class _TokenCompleter(QCompleter):
             elif ch == " " and not in_quote:
                 start = i + 1
         head, word = text[:start], text[start:]
-        if word.startswith("-") or word.startswith("("):  # keep a negation/group opener outside the match
+        if word.startswith(("-", "(")):  # keep a negation/group opener outside the match
             head, word = head + word[0], word[1:]
         return head, word
 

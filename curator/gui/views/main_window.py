@@ -30,6 +30,7 @@ from curator.gui.actions import Actions
 from curator.gui.images import ImageCache
 from curator.gui.models.card_table import CardTableModel, Column, Role
 from curator.gui.settings import Settings
+from curator.gui.views import window_dialogs
 from curator.gui.views.card_grid_view import CardGridView
 from curator.gui.views.card_table_view import CardTableView
 from curator.gui.views.detail_panel import DetailPanel
@@ -37,7 +38,6 @@ from curator.gui.views.editing import EditController
 from curator.gui.views.facet_sidebar import FacetSidebar
 from curator.gui.views.file_sync import FileController
 from curator.gui.views.filter_bar import FilterBar
-from curator.gui.views import window_dialogs
 from curator.gui.views.importing import ImportRunner, ProgressWidget
 from curator.gui.workers import Pool, TaskHandle, run_task
 

@@ -163,8 +163,12 @@ class RelatedEditor(QDialog):
         for b in (self.up_button, self.down_button, self.remove_button, self.open_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
-        for keys, slot in (("Ctrl+Up", lambda: self.move_current(-1)), ("Ctrl+Down", lambda: self.move_current(1)),
-                           ("Delete", self.remove_current)):  # fmt: skip
+        keyed = (
+            ("Ctrl+Up", lambda: self.move_current(-1)),
+            ("Ctrl+Down", lambda: self.move_current(1)),
+            ("Delete", self.remove_current),
+        )
+        for keys, slot in keyed:
             shortcut = QShortcut(QKeySequence(keys), self.list)
             shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
             shortcut.activated.connect(slot)
@@ -184,8 +188,9 @@ class RelatedEditor(QDialog):
         self.f_error = QLabel()
         self.f_error.setObjectName("searchError")
         self.f_error.hide()
-        for label, widget in (("Title", self.f_title), ("Excerpt", self.f_excerpt), ("Link", self.f_url),
-                              ("Provider", self.f_provider), ("Domain", self.f_domain), ("Date", self.f_date)):  # fmt: skip
+        rows = (("Title", self.f_title), ("Excerpt", self.f_excerpt), ("Link", self.f_url),
+                ("Provider", self.f_provider), ("Domain", self.f_domain), ("Date", self.f_date))  # fmt: skip
+        for label, widget in rows:
             form.addRow(label, widget)
         form.addRow("", self.f_error)
         for edit in (self.f_title, self.f_url, self.f_provider, self.f_domain, self.f_date):
@@ -264,14 +269,17 @@ class RelatedEditor(QDialog):
         if not words:
             return []
         try:
-            rows = self.store.rows(to_text(and_(*[Word(w, prefix=True) for w in words])), limit=SEARCH_LIMIT + 1)
+            rows = self.store.rows(
+                to_text(and_(*[Word(w, prefix=True) for w in words])), limit=SEARCH_LIMIT + 1
+            )
         except (QueryError, ValueError):
             return []
         found = []
         for row in rows:
             if row.id == self.card.id or len(found) >= SEARCH_LIMIT:
                 continue
-            entry = QListWidgetItem(f"{row.title or '(no title)'}\n{' · '.join(x for x in (row.provider, (row.date or '')[:10]) if x)}")
+            meta = " · ".join(x for x in (row.provider, (row.date or "")[:10]) if x)
+            entry = QListWidgetItem(f"{row.title or '(no title)'}\n{meta}")
             entry.setData(CARD_ROLE, row.id)
             self.results.addItem(entry)
             found.append(row.id)
@@ -322,7 +330,9 @@ class RelatedEditor(QDialog):
     def _show_item(self, row: int) -> None:
         item = self.list.item(row).data(ITEM_ROLE) if row >= 0 else None
         self.form_box.setEnabled(isinstance(item, dict))
-        self.open_button.setEnabled(isinstance(item, dict) and url_problem(str(item.get("sourceUrl") or "")) is None)
+        self.open_button.setEnabled(
+            isinstance(item, dict) and url_problem(str(item.get("sourceUrl") or "")) is None
+        )
         item = item if isinstance(item, dict) else {}
         provider = item.get("provider") if isinstance(item.get("provider"), dict) else {}
         self._loading = True

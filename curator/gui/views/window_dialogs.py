@@ -26,7 +26,9 @@ def shortcuts_text(actions: Actions) -> str:
 
 
 def show_shortcuts(window: MainWindow) -> QMessageBox:
-    box = QMessageBox(QMessageBox.Icon.Information, "Keyboard shortcuts", shortcuts_text(window.actions), parent=window)
+    box = QMessageBox(
+        QMessageBox.Icon.Information, "Keyboard shortcuts", shortcuts_text(window.actions), parent=window
+    )
     box.setTextFormat(Qt.TextFormat.PlainText)
     box.setStyleSheet("QLabel { font-family: monospace; }")  # the keys column lines up
     box.open()

@@ -1,4 +1,4 @@
-"""Writing pending edits to the card files on a worker, reviewing the diffs first, and reporting the result."""
+"""Writing pending edits to the card files on a worker, reviewing the diffs first, reporting the result."""
 
 from __future__ import annotations
 
@@ -35,13 +35,21 @@ def report_text(report: WriteReport) -> str:
         parts.append(f"{report.already:,} already held the changes")
     if report.unchanged:
         parts.append(f"{report.unchanged:,} needed no change")
-    lines = [", ".join(parts) + ("; cancelled before the end (the rest stay pending)." if report.cancelled else ".")]
+    lines = [
+        ", ".join(parts)
+        + ("; cancelled before the end (the rest stay pending)." if report.cancelled else ".")
+    ]
     if report.conflicts:
-        lines.append(f"\n{len(report.conflicts):,} conflict(s): the file changed on disk; the edits stay pending "
-                     "until you resolve them (Cards > Resolve Conflict…):")  # fmt: skip
+        lines.append(
+            f"\n{len(report.conflicts):,} conflict(s): the file changed on disk; the edits stay pending "
+            "until you resolve them (Cards > Resolve Conflict…):"
+        )
         lines += [f"  {c['path']}: {c['reason']}" for c in report.conflicts[:50]]
     if report.failed:
-        lines.append(f"\n{len(report.failed):,} not written (read-only, missing or unverifiable); the edits stay pending:")
+        lines.append(
+            f"\n{len(report.failed):,} not written (read-only, missing or unverifiable); "
+            "the edits stay pending:"
+        )
         lines += [f"  {f['path']}: {f['reason']}" for f in report.failed[:50]]
     return "\n".join(lines)
 
@@ -72,7 +80,9 @@ class WriteRunner(QObject):
 
         def work(progress: Any, cancelled: Any) -> WriteReport:
             try:
-                report = store.write(ids, dry_run=dry_run, progress=lambda d, t: progress(d, t, ""), cancel=cancelled)
+                report = store.write(
+                    ids, dry_run=dry_run, progress=lambda d, t: progress(d, t, ""), cancel=cancelled
+                )
                 if dry_run and report.cancelled:
                     raise Cancelled()
                 return report
@@ -117,7 +127,9 @@ class ReviewDialog(QDialog):
         layout = QVBoxLayout(self)
         shown = diffs[:REVIEW_FILES]
         more = f" (the first {len(shown):,} are shown)" if len(diffs) > len(shown) else ""
-        heading = QLabel(f"{len(diffs):,} file(s) will change{more}. Lines starting with - leave the file, + enter it.")
+        heading = QLabel(
+            f"{len(diffs):,} file(s) will change{more}. Lines starting with - leave the file, + enter it."
+        )
         heading.setTextFormat(Qt.TextFormat.PlainText)
         heading.setWordWrap(True)
         layout.addWidget(heading)
@@ -125,7 +137,9 @@ class ReviewDialog(QDialog):
         self.text.setReadOnly(True)
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.text.setPlainText("\n".join(unified_diff(p, old, new) for p, old, new in shown) or "Nothing to write.")
+        self.text.setPlainText(
+            "\n".join(unified_diff(p, old, new) for p, old, new in shown) or "Nothing to write."
+        )
         layout.addWidget(self.text, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.write_button = buttons.addButton("Write Changes", QDialogButtonBox.ButtonRole.AcceptRole)
