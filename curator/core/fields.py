@@ -9,9 +9,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-import ftfy
-from ftfy.badness import is_bad
-
 KNOWN_FIELDS = (
     "category", "title", "excerpt", "publishedDateTime", "sourceUrl", "ampUrl", "cdnAmpUrl", "type",
     "quality", "heat", "published", "provider", "topics", "images", "related", "secured",
@@ -77,21 +74,60 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+# Whitespace anywhere inside a URL makes it no link. The regex's \s is exactly str.isspace (tested),
+# searched in C instead of a Python loop over every character.
+_SPACE = re.compile(r"\s")
+# The common shape, decided without urlsplit: http(s)://host[:port] then anything without whitespace.
+# urlsplit gives such a text scheme http(s) and a non-empty hostname, and cannot raise on it (an ASCII
+# netloc without brackets); every other text takes the general path.
+_PLAIN_WEB_URL = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(?::[0-9]*)?(?:[/?#]\S*)?")
+
+
 def is_web_url(value: Any) -> bool:
     """An absolute http(s) URL with a host: the only links Curator opens or loads."""
-    if not isinstance(value, str) or any(c.isspace() for c in value.strip()):
+    if not isinstance(value, str):
+        return False
+    value = value.strip()
+    if _PLAIN_WEB_URL.fullmatch(value):
+        return True
+    if _SPACE.search(value):
         return False
     try:
-        parts = urlsplit(value.strip())
+        parts = urlsplit(value)
     except ValueError:
         return False
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
+# Every alternative of ftfy's badness regex (``ftfy.badness.BADNESS_RE``, what ``is_bad`` searches)
+# needs at least one of these characters, so a text without any of them is never "bad" and skips
+# ftfy (and its import) altogether. Per alternative the rarest required class in English news text
+# was taken: C1 controls, the cp1252/latin-1 "bad" symbols, accented capitals, box drawing, ... but not
+# ’ “ ” – — … (tests/core/test_fields.py derives the proof from the installed ftfy's regex).
+_MOJIBAKE_HINT = re.compile(
+    r"[\x80-\x9f\xa2-\xa8\xaa\xac\xaf\xb1-\xb3\xb5\xb6\xb8-\xba\xbc-\xbe\xc0-\xd1\xd7-\xd9\xdc\xdd"
+    r"\xdf-\xf1\xf7\xfc\u0100-\u017e\u0192\u02c6\u02c7\u02d8\u02db\u02dc\u0392\u0393\u039e\u039f"
+    r"\u0402\u0412\u0413\u0420\u0421\u0490\u0491\u201a\u2020\u2021\u2030\u2044\u20a7\u20ac\u2116"
+    r"\u2202\u2206\u220f\u2211\u221a\u221e\u2229\u222b\u2248\u2260-\u2265\u2310\u2502-\u2593\u25ca"
+    r"\ufb01\ufb02\ufffd]"
+)
+
+
+def may_be_mojibake(text: str) -> bool:
+    """False when ftfy's badness check cannot flag ``text`` (no character any of its rules needs)."""
+    return not text.isascii() and _MOJIBAKE_HINT.search(text) is not None
+
+
 def has_mojibake(text: str) -> bool:
     """UTF-8 text that was decoded as cp1252/latin-1 somewhere upstream ("Russiaâ€™s")."""
-    # is_bad is a cheap regex pre-check; fix_encoding confirms there is a real repair to make.
-    return is_bad(text) and ftfy.fix_encoding(text) != text
+    if not may_be_mojibake(text):
+        return False  # nearly every text: ftfy's badness regex costs ~100x this check
+    # Imported here: ftfy takes ~40 ms to import, which the CLI and the GUI start-up need not pay.
+    from ftfy import fix_encoding
+    from ftfy.badness import is_bad
+
+    # is_bad is a regex over known mojibake sequences; fix_encoding confirms there is a repair to make.
+    return is_bad(text) and fix_encoding(text) != text
 
 
 # --- dates ----------------------------------------------------------------------------------------
@@ -231,12 +267,16 @@ def _related_problems(value: Any, out: list[Problem]) -> None:
             out.append(Problem(f"{at}.sourceUrl", f"{at} has no sourceUrl", False, "malformed"))
 
 
-def _article_problems(data: Mapping[str, Any], out: list[Problem], prefix: str = "") -> None:
-    """Rules shared by a card and each of its related articles."""
+def _article_problems(data: Mapping[str, Any], out: list[Problem], prefix: str = "",
+                      valid_date: str | None = None) -> None:
+    """Rules shared by a card and each of its related articles.
+
+    ``valid_date``: the publishedDateTime text object the caller already normalised successfully.
+    """
     for name in _TEXT_FIELDS:
         if name in data:
             _text_problems(prefix + name, data[name], out, name in _MOJIBAKE_FIELDS)
-    if "publishedDateTime" in data:
+    if "publishedDateTime" in data and (valid_date is None or data["publishedDateTime"] is not valid_date):
         _date_problems(prefix + "publishedDateTime", data["publishedDateTime"], out)
     for name in _URL_FIELDS:
         if name in data:
@@ -272,8 +312,12 @@ def _topic_problems(value: Any, out: list[Problem]) -> None:
 
 def problems(data: Mapping[str, Any]) -> list[Problem]:
     """Every rule the known fields of ``data`` break, in field order (unknown keys are never wrong)."""
+    return _problems(data, None)
+
+
+def _problems(data: Mapping[str, Any], valid_date: str | None) -> list[Problem]:
     out: list[Problem] = []
-    _article_problems(data, out)
+    _article_problems(data, out, valid_date=valid_date)
     if "heat" in data:
         found = _range_problem("heat", data["heat"], True)
         if found:
@@ -315,12 +359,13 @@ def summarize(data: Mapping[str, Any]) -> Summary:
     topics = data.get("topics")
     images = data.get("images")
     related = data.get("related")
+    date = normalize_date(published_at) if published_at is not None else None
     return Summary(
         category=_text(data, "category"),
         title=_text(data, "title"),
         excerpt=_text(data, "excerpt"),
         published_at=published_at,
-        date=normalize_date(published_at) if published_at is not None else None,
+        date=date,
         source_url=_text(data, "sourceUrl"),
         amp_url=_text(data, "ampUrl"),
         cdn_amp_url=_text(data, "cdnAmpUrl"),
@@ -334,7 +379,8 @@ def summarize(data: Mapping[str, Any]) -> Summary:
         topics=[t for t in topics if isinstance(t, str)] if isinstance(topics, list) else [],
         images=[i for i in images if isinstance(i, dict)] if isinstance(images, list) else [],
         related=[r for r in related if isinstance(r, dict)] if isinstance(related, list) else [],
-        problems=problems(data),
+        # The date was just checked: problems need not parse the same text again.
+        problems=_problems(data, published_at if date is not None else None),
     )
 
 
@@ -416,7 +462,11 @@ def _dedupe(topics: list[Any]) -> list[Any]:
 
 
 def _fix_text(value: Any) -> Any:
-    return ftfy.fix_encoding(value) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    from ftfy import fix_encoding  # lazily, as in has_mojibake
+
+    return fix_encoding(value)
 
 
 def _fixed_related(related: list[Any], index: int, key: str) -> list[Any]:
