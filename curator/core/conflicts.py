@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from curator.core import cards, fields
-from curator.core.store_rows import card_record, update_records
 from curator.core.store_types import EditResult
 
 Choice = Literal["mine", "theirs"]
@@ -123,7 +122,8 @@ def resolve(
     The file as compared becomes the card's base (its conflict mark goes), every pending edit is dropped,
     and the fields kept as "mine" are set again as pending edits over the new base: one batch in the
     journal (so Undo takes them back to the file's values), all in one transaction. Returns that batch
-    (batch_id None when every field took the file's value). Raises ConflictError when the file changed
+    (batch_id None when every field took the file's value; ``changed`` is the card either way: its base
+    moved). The work is :meth:`Store.rebase`'s. Raises ConflictError when the file changed
     again since ``compare`` (compare again), ValueError for a choice on an unknown or non-editable field.
     """
     choices = dict(choices or {})
@@ -143,14 +143,5 @@ def resolve(
     assert card.state is not None
     if card.state.sha256 != comparison.state.sha256:
         raise ConflictError(f"{comparison.path} changed again since it was compared; compare it again")
-    conn = store.connection()
-    record = card_record(comparison.path, card.state, card.data, store.now())
-    with store.db.atomic("IMMEDIATE"):
-        update_records(conn, [(comparison.card_id, record)])  # also clears the conflict and missing marks
-        conn.execute("DELETE FROM pending_edit WHERE card_id = ?", (comparison.card_id,))
-        conn.execute("UPDATE card SET dirty = 0 WHERE id = ?", (comparison.card_id,))
-        if not keep:
-            return EditResult(None, [])
-        # Nested in this transaction (a savepoint): the new base and the kept edits land together.
-        name = label or f"Resolve conflict: keep mine ({', '.join(keep)})"
-        return store.set_fields([comparison.card_id], keep, label=name)
+    name = label or f"Resolve conflict: keep mine ({', '.join(keep)})"
+    return store.rebase(comparison.card_id, card, keep, label=name)

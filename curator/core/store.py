@@ -16,7 +16,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import peewee
 from peewee import SQL, fn
@@ -35,6 +35,9 @@ from curator.core.store_types import (
     Totals,
     WriteReport,
 )
+
+if TYPE_CHECKING:  # only for annotations: importing cards (and yaml) costs every `curator list`
+    from curator.core.cards import Card as CardFile
 
 __all__ = [
     "BatchInfo", "CardDetail", "CardRow", "EditResult", "Facets", "LibraryError", "ProblemRow", "Store",
@@ -391,6 +394,29 @@ class Store:
 
         self._use()
         return store_edits.replay(self, batch_id, undo=False)
+
+    def rebase(
+        self, card_id: int, card: CardFile, keep: Mapping[str, Any] | None = None, *,
+        label: str | None = None,
+    ) -> EditResult:  # fmt: skip
+        """Take a card's file as it is now as its new base; keep only the ``keep`` values as pending edits.
+
+        How a conflict (the file changed on disk under pending edits) is resolved: ``card`` is the file
+        read now (``cards.read_card``), ``keep`` the editor's values to stay pending over it (field ->
+        value; None removes the key). In one transaction the card's fingerprint, mapping and rows (topics,
+        images, related, full text, problems) become the file's, ``conflict`` and ``missing`` are cleared,
+        the other pending edits are dropped, and the kept values form one undoable batch (undo leaves the
+        file's values). Returns that batch (``batch_id`` None when nothing is kept) with ``changed ==
+        [card_id]``. ValueError, nothing changed: unknown card, another path, no fingerprint, a value an
+        editor may not set.
+        """
+        from curator.core import store_edits
+
+        self._use()
+        keep = dict(keep or {})
+        if label is None:
+            label = f"Resolve conflict: keep mine ({', '.join(keep)})" if keep else "Resolve conflict"
+        return store_edits.rebase(self, card_id, card, keep, label=label)
 
     # -- files (curator.core.store_write) -------------------------------------------------------------------
     def write(

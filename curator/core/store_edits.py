@@ -13,11 +13,24 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from curator.core import fields
-from curator.core.store_rows import FIELD_COLUMNS, FTS_FIELDS, dumps, fts_values, image_rows, related_rows, summary_columns
+from curator.core.store_rows import (
+    FIELD_COLUMNS,
+    FTS_FIELDS,
+    card_record,
+    dumps,
+    fts_values,
+    image_rows,
+    related_rows,
+    summary_columns,
+    update_records,
+)
 from curator.core.store_types import EditResult
+
+if TYPE_CHECKING:
+    from curator.core.cards import Card
 
 # A field's change: (card id, field, old JSON, new JSON).
 Change = tuple[int, str, str, str]
@@ -312,3 +325,34 @@ def replay(store: _StoreLike, batch_id: int, *, undo: bool) -> EditResult:
         changes = apply_values(conn, items)
         conn.execute("UPDATE edit_batch SET undone = ? WHERE id = ?", (int(undo), batch_id))
     return EditResult(batch_id, sorted({c[0] for c in changes}))
+
+
+def rebase(store: _StoreLike, card_id: int, card: Card, keep: Mapping[str, Any], *, label: str) -> EditResult:
+    """Make ``card`` (its file read now) the card's new base, keeping only the ``keep`` values pending.
+
+    One transaction: the file's fingerprint, mapping, columns, child and full-text rows are replaced as a
+    rescan would (clearing ``conflict`` and ``missing``), every pending edit is dropped, and the kept
+    values are set again over the new base as one journal batch, so undoing it leaves the file's values.
+    The dropped edits are not journalled: the batches that made them stay in the history, and replaying
+    one applies its values over the new base like any other edit. Returns that batch (``batch_id`` None
+    when nothing is kept pending) and ``changed == [card_id]``: the base changed even then.
+    ValueError (nothing changed) for an unknown card, a card read from another path or without a
+    fingerprint, or a kept value an editor may not set.
+    """
+    if card.state is None:
+        raise ValueError("the card must be read from its file (it has no fingerprint)")
+    # Validated before anything is touched: a refused value leaves the conflict as it was.
+    kept = {field: validate(field, value) for field, value in keep.items()}
+    conn = store.connection()
+    with store.db.atomic("IMMEDIATE"):
+        row = conn.execute("SELECT path FROM card WHERE id = ?", (card_id,)).fetchone()
+        if row is None:
+            raise ValueError(f"no card {card_id} in the library")
+        if row[0] != card.path:
+            raise ValueError(f"card {card_id} is {row[0]}, not {card.path}")
+        update_records(conn, [(card_id, card_record(card.path, card.state, card.data, store.now()))])
+        conn.execute("DELETE FROM pending_edit WHERE card_id = ?", (card_id,))
+        conn.execute("UPDATE card SET dirty = 0 WHERE id = ?", (card_id,))
+        # Nested (a savepoint): the new base and the kept values commit together or not at all.
+        result = _record(store, [(card_id, field, value) for field, value in kept.items()], label)
+    return EditResult(result.batch_id, [card_id])

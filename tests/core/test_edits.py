@@ -277,3 +277,97 @@ def test_cards_sharing_a_topic_list_are_edited_independently(tmp_path: Path) -> 
         assert store.ids("topic:moon") == sorted([a, b, c]) == store.ids("moon")
         assert store.remove_topic([a, b, c], "Moon", label="rm").changed == sorted([a, b, c])
         assert store.pending(b) == {} and store.pending(a) == {"topics": (["AI", "Space"], ["Space"])}
+
+
+def _conflict(store: Store, cid: int, card: Path) -> None:
+    """Pending quality 80 and topic Space; then the file gets quality 55, a new title and topic Vision."""
+    store.set_fields([cid], {"quality": 80}, label="q")
+    store.add_topic([cid], "Space", label="t")
+    text = card.read_text(encoding="utf-8").replace("quality: 40", "quality: 55")
+    text = text.replace('title: "A card"', 'title: "Renamed outside"').replace("  - Robotics", "  - Vision")
+    card.write_text(text, encoding="utf-8")
+    assert import_paths(store, [card.parent]).conflicts == [str(card)]
+
+
+def test_rebase_takes_the_file_as_base_and_keeps_only_the_chosen_edits(lib: tuple[Store, int, Path]) -> None:
+    store, cid, card = lib
+    _conflict(store, cid, card)
+    now, _ = read_card(str(card))
+    result = store.rebase(cid, now, {"quality": 80}, label="keep quality")
+    assert result.batch_id is not None and result.changed == [cid]
+    assert store.history(1)[0].label == "keep quality" and store.history(1)[0].entries == 1
+    row = store.rows_by_id([cid])[0]
+    assert not row.conflict and row.dirty and row.quality == 80 and row.title == "Renamed outside"
+    assert store.pending(cid) == {"quality": (55, 80)}  # the topic edit is dropped, the file's topics stand
+    assert row.topics == ["AI", "Vision"] and store.ids("Vision") == [cid] and store.ids("Space") == []
+    assert store.ids('"Renamed outside"') == [cid]
+    consistent(store, cid)
+    # The new base is the file's bytes: a rescan sees nothing changed, and a write is a one-line diff.
+    assert import_paths(store, [card.parent]).unchanged == 1
+    store.undo(result.batch_id)
+    assert store.pending(cid) == {} and not store.rows_by_id([cid])[0].dirty
+    consistent(store, cid)
+    store.redo(result.batch_id)
+    before = card.read_text(encoding="utf-8").splitlines()
+    assert store.write().written == 1
+    after = card.read_text(encoding="utf-8").splitlines()
+    assert [(a, b) for a, b in zip(before, after, strict=True) if a != b] == [("quality: 55", "quality: 80")]
+
+
+def test_rebase_keeping_nothing_records_no_batch_but_still_changes_the_card(
+    lib: tuple[Store, int, Path],
+) -> None:
+    store, cid, card = lib
+    _conflict(store, cid, card)
+    batches = len(store.history())
+    now, _ = read_card(str(card))
+    result = store.rebase(cid, now)
+    assert result.batch_id is None and result.changed == [cid] and len(store.history()) == batches
+    row = store.rows_by_id([cid])[0]
+    assert not row.conflict and not row.dirty and row.quality == 55 and store.pending(cid) == {}
+    assert store.current_data(cid) == now.data
+    consistent(store, cid)
+    assert store.write().written == 0 and import_paths(store, [card.parent]).unchanged == 1
+
+
+def test_rebase_problems_follow_the_new_file_and_the_kept_values(lib: tuple[Store, int, Path]) -> None:
+    store, cid, card = lib
+    store.set_fields([cid], {"heat": 10}, label="h")
+    card.write_text(CARD.replace("quality: 40", "quality: high"), encoding="utf-8")  # a problem outside
+    import_paths(store, [card.parent])
+    now, _ = read_card(str(card))
+    store.rebase(cid, now, {"heat": 10})
+    assert store.rows_by_id([cid])[0].problems == 1 and store.pending(cid) == {"heat": (-1, 10)}
+    consistent(store, cid)
+    store.rebase(cid, now, {"quality": 70})  # a kept value may also repair the file's problem
+    assert store.rows_by_id([cid])[0].problems == 0 and store.pending(cid) == {"quality": ("high", 70)}
+    consistent(store, cid)
+
+
+def test_rebase_refusals_change_nothing(lib: tuple[Store, int, Path], tmp_path: Path) -> None:
+    store, cid, card = lib
+    _conflict(store, cid, card)
+    now, _ = read_card(str(card))
+    history = len(store.history())
+
+    def unchanged() -> None:
+        row = store.rows_by_id([cid])[0]
+        assert row.conflict and row.quality == 80 and row.title == "A card"
+        assert len(store.history()) == history
+        assert set(store.pending(cid)) == {"quality", "topics"}
+
+    with pytest.raises(ValueError, match="0 to 100"):
+        store.rebase(cid, now, {"quality": 500})
+    unchanged()
+    with pytest.raises(ValueError, match="cannot be edited"):
+        store.rebase(cid, now, {"secured": "x"})
+    unchanged()
+    with pytest.raises(ValueError, match="no card"):
+        store.rebase(cid + 99, now, {})
+    other = tmp_path / "b.md"
+    other.write_text(CARD, encoding="utf-8")
+    with pytest.raises(ValueError, match="not "):
+        store.rebase(cid, read_card(str(other))[0], {})
+    with pytest.raises(ValueError, match="fingerprint"):
+        store.rebase(cid, now.__class__(now.path, now.data, None), {})
+    unchanged()
