@@ -129,6 +129,9 @@ def run(path: str | None = None, db: str | None = None) -> int:
     window = MainWindow.open_library(library, settings)
     if window is None:
         return 1
+    from curator.gui import startup_probe
+
+    startup_probe.install(window)  # only with $CURATOR_FIRST_PAINT_REPORT (the start-up benchmark)
     window.show()
     window.start(path)
     return app.exec()

@@ -71,7 +71,7 @@ def _ldd_missing() -> set[str]:
         if not lib.exists():
             continue
         try:
-            out = subprocess.run(["ldd", str(lib)], capture_output=True, text=True, timeout=10).stdout
+            out = subprocess.run(["ldd", str(lib)], check=False, capture_output=True, text=True, timeout=10).stdout
         except (OSError, subprocess.SubprocessError):
             continue
         missing.update(line.split()[0] for line in out.splitlines() if "not found" in line)

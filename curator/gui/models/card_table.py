@@ -163,7 +163,8 @@ class CardTableModel(QAbstractTableModel):
     totalChanged = Signal(int)  # cards matching the current query
     reset = Signal()  # after any re-query (new query, sort, reload)
 
-    def __init__(self, store: RowSource, *, page_size: int = PAGE_SIZE, parent: Any = None) -> None:
+    def __init__(self, store: RowSource, *, page_size: int = PAGE_SIZE, parent: Any = None, load: bool = True) -> None:
+        """`load=False` leaves the model empty until the first set_query (the window sets query and sort once)."""
         super().__init__(parent)
         self.store = store
         self.page_size = page_size
@@ -173,7 +174,8 @@ class CardTableModel(QAbstractTableModel):
         self._row_of: dict[int, int] = {}
         self._total = 0
         self._fetching = False
-        self.reload()
+        if load:
+            self.reload()
 
     # -- querying -----------------------------------------------------------------------------------
     @property
@@ -189,24 +191,28 @@ class CardTableModel(QAbstractTableModel):
     def sort_key(self) -> tuple[str, bool]:
         return self._sort[0]
 
-    def set_query(self, text: str | None) -> None:
-        """Show the cards matching `text`; raises core.query.QueryError (model unchanged) when invalid."""
+    def set_query(self, text: str | None, sort: tuple[str, bool] | None = None) -> None:
+        """Show the cards matching `text` (in `sort` order when given: one re-query for both).
+
+        Raises core.query.QueryError, or ValueError for an unknown sort key; the model is then unchanged.
+        """
         query = text.strip() if text and text.strip() else None
         total = self.store.count(query)  # raises on a syntax error before anything changes
-        self._query = query
-        self._requery(total)
+        self._requery(total, query, (sort,) if sort is not None else self._sort)
 
     def set_sort(self, key: str, descending: bool) -> None:
         """Order by a Store sort key, re-running the query in SQL."""
-        self._sort = ((key, descending),)
-        self._requery(self._total)
+        self._requery(self._total, self._query, ((key, descending),))
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Qt's header-click entry point; columns without a sort key are ignored."""
         key = SORT_KEYS.get(Column(column)) if 0 <= column < len(Column) else None
         if key is None:
             return
-        self.set_sort(key, order == Qt.SortOrder.DescendingOrder)
+        descending = order == Qt.SortOrder.DescendingOrder
+        if self._sort == ((key, descending),):
+            return  # the header re-announcing the current sort (setSortingEnabled, restoreState): no re-query
+        self.set_sort(key, descending)
 
     def sort_column(self) -> tuple[int, Qt.SortOrder]:
         """The column and order of the current sort, for the header indicator (-1 when none)."""
@@ -216,10 +222,12 @@ class CardTableModel(QAbstractTableModel):
 
     def reload(self) -> None:
         """Re-run the current query (after an import or a rescan)."""
-        self._requery(self.store.count(self._query))
+        self._requery(self.store.count(self._query), self._query, self._sort)
 
-    def _requery(self, total: int) -> None:
-        rows = self.store.rows(self._query, sort=self._sort, offset=0, limit=self.page_size)
+    def _requery(self, total: int, query: str | None, sort: tuple[tuple[str, bool], ...]) -> None:
+        # Rows are read before anything changes: a bad sort key (ValueError) leaves the model as it was.
+        rows = self.store.rows(query, sort=sort, offset=0, limit=self.page_size)
+        self._query, self._sort = query, sort
         # No fetchMore while the reset signals are out: listeners would insert rows mid-reset.
         self._fetching = True
         try:

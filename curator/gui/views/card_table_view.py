@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QPoint, Qt
+from PySide6.QtCore import QByteArray, QPoint, Qt, Signal
+from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
 from curator.gui.delegates import MarkerDelegate, ScoreDelegate
@@ -18,6 +19,8 @@ DEFAULT_HIDDEN = (Column.CATEGORY,)
 
 class CardTableView(QTableView):
     """A QTableView over CardTableModel with our delegates and a column chooser."""
+
+    rowsPainted = Signal()  # after a paint of the viewport while the model holds rows (start-up probe, tests)
 
     def __init__(self, model: CardTableModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -62,6 +65,11 @@ class CardTableView(QTableView):
         header.setSortIndicator(column, order)
         model.reset.connect(self._sync_indicator)
 
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self.model().rowCount():
+            self.rowsPainted.emit()
+
     def card_model(self) -> CardTableModel:
         model = self.model()
         assert isinstance(model, CardTableModel)
@@ -102,7 +110,14 @@ class CardTableView(QTableView):
 
     def restore_header(self, state: QByteArray) -> None:
         if not state.isEmpty():
-            self.horizontalHeader().restoreState(state)
+            # Quietly: the restored sort indicator would re-sort the model (a re-query); the window
+            # applies the saved sort itself together with the saved query.
+            header = self.horizontalHeader()
+            header.blockSignals(True)
+            try:
+                header.restoreState(state)
+            finally:
+                header.blockSignals(False)
         # A saved state carries resize modes too; one saved before the title stretched (or after a manual
         # drag made it Interactive) must not leave the title cut while the detail pane is wide.
         self.horizontalHeader().setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)

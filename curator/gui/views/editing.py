@@ -231,3 +231,4 @@ class EditController(QObject):
             w.detail.show_card(self.store.detail(card.id), keep_scroll=True)
         w.update_status()
         w.refresh_facets()
+        w.refresh_topic_values()  # an edit may add a topic the library did not know (or drop its last use)

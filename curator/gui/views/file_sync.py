@@ -8,17 +8,20 @@ folders, debounced, plus a slow periodic rescan for in-place edits the watcher c
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox
 
 from curator.core import conflicts
 from curator.core.store_types import WriteReport
+from curator.gui import library_tasks
+from curator.gui.library_tasks import card_folders
 from curator.gui.views.conflict_dialog import ConflictDialog
 from curator.gui.views.writing import ReviewDialog, WriteRunner, report_text
+from curator.gui.workers import run_task
 
 if TYPE_CHECKING:
     from curator.gui.views.main_window import MainWindow
@@ -80,6 +83,7 @@ class FileController(QObject):
         self.last_dialog: object | None = None
         self._close_after_write = False
         self.watcher = QFileSystemWatcher(self)
+        self._watch_generation = 0
         self.watcher.directoryChanged.connect(self._folder_changed)
         self.debounce = QTimer(self)
         self.debounce.setSingleShot(True)
@@ -207,15 +211,25 @@ class FileController(QObject):
 
     # -- outside changes ----------------------------------------------------------------------------
     def watch_folders(self) -> None:
-        """Watch the folders the library's cards live in (after opening, imports and rescans)."""
-        conn = self.store.connection()
-        folders = sorted({os.path.dirname(p) for (p,) in conn.execute("SELECT path FROM card")})
-        folders = [f for f in folders if os.path.isdir(f)]
-        old = self.watcher.directories()
-        if old:
-            self.watcher.removePaths(old)
-        if folders:
-            self.watcher.addPaths(folders)
+        """Watch the folders the library's cards live in (after opening, imports and rescans).
+
+        The folder list is read on a worker: at 100k cards it is a scan of every path (0.3 s).
+        """
+        self._watch_generation += 1
+        generation = self._watch_generation
+        work = library_tasks.read_task(self.store, card_folders)
+
+        def done(folders: list[str]) -> None:
+            if not shiboken6.isValid(self) or generation != self._watch_generation:
+                return  # a newer list is on its way (or the window went away)
+            old = self.watcher.directories()
+            if old:
+                self.watcher.removePaths(old)
+            if folders:
+                self.watcher.addPaths(folders)
+
+        run_task(work, on_done=done, pool=self.window.pool,
+                 on_error=lambda exc: self.window.statusBar().showMessage(f"Not watching folders: {exc}", 5000))
 
     def _folder_changed(self, _folder: str) -> None:
         self.debounce.start()

@@ -99,6 +99,7 @@ class FilterBar(QWidget):
         layout.addWidget(self.error_label)
 
         self._values = QStringListModel(list(SYNTAX_WORDS), self)
+        self._field_values: dict[str, list[str]] = {}
         self.completer = _TokenCompleter(self.edit)
         self.completer.setModel(self._values)
         self.edit.setCompleter(self.completer)
@@ -115,13 +116,19 @@ class FilterBar(QWidget):
     def text(self) -> str:
         return self.edit.text()
 
-    def set_text(self, text: str) -> None:
-        """Replace the query (a facet click, a recent search) and apply it at once."""
+    def set_text(self, text: str, emit: bool = True) -> None:
+        """Replace the query (a facet click, a recent search) and apply it at once.
+
+        `emit=False` only shows the text, taken as applied (the window runs it itself, e.g. at start-up).
+        """
         self._timer.stop()
         self.edit.blockSignals(True)
         self.edit.setText(text)
         self.edit.blockSignals(False)
-        self.apply()
+        if emit:
+            self.apply()
+        else:
+            self._applied = text
 
     def apply(self) -> bool:
         """Check the text now and emit it when it parses (and differs from the last emitted text)."""
@@ -170,8 +177,17 @@ class FilterBar(QWidget):
     # -- completion ---------------------------------------------------------------------------------
     def set_values(self, fields: dict[str, Iterable[str]]) -> None:
         """Offer `field:value` completions (e.g. {"topic": [...], "provider": [...]}) after the syntax words."""
+        self._field_values = {name: list(values) for name, values in fields.items()}
+        self._rebuild_completions()
+
+    def set_field_values(self, field: str, values: Iterable[str]) -> None:
+        """Replace the completions of one field (e.g. topics after an edit), keeping the others."""
+        self._field_values[field] = list(values)
+        self._rebuild_completions()
+
+    def _rebuild_completions(self) -> None:
         words = list(SYNTAX_WORDS)
-        for name, values in fields.items():
+        for name, values in self._field_values.items():
             words.extend(to_text(Field(name, value)) for value in values if value)
         self._values.setStringList(words)
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
-from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
@@ -22,9 +20,9 @@ from PySide6.QtWidgets import (
 
 from curator.core.query import QueryError, with_term, without_term
 from curator.core.store import Store
-from curator.core.store_types import Facets, ImportReport, LibraryError
+from curator.core.store_types import Facets, ImportReport, LibraryError, Totals
 from curator.gui import app as gui_app
-from curator.gui import icons, resources
+from curator.gui import icons, library_tasks, resources
 from curator.gui import settings as keys
 from curator.gui.actions import Actions
 from curator.gui.images import ImageCache
@@ -39,6 +37,7 @@ from curator.gui.views.facet_sidebar import FacetSidebar
 from curator.gui.views.file_sync import FileController
 from curator.gui.views.filter_bar import FilterBar
 from curator.gui.views.importing import ImportRunner, ProgressWidget
+from curator.gui.views.startup import AfterFirstPaint
 from curator.gui.workers import Pool, TaskHandle, run_task
 
 #: Opposite status terms: adding one removes the other, so a facet click never yields an empty contradiction.
@@ -53,19 +52,25 @@ class MainWindow(QMainWindow):
 
     def __init__(
         self, store: Store, settings: Settings, *, images: ImageCache | None = None, pool: Pool | None = None,
+        defer_startup: bool = False,
     ) -> None:  # fmt: skip
+        """`defer_startup`: facet counts, completion values and the folder watcher wait for the first paint
+        (the app does this; a window built directly, as in tests, does everything at once)."""
         super().__init__()
         self.store = store
+        library_tasks.unmap(store)  # see unmap: mapped pages would count as the window's memory
         self.settings = settings
         self.pool = pool
         self._facet_generation = 0
         self._quiet_rescan = False  # the running rescan was started by the watcher or the timer
         self._last_card_id: int | None = None
+        self._totals: Totals | None = None  # whole-library counts, recounted only when cards change
+        self._startup: AfterFirstPaint | None = None
         self.importer = ImportRunner(store, pool, self)
         self.setWindowTitle(f"Curator — {store.path.name}")
         self.actions = Actions(self)
         self.images = images or ImageCache(parent=self)
-        self.model = CardTableModel(store, parent=self)
+        self.model = CardTableModel(store, parent=self, load=False)  # _restore sets query and sort at once
 
         self.filter_bar = FilterBar()
         self.facets = FacetSidebar()
@@ -107,6 +112,16 @@ class MainWindow(QMainWindow):
         self._restore()
         # Undo reaches back before this window: the stack is rebuilt from the library's journal.
         self.edits.history.rebuild()
+        if defer_startup:
+            self._startup = AfterFirstPaint([self.table.viewport(), self.grid.viewport()], self.finish_startup, self)
+        else:
+            self.finish_startup()
+
+    def finish_startup(self) -> None:
+        """The start-up work the first page does not need: facet counts, completions, folder watching."""
+        self._startup = None
+        self.refresh_facets()
+        self.refresh_values()
         self.files.watch_folders()
 
     # -- construction -------------------------------------------------------------------------------
@@ -119,7 +134,7 @@ class MainWindow(QMainWindow):
             QMessageBox.critical(None, "Curator", f"Cannot open the library:\n{err}")
             return None
         settings.set_value(keys.LAST_LIBRARY, str(store.path))
-        return cls(store, settings)
+        return cls(store, settings, defer_startup=True)
 
     def _build_menus(self) -> None:
         a = self.actions
@@ -205,7 +220,6 @@ class MainWindow(QMainWindow):
         self.importer.progress.connect(self._import_progress)
         self.importer.finished.connect(self._imported)
         self.importer.failed.connect(self._import_failed)
-        self.model.totalChanged.connect(lambda _n: self.update_status())
         self.model.reset.connect(self._after_reset)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.table.doubleClicked.connect(lambda _i: self.open_source())
@@ -225,18 +239,19 @@ class MainWindow(QMainWindow):
             self.splitter.restoreState(splitter)
         self.table.restore_header(s.value(keys.HEADER_STATE))
         self.table.set_hidden_columns(s.value(keys.HIDDEN_COLUMNS) or ["category"])
-        self.model.set_sort(s.value(keys.SORT_KEY), s.value(keys.SORT_DESCENDING))
         self.set_view_mode(s.value(keys.VIEW_MODE))
         theme = s.value(keys.THEME)
         self.actions.theme_actions().get(theme, self.actions.theme_system).setChecked(True)
         self._refresh_searches_menu()
         self.actions.advance.setChecked(s.value(keys.ADVANCE))
         self.actions.set_quality_scale(s.value(keys.QUALITY_SCALE))
+        # The first page is read once, with the saved query and sort together (each re-query costs a count
+        # and a page); a saved query or sort this version cannot run falls back to every card by date.
         last = s.value(keys.LAST_QUERY)
-        self.filter_bar.set_text(last)
-        if self.model.query is None and not last:
-            self.apply_query("")  # the first apply fills facets and status even without a query
-        self.refresh_values()
+        self.filter_bar.set_text(last, emit=False)
+        sort = (s.value(keys.SORT_KEY), bool(s.value(keys.SORT_DESCENDING)))
+        if not self.apply_query(last, sort=sort) and not self.apply_query("", sort=sort):
+            self.apply_query("", sort=("date", True))
 
     def save_settings(self) -> None:
         """Write window layout, columns, sort, view mode and query to the settings."""
@@ -263,31 +278,29 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     # -- querying -----------------------------------------------------------------------------------
-    def apply_query(self, text: str) -> None:
-        """Run the query text: the list, the facets and the status bar follow it."""
+    def apply_query(self, text: str, sort: tuple[str, bool] | None = None) -> bool:
+        """Run the query text (and a new sort): the list, the facets and the status bar follow it.
+
+        Returns False, with the error shown under the search bar, when the text or the sort is refused.
+        """
         try:
-            self.model.set_query(text)
+            self.model.set_query(text, sort)
         except QueryError as err:
             self.filter_bar.show_error(err)
-            return
+            return False
         except ValueError as err:  # semantic errors the parser lets through (e.g. a bad sort)
             self.filter_bar.show_error(str(err))
-            return
-        self.refresh_facets()
+            return False
+        if self._startup is None:  # else the first facet count waits for the first paint
+            self.refresh_facets()
         self.settings.set_value(keys.LAST_QUERY, text)
+        return True
 
     def refresh_facets(self) -> None:
         """Recount the facets under the current query on a worker; only the newest result is shown."""
         self._facet_generation += 1
-        generation, text, store = self._facet_generation, self.model.query or "", self.store
-        main = threading.main_thread()
-
-        def work(_progress: Any, _cancelled: Any) -> Facets:
-            try:
-                return store.facets(text or None)
-            finally:
-                if threading.current_thread() is not main:
-                    store.close()  # the worker's own connection
+        generation, text = self._facet_generation, self.model.query or ""
+        work = library_tasks.read_task(self.store, lambda store: store.facets(text or None))
 
         def done(facets: Facets) -> None:
             # Skip results of an older query, and any that arrive after the window went away.
@@ -344,10 +357,26 @@ class MainWindow(QMainWindow):
         )  # fmt: skip
 
     def refresh_values(self) -> None:
-        """Refill the search bar's completions from the library's known values."""
-        values = {f: self.store.values(f) for f in ("topic", "provider", "category", "type")}
-        self.filter_bar.set_values(values)
-        self.detail.editor.set_topic_names(values["topic"])
+        """Refill the search bar's completions from the library's known values (on a worker).
+
+        `type` has no index (0.1 s at 100k), so all four are read off the GUI thread.
+        """
+        fields = ("topic", "provider", "category", "type")
+        work = library_tasks.read_task(self.store, lambda store: {f: store.values(f) for f in fields})
+
+        def done(values: dict[str, list[str]]) -> None:
+            if shiboken6.isValid(self):
+                self.filter_bar.set_values(values)
+                self.detail.editor.set_topic_names(values["topic"])
+
+        run_task(work, on_done=done, on_error=lambda exc: self.statusBar().showMessage(f"Completions: {exc}", 5000),
+                 pool=self.pool)  # fmt: skip
+
+    def refresh_topic_values(self) -> None:
+        """Refresh the topic completions alone, after an edit (one indexed DISTINCT: under a millisecond)."""
+        topics = self.store.values("topic")
+        self.filter_bar.set_field_values("topic", topics)
+        self.detail.editor.set_topic_names(topics)
 
     # -- selection and the detail panel -------------------------------------------------------------
     def current_view(self) -> CardTableView | CardGridView:
@@ -388,10 +417,13 @@ class MainWindow(QMainWindow):
             self.select_card(int(self.model.index(0, 0).data(Role.CARD_ID)))
         else:
             self.detail.show_card(None)
-        self.update_status()
+        self.update_status(recount=False)  # a query changes what is shown, not the library
 
-    def update_status(self) -> None:
-        totals = self.store.totals()
+    def update_status(self, recount: bool = True) -> None:
+        """Counts in the status bar and the write actions; `recount=False` reuses the last library totals."""
+        if recount or self._totals is None:
+            self._totals = self.store.totals()  # a scan of every card: 45 ms at 100k
+        totals = self._totals
         self.actions.write.setText(f"&Write Changes ({totals.dirty:,})" if totals.dirty else "&Write Changes")
         self.actions.write.setEnabled(bool(totals.dirty) and not self.writer.running)
         self.actions.review.setEnabled(bool(totals.dirty) and not self.writer.running)
@@ -536,7 +568,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(
                 prefix + ", ".join(parts) + f" — first error: {Path(first['path']).name}: {first['message']}", 15_000
             )
-        self.apply_query(self.filter_bar.text())  # re-runs the list, facets and counts
+        self.apply_query(self.filter_bar.text())  # re-runs the list and the facets
+        self.update_status()
         self.refresh_values()
         self.files.watch_folders()
         self.importFinished.emit(report)
