@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from curator.core import cards, writeback
 from curator.core.store_rows import dumps
@@ -23,6 +25,8 @@ WRITE_THREADS = 4
 #: Above this many files, worker processes write them, POOL_CHUNK files per task.
 POOL_THRESHOLD = 200
 POOL_CHUNK = 25
+#: Seconds between two looks at ``cancel()`` while a task's files are being written.
+CANCEL_POLL = 0.05
 
 
 class _Written(NamedTuple):
@@ -89,15 +93,42 @@ class _Job(NamedTuple):
     base_data: dict[str, Any]
 
 
-# A job's result: ("ok", status, state, old, new) (old/new only on a dry run), ("conflict", reason) or
-# ("failed", reason). Plain tuples, because writeback's exceptions do not pickle.
+# A job's result: ("ok", status, state, old, new) (old/new only on a dry run), ("conflict", reason),
+# ("failed", reason) or ("skipped",) (not attempted: the write was cancelled first). Plain tuples, because
+# writeback's exceptions do not pickle.
 _Result = tuple[Any, ...]
+_SKIPPED: _Result = ("skipped",)
 
 
-def _write_jobs(jobs: list[_Job], dry_run: bool) -> list[_Result]:
-    """Write some files (in a worker process or thread); every outcome becomes a plain result."""
+class _Flag(Protocol):
+    """A stop flag: threading.Event in this process, a multiprocessing Event shared with worker processes."""
+
+    def is_set(self) -> bool: ...
+    def set(self) -> None: ...
+
+
+#: The stop flag of this worker process (set by _init_worker); threads are handed theirs with each task.
+_worker_stop: _Flag | None = None
+
+
+def _init_worker(stop: _Flag) -> None:
+    """Worker process start: keep the write's stop flag (an Event can reach a process only at its start)."""
+    global _worker_stop
+    _worker_stop = stop
+
+
+def _write_jobs(jobs: list[_Job], dry_run: bool, stop: _Flag | None = None) -> list[_Result]:
+    """Write some files (in a worker process or thread); every outcome becomes a plain result.
+
+    The stop flag is read before each file: once the write is cancelled, a file already being written
+    finishes (and is reported, so the library records it), the task's later files are skipped.
+    """
+    stop = stop if stop is not None else _worker_stop
     results: list[_Result] = []
     for job in jobs:
+        if stop is not None and stop.is_set():
+            results.append(_SKIPPED)
+            continue
         changes = {k: writeback.DELETE if v is None else v for k, v in job.changes.items()}
         try:
             # The folder is fsynced once per batch in _take_back, not once per file.
@@ -115,7 +146,16 @@ def _write_jobs(jobs: list[_Job], dry_run: bool) -> list[_Result]:
     return results
 
 
-def _executor(count: int) -> tuple[Executor, int]:
+class _Pool(NamedTuple):
+    """Where files are written: the executor, files per task, and the stop flag its workers read."""
+
+    executor: Executor
+    per_task: int
+    stop: _Flag
+    shared: bool  # the workers hold ``stop`` already (processes); else it goes with each task
+
+
+def _executor(count: int) -> _Pool:
     """Where files are written, and how many per task.
 
     Many files: worker processes, since patching and verifying a card is CPU work that threads would
@@ -126,8 +166,12 @@ def _executor(count: int) -> tuple[Executor, int]:
     if count > POOL_THRESHOLD and cpus > 1:
         from curator.core.importer import pool_context
 
-        return ProcessPoolExecutor(max_workers=cpus, mp_context=pool_context()), POOL_CHUNK
-    return ThreadPoolExecutor(max_workers=WRITE_THREADS), 1
+        ctx = pool_context()
+        stop = ctx.Event()
+        executor = ProcessPoolExecutor(max_workers=cpus, mp_context=ctx, initializer=_init_worker,
+                                       initargs=(stop,))  # fmt: skip
+        return _Pool(executor, POOL_CHUNK, stop, True)
+    return _Pool(ThreadPoolExecutor(max_workers=WRITE_THREADS), 1, threading.Event(), False)
 
 
 def write(
@@ -143,7 +187,12 @@ def write(
     Conflicts (the file no longer holds the bytes the edits were based on) and failures (no permission, a
     patch that does not verify) keep their edits and are reported; a conflict also marks the card.
     ``dry_run`` writes nothing and changes nothing in the library: ``report.diffs`` holds each file's
-    (path, old bytes, new bytes). ``cancel()`` is asked between tasks.
+    (path, old bytes, new bytes). ``progress(done, total)`` follows each settled file.
+
+    ``cancel()`` is asked before each task is handed out, after each settled file, and every CANCEL_POLL
+    seconds while waiting for workers. Once it is true no file is started any more: queued tasks are
+    cancelled and the workers skip their remaining files; only the files already being written finish,
+    and they are recorded like any other. Skipped cards keep their pending edits (``report.cancelled``).
 
     Files are written by workers (see _executor); the library is read and changed on this thread only,
     and results are settled in path order.
@@ -154,72 +203,117 @@ def write(
     if ids is not None:
         wanted = set(ids)
         todo = [row for row in todo if row[0] in wanted]
-    report = WriteReport()
-    folders: set[str] = set()
-    written: list[_Written] = []
-    settled = 0
-    # Tasks in path order: (card ids and paths, their jobs, the future of their results).
-    in_flight: deque[tuple[list[tuple[int, str]], list[_Job], Future[list[_Result]]]] = deque()
-
-    def settle_task() -> None:
-        nonlocal written, settled
-        cards_, jobs, future = in_flight.popleft()
-        try:
-            results = future.result()
-        except BrokenProcessPool:  # a worker died: write this task's files here instead
-            results = _write_jobs(jobs, dry_run)
-        for (card_id, path), job, result in zip(cards_, jobs, results, strict=True):
-            done_one = _settle(store, card_id, path, job, result, dry_run, report)
-            if done_one is not None:
-                written.append(done_one)
-                if len(written) >= TAKE_BACK_BATCH:
-                    _take_back(store, written)
-                    written = []
-            settled += 1
-            if progress is not None:
-                progress(settled, len(todo))
-
-    executor, per_task = _executor(len(todo))
-
-    def submit(jobs: list[_Job]) -> Future[list[_Result]]:
-        try:
-            return executor.submit(_write_jobs, jobs, dry_run)
-        except BrokenProcessPool:  # the pool broke earlier: write the rest here
-            return _finished(_write_jobs(jobs, dry_run))
+    run = _Run(store, len(todo), dry_run, progress, cancel)
     try:
-        with executor:
-            for start in range(0, len(todo), per_task):
-                if cancel is not None and cancel():
-                    report.cancelled = True
+        with run.pool.executor:
+            for start in range(0, len(todo), run.pool.per_task):
+                if run.cancelled():
                     break
-                task: list[tuple[int, str]] = []
-                jobs: list[_Job] = []
-                for card_id, path, size, mtime_ns, sha256, missing in todo[start : start + per_task]:
-                    if missing:  # its own task, already done, so the report keeps path order
-                        if task:
-                            in_flight.append((task, jobs, submit(jobs)))
-                            task, jobs = [], []
-                        in_flight.append(([(card_id, path)], [_Job(path, _NO_FILE, {}, {})], _missing()))
-                        continue
-                    base = cards.FileState(size=size, mtime_ns=mtime_ns, sha256=sha256)
-                    task.append((card_id, path))
-                    jobs.append(_Job(path, base, _pending(conn, card_id), _base_data(conn, card_id)))
-                    folders.add(os.path.dirname(path))
-                if task:
-                    in_flight.append((task, jobs, submit(jobs)))
-                while len(in_flight) > 2 * WRITE_THREADS:
-                    settle_task()
-            while in_flight:
-                settle_task()
+                run.submit(todo[start : start + run.pool.per_task])
+                # A bounded lead: enough queued work that no worker waits, without reading every
+                # card's pending values up front.
+                while len(run.in_flight) > 2 * WRITE_THREADS:
+                    run.settle_next()
+            while run.in_flight:
+                run.settle_next()
     finally:
-        _take_back(store, written)  # also after an error: the files written so far are written
+        _take_back(store, run.written)  # also after an error: the files written so far are written
     if not dry_run:
-        for folder in sorted(folders):
+        for folder in sorted(run.folders):
             try:
                 writeback.remove_stale_temps(folder)
             except OSError:
                 pass  # a folder we cannot list holds no temp file of ours worth failing the write for
-    return report
+    return run.report
+
+
+# A task in flight: (card ids and paths, their jobs, the future of their results), in path order.
+_Task = tuple[list[tuple[int, str]], list[_Job], "Future[list[_Result]]"]
+
+
+class _Run:
+    """The state of one write: the pool, the tasks in flight, and what was settled so far."""
+
+    def __init__(
+        self, store: Any, total: int, dry_run: bool, progress: Callable[[int, int], None] | None,
+        cancel: Callable[[], bool] | None,
+    ) -> None:  # fmt: skip
+        self.store = store
+        self.conn = store.connection()
+        self.total = total
+        self.dry_run = dry_run
+        self.progress = progress
+        self.cancel = cancel
+        self.report = WriteReport()
+        self.folders: set[str] = set()
+        self.written: list[_Written] = []
+        self.settled = 0
+        self.in_flight: deque[_Task] = deque()
+        self.pool = _executor(total)
+
+    def cancelled(self) -> bool:
+        """Ask ``cancel()``; the first time it is true, stop every worker at its next file."""
+        if not self.report.cancelled and self.cancel is not None and self.cancel():
+            self.report.cancelled = True
+            self.pool.stop.set()  # first: a worker freed by a cancelled future must not start another file
+            for _, _, future in self.in_flight:
+                future.cancel()  # queued tasks never start; running ones skip their remaining files
+        return self.report.cancelled
+
+    def _run_here(self, jobs: list[_Job]) -> Future[list[_Result]]:
+        return _finished(_write_jobs(jobs, self.dry_run, self.pool.stop))
+
+    def submit(self, rows: list[tuple[Any, ...]]) -> None:
+        """Hand one task's cards to the workers (a missing file becomes its own, finished task)."""
+        task: list[tuple[int, str]] = []
+        jobs: list[_Job] = []
+        for card_id, path, size, mtime_ns, sha256, missing in rows:
+            if missing:  # its own task, already done, so the report keeps path order
+                if task:
+                    self.in_flight.append((task, jobs, self._future(jobs)))
+                    task, jobs = [], []
+                self.in_flight.append(([(card_id, path)], [_Job(path, _NO_FILE, {}, {})], _missing()))
+                continue
+            base = cards.FileState(size=size, mtime_ns=mtime_ns, sha256=sha256)
+            task.append((card_id, path))
+            jobs.append(_Job(path, base, _pending(self.conn, card_id), _base_data(self.conn, card_id)))
+            self.folders.add(os.path.dirname(path))
+        if task:
+            self.in_flight.append((task, jobs, self._future(jobs)))
+
+    def _future(self, jobs: list[_Job]) -> Future[list[_Result]]:
+        pool = self.pool
+        try:
+            if pool.shared:
+                return pool.executor.submit(_write_jobs, jobs, self.dry_run)
+            return pool.executor.submit(_write_jobs, jobs, self.dry_run, pool.stop)
+        except BrokenProcessPool:  # the pool broke earlier: write the rest here
+            return self._run_here(jobs)
+
+    def settle_next(self) -> None:
+        """Wait for the oldest task (asking ``cancel()`` meanwhile) and settle its files in order."""
+        cards_, jobs, future = self.in_flight.popleft()
+        while not future.done() and not self.cancelled():
+            wait_futures([future], timeout=CANCEL_POLL)
+        try:
+            results = future.result()
+        except CancelledError:  # never started: the write was cancelled first
+            results = [_SKIPPED] * len(jobs)
+        except BrokenProcessPool:  # a worker died: write this task's files here instead
+            results = _write_jobs(jobs, self.dry_run, self.pool.stop)
+        for (card_id, path), job, result in zip(cards_, jobs, results, strict=True):
+            if result[0] == "skipped":
+                continue  # not attempted: the card keeps its pending edits
+            done_one = _settle(self.store, card_id, path, job, result, self.dry_run, self.report)
+            if done_one is not None:
+                self.written.append(done_one)
+                if len(self.written) >= TAKE_BACK_BATCH:
+                    _take_back(self.store, self.written)
+                    self.written = []
+            self.settled += 1
+            if self.progress is not None:
+                self.progress(self.settled, self.total)
+            self.cancelled()
 
 
 _NO_FILE = cards.FileState(size=0, mtime_ns=0, sha256="")

@@ -347,11 +347,12 @@ def test_a_broken_worker_pool_still_writes_every_file(
 
     from curator.core import store_write
 
-    def dying_pool(count: int) -> tuple[ProcessPoolExecutor, int]:
+    def dying_pool(count: int) -> store_write._Pool:
         # Every worker exits as it starts: the pool breaks under the write.
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-        return ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=os._exit, initargs=(3,)), 1
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=os._exit, initargs=(3,))
+        return store_write._Pool(pool, 1, threading.Event(), True)
 
     monkeypatch.setattr(store_write, "_executor", dying_pool)
     cards = tmp_path / "cards"
@@ -364,3 +365,112 @@ def test_a_broken_worker_pool_still_writes_every_file(
         report = store.write()
         assert (report.written, report.conflicts, report.failed) == (12, [], [])
         assert store.totals().dirty == 0 and all(b"quality: 60" in p.read_bytes() for p in cards.iterdir())
+
+
+def _consistent_after_cancel(store: Store, cards: Path, edited: bytes, originals: dict[str, bytes]) -> int:
+    """Every card is either written (clean, its file edited) or pending (its file untouched); a rescan
+    finds nothing new. Returns how many were written."""
+    written = 0
+    for row in store.rows():
+        data = Path(row.path).read_bytes()
+        if row.dirty:
+            assert data == originals[row.path] and store.pending(row.id), row.path
+        else:
+            assert edited in data and not store.pending(row.id), row.path
+            written += 1
+    assert not [p for p in cards.rglob(".*")]  # no temp file left behind
+    rescan = import_paths(store, [cards])
+    assert (rescan.updated, rescan.conflicts, rescan.unchanged) == (0, [], len(originals))
+    return written
+
+
+def test_cancel_while_files_are_written_lets_only_those_finish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from curator.core import store_write, writeback
+
+    real_executor, real_write = store_write._executor, writeback.write_changes
+    pools: list[store_write._Pool] = []
+    pressed = threading.Event()  # the editor's Cancel button
+    started: list[str] = []
+    lock = threading.Lock()
+
+    def executor(count: int) -> store_write._Pool:
+        pools.append(real_executor(count))
+        return pools[-1]
+
+    def slow_write(path: str, *args: object, **kwargs: object) -> writeback.WriteOutcome:
+        # Every worker thread is busy with a file when Cancel is pressed; each file waits until the
+        # write has noticed it (while the main thread waits for the first file), then completes.
+        with lock:
+            started.append(path)
+            if len(started) == store_write.WRITE_THREADS:
+                pressed.set()
+        assert pools[0].stop.wait(10), "the write never noticed the cancel"
+        return real_write(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store_write, "_executor", executor)
+    monkeypatch.setattr(writeback, "write_changes", slow_write)
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    for i in range(12):  # threads, one file per task, more tasks than threads
+        make(cards, f"c{i:02d}.md", title=f"Card {i}", quality=i)
+    originals = {str(p): p.read_bytes() for p in cards.iterdir()}
+    with Store(tmp_path / "lib.sqlite") as store:
+        import_paths(store, [cards])
+        store.set_fields(store.ids(), {"quality": 77}, label="q")
+        seen: list[int] = []
+        report = store.write(progress=lambda done, total: seen.append(done), cancel=pressed.is_set)
+        n = store_write.WRITE_THREADS
+        assert report.cancelled and report.written == n and len(started) == n
+        assert seen == list(range(1, n + 1))
+        assert sorted(Path(p).name for p in started) == [f"c{i:02d}.md" for i in range(n)]  # path order
+        assert store.totals().dirty == 12 - n
+        assert _consistent_after_cancel(store, cards, b"quality: 77", originals) == n
+
+
+def test_cancel_after_n_files_on_worker_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from curator.core import store_write
+
+    monkeypatch.setattr(store_write, "POOL_THRESHOLD", 10)
+    monkeypatch.setattr(store_write, "POOL_CHUNK", 3)
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    for i in range(60):
+        make(cards, f"c{i:02d}.md", title=f"Card {i}", quality=i % 50)
+    originals = {str(p): p.read_bytes() for p in cards.iterdir()}
+    with Store(tmp_path / "lib.sqlite") as store:
+        import_paths(store, [cards])
+        store.set_fields(store.ids(), {"quality": 77}, label="q")
+        n, seen = 4, [0]
+
+        def progress(done: int, total: int) -> None:
+            seen[0] = done
+
+        report = store.write(progress=progress, cancel=lambda: seen[0] >= n)
+        # No task is handed out after the cancel, and tasks already handed out skip their files, so at
+        # most the tasks in flight then (the head one and the bounded lead behind it) hold written files.
+        in_flight = (2 * store_write.WRITE_THREADS + 1) * store_write.POOL_CHUNK
+        assert report.cancelled and n <= report.written <= n + in_flight and not report.failed
+        assert _consistent_after_cancel(store, cards, b"quality: 77", originals) == report.written
+        assert store.totals().dirty == 60 - report.written
+        # The rest is written by the next write, as if nothing had happened.
+        again = store.write()
+        assert again.written == 60 - report.written and store.totals().dirty == 0
+
+
+def test_cancelled_workers_skip_their_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from curator.core import cards as cards_mod
+    from curator.core import store_write
+
+    monkeypatch.setattr(store_write, "POOL_THRESHOLD", 0)
+    path = make(tmp_path, "a.md", title="A card", quality=5)
+    before = path.read_bytes()
+    card, _ = cards_mod.read_card(str(path))
+    job = store_write._Job(str(path), card.state, {"quality": 9}, card.data)  # type: ignore[arg-type]
+    for pool in (store_write._executor(1000), store_write._executor(1)):  # processes, then threads
+        with pool.executor:
+            pool.stop.set()
+            args = ([job], False) + (() if pool.shared else (pool.stop,))  # processes hold theirs
+            assert pool.executor.submit(store_write._write_jobs, *args).result() == [("skipped",)]
+        assert path.read_bytes() == before
