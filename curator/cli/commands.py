@@ -1,4 +1,9 @@
-"""One short function per `curator` command, each a thin face over the core's Store."""
+"""One short function per `curator` command, each a thin face over the core's Store.
+
+Only what every command needs is imported here (the store, the query errors, the renderers): the card
+reader (yaml), the importer (multiprocessing), the field rules and `set` parsing are imported by the
+commands that use them, so `curator list` starts in about half the time (tests/cli/test_startup.py).
+"""
 
 from __future__ import annotations
 
@@ -9,17 +14,17 @@ import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import peewee
 
 from curator.cli import EXIT_CONFLICT, EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, default_db, output
-from curator.cli.assign import Assignment, parse_assignments, scalar_changes, topic_ops, would_change
-from curator.core import fields
-from curator.core.importer import import_paths
 from curator.core.query import QueryError
 from curator.core.store import Store
 from curator.core.store_types import LibraryError
+
+if TYPE_CHECKING:
+    from curator.cli.assign import Assignment
 
 Command = Callable[[Store, argparse.Namespace], int]
 
@@ -43,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
 
 def cmd_import(store: Store, args: argparse.Namespace) -> int:
     """Import or rescan files and folders; print the counts and every file that failed."""
+    from curator.core.importer import import_paths
+
     paths = [os.path.abspath(p) for p in args.paths]
     report = import_paths(store, paths, progress=output.progress_printer("importing"))
     if args.json:
@@ -101,6 +108,8 @@ def _find(store: Store, card_id: int, command: str) -> Any:
 
 def cmd_show(store: Store, args: argparse.Namespace) -> int:
     """Print one whole card: list fields, every known field, images, related, pending edits."""
+    from curator.core import fields
+
     detail = _find(store, args.id, "show")
     summary = fields.summarize(detail.data)
     found = fields.problems(detail.data)
@@ -111,10 +120,33 @@ def cmd_show(store: Store, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _ids_from(source: str) -> list[int]:
+    """The ids in a file (``-``: stdin), one a line; blank lines are skipped."""
+    try:
+        if source == "-":
+            text = sys.stdin.read()
+        else:
+            with open(source, encoding="utf-8") as f:
+                text = f.read()
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise CliError(f"set: --ids-from {source}: {reason}", EXIT_USAGE) from err
+    ids = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            try:
+                ids.append(int(line))
+            except ValueError:
+                raise CliError(f"set: --ids-from {source}: line {number}: {line.strip()!r} is not a card id",
+                               EXIT_USAGE) from None
+    return ids
+
+
 def _target_ids(store: Store, args: argparse.Namespace) -> list[int]:
     if args.query is not None:
         return store.ids(args.query)
-    ids = list(dict.fromkeys(args.ids))  # keep order, drop repeats
+    given = _ids_from(args.ids_from) if args.ids_from is not None else args.ids
+    ids = list(dict.fromkeys(given))  # keep order, drop repeats
     known = {row.id for row in store.rows_by_id(ids)}
     unknown = [str(i) for i in ids if i not in known]
     if unknown:
@@ -124,6 +156,8 @@ def _target_ids(store: Store, args: argparse.Namespace) -> list[int]:
 
 def cmd_set(store: Store, args: argparse.Namespace) -> int:
     """Record edits on the chosen cards; print how many changed (or would change with --dry-run)."""
+    from curator.cli.assign import parse_assignments, would_change
+
     try:
         assignments = parse_assignments(args.assignments)
     except ValueError as err:
@@ -139,6 +173,8 @@ def cmd_set(store: Store, args: argparse.Namespace) -> int:
 
 
 def _apply(store: Store, ids: list[int], assignments: Sequence[Assignment]) -> set[int]:
+    from curator.cli.assign import scalar_changes, topic_ops
+
     changed: set[int] = set()
     if not ids:
         return changed
@@ -199,17 +235,23 @@ def cmd_check(store: Store, args: argparse.Namespace) -> int:
         print("\n".join(output.problem_table(found)))
         fixable = sum(1 for p in found if p.fixable)
         if fixable:
-            print(f"{fixable} fixable: curator check [QUERY] --fix KIND (KIND: {', '.join(FIX_KINDS)})")
+            print(f"{fixable} fixable: curator check [QUERY] --fix KIND (KIND: {', '.join(fix_kinds())})")
     return EXIT_OK
 
 
-#: Problem kinds (fields.Problem.kind) that `check --fix` takes, plus "all".
-FIX_KINDS = (*fields.PROBLEM_KINDS, "all")
+def fix_kinds() -> tuple[str, ...]:
+    """Problem kinds (fields.Problem.kind) that `check --fix` takes, plus "all"."""
+    from curator.core import fields
+
+    return (*fields.PROBLEM_KINDS, "all")
 
 
 def _fix(store: Store, query: str | None, kind: str) -> int:
-    if kind not in FIX_KINDS:
-        raise CliError(f"check: unknown problem kind {kind!r} (one of: {', '.join(FIX_KINDS)})", EXIT_USAGE)
+    from curator.core import fields
+
+    kinds = fix_kinds()
+    if kind not in kinds:
+        raise CliError(f"check: unknown problem kind {kind!r} (one of: {', '.join(kinds)})", EXIT_USAGE)
     changed: set[int] = set()
     for card_id in sorted({p.id for p in store.problems(query) if p.fixable}):
         data = store.current_data(card_id)

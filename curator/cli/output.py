@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 import shutil
 import sys
-import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
@@ -144,6 +142,8 @@ def unified_diff(path: str, old: bytes, new: bytes) -> str:
 
     As git does for absolute paths, the leading slash is dropped, so ``patch -p1`` from ``/`` applies it.
     """
+    import difflib  # only `write --dry-run` needs it
+
     name = path.lstrip("/\\")
     old_lines = _lines(old)
     new_lines = _lines(new)
@@ -300,6 +300,8 @@ def card_text(detail: Any, summary: Any, problems: Sequence[Any]) -> list[str]:
 
 def _wrap_excerpt(lines: list[str]) -> list[str]:
     # An excerpt is a paragraph: wrap it under its label instead of one very long line.
+    import textwrap  # only `show` needs it
+
     width = max(shutil.get_terminal_size().columns, 60)
     out = []
     for line in lines:
