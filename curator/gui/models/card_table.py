@@ -1,23 +1,29 @@
 """CardTableModel: the card list as a Qt table model, paged from the Store in SQL order.
 
-Only the pages the view has scrolled to are held (as CardRow values); filtering and sorting re-run the
-query in SQL, so the model's size in memory follows what the user looked at, not the library's size.
+The model has a row for every matching card from the start (the count is one SQL query), but holds
+only the pages of CardRow values that views asked for, at most MAX_PAGES of them (least recently used
+pages are dropped). A row's page is read when it is first needed, by its offset: jumping to the end of
+100k cards reads the last page alone (a few ms), and memory follows what is on screen, not the library.
+Filtering and sorting re-run the query in SQL.
 """
 
 from __future__ import annotations
 
 import enum
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any, Protocol
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 
 from curator.core import search
 from curator.core.store_types import CardRow
 
 PAGE_SIZE = 200
+#: Pages held at once (8,000 rows at the default size): many screens of scrolling back and forth.
+MAX_PAGES = 40
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -170,10 +176,10 @@ class CardTableModel(QAbstractTableModel):
         self.page_size = page_size
         self._query: str | None = None
         self._sort: tuple[tuple[str, bool], ...] = (("date", True),)
-        self._rows: list[CardRow] = []
-        self._row_of: dict[int, int] = {}
+        self._pages: OrderedDict[int, list[CardRow]] = OrderedDict()  # page number -> rows, oldest use first
+        self._row_of: dict[int, int] = {}  # card id -> row, for the held pages
         self._total = 0
-        self._fetching = False
+        self._short_page = False  # a page came back short: the library changed under us
         if load:
             self.reload()
 
@@ -226,81 +232,79 @@ class CardTableModel(QAbstractTableModel):
 
     def _requery(self, total: int, query: str | None, sort: tuple[tuple[str, bool], ...]) -> None:
         # Rows are read before anything changes: a bad sort key (ValueError) leaves the model as it was.
-        rows = self.store.rows(query, sort=sort, offset=0, limit=self.page_size)
+        first = self.store.rows(query, sort=sort, offset=0, limit=self.page_size)
         self._query, self._sort = query, sort
-        # No fetchMore while the reset signals are out: listeners would insert rows mid-reset.
-        self._fetching = True
-        try:
-            self.beginResetModel()
-            self._rows = []
-            self._row_of = {}
-            self._total = total
-            self._append(rows)
-            self.endResetModel()
-        finally:
-            self._fetching = False
+        self.beginResetModel()
+        self._pages.clear()
+        self._row_of.clear()
+        self._total = total
+        self._short_page = False
+        self._hold(0, first)
+        self.endResetModel()
         self.totalChanged.emit(total)
         self.reset.emit()
 
-    def _append(self, rows: list[CardRow]) -> None:
-        start = len(self._rows)
+    # -- pages --------------------------------------------------------------------------------------
+    def _hold(self, number: int, rows: list[CardRow]) -> None:
+        self._pages[number] = rows
+        start = number * self.page_size
         for i, row in enumerate(rows):
             self._row_of[row.id] = start + i
-        self._rows.extend(rows)
+        while len(self._pages) > MAX_PAGES:
+            old, dropped = self._pages.popitem(last=False)
+            base = old * self.page_size
+            for i, row in enumerate(dropped):
+                if self._row_of.get(row.id) == base + i:
+                    del self._row_of[row.id]
 
-    # -- lazy loading -------------------------------------------------------------------------------
-    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008 - Qt's signature
-        return not parent.isValid() and not self._fetching and len(self._rows) < self._total
-
-    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
-        # Views (and the model tester) may ask again from inside our own rowsInserted handling.
-        if parent.isValid() or self._fetching:
-            return
-        rows = self.store.rows(self._query, sort=self._sort, offset=len(self._rows), limit=self.page_size)
-        if not rows:
-            # The library shrank under us (a rescan removed cards): stop asking.
-            self._total = len(self._rows)
-            return
-        self._fetching = True
-        try:
-            self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(rows) - 1)
-            self._append(rows)
-            self.endInsertRows()
-        finally:
-            self._fetching = False
+    def _page(self, number: int) -> list[CardRow]:
+        page = self._pages.get(number)
+        if page is not None:
+            self._pages.move_to_end(number)
+            return page
+        page = self.store.rows(self._query, sort=self._sort, offset=number * self.page_size, limit=self.page_size)
+        self._hold(number, page)
+        expected = min(self.page_size, self._total - number * self.page_size)
+        if len(page) < expected and not self._short_page:
+            # Cards went away since the count (a rescan, another process): recount once the paint is over.
+            self._short_page = True
+            QTimer.singleShot(0, self.reload)
+        return page
 
     def fetch_until(self, row: int) -> None:
-        """Load pages until `row` is loaded (or everything is)."""
-        while row >= len(self._rows) and self.canFetchMore():
-            before = len(self._rows)
-            self.fetchMore()
-            if len(self._rows) == before:
-                break
+        """Make sure `row`'s page is held (J/K moves, tests); rows past the end are ignored."""
+        self.card_at(min(row, self._total - 1))
 
     # -- rows ---------------------------------------------------------------------------------------
     def card_at(self, row: int) -> CardRow | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
+        """The card on `row`, reading its page when it is not held; None past the end."""
+        if not 0 <= row < self._total:
+            return None
+        page = self._page(row // self.page_size)
+        i = row % self.page_size
+        return page[i] if i < len(page) else None
 
     def row_of(self, card_id: int) -> int | None:
-        """The row of a loaded card, or None when it is not (yet) loaded or not matching."""
+        """The row of a held card, or None when its page is not held or it does not match."""
         return self._row_of.get(card_id)
 
     def loaded_ids(self) -> list[int]:
-        return [r.id for r in self._rows]
+        """The ids on the held pages, in row order."""
+        return [r.id for number in sorted(self._pages) for r in self._pages[number]]
 
     def refresh_rows(self, ids: Iterable[int]) -> None:
-        """Re-read the given cards (after edits) and repaint their rows; unloaded ids are ignored."""
+        """Re-read the given cards (after edits) and repaint their rows; ids not held are ignored."""
         wanted = [i for i in ids if i in self._row_of]
         if not wanted:
             return
         for fresh in self.store.rows_by_id(wanted):
             row = self._row_of[fresh.id]
-            self._rows[row] = fresh
+            self._pages[row // self.page_size][row % self.page_size] = fresh
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
 
     # -- Qt model interface -------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else self._total
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(Column)
@@ -323,10 +327,9 @@ class CardTableModel(QAbstractTableModel):
         role = int(role)
         if role not in _ROLES or not index.isValid():
             return None
-        r = index.row()
-        if r >= len(self._rows):
+        row = self.card_at(index.row())
+        if row is None:
             return None
-        row = self._rows[r]
         if role == _CARD_ID:
             return row.id
         if role == _ROW:

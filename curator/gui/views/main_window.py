@@ -447,7 +447,7 @@ class MainWindow(QMainWindow):
             self.detail._open(url)
 
     def copy_paths(self) -> None:
-        rows = self.store.rows_by_id(self.selected_ids())
+        rows = self.store.rows_by_id(self.edits.target_ids())  # after Select All: every match, no paging
         QGuiApplication.clipboard().setText("\n".join(r.path for r in rows))
 
     def view_mode(self) -> str:
