@@ -216,6 +216,12 @@ def write(
                     run.settle_next()
             while run.in_flight:
                 run.settle_next()
+    except BaseException:
+        # An error here (or Ctrl+C) must not leave the workers writing files nobody will record: stop
+        # them before the executor waits for its tasks. (A file written but not recorded is still safe:
+        # the next write finds it already holds the edits.)
+        run.stop()
+        raise
     finally:
         _take_back(store, run.written)  # also after an error: the files written so far are written
     if not dry_run:
@@ -255,10 +261,14 @@ class _Run:
         """Ask ``cancel()``; the first time it is true, stop every worker at its next file."""
         if not self.report.cancelled and self.cancel is not None and self.cancel():
             self.report.cancelled = True
-            self.pool.stop.set()  # first: a worker freed by a cancelled future must not start another file
-            for _, _, future in self.in_flight:
-                future.cancel()  # queued tasks never start; running ones skip their remaining files
+            self.stop()
         return self.report.cancelled
+
+    def stop(self) -> None:
+        """Start no more files: running tasks skip their remaining files, queued ones never start."""
+        self.pool.stop.set()  # first: a worker freed by a cancelled future must not start another file
+        for _, _, future in self.in_flight:
+            future.cancel()
 
     def _run_here(self, jobs: list[_Job]) -> Future[list[_Result]]:
         return _finished(_write_jobs(jobs, self.dry_run, self.pool.stop))
