@@ -206,22 +206,23 @@ def write(
     run = _Run(store, len(todo), dry_run, progress, cancel)
     try:
         with run.pool.executor:
-            for start in range(0, len(todo), run.pool.per_task):
-                if run.cancelled():
-                    break
-                run.submit(todo[start : start + run.pool.per_task])
-                # A bounded lead: enough queued work that no worker waits, without reading every
-                # card's pending values up front.
-                while len(run.in_flight) > 2 * WRITE_THREADS:
+            try:
+                for start in range(0, len(todo), run.pool.per_task):
+                    if run.cancelled():
+                        break
+                    run.submit(todo[start : start + run.pool.per_task])
+                    # A bounded lead: enough queued work that no worker waits, without reading every
+                    # card's pending values up front.
+                    while len(run.in_flight) > 2 * WRITE_THREADS:
+                        run.settle_next()
+                while run.in_flight:
                     run.settle_next()
-            while run.in_flight:
-                run.settle_next()
-    except BaseException:
-        # An error here (or Ctrl+C) must not leave the workers writing files nobody will record: stop
-        # them before the executor waits for its tasks. (A file written but not recorded is still safe:
-        # the next write finds it already holds the edits.)
-        run.stop()
-        raise
+            except BaseException:
+                # An error (or Ctrl+C) must not leave the workers writing files nobody will record: stop
+                # them before the executor waits for its tasks. (A file written but not recorded is safe
+                # all the same: the next write finds that it already holds the edits.)
+                run.stop()
+                raise
     finally:
         _take_back(store, run.written)  # also after an error: the files written so far are written
     if not dry_run:

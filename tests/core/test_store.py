@@ -476,16 +476,27 @@ def test_cancelled_workers_skip_their_files(tmp_path: Path, monkeypatch: pytest.
         assert path.read_bytes() == before
 
 
-def test_an_error_while_settling_leaves_files_the_next_write_cleans(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from curator.core import store_write
+def test_an_error_while_settling_stops_the_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from curator.core import store_write, writeback
 
-    real_settle = store_write._settle
+    real_executor, real_write, real_settle = store_write._executor, writeback.write_changes, store_write._settle
+    pools: list[store_write._Pool] = []
+
+    def executor(count: int) -> store_write._Pool:
+        pools.append(real_executor(count))
+        return pools[-1]
+
+    def held_write(path: str, *args: object, **kwargs: object) -> writeback.WriteOutcome:
+        # The first file is written at once; the others wait until the write stops its workers.
+        if not path.endswith("c00.md"):
+            assert pools[0].stop.wait(10), "the workers were never stopped"
+        return real_write(path, *args, **kwargs)  # type: ignore[arg-type]
 
     def failing_settle(*args: object) -> object:
-        if args[2].endswith("c02.md"):  # type: ignore[union-attr]
-            raise RuntimeError("disk full")
-        return real_settle(*args)  # type: ignore[arg-type]
+        raise RuntimeError("disk full")
 
+    monkeypatch.setattr(store_write, "_executor", executor)
+    monkeypatch.setattr(writeback, "write_changes", held_write)
     monkeypatch.setattr(store_write, "_settle", failing_settle)
     cards = tmp_path / "cards"
     cards.mkdir()
@@ -496,11 +507,10 @@ def test_an_error_while_settling_leaves_files_the_next_write_cleans(tmp_path: Pa
         store.set_fields(store.ids(), {"quality": 77}, label="q")
         with pytest.raises(RuntimeError, match="disk full"):
             store.write()
-        # The cards settled before the error are recorded; no task was handed out after it, so at most
-        # the tasks in flight then wrote their files (unrecorded, but safe, as the next write shows).
-        assert store.totals().dirty == 38
+        # Only the files being written when the error came were finished; nothing was recorded.
         on_disk = sum(b"quality: 77" in p.read_bytes() for p in cards.iterdir())
-        assert 2 <= on_disk <= 2 + 2 * store_write.WRITE_THREADS + 1
+        assert store_write.WRITE_THREADS <= on_disk <= 1 + store_write.WRITE_THREADS
+        assert store.totals().dirty == 40
         monkeypatch.setattr(store_write, "_settle", real_settle)
-        report = store.write()  # the files already holding their edits are simply clean
-        assert report.written + report.already == 38 and store.totals().dirty == 0
+        report = store.write()  # the files that already hold their edits are simply clean
+        assert (report.written, report.already) == (40 - on_disk, on_disk) and store.totals().dirty == 0
