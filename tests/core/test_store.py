@@ -479,7 +479,8 @@ def test_cancelled_workers_skip_their_files(tmp_path: Path, monkeypatch: pytest.
 def test_an_error_while_settling_stops_the_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from curator.core import store_write, writeback
 
-    real_executor, real_write, real_settle = store_write._executor, writeback.write_changes, store_write._settle
+    real_executor, real_write = store_write._executor, writeback.write_changes
+    real_settle = store_write._settle
     pools: list[store_write._Pool] = []
 
     def executor(count: int) -> store_write._Pool:
