@@ -116,3 +116,22 @@ def test_refresh_rows_repaints_edited_cards(qtbot, store: Store) -> None:
     assert top_left.row() == bottom_right.row() == 3
     assert model.index(3, Column.QUALITY).data(Role.RAW) == new_quality
     assert model.index(3, Column.CHANGED).data(Role.RAW) is True
+
+
+def test_a_counter_elsewhere_shows_the_first_page_before_the_count(qtbot, store: Store) -> None:
+    pending: list[tuple[str | None, object]] = []
+    model = CardTableModel(store, page_size=50, counter=lambda query, done: pending.append((query, done)))
+    assert model.counting and model.rowCount() == 50 and len(pending) == 1
+    first_done = pending[0][1]
+    model.set_query("topic:AI")  # a newer query before the first count came back
+    assert len(pending) == 2 and pending[1][0] == "topic:AI"
+    first_done(store.count())  # type: ignore[operator]  # late: dropped
+    assert model.rowCount() == 50 and model.counting
+    total = store.count("topic:AI")
+    assert total > 50
+    with qtbot.waitSignal(model.rowsInserted) as inserted, qtbot.waitSignal(model.totalChanged) as changed:
+        pending[1][1](total)  # type: ignore[operator]
+    assert inserted.args[1:] == [50, total - 1] and changed.args == [total]
+    assert not model.counting and model.rowCount() == model.total == total
+    model.set_query("topic:AI quality>=95 heat>=95")  # a page that is not full needs no count
+    assert not model.counting and len(pending) == 2 and model.total == store.count("topic:AI quality>=95 heat>=95")

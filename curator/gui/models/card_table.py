@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -81,6 +81,10 @@ class Role(enum.IntEnum):
     IMAGE_URL = Qt.ItemDataRole.UserRole + 5  # the lead image URL
     QUALITY = Qt.ItemDataRole.UserRole + 6
     HEAT = Qt.ItemDataRole.UserRole + 7
+
+
+#: Counts a query's matches elsewhere and calls back with the number (see CardTableModel).
+Counter = Callable[[str | None, Callable[[int], None]], None]
 
 
 class RowSource(Protocol):
@@ -169,8 +173,16 @@ class CardTableModel(QAbstractTableModel):
     totalChanged = Signal(int)  # cards matching the current query
     reset = Signal()  # after any re-query (new query, sort, reload)
 
-    def __init__(self, store: RowSource, *, page_size: int = PAGE_SIZE, parent: Any = None, load: bool = True) -> None:
-        """`load=False` leaves the model empty until the first set_query (the window sets query and sort once)."""
+    def __init__(
+        self, store: RowSource, *, page_size: int = PAGE_SIZE, parent: Any = None, load: bool = True,
+        counter: Counter | None = None,
+    ) -> None:  # fmt: skip
+        """`load=False` leaves the model empty until the first set_query (the window sets query and sort once).
+
+        `counter(query, done)`, when given, counts the matches elsewhere (the window: on a worker) and calls
+        `done(total)` on the GUI thread: a full first page is shown at once and the other rows are added when
+        the count arrives (at 100k a count is as slow as the page itself). Without it, counts run inline.
+        """
         super().__init__(parent)
         self.store = store
         self.page_size = page_size
@@ -180,6 +192,9 @@ class CardTableModel(QAbstractTableModel):
         self._row_of: dict[int, int] = {}  # card id -> row, for the held pages
         self._total = 0
         self._short_page = False  # a page came back short: the library changed under us
+        self._counter = counter
+        self._counting = False  # _total is the first page's length until the count arrives
+        self._generation = 0  # of re-queries: a count for an older one is dropped
         if load:
             self.reload()
 
@@ -194,6 +209,11 @@ class CardTableModel(QAbstractTableModel):
         return self._total
 
     @property
+    def counting(self) -> bool:
+        """Whether the matches are still being counted (then `total` is the first page's length)."""
+        return self._counting
+
+    @property
     def sort_key(self) -> tuple[str, bool]:
         return self._sort[0]
 
@@ -203,12 +223,11 @@ class CardTableModel(QAbstractTableModel):
         Raises core.query.QueryError, or ValueError for an unknown sort key; the model is then unchanged.
         """
         query = text.strip() if text and text.strip() else None
-        total = self.store.count(query)  # raises on a syntax error before anything changes
-        self._requery(total, query, (sort,) if sort is not None else self._sort)
+        self._requery(query, (sort,) if sort is not None else self._sort)
 
     def set_sort(self, key: str, descending: bool) -> None:
         """Order by a Store sort key, re-running the query in SQL."""
-        self._requery(self._total, self._query, ((key, descending),))
+        self._requery(self._query, ((key, descending),), None if self._counting else self._total)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Qt's header-click entry point; columns without a sort key are ignored."""
@@ -228,21 +247,46 @@ class CardTableModel(QAbstractTableModel):
 
     def reload(self) -> None:
         """Re-run the current query (after an import or a rescan)."""
-        self._requery(self.store.count(self._query), self._query, self._sort)
+        self._requery(self._query, self._sort)
 
-    def _requery(self, total: int, query: str | None, sort: tuple[tuple[str, bool], ...]) -> None:
-        # Rows are read before anything changes: a bad sort key (ValueError) leaves the model as it was.
+    def _requery(self, query: str | None, sort: tuple[tuple[str, bool], ...], total: int | None = None) -> None:
+        # Everything is read before anything changes: a syntax error (QueryError) or a bad sort key
+        # (ValueError) leaves the model as it was. `total`: the count when it is known already.
+        if total is None and self._counter is None:
+            total = self.store.count(query)
         first = self.store.rows(query, sort=sort, offset=0, limit=self.page_size)
+        if total is None and len(first) < self.page_size:
+            total = len(first)  # the whole answer fits on the first page: nothing to count
         self._query, self._sort = query, sort
+        self._generation += 1
+        self._counting = total is None
         self.beginResetModel()
         self._pages.clear()
         self._row_of.clear()
-        self._total = total
+        self._total = len(first) if total is None else total
         self._short_page = False
         self._hold(0, first)
         self.endResetModel()
-        self.totalChanged.emit(total)
+        if not self._counting:
+            self.totalChanged.emit(self._total)
         self.reset.emit()
+        if self._counting and self._counter is not None:
+            generation = self._generation
+            self._counter(query, lambda count: self._counted(generation, count))
+
+    def _counted(self, generation: int, total: int) -> None:
+        if generation != self._generation or not self._counting:
+            return  # a count for an older query
+        self._counting = False
+        if total > self._total:
+            self.beginInsertRows(QModelIndex(), self._total, total - 1)
+            self._total = total
+            self.endInsertRows()
+        elif total < self._total:  # cards went away between the page and the count
+            self.beginRemoveRows(QModelIndex(), total, self._total - 1)
+            self._total = total
+            self.endRemoveRows()
+        self.totalChanged.emit(total)
 
     # -- pages --------------------------------------------------------------------------------------
     def _hold(self, number: int, rows: list[CardRow]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import shiboken6
@@ -70,7 +71,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Curator — {store.path.name}")
         self.actions = Actions(self)
         self.images = images or ImageCache(parent=self)
-        self.model = CardTableModel(store, parent=self, load=False)  # _restore sets query and sort at once
+        # Not loaded yet: _restore sets query and sort at once. Counts run on a worker (see count_matches).
+        self.model = CardTableModel(store, parent=self, load=False, counter=self.count_matches)
 
         self.filter_bar = FilterBar()
         self.facets = FacetSidebar()
@@ -221,6 +223,7 @@ class MainWindow(QMainWindow):
         self.importer.finished.connect(self._imported)
         self.importer.failed.connect(self._import_failed)
         self.model.reset.connect(self._after_reset)
+        self.model.totalChanged.connect(lambda _n: self.update_status(recount=False))
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.table.doubleClicked.connect(lambda _i: self.open_source())
         self.grid.doubleClicked.connect(lambda _i: self.open_source())
@@ -295,6 +298,17 @@ class MainWindow(QMainWindow):
             self.refresh_facets()
         self.settings.set_value(keys.LAST_QUERY, text)
         return True
+
+    def count_matches(self, query: str | None, done: Callable[[int], None]) -> None:
+        """The model's counter: count on a worker while the first page is painted."""
+        work = library_tasks.read_task(self.store, lambda store: store.count(query))
+
+        def counted(total: int) -> None:
+            if shiboken6.isValid(self):
+                done(total)
+
+        run_task(work, on_done=counted, pool=self.pool,
+                 on_error=lambda exc: self.statusBar().showMessage(f"Counting: {exc}", 5000))  # fmt: skip
 
     def refresh_facets(self) -> None:
         """Recount the facets under the current query on a worker; only the newest result is shown."""
@@ -428,7 +442,8 @@ class MainWindow(QMainWindow):
         self.actions.write.setEnabled(bool(totals.dirty) and not self.writer.running)
         self.actions.review.setEnabled(bool(totals.dirty) and not self.writer.running)
         self.actions.resolve_conflict.setEnabled(bool(totals.conflicts))
-        self.shown_label.setText(f"{self.model.total:,} shown of {totals.cards:,} cards")
+        counting = "+" if self.model.counting else ""
+        self.shown_label.setText(f"{self.model.total:,}{counting} shown of {totals.cards:,} cards")
         extra = [f"{totals.dirty:,} changed"]
         if totals.problems:
             extra.append(f"{totals.problems:,} with problems")
