@@ -22,7 +22,7 @@ def _action(
     if shortcuts:
         action.setShortcuts([QKeySequence(k) for k in shortcuts])
     if icon:
-        action.setIcon(icons.icon(icon))
+        icons.set_icon(action, icon)
     if tip:
         action.setStatusTip(tip)
         action.setToolTip(tip)

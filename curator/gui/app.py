@@ -96,10 +96,12 @@ def apply_theme(theme: str) -> bool:
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     dark = theme == "dark" or (theme == "system" and system_is_dark())
-    app.setPalette(dark_palette() if dark else light_palette())
+    # Icons first: the palette change below makes widgets redraw theirs (the facet groups) at once.
     icons.set_foreground("#e6e6e6" if dark else "#3a3d42")
+    app.setPalette(dark_palette() if dark else light_palette())
     # Re-setting the stylesheet makes widgets re-resolve palette() references in it.
     app.setStyleSheet(resources.stylesheet())
+    icons.refresh(list(app.topLevelWidgets()))
     return dark
 
 

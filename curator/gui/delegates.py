@@ -21,6 +21,10 @@ def score_color(value: int) -> QColor:
     return QColor.fromHsv(hue, 150, 200)
 
 
+#: The number's colour where it lies on a bar's fill (score colours are light in both themes).
+ON_SCORE = QColor("#1b1d20")
+
+
 def score_text(value: int | None, *, heat: bool) -> str:
     if value is None or (heat and value < 0):
         return NO_VALUE
@@ -42,6 +46,12 @@ def paint_score(painter: QPainter, rect: QRect, value: int | None, palette: QPal
         filled.setWidth(max(2, int(bar.width() * max(0, min(100, value)) / 100)))
         painter.setBrush(score_color(value))
         painter.drawRoundedRect(filled, 3, 3)
+        # The number crosses the fill and the track: dark over the (always light) fill, the theme's text
+        # colour over the track, so it stays readable in the dark theme and on a selected row alike.
+        painter.setClipRect(filled)
+        painter.setPen(ON_SCORE)
+        painter.drawText(bar, Qt.AlignmentFlag.AlignCenter, text)
+        painter.setClipRect(QRect(filled.right() + 1, bar.top(), bar.right() - filled.right(), bar.height()))
         painter.setPen(palette.color(QPalette.ColorRole.Text))
     else:
         painter.setPen(palette.color(QPalette.ColorRole.Mid))

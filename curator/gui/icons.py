@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache, lru_cache
 
 import qtawesome as qta
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QIcon, QPixmap
 
 #: Semantic name -> qtawesome id (Material Design Icons 6).
@@ -68,12 +69,18 @@ COLORS: dict[str, str] = {
 }
 
 
+#: The foreground of the icons without a meaning colour (set_foreground; empty: qtawesome's own).
+_foreground: dict[str, str] = {}
+
+
 @cache
 def icon(name: str) -> QIcon:
     """The icon for a semantic name (KeyError for an unknown name, so typos fail loudly)."""
-    color = COLORS.get(name)
+    color = COLORS.get(name) or _foreground.get("color")
     if color:
-        return qta.icon(ICONS[name], color=color)
+        # The colour goes in the call, not only in qtawesome's defaults: qtawesome caches icons by their
+        # arguments, so a default changed later would hand back the old theme's glyphs.
+        return qta.icon(ICONS[name], color=color, color_disabled=_foreground.get("disabled", "#9a9a9a"))
     return qta.icon(ICONS[name])
 
 
@@ -84,8 +91,35 @@ def pixmap(name: str, size: int) -> QPixmap:
     return icon(name).pixmap(size, size)
 
 
+#: The dynamic property naming a themed object's icon (see set_icon / refresh).
+ICON_PROPERTY = "curatorIcon"
+
+
+def set_icon(target: QObject, name: str) -> QObject:
+    """Give an action/button/menu action the icon `name`, and remember it so a theme change re-colours it."""
+    target.setProperty(ICON_PROPERTY, name)
+    target.setIcon(icon(name))  # type: ignore[attr-defined]
+    return target
+
+
+def refresh(roots: list[QObject]) -> int:
+    """Re-set the icons given with set_icon under `roots` (after set_foreground); returns how many.
+
+    QIcons keep the colour they were drawn in: without this a dark theme keeps dark-grey glyphs.
+    """
+    done = 0
+    for root in roots:
+        for obj in [root, *root.findChildren(QObject)]:
+            name = obj.property(ICON_PROPERTY)
+            if name and hasattr(obj, "setIcon"):
+                obj.setIcon(icon(str(name)))
+                done += 1
+    return done
+
+
 def set_foreground(color: str) -> None:
     """Use `color` for the icons without a meaning colour (called when the theme changes)."""
+    _foreground.update(color=color, disabled="#9a9a9a")
     qta.set_defaults(color=color, color_disabled="#9a9a9a")
     icon.cache_clear()
     pixmap.cache_clear()

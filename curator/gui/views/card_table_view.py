@@ -10,10 +10,11 @@ from curator.gui.delegates import MarkerDelegate, ScoreDelegate
 from curator.gui.models.card_table import HEADERS, CardTableModel, Column
 
 DEFAULT_WIDTHS = {
-    Column.PUBLISHED: 28, Column.TITLE: 380, Column.PROVIDER: 120, Column.CATEGORY: 80,
-    Column.TOPICS: 130, Column.DATE: 112, Column.QUALITY: 64, Column.HEAT: 64,
+    Column.PUBLISHED: 28, Column.TITLE: 380, Column.PROVIDER: 96, Column.CATEGORY: 70,
+    Column.TOPICS: 104, Column.DATE: 112, Column.QUALITY: 60, Column.HEAT: 60,
     Column.CHANGED: 28, Column.PROBLEMS: 28,
 }  # fmt: skip
+# Narrow on purpose: with the detail pane at its default width the title (which stretches) gets the room.
 DEFAULT_HIDDEN = (Column.CATEGORY,)
 
 
@@ -60,9 +61,10 @@ class CardTableView(QTableView):
             self.setItemDelegateForColumn(column, self._markers)
         self.setItemDelegateForColumn(Column.QUALITY, self._quality)
         self.setItemDelegateForColumn(Column.HEAT, self._heat)
-        self.setSortingEnabled(True)
+        # The indicator first: enabling sorting sorts by it at once, which is then the model's own sort (a no-op).
         column, order = model.sort_column()
         header.setSortIndicator(column, order)
+        self.setSortingEnabled(True)
         model.reset.connect(self._sync_indicator)
 
     def paintEvent(self, event: QPaintEvent) -> None:

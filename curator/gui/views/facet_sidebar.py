@@ -6,7 +6,7 @@ the user sees is always the one the CLI would run.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
@@ -83,15 +83,25 @@ class FacetSidebar(QTreeWidget):
         self._groups: dict[str, QTreeWidgetItem] = {}
         bold = QFont(self.font())
         bold.setBold(True)
-        for key, label, icon in GROUPS:
+        for key, label, _icon in GROUPS:
             item = QTreeWidgetItem(self, [label, ""])
-            item.setIcon(0, icons.icon(icon))
             item.setFont(0, bold)
             item.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self._groups[key] = item
+        self.set_group_icons()
         self.expandAll()
         self.itemClicked.connect(self._clicked)
         self._active: set[str] = set()
+
+    def set_group_icons(self) -> None:
+        """(Re)draw the group icons in the current theme's colour."""
+        for key, _label, icon in GROUPS:
+            self._groups[key].setIcon(0, icons.icon(icon))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:  # a theme switch (icons.set_foreground ran first)
+            self.set_group_icons()
 
     def show_facets(self, facets: Facets, query: str) -> None:
         """Refill the counts for the current query; facets already in the query are checked and bold."""

@@ -76,9 +76,9 @@ class FilterBar(QWidget):
         self.edit.setObjectName("searchEdit")
         self.edit.setPlaceholderText('Search: words, "phrases", topic:AI, quality>=60, published:false …')
         self.edit.setClearButtonEnabled(True)
-        self.edit.addAction(icons.icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        icons.set_icon(self.edit.addAction(icons.icon("search"), QLineEdit.ActionPosition.LeadingPosition), "search")
         self.searches_button = QToolButton(self)
-        self.searches_button.setIcon(icons.icon("recent"))
+        icons.set_icon(self.searches_button, "recent")
         self.searches_button.setToolTip("Recent and saved searches")
         self.searches_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.searches_menu = QMenu(self)
@@ -208,12 +208,12 @@ class FilterBar(QWidget):
         if not saved:
             menu.addAction("(none yet)").setEnabled(False)
         for text in saved:
-            menu.addAction(icons.icon("saved-search"), text, lambda t=text: self.set_text(t))
+            icons.set_icon(menu.addAction(text, lambda t=text: self.set_text(t)), "saved-search")
         menu.addSection("Recent searches")
         if not recent:
             menu.addAction("(none yet)").setEnabled(False)
         for text in recent:
-            menu.addAction(icons.icon("recent"), text, lambda t=text: self.set_text(t))
+            icons.set_icon(menu.addAction(text, lambda t=text: self.set_text(t)), "recent")
 
     def focus(self) -> None:
         self.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)

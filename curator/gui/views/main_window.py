@@ -67,6 +67,7 @@ class MainWindow(QMainWindow):
         self._last_card_id: int | None = None
         self._totals: Totals | None = None  # whole-library counts, recounted only when cards change
         self._startup: AfterFirstPaint | None = None
+        self._deferring = defer_startup  # until finish_startup: facet counts wait for the first paint
         self.importer = ImportRunner(store, pool, self)
         self.setWindowTitle(f"Curator — {store.path.name}")
         self.actions = Actions(self)
@@ -122,6 +123,7 @@ class MainWindow(QMainWindow):
     def finish_startup(self) -> None:
         """The start-up work the first page does not need: facet counts, completions, folder watching."""
         self._startup = None
+        self._deferring = False
         self.refresh_facets()
         self.refresh_values()
         self.files.watch_folders()
@@ -157,7 +159,8 @@ class MainWindow(QMainWindow):
         edit.addAction(a.preferences)
         cards = bar.addMenu("&Cards")
         cards.addActions([a.publish, a.unpublish])
-        quality = cards.addMenu(icons.icon("quality"), "Quality")
+        quality = cards.addMenu("Quality")
+        icons.set_icon(quality.menuAction(), "quality")
         quality.addActions(a.quality_keys)
         cards.addActions([a.set_quality, a.heat_up, a.heat_down, a.set_heat])
         cards.addSeparator()
@@ -294,7 +297,7 @@ class MainWindow(QMainWindow):
         except ValueError as err:  # semantic errors the parser lets through (e.g. a bad sort)
             self.filter_bar.show_error(str(err))
             return False
-        if self._startup is None:  # else the first facet count waits for the first paint
+        if not self._deferring:  # else the first facet count waits for the first paint
             self.refresh_facets()
         self.settings.set_value(keys.LAST_QUERY, text)
         return True
