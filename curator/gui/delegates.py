@@ -21,6 +21,8 @@ def score_color(value: int) -> QColor:
     return QColor.fromHsv(hue, 150, 200)
 
 
+#: Behind a marker icon on a selected row.
+MARKER_BACKDROP = QColor(255, 255, 255, 235)
 #: The number's colour where it lies on a bar's fill (score colours are light in both themes).
 ON_SCORE = QColor("#1b1d20")
 
@@ -104,8 +106,18 @@ class MarkerDelegate(_Base):
         width = len(names) * (size + 2)
         x = opt.rect.center().x() - width // 2
         y = opt.rect.center().y() - size // 2
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
         for name in names:
-            painter.drawPixmap(QRect(x, y, size, size), icons.pixmap(name, size))
+            target = QRect(x, y, size, size)
+            if selected:
+                # The changed marker is the highlight's own blue: on a selected row it needs a backdrop.
+                painter.save()
+                painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(MARKER_BACKDROP)
+                painter.drawEllipse(target.adjusted(-2, -2, 2, 2))
+                painter.restore()
+            painter.drawPixmap(target, icons.pixmap(name, size))
             x += size + 2
 
     @staticmethod
@@ -125,6 +137,7 @@ class CardTileDelegate(QStyledItemDelegate):
 
     TILE = QSize(236, 262)
     THUMB = QSize(220, 124)
+    MARK = 14  # the quality/heat icon before each score bar
 
     def __init__(self, images: ImageCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -180,10 +193,15 @@ class CardTileDelegate(QStyledItemDelegate):
         if row.published:
             painter.drawPixmap(QRect(inner.right() - 16, y, 16, 16), icons.pixmap("published", 16))
         y += small.height() + 6
+        # Two bars side by side, each after its column's icon (star: quality, flame: heat), so a tile says
+        # which is which without the table's headers.
         half = (inner.width() - 8) // 2
         bar_h = small.height() + 8
-        paint_score(painter, QRect(inner.left(), y, half, bar_h), row.quality, palette, heat=False)
-        paint_score(painter, QRect(inner.left() + half + 8, y, half, bar_h), row.heat, palette, heat=True)
+        mark = self.MARK
+        for i, (name, value, heat) in enumerate((("quality", row.quality, False), ("heat", row.heat, True))):
+            left = inner.left() + i * (half + 8)
+            painter.drawPixmap(QRect(left, y + (bar_h - mark) // 2, mark, mark), icons.pixmap(name, mark))
+            paint_score(painter, QRect(left + mark, y, half - mark, bar_h), value, palette, heat=heat)
         painter.restore()
 
 
