@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QMenu, QMenuBar
 
 from curator.gui import icons
 
@@ -144,3 +145,48 @@ class Actions(QObject):
 
     def theme_actions(self) -> dict[str, QAction]:
         return {"system": self.theme_system, "light": self.theme_light, "dark": self.theme_dark}
+
+    def window_actions(self) -> list[QAction]:
+        """The actions with window-wide shortcuts (added to the main window itself)."""
+        return [self.open_folder, self.rescan, self.quit, self.find, self.select_all, self.copy_path,
+                self.table_view, self.grid_view, self.toggle_theme, self.shortcuts, self.undo, self.redo,
+                self.write, self.review, self.edit_related]  # fmt: skip
+
+    def build_menus(self, bar: QMenuBar) -> QMenu:
+        """Fill the menu bar; returns the (empty) View > Columns menu, which the window fills on demand."""
+        file = bar.addMenu("&File")
+        file.addActions([self.open_folder, self.rescan])
+        file.addSeparator()
+        file.addActions([self.write, self.review])
+        file.addSeparator()
+        file.addAction(self.quit)
+        edit = bar.addMenu("&Edit")
+        edit.addActions([self.undo, self.redo, self.history])
+        edit.addSeparator()
+        edit.addActions([self.find, self.clear_search, self.save_search])
+        edit.addSeparator()
+        edit.addActions([self.select_all, self.copy_path])
+        edit.addSeparator()
+        edit.addAction(self.preferences)
+        cards = bar.addMenu("&Cards")
+        cards.addActions([self.publish, self.unpublish])
+        quality = cards.addMenu("Quality")
+        icons.set_icon(quality.menuAction(), "quality")
+        quality.addActions(self.quality_keys)
+        cards.addActions([self.set_quality, self.heat_up, self.heat_down, self.set_heat])
+        cards.addSeparator()
+        cards.addActions([self.add_topic, self.remove_topic, self.edit_related])
+        cards.addSeparator()
+        cards.addActions([self.advance, self.resolve_conflict])
+        view = bar.addMenu("&View")
+        view.addActions([self.table_view, self.grid_view])
+        view.addSeparator()
+        theme = view.addMenu("&Theme")
+        theme.addActions(list(self.theme_actions().values()))
+        view.addAction(self.toggle_theme)
+        view.addSeparator()
+        view.addAction(self.open_source)
+        columns = view.addMenu("&Columns")
+        help_menu = bar.addMenu("&Help")
+        help_menu.addActions([self.shortcuts, self.about])
+        return columns

@@ -86,7 +86,8 @@ def install(window: MainWindow, environ: dict[str, str] | os._Environ[str] | Non
             "seconds": seconds,
             "clock": clock,
             "rows": window.model.rowCount(),
-            "total": window.model.total,
+            "total": window.model.total,  # the first page's length while `counting` (a worker counts)
+            "counting": window.model.counting,
             "maxrss_kib": _peak_rss_kib(),
             "python": sys.version.split()[0],
             **_rss_parts_kib(),

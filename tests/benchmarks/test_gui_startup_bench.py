@@ -107,7 +107,8 @@ def test_process_start_to_first_rows_painted(db: Path, n: int, tmp_path: Path) -
         walls.append(time.perf_counter() - start)
         assert done.returncode == 0, done.stderr[-2000:]
         figure = json.loads(report.read_text())
-        assert figure["rows"] > 0 and figure["total"] == n
+        # The rows are on screen; the full count may still be on its way from the worker.
+        assert figure["rows"] > 0 and (figure["total"] == n or figure["counting"])
         runs.append(figure["seconds"])
     warm = statistics.median(runs[1:])
     harness.record(f"gui: process start -> first rows painted ({figure['clock']} clock)", n, warm, target="≤ 1 s")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import shiboken6
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
@@ -19,11 +18,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from curator.core.query import QueryError, with_term, without_term
+from curator.core.query import QueryError
 from curator.core.store import Store
-from curator.core.store_types import Facets, ImportReport, LibraryError, Totals
+from curator.core.store_types import ImportReport, LibraryError, Totals
 from curator.gui import app as gui_app
-from curator.gui import icons, library_tasks, resources
+from curator.gui import library_tasks, resources
 from curator.gui import settings as keys
 from curator.gui.actions import Actions
 from curator.gui.images import ImageCache
@@ -38,11 +37,9 @@ from curator.gui.views.facet_sidebar import FacetSidebar
 from curator.gui.views.file_sync import FileController
 from curator.gui.views.filter_bar import FilterBar
 from curator.gui.views.importing import ImportRunner, ProgressWidget
+from curator.gui.views.searching import SearchController
 from curator.gui.views.startup import AfterFirstPaint
-from curator.gui.workers import Pool, TaskHandle, run_task
-
-#: Opposite status terms: adding one removes the other, so a facet click never yields an empty contradiction.
-OPPOSITES = {"published:true": "published:false", "published:false": "published:true"}
+from curator.gui.workers import Pool, TaskHandle
 
 
 class MainWindow(QMainWindow):
@@ -62,13 +59,13 @@ class MainWindow(QMainWindow):
         library_tasks.unmap(store)  # see unmap: mapped pages would count as the window's memory
         self.settings = settings
         self.pool = pool
-        self._facet_generation = 0
         self._quiet_rescan = False  # the running rescan was started by the watcher or the timer
         self._last_card_id: int | None = None
         self._totals: Totals | None = None  # whole-library counts, recounted only when cards change
         self._startup: AfterFirstPaint | None = None
         self._deferring = defer_startup  # until finish_startup: facet counts wait for the first paint
         self.importer = ImportRunner(store, pool, self)
+        self.search = SearchController(self)
         self.setWindowTitle(f"Curator — {store.path.name}")
         self.actions = Actions(self)
         self.images = images or ImageCache(parent=self)
@@ -141,50 +138,12 @@ class MainWindow(QMainWindow):
         return cls(store, settings, defer_startup=True)
 
     def _build_menus(self) -> None:
-        a = self.actions
-        bar = self.menuBar()
-        file = bar.addMenu("&File")
-        file.addActions([a.open_folder, a.rescan])
-        file.addSeparator()
-        file.addActions([a.write, a.review])
-        file.addSeparator()
-        file.addAction(a.quit)
-        edit = bar.addMenu("&Edit")
-        edit.addActions([a.undo, a.redo, a.history])
-        edit.addSeparator()
-        edit.addActions([a.find, a.clear_search, a.save_search])
-        edit.addSeparator()
-        edit.addActions([a.select_all, a.copy_path])
-        edit.addSeparator()
-        edit.addAction(a.preferences)
-        cards = bar.addMenu("&Cards")
-        cards.addActions([a.publish, a.unpublish])
-        quality = cards.addMenu("Quality")
-        icons.set_icon(quality.menuAction(), "quality")
-        quality.addActions(a.quality_keys)
-        cards.addActions([a.set_quality, a.heat_up, a.heat_down, a.set_heat])
-        cards.addSeparator()
-        cards.addActions([a.add_topic, a.remove_topic, a.edit_related])
-        cards.addSeparator()
-        cards.addActions([a.advance, a.resolve_conflict])
-        view = bar.addMenu("&View")
-        view.addActions([a.table_view, a.grid_view])
-        view.addSeparator()
-        theme = view.addMenu("&Theme")
-        theme.addActions(list(a.theme_actions().values()))
-        view.addAction(a.toggle_theme)
-        view.addSeparator()
-        view.addAction(a.open_source)
-        self.columns_menu = view.addMenu("&Columns")
+        self.columns_menu = self.actions.build_menus(self.menuBar())
         self.columns_menu.aboutToShow.connect(self._fill_columns_menu)
-        help_menu = bar.addMenu("&Help")
-        help_menu.addActions([a.shortcuts, a.about])
         # Window-wide shortcuts need the actions on the window; J/K/Enter only on the list views.
-        self.addActions([a.open_folder, a.rescan, a.quit, a.find, a.select_all, a.copy_path, a.table_view,
-                         a.grid_view, a.toggle_theme, a.shortcuts, a.undo, a.redo, a.write, a.review,
-                         a.edit_related])  # fmt: skip
+        self.addActions(self.actions.window_actions())
         for view_widget in (self.table, self.grid):
-            view_widget.addActions(a.triage_actions())
+            view_widget.addActions(self.actions.triage_actions())
 
     def _fill_columns_menu(self) -> None:
         self.columns_menu.clear()
@@ -205,7 +164,7 @@ class MainWindow(QMainWindow):
         a.quit.triggered.connect(self.close)
         a.find.triggered.connect(self.filter_bar.focus)
         a.clear_search.triggered.connect(lambda: self.filter_bar.set_text(""))
-        a.save_search.triggered.connect(self.save_search)
+        a.save_search.triggered.connect(self.search.save_search)
         a.copy_path.triggered.connect(self.copy_paths)
         a.open_source.triggered.connect(self.open_source)
         a.next_card.triggered.connect(lambda: self.current_view().move(1))
@@ -219,9 +178,9 @@ class MainWindow(QMainWindow):
         a.about.triggered.connect(self.show_about)
 
         self.filter_bar.queryChanged.connect(self.apply_query)
-        self.filter_bar.submitted.connect(self.remember_search)
-        self.facets.termToggled.connect(self.toggle_term)
-        self.facets.allClicked.connect(self.clear_status_terms)
+        self.filter_bar.submitted.connect(self.search.remember_search)
+        self.facets.termToggled.connect(self.search.toggle_term)
+        self.facets.allClicked.connect(self.search.clear_status_terms)
         self.importer.progress.connect(self._import_progress)
         self.importer.finished.connect(self._imported)
         self.importer.failed.connect(self._import_failed)
@@ -248,7 +207,7 @@ class MainWindow(QMainWindow):
         self.set_view_mode(s.value(keys.VIEW_MODE))
         theme = s.value(keys.THEME)
         self.actions.theme_actions().get(theme, self.actions.theme_system).setChecked(True)
-        self._refresh_searches_menu()
+        self.search.refresh_searches_menu()
         self.actions.advance.setChecked(s.value(keys.ADVANCE))
         self.actions.set_quality_scale(s.value(keys.QUALITY_SCALE))
         # The first page is read once, with the saved query and sort together (each re-query costs a count
@@ -302,98 +261,18 @@ class MainWindow(QMainWindow):
         self.settings.set_value(keys.LAST_QUERY, text)
         return True
 
+    # The search side lives in views/searching.py; these names are what other parts of the window call.
     def count_matches(self, query: str | None, done: Callable[[int], None]) -> None:
-        """The model's counter: count on a worker while the first page is painted."""
-        work = library_tasks.read_task(self.store, lambda store: store.count(query))
-
-        def counted(total: int) -> None:
-            if shiboken6.isValid(self):
-                done(total)
-
-        run_task(work, on_done=counted, pool=self.pool,
-                 on_error=lambda exc: self.statusBar().showMessage(f"Counting: {exc}", 5000))  # fmt: skip
+        self.search.count_matches(query, done)
 
     def refresh_facets(self) -> None:
-        """Recount the facets under the current query on a worker; only the newest result is shown."""
-        self._facet_generation += 1
-        generation, text = self._facet_generation, self.model.query or ""
-        work = library_tasks.read_task(self.store, lambda store: store.facets(text or None))
-
-        def done(facets: Facets) -> None:
-            # Skip results of an older query, and any that arrive after the window went away.
-            if shiboken6.isValid(self) and generation == self._facet_generation:
-                self.facets.show_facets(facets, text)
-
-        run_task(work, on_done=done, on_error=lambda exc: self.statusBar().showMessage(f"Facets: {exc}", 5000),
-                 pool=self.pool)  # fmt: skip
-
-    def toggle_term(self, term: str, add: bool) -> None:
-        """Add or remove one facet term in the visible search text, then apply it."""
-        text = self.filter_bar.text()
-        try:
-            if add:
-                opposite = OPPOSITES.get(term)
-                if opposite:
-                    text = without_term(text, opposite)
-                text = with_term(text, term)
-            else:
-                text = without_term(text, term)
-        except QueryError as err:
-            self.filter_bar.show_error(err)
-            return
-        self.filter_bar.set_text(text.strip())
-        self.remember_search(self.filter_bar.text())
-
-    def clear_status_terms(self) -> None:
-        text = self.filter_bar.text()
-        try:
-            for term in ("published:true", "published:false", "dirty:true", "problems:true", "conflict:true",
-                         "missing:true"):  # fmt: skip
-                text = without_term(text, term)
-        except QueryError as err:
-            self.filter_bar.show_error(err)
-            return
-        self.filter_bar.set_text(text.strip())
-
-    def remember_search(self, text: str) -> None:
-        self.settings.remember_query(text)
-        self._refresh_searches_menu()
-
-    def save_search(self) -> None:
-        text = self.filter_bar.text().strip()
-        if not text:
-            return
-        saved = [q for q in self.settings.value(keys.SAVED_QUERIES) if q != text]
-        self.settings.set_value(keys.SAVED_QUERIES, [text, *saved])
-        self._refresh_searches_menu()
-
-    def _refresh_searches_menu(self) -> None:
-        self.filter_bar.set_searches(
-            self.settings.value(keys.RECENT_QUERIES), self.settings.value(keys.SAVED_QUERIES),
-            self.actions.save_search,
-        )  # fmt: skip
+        self.search.refresh_facets()
 
     def refresh_values(self) -> None:
-        """Refill the search bar's completions from the library's known values (on a worker).
-
-        `type` has no index (0.1 s at 100k), so all four are read off the GUI thread.
-        """
-        fields = ("topic", "provider", "category", "type")
-        work = library_tasks.read_task(self.store, lambda store: {f: store.values(f) for f in fields})
-
-        def done(values: dict[str, list[str]]) -> None:
-            if shiboken6.isValid(self):
-                self.filter_bar.set_values(values)
-                self.detail.editor.set_topic_names(values["topic"])
-
-        run_task(work, on_done=done, on_error=lambda exc: self.statusBar().showMessage(f"Completions: {exc}", 5000),
-                 pool=self.pool)  # fmt: skip
+        self.search.refresh_values()
 
     def refresh_topic_values(self) -> None:
-        """Refresh the topic completions alone, after an edit (one indexed DISTINCT: under a millisecond)."""
-        topics = self.store.values("topic")
-        self.filter_bar.set_field_values("topic", topics)
-        self.detail.editor.set_topic_names(topics)
+        self.search.refresh_topic_values()
 
     # -- selection and the detail panel -------------------------------------------------------------
     def current_view(self) -> CardTableView | CardGridView:
