@@ -47,6 +47,8 @@ def card_folders(store: Store) -> list[str]:
     """The existing folders holding the library's cards, sorted (what the folder watcher watches)."""
     # rtrim(path, <path without its slashes>) strips the file name: the folder is found in SQLite,
     # without building 100k Python strings (and without holding the GIL while it scans).
-    rows = store.connection().execute("SELECT DISTINCT rtrim(path, replace(path, ?, '')) FROM card", (os.sep,))
+    rows = store.connection().execute(
+        "SELECT DISTINCT rtrim(path, replace(path, ?, '')) FROM card", (os.sep,)
+    )
     folders = {folder.rstrip(os.sep) or os.sep for (folder,) in rows if folder}
     return sorted(f for f in folders if os.path.isdir(f))

@@ -90,7 +90,9 @@ def queries(db: Path) -> list[str]:
 
 def _env(tmp_path: Path, report: Path | None = None, inherit: bool = True) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "CURATOR_DB"} if inherit else {}
-    env.update(QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"), PYTHONPATH=str(harness.ROOT))
+    env.update(
+        QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"), PYTHONPATH=str(harness.ROOT)
+    )
     if report is not None:
         env["CURATOR_FIRST_PAINT_REPORT"] = str(report)
     return env
@@ -111,14 +113,18 @@ def test_process_start_to_first_rows_painted(db: Path, n: int, tmp_path: Path) -
         assert figure["rows"] > 0 and (figure["total"] == n or figure["counting"])
         runs.append(figure["seconds"])
     warm = statistics.median(runs[1:])
-    harness.record(f"gui: process start -> first rows painted ({figure['clock']} clock)", n, warm, target="≤ 1 s")
+    harness.record(
+        f"gui: process start -> first rows painted ({figure['clock']} clock)", n, warm, target="≤ 1 s"
+    )
     harness.record("gui: the same, first (cold) run", n, runs[0], target="—")
     harness.record("gui: process start -> first paint -> exit (wall)", n, statistics.median(walls[1:]))
     harness.record("gui: peak RSS at first paint", n, f"{figure['maxrss_kib'] / 1024:.0f} MiB", target="—")
     assert warm < 10  # a sanity bound for a loaded machine; the target is in the recorded row
 
 
-def test_query_typed_to_list_repainted(qapp, qtbot, db: Path, n: int, tmp_path: Path, queries: list[str]) -> None:  # type: ignore[no-untyped-def]
+def test_query_typed_to_list_repainted(
+    qapp, qtbot, db: Path, n: int, tmp_path: Path, queries: list[str]
+) -> None:  # type: ignore[no-untyped-def]
     from PySide6.QtCore import QThreadPool
 
     from curator.core.store import Store
@@ -198,7 +204,9 @@ def test_scroll_to_the_end(qapp, qtbot, db: Path, n: int, tmp_path: Path) -> Non
             model.reload()  # drop the held pages: the end must be read again
             bar = table.verticalScrollBar()
             # The scroll range follows the new row count at the next layout, as before a user's drag.
-            qtbot.waitUntil(lambda: bar.maximum() == table.verticalHeader().length() - table.viewport().height())
+            qtbot.waitUntil(
+                lambda: bar.maximum() == table.verticalHeader().length() - table.viewport().height()
+            )
             del painted[:]
             table.setFocus()
             start = time.perf_counter()
@@ -216,11 +224,15 @@ def test_scroll_to_the_end(qapp, qtbot, db: Path, n: int, tmp_path: Path) -> Non
         window.close()
     harness.record("gui: Ctrl+End to the last of N rows painted (reads 1 page)", n, statistics.median(keys),
                    target="≤ 100 ms")  # fmt: skip
-    harness.record("gui: scroll bar dragged to the end, painted", n, statistics.median(drags), target="≤ 100 ms")
+    harness.record(
+        "gui: scroll bar dragged to the end, painted", n, statistics.median(drags), target="≤ 100 ms"
+    )
     assert held <= 1000  # the first page and the last, not everything in between
 
 
-def test_peak_rss_after_paint_scroll_and_queries(db: Path, n: int, tmp_path: Path, queries: list[str]) -> None:
+def test_peak_rss_after_paint_scroll_and_queries(
+    db: Path, n: int, tmp_path: Path, queries: list[str]
+) -> None:
     report = tmp_path / "first-paint.json"
     # `env` execs the interpreter in its place, so the wrapper's RUSAGE_CHILDREN is the GUI process alone.
     settings = [f"{k}={v}" for k, v in _env(tmp_path, report, inherit=False).items()]

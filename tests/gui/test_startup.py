@@ -77,7 +77,12 @@ def test_a_saved_query_this_version_cannot_read_still_lists_every_card(
 
 
 def test_the_probe_writes_the_first_paint_and_hands_over(
-    qtbot, store: Store, settings: Settings, images: ImageCache, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot,
+    store: Store,
+    settings: Settings,
+    images: ImageCache,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # type: ignore[no-untyped-def]
     window = _window(qtbot, store, settings, images)
     report = tmp_path / "paint.json"
@@ -130,7 +135,9 @@ def test_topic_completions_follow_edits(edit_window: MainWindow, own_library) ->
     assert not edit_window.filter_bar.completions('topic:"Zebra')
 
 
-def test_the_title_gets_the_room_beside_the_detail_pane(qtbot, store: Store, settings: Settings, images) -> None:  # type: ignore[no-untyped-def]
+def test_the_title_gets_the_room_beside_the_detail_pane(
+    qtbot, store: Store, settings: Settings, images
+) -> None:  # type: ignore[no-untyped-def]
     window = _window(qtbot, store, settings, images)
     window.resize(1500, 920)
     window.show()

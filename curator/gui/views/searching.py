@@ -19,7 +19,14 @@ if TYPE_CHECKING:
 
 #: Opposite status terms: adding one removes the other, so a facet click never yields an empty contradiction.
 OPPOSITES = {"published:true": "published:false", "published:false": "published:true"}
-STATUS_TERMS = ("published:true", "published:false", "dirty:true", "problems:true", "conflict:true", "missing:true")
+STATUS_TERMS = (
+    "published:true",
+    "published:false",
+    "dirty:true",
+    "problems:true",
+    "conflict:true",
+    "missing:true",
+)
 COMPLETION_FIELDS = ("topic", "provider", "category", "type")
 
 
@@ -79,7 +86,7 @@ class SearchController(QObject):
         self.remember_search(bar.text())
 
     def clear_status_terms(self) -> None:
-        """"All cards": drop every status term from the search text."""
+        """ "All cards": drop every status term from the search text."""
         bar = self.window.filter_bar
         text = bar.text()
         try:
@@ -116,7 +123,9 @@ class SearchController(QObject):
 
         `type` has no index (0.1 s at 100k), so all four are read off the GUI thread.
         """
-        work = library_tasks.read_task(self.store, lambda store: {f: store.values(f) for f in COMPLETION_FIELDS})
+        work = library_tasks.read_task(
+            self.store, lambda store: {f: store.values(f) for f in COMPLETION_FIELDS}
+        )
 
         def done(values: dict[str, list[str]]) -> None:
             if shiboken6.isValid(self.window):

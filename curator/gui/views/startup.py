@@ -18,7 +18,9 @@ class AfterFirstPaint(QObject):
     second or more; none of them is needed to show the first page, so they wait for it.
     """
 
-    def __init__(self, widgets: list[QWidget], callback: Callable[[], None], parent: QObject | None = None) -> None:
+    def __init__(
+        self, widgets: list[QWidget], callback: Callable[[], None], parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._widgets = widgets
         self._callback: Callable[[], None] | None = callback
