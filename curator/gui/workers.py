@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any, Protocol
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 ProgressFn = Callable[[int, int, str], None]
@@ -71,6 +72,14 @@ class _Runnable(QRunnable):
         self.setAutoDelete(False)
 
     def run(self) -> None:
+        try:
+            self._run()
+        except RuntimeError:
+            # The app quit while the task ran and Qt deleted the signals object: nobody is listening.
+            if shiboken6.isValid(self.handle.signals):
+                raise
+
+    def _run(self) -> None:
         handle = self.handle
         signals = handle.signals
         try:
