@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -48,9 +49,14 @@ def test_edit_and_write_10k_vs_write_floor(ten_k: list[str], tmp_path: Path) -> 
             jobs.append((path, card.state, {"quality": 0 if old != 0 else 1}))
 
     def write_all() -> None:
+        # As Store.write does: no folder fsync per file, one per folder at the end.
+        folders = set()
         for path, base, changes in jobs:
-            outcome = writeback.write_changes(path, base, changes)
+            outcome = writeback.write_changes(path, base, changes, sync_dir=False)
             assert outcome.status == "written"
+            folders.add(os.path.dirname(path))
+        for folder in folders:
+            writeback.fsync_dir(folder)
 
     t, floor = harness.measure_pair(write_all, harness.write_floor(ten_k, tmp_path / "floor"), 2, fresh_copy)
     harness.record("writeback.write_changes (one value per card)", N, t.best, floor.best, "≤ 1.5x")
