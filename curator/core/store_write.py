@@ -49,17 +49,6 @@ def _pending(conn: Any, card_id: int) -> dict[str, Any]:
     return {field: json.loads(text) for field, text in rows}
 
 
-def _applied(data: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
-    """``data`` with the pending values (None removes): the mapping writeback verified the file reads as."""
-    result = dict(data)
-    for key, value in changes.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = value
-    return result
-
-
 def _take_back(store: Any, written: list[_Written]) -> None:
     """Record written files as the new base: no edits pending, fingerprints and mapping refreshed.
 
@@ -129,7 +118,7 @@ def _write_jobs(jobs: list[_Job], dry_run: bool, stop: _Flag | None = None) -> l
         if stop is not None and stop.is_set():
             results.append(_SKIPPED)
             continue
-        changes = {k: writeback.DELETE if v is None else v for k, v in job.changes.items()}
+        changes = _as_patch(job.changes)
         try:
             # The folder is fsynced once per batch in _take_back, not once per file.
             out = writeback.write_changes(job.path, job.base, changes, dry_run=dry_run,
@@ -365,4 +354,9 @@ def _settle(
         report.already += 1
     else:
         report.unchanged += 1
-    return _Written(card_id, os.path.dirname(path), state, dumps(_applied(job.base_data, job.changes)))
+    return _Written(card_id, os.path.dirname(path), state, dumps(writeback.applied(job.base_data, _as_patch(job.changes))))
+
+
+def _as_patch(pending: Mapping[str, Any]) -> dict[str, Any]:
+    """Pending values as writeback changes: None (remove the key) becomes DELETE."""
+    return {k: writeback.DELETE if v is None else v for k, v in pending.items()}

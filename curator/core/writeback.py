@@ -76,7 +76,8 @@ def _check_value(value: Any, where: str, path: str) -> None:
         raise WriteError(path, f"{where}: a value of type {type(value).__name__} cannot be written")
 
 
-def _applied(data: dict[Any, Any], changes: Mapping[str, Any]) -> dict[Any, Any]:
+def applied(data: Mapping[Any, Any], changes: Mapping[str, Any]) -> dict[Any, Any]:
+    """A copy of ``data`` with ``changes`` made (DELETE removes the key): what a patched card reads as."""
     result = dict(data)
     for key, value in changes.items():
         if value is DELETE:
@@ -104,7 +105,7 @@ def patch(raw: bytes, changes: Mapping[str, Any], path: str = "<card>") -> bytes
     if all(key not in old if value is DELETE else key in old and same(old[key], value)
            for key, value in changes.items()):
         return raw
-    new = _applied(old, changes)
+    new = applied(old, changes)
     try:
         region = patch_region(doc.yaml_text, root, old, new, doc.newline)
     except PatchError as err:
@@ -295,9 +296,9 @@ def _holds_changes(raw: bytes, changes: Mapping[str, Any], path: str,
         data = cards.parse_card(raw, path).data
     except CardError:
         return False
-    if not same(data, _applied(data, changes)):
+    if not same(data, applied(data, changes)):
         return False
-    return base_data is None or same(data, _applied(dict(base_data), changes))
+    return base_data is None or same(data, applied(dict(base_data), changes))
 
 
 def atomic_write(path: str, data: bytes, *, sync_dir: bool = True) -> FileState:

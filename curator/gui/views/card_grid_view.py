@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 from curator.gui.delegates import CardTileDelegate
 from curator.gui.images import ImageCache
 from curator.gui.models.card_table import CardTableModel, Column
+from curator.gui.views.card_table_view import move_current
 
 
 class CardGridView(QListView):
@@ -36,12 +37,4 @@ class CardGridView(QListView):
         """Select the card `step` items away (J/K)."""
         model = self.model()
         assert isinstance(model, CardTableModel)
-        current = self.currentIndex().row()
-        target = 0 if current < 0 else current + step
-        if step > 0:
-            model.fetch_until(target)
-        target = max(0, min(model.rowCount() - 1, target))
-        if model.rowCount():
-            index = model.index(target, Column.TITLE)
-            self.setCurrentIndex(index)
-            self.scrollTo(index)
+        move_current(self, model, step)

@@ -129,13 +129,17 @@ class CardTableView(QTableView):
     # -- navigation ---------------------------------------------------------------------------------
     def move(self, step: int) -> None:
         """Select the card `step` rows away from the current one (J/K)."""
-        model = self.card_model()
-        current = self.currentIndex().row()
-        target = 0 if current < 0 else current + step
-        if step > 0:
-            model.fetch_until(target)
-        target = max(0, min(model.rowCount() - 1, target))
-        if model.rowCount():
-            index = model.index(target, Column.TITLE)
-            self.setCurrentIndex(index)
-            self.scrollTo(index)
+        move_current(self, self.card_model(), step)
+
+
+def move_current(view: QAbstractItemView, model: CardTableModel, step: int) -> None:
+    """Make the card ``step`` rows away from ``view``'s current one current (the table's and grid's J/K)."""
+    current = view.currentIndex().row()
+    target = 0 if current < 0 else current + step
+    if step > 0:
+        model.fetch_until(target)
+    target = max(0, min(model.rowCount() - 1, target))
+    if model.rowCount():
+        index = model.index(target, Column.TITLE)
+        view.setCurrentIndex(index)
+        view.scrollTo(index)
