@@ -21,7 +21,7 @@ def _proof(raw: bytes, changes: dict[str, Any], text: str | None = None) -> bool
     """What _reads_back says about ``text`` (default: the text patch() builds) for ``changes``."""
     doc = cards.split(raw, "c.md")
     root, old = cards.compose_card(doc, "c.md")
-    expected = writeback._applied(old, changes)
+    expected = writeback.applied(old, changes)
     if text is None:
         text = patch(raw, changes, "c.md").decode("utf-8").removeprefix("\ufeff")
     region = text[doc.yaml_start:len(text) - (len(doc.text) - doc.yaml_end)]
@@ -100,7 +100,7 @@ def test_whatever_is_proven_reads_back_as_expected(changes: dict[str, Any],
         pos %= len(text) + 1
         text = text[:pos] + char + text[pos + cut:]
     doc = cards.split(CARD, "c.md")
-    expected = writeback._applied(cards.compose_card(doc, "c.md")[1], changes)
+    expected = writeback.applied(cards.compose_card(doc, "c.md")[1], changes)
     if _proof(CARD, changes, text):
         assert cards.parse_card(text.encode(), "c.md").data == expected
 
