@@ -65,7 +65,9 @@ def test_bulk_publish_until_the_list_repaints(window: Any, n: int) -> None:
         window.table.viewport().grab()  # the rows' new state painted
 
     timing = harness.measure(publish, repeat=5, setup=reset)
-    harness.record("gui: bulk publish of all selected + repaint", n, timing.median, target="≤ 1 s")
+    # Every card of the library is selected: at the default N (10k) this is the issue's case; at 100k
+    # it publishes ten times as many, against the same 10k target.
+    harness.record("gui: bulk publish of all N selected + repaint", n, timing.median, target="≤ 1 s for 10k")
     assert store.count("published:true") == n
 
 
