@@ -101,8 +101,27 @@ def install_command(packages: list[str]) -> str:
     return "apt-get install -y " + " ".join(packages)
 
 
+def has_no_display(environ: Mapping[str, str] | None = None) -> bool:
+    """Linux with no QT_QPA_PLATFORM override and neither an X11 nor a Wayland display to open."""
+    env = os.environ if environ is None else environ
+    return (sys.platform.startswith("linux") and not env.get("QT_QPA_PLATFORM", "").strip()
+            and not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"))
+
+
 def check(environ: Mapping[str, str] | None = None) -> int | None:
-    """Print the fix and return EXIT_MISSING when xcb would fail to load; None when Qt may start."""
+    """Print the fix and return EXIT_MISSING when Qt could not start; None when it may.
+
+    Qt aborts the process both when the xcb plugin lacks libraries and when there is no display at all.
+    """
+    if has_no_display(environ):
+        print(
+            "curator: no display to open the desktop app on (neither DISPLAY nor WAYLAND_DISPLAY is set).\n"
+            "Run it from a desktop session, or on a headless machine under a virtual screen:\n\n"
+            '    xvfb-run -s "-screen 0 1600x1000x24" curator gui\n\n'
+            "The command line works without a display: curator --help.",
+            file=sys.stderr,
+        )
+        return EXIT_MISSING
     if not uses_xcb(environ):
         return None
     missing = missing_packages()

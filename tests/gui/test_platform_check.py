@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,19 @@ def test_check_prints_the_install_line_and_exits_2(monkeypatch, capsys) -> None:
     assert "apt-get install -y libxcb-cursor0 libxcb-icccm4" in err
     # Offscreen (tests, CI) never checks.
     assert platform_check.check({"DISPLAY": ":0", "QT_QPA_PLATFORM": "offscreen"}) is None
+
+
+def test_no_display_is_a_clear_error_not_a_qt_abort() -> None:
+    """Without any display the app says how to run it, in a real child process, instead of Qt's abort."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    done = subprocess.run([sys.executable, "-m", "curator", "--db", "/nonexistent/never-created.sqlite", "gui"],
+                          env=env, capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert done.returncode == platform_check.EXIT_MISSING, done.stderr
+    assert "no display" in done.stderr and "xvfb-run" in done.stderr
+    assert "Aborted" not in done.stderr and "qt.qpa" not in done.stderr
+    assert platform_check.has_no_display({}) is sys.platform.startswith("linux")
+    assert not platform_check.has_no_display({"QT_QPA_PLATFORM": "offscreen"})
+    assert not platform_check.has_no_display({"WAYLAND_DISPLAY": "wayland-0"})
 
 
 def test_this_machine_has_what_the_list_names() -> None:
