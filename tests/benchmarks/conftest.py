@@ -25,3 +25,16 @@ def paths(cards_root: Path, n: int) -> list[str]:
     found = harness.card_paths(cards_root)
     assert len(found) == n
     return found
+
+
+@pytest.fixture(scope="session")
+def db(tmp_path_factory: pytest.TempPathFactory, cards_root: Path, n: int) -> Path:
+    """A library over the cached data set, imported once per session; tests only read it."""
+    from curator.core.importer import import_paths
+    from curator.core.store import Store
+
+    path = tmp_path_factory.mktemp("library-ro") / "library.sqlite"
+    with Store(path) as store:
+        report = import_paths(store, [str(cards_root)])
+    assert report.added == n
+    return path

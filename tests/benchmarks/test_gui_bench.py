@@ -15,18 +15,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytestmark = pytest.mark.benchmark
 
 
-@pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory, cards_root: Path, n: int) -> Path:
-    from curator.core.importer import import_paths
-    from curator.core.store import Store
-
-    path = tmp_path_factory.mktemp("gui-bench") / "library.sqlite"
-    with Store(path) as store:
-        report = import_paths(store, [str(cards_root)])
-    assert report.added == n
-    return path
-
-
 def test_model_queries_and_paging(qapp, db: Path, n: int) -> None:  # type: ignore[no-untyped-def]
     from PySide6.QtCore import Qt
 

@@ -62,18 +62,6 @@ sys.exit(main(["--db", sys.argv[1], "gui"]))
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory, cards_root: Path, n: int) -> Path:
-    from curator.core.importer import import_paths
-    from curator.core.store import Store
-
-    path = tmp_path_factory.mktemp("gui-startup") / "library.sqlite"
-    with Store(path) as store:
-        report = import_paths(store, [str(cards_root)])
-    assert report.added == n
-    return path
-
-
-@pytest.fixture(scope="module")
 def queries(db: Path) -> list[str]:
     """Queries an editor would type, built from the library's own values (so each matches cards)."""
     from curator.core.query import Field, to_text
