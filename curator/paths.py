@@ -1,0 +1,90 @@
+"""Every place on disk Curator keeps its own data: one module decides them for the CLI and the GUI.
+
+The library, the image cache, the log and the settings live in the user's per-platform folders
+(platformdirs: XDG on Linux, ~/Library on macOS, %LOCALAPPDATA% on Windows), all under the one application
+name ``Curator``, so ``curator import`` and the desktop app open the same library by default.
+``$CURATOR_DB`` overrides the library for both faces; ``$CURATOR_HOME`` (tests, portable installs) moves
+every folder below one directory.
+
+No Qt here: the GUI's QSettings is pointed at :func:`settings_file` by the app at start-up.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: The one application name every folder is made under (also Qt's organisation/application name).
+APPLICATION = "Curator"
+#: The library file inside :func:`data_dir` when neither ``--db`` nor ``$CURATOR_DB`` names one.
+LIBRARY_FILE = "library.sqlite"
+#: The log file (tracebacks of Curator's own bugs) inside :func:`log_dir`.
+LOG_FILE = "curator.log"
+
+
+def _home_override() -> Path | None:
+    home = os.environ.get("CURATOR_HOME")
+    return Path(home).expanduser() if home else None
+
+
+def data_dir() -> Path:
+    """Where the default library (and the copied sample cards) live."""
+    home = _home_override()
+    if home is not None:
+        return home / "data"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APPLICATION, appauthor=False))
+
+
+def cache_dir() -> Path:
+    """Disposable data: the image cache."""
+    home = _home_override()
+    if home is not None:
+        return home / "cache"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(APPLICATION, appauthor=False))
+
+
+def log_dir() -> Path:
+    """Where :data:`LOG_FILE` is written."""
+    home = _home_override()
+    if home is not None:
+        return home / "log"
+    import platformdirs
+
+    return Path(platformdirs.user_log_dir(APPLICATION, appauthor=False))
+
+
+def config_dir() -> Path:
+    """Where the GUI's settings file lives."""
+    home = _home_override()
+    if home is not None:
+        return home / "config"
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APPLICATION, appauthor=False))
+
+
+def log_file() -> Path:
+    """The log file's path (its folder may not exist yet)."""
+    return log_dir() / LOG_FILE
+
+
+def settings_file() -> Path:
+    """The GUI's settings (an INI file, the same format on every platform)."""
+    return config_dir() / "settings.ini"
+
+
+def default_library() -> Path:
+    """The library both faces open when none is given: ``$CURATOR_DB``, else data_dir()/library.sqlite."""
+    env = os.environ.get("CURATOR_DB")
+    if env:
+        return Path(env).expanduser()
+    return data_dir() / LIBRARY_FILE
+
+
+def samples_dir() -> Path:
+    """Where "Try the sample cards" copies the bundled samples to (the user's own, writable folder)."""
+    return data_dir() / "sample-cards"
