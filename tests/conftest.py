@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+# The session's throwaway PostgreSQL cluster (fixtures pg_cluster, pg_url).
+pytest_plugins = ["pgserver"]
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 ROOT = Path(__file__).resolve().parent.parent
