@@ -14,8 +14,10 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from curator.gui import resources
+
 #: The one list of packages and the libraries they provide (also read by scripts/install-qt-deps).
-PACKAGE_LIST = Path(__file__).resolve().parent.parent.parent / "resources" / "qt-debian-packages.txt"
+PACKAGE_LIST = resources.folder() / "qt-debian-packages.txt"
 EXIT_MISSING = 2
 
 

@@ -1,0 +1,43 @@
+"""Build hook: copies the sample cards from seeds/ into the package (curator/sample_cards/) of a wheel.
+
+Everything else about the package is declared in pyproject.toml. seeds/ stays the one copy in git; the
+cards it ships are chosen by curator.samples.sample_files (loaded from its file: nothing is installed yet).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _samples_module():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("_curator_samples", ROOT / "curator" / "samples.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class BuildWithSamples(build_py):
+    """build_py, plus the sample cards as package data (an editable install reads seeds/ directly)."""
+
+    def run(self) -> None:
+        super().run()
+        if getattr(self, "editable_mode", False):
+            return
+        samples = _samples_module()
+        seeds = ROOT / "seeds"
+        target = Path(self.build_lib) / "curator" / samples.PACKAGE_FOLDER
+        for rel in samples.sample_files(seeds):
+            out = target.joinpath(*rel.parts)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(seeds.joinpath(*rel.parts), out)
+
+
+setup(cmdclass={"build_py": BuildWithSamples})
