@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import yaml
@@ -271,21 +272,88 @@ def check(node: MappingNode, path: str, offset: int) -> None:
 
 
 
+#: Whole numbers longer than this many decimal digits stay text. Python refuses to turn longer ones into
+#: text or back (``sys.get_int_max_str_digits``, 4,300 by default: converting is quadratic), so neither
+#: JSON nor the library could hold them, and building one from a long ``1:0:0:...`` (base 60) scalar
+#: is itself quadratic. The constant, not the interpreter's setting: a card reads the same everywhere.
+MAX_INT_DIGITS = 4_300
+_LOG10_2, _LOG10_8, _LOG10_16, _LOG10_60 = 0.30103, 0.90309, 1.20412, 1.77816
+
+
+def int_digits(text: str) -> float:
+    """An upper bound of the decimal digits of the YAML 1.1 int ``text`` (signs and ``_`` allowed).
+
+    Cheap (no conversion), so a huge number is recognised before anything is built from it.
+    """
+    body = text.replace("_", "").lstrip("+-")
+    if body.startswith("0b"):
+        return (len(body) - 2) * _LOG10_2 + 1
+    if body.startswith("0x"):
+        return (len(body) - 2) * _LOG10_16 + 1
+    if ":" in body:
+        head, *rest = body.split(":")
+        return len(head) + len(rest) * _LOG10_60 + 1
+    if body.startswith("0"):
+        return len(body) * _LOG10_8 + 1
+    return len(body)
+
+
+def _int(node: ScalarNode) -> int | str:
+    value = node.value
+    if value.isdigit() and (value[0] != "0" or len(value) == 1) and len(value) <= MAX_INT_DIGITS:
+        return int(value)
+    if int_digits(value) > MAX_INT_DIGITS:
+        return value  # kept as the file's text; fields reports it ("too long to be a number")
+    try:
+        return _constructor.construct_yaml_int(node)  # 0x, 0o-style 017, 1_000, 1:30, signs
+    except ValueError:  # beyond the digit limit after all: the estimate is only a bound
+        return value
+
+
+def _float(node: ScalarNode) -> float | str:
+    number = _constructor.construct_yaml_float(node)
+    # .nan, .inf and overflowing literals (1e400) have no JSON form, so neither the library nor a
+    # comparison could keep them as they are: the value is the file's own text, as for timestamps.
+    return number if math.isfinite(number) else node.value
+
+
+_NUMBER_START = frozenset("+-.0123456789")
+
+
+def unfit_number(text: str) -> str | None:
+    """What a plain scalar ``text`` is when the reader keeps it as text for want of a JSON number.
+
+    "nan" (.nan), "inf" (.inf, -.inf, 1e400) or "long" (a whole number of more than MAX_INT_DIGITS
+    digits); None for any other text. fields uses it to report such values wherever they are.
+    """
+    if not text or text[0] not in _NUMBER_START:
+        return None
+    tag = plain_tag(text)
+    if tag == FLOAT:
+        if isinstance(_float(ScalarNode(FLOAT, text)), str):
+            return "nan" if text.lower() == ".nan" else "inf"
+    elif tag == INT and isinstance(_int(ScalarNode(INT, text)), str):
+        return "long"
+    return None
+
+
 def _scalar(node: ScalarNode) -> Any:
-    """The plain value of a checked scalar node (timestamps and binary stay text)."""
+    """The plain value of a checked scalar node.
+
+    Timestamps and binary stay text; so do numbers no JSON value can hold exactly (non-finite floats,
+    whole numbers of more than MAX_INT_DIGITS digits): parse results are always JSON-safe.
+    """
     tag = node.tag
     value = node.value
     if tag == STR or tag == TIMESTAMP or tag == BINARY or tag == VALUE or tag == MERGE:
         return value
     if tag == INT:
-        if value.isdigit() and (value[0] != "0" or len(value) == 1):
-            return int(value)
-        return _constructor.construct_yaml_int(node)  # 0x, 0o-style 017, 1_000, 1:30, signs
+        return _int(node)
     if tag == NULL:
         return None
     if tag == BOOL:
         return _constructor.bool_values[value.lower()]
-    return _constructor.construct_yaml_float(node)
+    return _float(node)
 
 
 def _merged(node: MappingNode) -> dict[Any, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ from .cardnodes import Loader as _Loader  # a module global: tests swap in PyYAM
 __all__ = [
     "MAX_FILE_BYTES", "CARD_SUFFIXES", "CardError", "FileState", "Card", "Document", "is_card_path",
     "split", "split_text", "compose_root", "compose", "compose_card", "construct", "parse_card",
-    "read_card", "MAX_ALIAS_EXPANSION", "MAX_DEPTH",
+    "read_card", "read_bounded", "file_kind", "UNEXPECTED", "MAX_ALIAS_EXPANSION", "MAX_DEPTH",
     # the tags, for callers comparing node.tag
     "STR", "INT", "FLOAT", "BOOL", "NULL", "TIMESTAMP", "BINARY", "SEQ", "MAP", "MERGE", "VALUE",
 ]
@@ -282,20 +283,78 @@ def _several(path: str, doc: Document, region: str, first: Node) -> CardError:
 
 
 def parse_card(raw: bytes, path: str) -> Card:
-    """Parse a card from its bytes; raises CardError. ``state`` is None (no file was read)."""
-    return Card(path, compose_card(split(raw, path), path)[1], None)
+    """Parse a card from its bytes; raises CardError, and only CardError, whatever the bytes.
+
+    ``state`` is None (no file was read).
+    """
+    try:
+        return Card(path, compose_card(split(raw, path), path)[1], None)
+    except CardError:
+        raise
+    except (RecursionError, MemoryError):
+        raise CardError(path, "the YAML is too deeply nested or too large to read") from None
+    except Exception as err:  # a reader bug must cost this one file, never the import it is part of
+        raise CardError(path, f"{UNEXPECTED}: {type(err).__name__}: {err}") from None
+
+
+#: How an unexpected exception while reading a card is worded (the fuzz tests assert it never shows).
+UNEXPECTED = "Curator could not read this card (an internal error; please report it)"
+
+_KINDS = (
+    (stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+)
+
+
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, in words ("a FIFO", "a folder", ...)."""
+    return next((name for test, name in _KINDS if test(mode)), "not a plain file")
+
+
+def read_bounded(path: str) -> tuple[bytes, os.stat_result]:
+    """A regular file's bytes (at most MAX_FILE_BYTES) and its stat; raises CardError.
+
+    The only way Curator reads a card file. Opened with O_NONBLOCK, so a FIFO named like a card
+    cannot block the open; fstat then refuses anything but a regular file ("not a regular file (a
+    FIFO)"), before a read could wait on a FIFO forever or drain /dev/zero into memory. At most
+    MAX_FILE_BYTES + 1 bytes are read even from a regular file: one that grew after fstat is refused
+    without reading the rest. The stat is taken before reading, so a change during the read shows as
+    a new mtime at the next rescan. Links are followed (the policy for links is the caller's).
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
+    except OSError as err:
+        raise CardError(path, f"cannot read the file: {err.strerror or err}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise CardError(path, f"not a regular file ({file_kind(st.st_mode)}); only regular files are cards")
+        if st.st_size > MAX_FILE_BYTES:
+            raise _too_big(path, st.st_size)
+        chunks = []
+        left = MAX_FILE_BYTES + 1
+        want = st.st_size + 1  # the whole file and its end in one read, the usual case
+        while left > 0:
+            chunk = os.read(fd, min(left, want))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+            want = 1 << 20
+    except OSError as err:
+        raise CardError(path, f"cannot read the file: {err.strerror or err}") from None
+    finally:
+        os.close(fd)
+    raw = b"".join(chunks)
+    if len(raw) > MAX_FILE_BYTES:
+        raise _too_big(path, len(raw))  # it grew after fstat
+    return raw, st
 
 
 def read_card(path: str) -> tuple[Card, bytes]:
-    """Read and parse a card file, with its FileState; raises CardError (also for OSError)."""
-    try:
-        with open(path, "rb") as f:
-            st = os.fstat(f.fileno())  # before reading: a change during the read shows as a new mtime
-            if st.st_size > MAX_FILE_BYTES:
-                raise _too_big(path, st.st_size)
-            raw = f.read(MAX_FILE_BYTES + 1)  # the file may have grown since fstat
-    except OSError as err:
-        raise CardError(path, f"cannot read the file: {err.strerror or err}") from None
-    card = parse_card(raw, path)  # refuses raw over the cap: the file grew after fstat
+    """Read (:func:`read_bounded`) and parse a card file, with its FileState; raises CardError."""
+    raw, st = read_bounded(path)
+    card = parse_card(raw, path)
     card.state = FileState(len(raw), st.st_mtime_ns, hashlib.sha256(raw).hexdigest())
     return card, raw

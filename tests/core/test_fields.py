@@ -226,7 +226,7 @@ def test_problem_kinds_are_exactly_the_kinds_problems_carry() -> None:
     # One card with a problem of every kind: PROBLEM_KINDS (what `check --fix` offers) must match them.
     data = {
         "title": "Russiaâ€™s plan", "quality": "high", "heat": 150, "sourceUrl": "ftp://example.com/a",
-        "publishedDateTime": "next Tuesday", "topics": ["AI", "ai"], "images": 5,
+        "publishedDateTime": "next Tuesday", "topics": ["AI", "ai"], "images": 5, "views": ".nan",
     }
     kinds = {p.kind for p in problems(data)}
     assert kinds == set(fields.PROBLEM_KINDS)
