@@ -6,7 +6,8 @@ name ``Curator``, so ``curator import`` and the desktop app open the same librar
 ``$CURATOR_DB`` overrides the library for both faces; ``$CURATOR_HOME`` (tests, portable installs) moves
 every folder below one directory.
 
-No Qt here: the GUI's QSettings is pointed at :func:`settings_file` by the app at start-up.
+No Qt here: the GUI's QSettings is pointed at :func:`settings_file` (an INI file on every platform, not the
+registry or a plist) by the app at start-up, so this module names every file Curator keeps.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from pathlib import Path
 APPLICATION = "Curator"
 #: The library file inside :func:`data_dir` when neither ``--db`` nor ``$CURATOR_DB`` names one.
 LIBRARY_FILE = "library.sqlite"
+#: The folder name the 0.1 command line used for its library (see :func:`default_library`).
+LEGACY_CLI_APPLICATION = "curator"
 #: The log file (tracebacks of Curator's own bugs) inside :func:`log_dir`.
 LOG_FILE = "curator.log"
 
@@ -25,6 +28,11 @@ LOG_FILE = "curator.log"
 def _home_override() -> Path | None:
     home = os.environ.get("CURATOR_HOME")
     return Path(home).expanduser() if home else None
+
+
+def relocated() -> bool:
+    """Whether ``$CURATOR_HOME`` moves every folder below one directory (tests, portable copies)."""
+    return _home_override() is not None
 
 
 def data_dir() -> Path:
@@ -78,11 +86,34 @@ def settings_file() -> Path:
 
 
 def default_library() -> Path:
-    """The library both faces open when none is given: ``$CURATOR_DB``, else data_dir()/library.sqlite."""
+    """The library both faces open when none is given: ``$CURATOR_DB``, else data_dir()/library.sqlite.
+
+    A library only the 0.1 command line made (it used the lower-case folder ``curator``, which differs from
+    ``Curator`` on case-sensitive file systems) is used where it is, never moved: it may hold pending edits.
+    """
     env = os.environ.get("CURATOR_DB")
     if env:
         return Path(env).expanduser()
-    return data_dir() / LIBRARY_FILE
+    library = data_dir() / LIBRARY_FILE
+    if library.exists() or _home_override() is not None:
+        return library
+    import platformdirs
+
+    legacy = Path(platformdirs.user_data_dir(LEGACY_CLI_APPLICATION, appauthor=False)) / LIBRARY_FILE
+    return legacy if legacy.is_file() else library
+
+
+def library_to_open(explicit: str | os.PathLike[str] | None = None, last: str | None = None) -> Path:
+    """The library the desktop app opens: `explicit` (``--db``), else ``$CURATOR_DB``, else `last` (the
+    library the app used last) while that file still exists, else :func:`default_library`.
+
+    A vanished last library is not recreated empty at its old place: the app falls back to the default.
+    """
+    if explicit:
+        return Path(explicit).expanduser()
+    if not os.environ.get("CURATOR_DB") and last and Path(last).expanduser().is_file():
+        return Path(last).expanduser()
+    return default_library()
 
 
 def samples_dir() -> Path:

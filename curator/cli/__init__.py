@@ -57,15 +57,15 @@ class _ParserExit(Exception):
 
 
 def default_db() -> Path:
-    """$CURATOR_DB, else library.sqlite in the user data folder (created when missing)."""
-    env = os.environ.get("CURATOR_DB")
-    if env:
-        return Path(env).expanduser()
-    import platformdirs  # only without --db or $CURATOR_DB
+    """The library without --db: curator.paths.default_library(), the one the desktop app opens too.
 
-    folder = Path(platformdirs.user_data_dir("curator"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / "library.sqlite"
+    ($CURATOR_DB, else library.sqlite in the user data folder, which is created when missing.)
+    """
+    from curator import paths
+
+    library = paths.default_library()
+    library.parent.mkdir(parents=True, exist_ok=True)
+    return library
 
 
 def _non_negative(text: str) -> int:

@@ -2,31 +2,38 @@
 
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
+from curator import paths
 from curator.gui import icons, platform_check, resources
 from curator.gui import settings as keys
 from curator.gui.settings import Settings
 
-ORGANIZATION = "Curator"
-APPLICATION = "Curator"
+ORGANIZATION = paths.APPLICATION
+APPLICATION = paths.APPLICATION
 THEMES = ("system", "light", "dark")
 
 
-def default_library() -> Path:
-    """$CURATOR_DB, else library.sqlite in the user data folder (as the CLI resolves --db)."""
-    env = os.environ.get("CURATOR_DB")
-    if env:
-        return Path(env)
-    import platformdirs
+def open_settings() -> Settings:
+    """The GUI's settings, kept in paths.settings_file() (an INI file on every platform).
 
-    return Path(platformdirs.user_data_dir(APPLICATION, appauthor=False)) / "library.sqlite"
+    The first time, the keys an earlier version kept in the platform's native store (the registry, a
+    plist, ~/.config/Curator/Curator.conf) are copied in, so an upgrade keeps the window and the last
+    library; not when ``$CURATOR_HOME`` relocates Curator (a portable copy starts on its own).
+    """
+    target = paths.settings_file()
+    fresh = not target.exists()
+    backend = QSettings(str(target), QSettings.Format.IniFormat)
+    if fresh and not paths.relocated():
+        native = QSettings(ORGANIZATION, APPLICATION)
+        for key in native.allKeys():
+            backend.setValue(key, native.value(key))
+        backend.sync()
+    return Settings(backend)
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -106,7 +113,8 @@ def apply_theme(theme: str) -> bool:
 
 
 def run(path: str | None = None, db: str | None = None) -> int:
-    """Open the desktop app on the library `db` (default: last used, else the default library).
+    """Open the desktop app on the library `db` (default: paths.library_to_open: $CURATOR_DB, else the last
+    library used while it exists, else the default library the CLI uses too).
 
     `path`, when given, is a folder or file of cards imported on start. Returns the exit code.
     """
@@ -114,7 +122,7 @@ def run(path: str | None = None, db: str | None = None) -> int:
     if failed is not None:
         return failed
     app = create_application()
-    settings = Settings()
+    settings = open_settings()
     theme = settings.value(keys.THEME)
     apply_theme(theme if theme in THEMES else "system")
 
@@ -127,7 +135,7 @@ def run(path: str | None = None, db: str | None = None) -> int:
     # Imported here so the platform check above runs before any widget module loads.
     from curator.gui.views.main_window import MainWindow
 
-    library = Path(db) if db else Path(settings.value(keys.LAST_LIBRARY) or default_library())
+    library = paths.library_to_open(db, settings.value(keys.LAST_LIBRARY) or None)
     window = MainWindow.open_library(library, settings)
     if window is None:
         return 1

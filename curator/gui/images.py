@@ -112,9 +112,9 @@ class ImageCache(QObject):
         # Qt deletes each reply after `finished`; a deleteLater of our own raced the manager's teardown.
         self.network.setAutoDeleteReplies(True)
         if cache_dir is None:
-            import platformdirs
+            from curator import paths
 
-            cache_dir = Path(platformdirs.user_cache_dir("Curator", appauthor=False)) / "images"
+            cache_dir = paths.cache_dir() / "images"
         disk = QNetworkDiskCache(self)
         disk.setCacheDirectory(str(cache_dir))
         disk.setMaximumCacheSize(DISK_CACHE_BYTES)

@@ -27,6 +27,7 @@ RUN_AND_QUIT = """
 import json, sys
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
+from curator import paths
 from curator.gui import app
 from curator.gui.views.main_window import MainWindow
 seen = {}
@@ -48,7 +49,7 @@ def quit_when_imported():
 
 QTimer.singleShot(0, quit_when_imported)
 code = app.run(sys.argv[1], db=sys.argv[2])
-seen["last_library"] = QSettings().value("library/last")
+seen["last_library"] = QSettings(str(paths.settings_file()), QSettings.Format.IniFormat).value("library/last")
 print(json.dumps({"code": code, **seen}))
 """
 
@@ -58,7 +59,7 @@ def test_run_opens_the_library_imports_the_path_and_remembers_it(tmp_path: Path)
     cards.mkdir()
     (cards / "a.txt").write_text('---\ntitle: "Only card"\nquality: 40\n---\n', encoding="utf-8")
     db = tmp_path / "lib.sqlite"
-    # The user's real settings stay out of it: Qt's native settings on Linux live under XDG_CONFIG_HOME.
+    # The user's real settings stay out of it: curator.paths puts settings.ini under XDG_CONFIG_HOME.
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "config")}
     done = subprocess.run([sys.executable, "-c", RUN_AND_QUIT, str(cards), str(db)], env=env,
                           capture_output=True, text=True, timeout=60)  # fmt: skip
@@ -66,7 +67,7 @@ def test_run_opens_the_library_imports_the_path_and_remembers_it(tmp_path: Path)
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen == {"code": 0, "total": 1, "title": "Only card", "icon": True, "name": "Curator",
                     "last_library": str(db)}  # fmt: skip
-    assert (tmp_path / "config" / "Curator" / "Curator.conf").is_file()
+    assert (tmp_path / "config" / "Curator" / "settings.ini").is_file()
     with Store(db) as store:
         assert store.count() == 1
 
