@@ -107,6 +107,8 @@ class Actions(QObject):
         self.shortcuts = _action(self, "&Keyboard Shortcuts", shortcut=QKeySequence.StandardKey.HelpContents,
                                  icon="shortcuts")
         self.about = _action(self, "&About Curator", icon="about")
+        self.problems = _action(self, "&Problems Report…", shortcut="Ctrl+Shift+E", icon="problem",
+                                tip="Every file that could not be imported or written, and why")
 
     def set_quality_scale(self, scale: int) -> None:
         """Digit d sets quality d × scale (capped at 100); the action texts say so."""
@@ -150,7 +152,7 @@ class Actions(QObject):
         """The actions with window-wide shortcuts (added to the main window itself)."""
         return [self.open_folder, self.rescan, self.quit, self.find, self.select_all, self.copy_path,
                 self.table_view, self.grid_view, self.toggle_theme, self.shortcuts, self.undo, self.redo,
-                self.write, self.review, self.edit_related]  # fmt: skip
+                self.write, self.review, self.edit_related, self.problems]  # fmt: skip
 
     def build_menus(self, bar: QMenuBar) -> QMenu:
         """Fill the menu bar; returns the (empty) View > Columns menu, which the window fills on demand."""
@@ -188,5 +190,5 @@ class Actions(QObject):
         view.addAction(self.open_source)
         columns = view.addMenu("&Columns")
         help_menu = bar.addMenu("&Help")
-        help_menu.addActions([self.shortcuts, self.about])
+        help_menu.addActions([self.shortcuts, self.problems, self.about])
         return columns

@@ -8,13 +8,14 @@ edited before (journal-backed undo across restarts).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from curator.core.store import Store
 from curator.core.store_types import BatchInfo, EditResult
+from curator.gui import library_busy
 
 #: How many batches of the journal the stack is rebuilt from on start.
 HISTORY_LIMIT = 500
@@ -35,6 +36,27 @@ class BatchCommand(QUndoCommand):
         self.history._replay(self.batch_id, undo=True)
 
 
+class GroupCommand(QUndoCommand):
+    """Several batches made by one action (heat +10 over cards of different heat): undone and redone
+    in one transaction, so a busy library leaves all of them or none of them replayed."""
+
+    def __init__(self, history: EditHistory, label: str) -> None:
+        super().__init__(label)
+        self.history = history
+        self.steps: list[BatchCommand] = []
+
+    @property
+    def batch_id(self) -> int:
+        """The group's last batch (the journal's newest of them), as a BatchCommand names its one."""
+        return self.steps[-1].batch_id
+
+    def redo(self) -> None:
+        self.history._replay_group(lambda: [step.redo() for step in self.steps])
+
+    def undo(self) -> None:
+        self.history._replay_group(lambda: [step.undo() for step in reversed(self.steps)])
+
+
 class EditHistory(QObject):
     """Runs edit calls on the Store and keeps the QUndoStack in step with its journal."""
 
@@ -48,6 +70,7 @@ class EditHistory(QObject):
         # While True, the stack's own calls to redo()/undo() (push, setIndex) leave the Store alone:
         # the batch is already in the state the stack is being moved to.
         self._quiet = False
+        self._grouping = False  # replaying a GroupCommand: a busy library aborts the whole group
 
     def run(self, call: Callable[[], EditResult]) -> EditResult:
         """Run one Store edit call (one batch) and push it as one undo step when it changed anything.
@@ -62,7 +85,26 @@ class EditHistory(QObject):
             self.changed.emit(list(result.changed))
         return result
 
-    def _push_quietly(self, command: BatchCommand) -> None:
+    def run_group(self, label: str, calls: Sequence[Callable[[], EditResult]]) -> list[EditResult]:
+        """Run several Store edit calls in one transaction and push them as one undo step.
+
+        Either every call's batch is recorded or (an exception: ValueError, a busy library) none is.
+        """
+        with self.store.db.atomic():
+            results = [call() for call in calls]
+        group = GroupCommand(self, label)
+        changed: list[int] = []
+        for result in results:
+            if result.batch_id is not None:
+                group.steps.append(BatchCommand(self, result.batch_id, label))
+            changed.extend(result.changed)
+        if group.steps:
+            self._push_quietly(group)
+        if changed:
+            self.changed.emit(sorted(set(changed)))
+        return results
+
+    def _push_quietly(self, command: QUndoCommand) -> None:
         self._quiet = True
         try:
             self.stack.push(command)
@@ -77,8 +119,46 @@ class EditHistory(QObject):
         except ValueError as err:
             self.failed.emit(str(err))
             return
+        except Exception as err:
+            if not library_busy.is_busy(err):
+                raise
+            if self._grouping:
+                raise  # the group's transaction rolls back every step of it (see _replay_group)
+            self._refused_busy()
+            return
         if result.changed:
             self.changed.emit(list(result.changed))
+
+    def _replay_group(self, replay: Callable[[], object]) -> None:
+        if self._quiet:
+            replay()  # the children are quiet too
+            return
+        self._grouping = True
+        try:
+            with self.store.db.atomic():
+                replay()
+        except Exception as err:
+            if not library_busy.is_busy(err):
+                raise
+            self._refused_busy()
+        finally:
+            self._grouping = False
+
+    def _refused_busy(self) -> None:
+        """A replay the busy library refused: nothing changed, but the stack is about to count the step as
+        done. Put its index back where the library is, once the stack's own undo()/redo() has returned
+        (QUndoStack moves the index after the command ran, so the index now is the one from before)."""
+        self.failed.emit("the library is busy: another Curator is writing; nothing changed, try again")
+        target = self.stack.index()
+
+        def restore() -> None:
+            self._quiet = True
+            try:
+                self.stack.setIndex(target)
+            finally:
+                self._quiet = False
+
+        QTimer.singleShot(0, restore)
 
     def rebuild(self, limit: int = HISTORY_LIMIT) -> int:
         """Fill the stack from the journal (oldest first); returns how many steps it holds.

@@ -20,6 +20,7 @@ from PySide6.QtGui import QFont
 
 from curator.core import search
 from curator.core.store_types import CardRow
+from curator.gui import plain
 
 PAGE_SIZE = 200
 #: Pages held at once (8,000 rows at the default size): many screens of scrolling back and forth.
@@ -96,6 +97,7 @@ class RowSource(Protocol):
     ) -> list[CardRow]: ...
     def count(self, query: str | None = None) -> int: ...
     def rows_by_id(self, ids: Sequence[int]) -> list[CardRow]: ...
+    def ids(self, query: str | None = None, *, sort: Sequence[tuple[str, bool]] = ()) -> list[int]: ...
 
 
 def display_date(row: CardRow) -> str:
@@ -141,6 +143,7 @@ def display_text(row: CardRow, column: Column) -> str:
 
 
 def tooltip(row: CardRow, column: Column) -> str | None:
+    """The cell's tooltip; text from the card goes through plain.tip (Qt would render markup in it)."""
     if column == Column.PUBLISHED:
         return {True: "Published", False: "Not published", None: "No published flag (counts as not published)"}[
             row.published
@@ -159,11 +162,11 @@ def tooltip(row: CardRow, column: Column) -> str | None:
     if column == Column.PROBLEMS and row.problems:
         return f"{row.problems} problem(s): see `curator check`"
     if column == Column.DATE:
-        return row.published_at
+        return plain.tip(row.published_at)  # the file's own text: may hold anything, markup included
     if column == Column.HEAT and row.heat is not None and row.heat < 0:
         return "Not rated yet"
     if column == Column.TITLE:
-        return row.path
+        return plain.tip(row.path)
     return None
 
 
@@ -327,6 +330,31 @@ class CardTableModel(QAbstractTableModel):
         page = self._page(row // self.page_size)
         i = row % self.page_size
         return page[i] if i < len(page) else None
+
+    def ids_at(self, rows: Iterable[int]) -> list[int]:
+        """The card ids on `rows` (in the given order), rows without a card left out.
+
+        A selection may hold rows whose page is not held (a Shift+click range over unread pages) or rows
+        that no longer have a card (the library changed since the count: an edit moved cards out of the
+        query, a rescan removed some). Held rows are answered from their page; when more than a page of
+        rows is not held, the query's ids are read once (one SQL query) instead of page after page; rows
+        past the end of what the query now returns are skipped, never turned into an edit of "no card".
+        """
+        wanted = list(rows)
+        missing = [r for r in wanted if 0 <= r < self._total and r // self.page_size not in self._pages]
+        by_row: dict[int, int] = {}
+        if len(missing) > self.page_size:
+            every = self.store.ids(self._query, sort=self._sort)
+            by_row = {r: every[r] for r in missing if r < len(every)}
+        out: list[int] = []
+        for r in wanted:
+            card_id = by_row.get(r)
+            if card_id is None:
+                card = self.card_at(r)
+                card_id = card.id if card is not None else None
+            if card_id is not None:
+                out.append(card_id)
+        return out
 
     def row_of(self, card_id: int) -> int | None:
         """The row of a held card, or None when its page is not held or it does not match."""

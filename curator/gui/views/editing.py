@@ -8,12 +8,13 @@ many cards, and after every change refreshes only the affected rows, the detail 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QDialog, QInputDialog, QMessageBox
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QDialog, QInputDialog
 
 from curator.core.store_types import EditResult
+from curator.gui import library_busy, plain
 from curator.gui import settings as keys
 from curator.gui.actions import HEAT_STEP
 from curator.gui.undo import EditHistory
@@ -21,6 +22,9 @@ from curator.gui.views.bulk_dialog import CONFIRM_ABOVE, BulkConfirmDialog, flag
 
 if TYPE_CHECKING:
     from curator.gui.views.main_window import MainWindow
+
+
+T = TypeVar("T")
 
 
 def _exec_dialog(dialog: QDialog) -> bool:
@@ -45,6 +49,8 @@ class EditController(QObject):
         self.history.failed.connect(
             lambda msg: window.statusBar().showMessage(f"Cannot undo/redo: {msg}", 8000)
         )
+        #: Edits waiting to be tried again because another process held the library's write lock.
+        self.retrying = 0
         self._connect()
 
     def _connect(self) -> None:
@@ -82,8 +88,9 @@ class EditController(QObject):
         a, stack = self.window.actions, self.history.stack
         a.undo.setEnabled(stack.canUndo())
         a.redo.setEnabled(stack.canRedo())
-        a.undo.setText(f"&Undo {stack.undoText()}".rstrip())
-        a.redo.setText(f"&Redo {stack.redoText()}".rstrip())
+        # Undo texts quote card text (topic names): a lone & there would become a shortcut mnemonic.
+        a.undo.setText(f"&Undo {plain.menu_text(stack.undoText())}".rstrip())
+        a.redo.setText(f"&Redo {plain.menu_text(stack.redoText())}".rstrip())
 
     # -- targets ------------------------------------------------------------------------------------
     def select_all_matching(self) -> None:
@@ -135,11 +142,40 @@ class EditController(QObject):
         if self._blocked() or not self._confirmed(action, ids):
             return None
         label = action if len(ids) == 1 else f"{action} ({len(ids):,} cards)"
+        return self._attempt(action, lambda: self.history.run(lambda: call(label)), 0)
+
+    def _attempt(self, action: str, run: Callable[[], T], attempt: int) -> T | None:
+        """`run()` (one edit through the history); a busy library is tried again later (see library_busy)."""
+        # This thread's wait for the lock stays short (an inline import may have reopened its connection).
+        library_busy.set_busy_timeout(self.store, library_busy.GUI_BUSY_TIMEOUT_MS)
         try:
-            return self.history.run(lambda: call(label))
+            return run()
         except ValueError as err:
-            QMessageBox.warning(self.window, "Cannot make this edit", str(err))
+            plain.warning(self.window, "Cannot make this edit", str(err))
             return None
+        except Exception as err:
+            if not library_busy.is_busy(err):
+                raise
+        # Busy: the edit was one transaction that never began, so nothing is half-applied.
+        if attempt < library_busy.RETRIES:
+            self.retrying += 1
+            self.window.statusBar().showMessage(f"The library is busy; trying {action} again…", 3000)
+
+            def again() -> None:
+                self.retrying -= 1
+                if self._attempt(action, run, attempt + 1) is None and not self.retrying:
+                    self._settled_without(action)
+
+            QTimer.singleShot(library_busy.RETRY_MS, again)
+            return None
+        plain.warning(self.window, "The library is busy", library_busy.BUSY_MESSAGE.format(action=action))
+        return None
+
+    def _settled_without(self, _action: str) -> None:
+        # The detail editor may show a value that never reached the library: show the library's again.
+        card = self.window.detail.card
+        if card is not None:
+            self.window.detail.show_card(self.store.detail(card.id), keep_scroll=True)
 
     def set_fields(self, ids: list[int], changes: dict[str, Any], action: str) -> EditResult | None:
         """One Store.set_fields call on `ids` (confirmed when above the threshold)."""
@@ -157,7 +193,7 @@ class EditController(QObject):
     def edit_current(self, changes: dict[str, Any], action: str) -> None:
         """A change made in the detail editor: applies to the card shown there."""
         card = self.window.detail.card
-        if card is not None and self.set_fields([card.id], changes, action) is None:
+        if card is not None and self.set_fields([card.id], changes, action) is None and not self.retrying:
             self.window.detail.show_card(self.store.detail(card.id), keep_scroll=True)  # undo the widget
 
     def triage(self, changes: dict[str, Any], action: str) -> None:
@@ -186,14 +222,13 @@ class EditController(QObject):
         if not groups:
             return
         label = f"Heat {step:+d}" + ("" if len(ids) == 1 else f" ({len(ids):,} cards)")
-        stack = self.history.stack
-        stack.beginMacro(label)
-        try:
-            for value, group in sorted(groups.items()):
-                self.history.run(lambda v=value, g=group: self.store.set_fields(g, {"heat": v}, label=label))
-        finally:
-            stack.endMacro()
-        self._advance(len(ids))
+        calls = [
+            lambda v=value, g=group: self.store.set_fields(g, {"heat": v}, label=label)
+            for value, group in sorted(groups.items())
+        ]
+        # One transaction and one undo step for every group: all of them reach the library or none does.
+        if self._attempt(label, lambda: self.history.run_group(label, calls), 0) is not None:
+            self._advance(len(ids))
 
     def _advance(self, count: int) -> None:
         if count == 1 and self.window.settings.value(keys.ADVANCE):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QW
 
 from curator.core.store import Store
 from curator.core.store_types import ImportReport
+from curator.gui import library_busy
 from curator.gui.actions import Actions
 from curator.gui.workers import Pool, TaskHandle, run_task
 
@@ -70,6 +72,8 @@ class ImportRunner(QObject):
         self.workers: int | None = None
         self.task: TaskHandle | None = None
         self.last_report: ImportReport | None = None
+        #: The files/folders of the running (or last) run: its report's errors are cleared under them.
+        self.paths: list[str] = []
 
     @property
     def running(self) -> bool:
@@ -82,8 +86,13 @@ class ImportRunner(QObject):
         from curator.core.importer import import_paths
 
         store, workers = self.store, self.workers
+        self.paths = list(paths)
+        main = threading.main_thread()
 
         def work(progress: Any, cancelled: Any) -> ImportReport:
+            if threading.current_thread() is not main:
+                # This worker waits its turn behind another writer; only the GUI thread's wait is short.
+                library_busy.set_busy_timeout(store, library_busy.WORKER_BUSY_TIMEOUT_MS)
             try:
                 return import_paths(
                     store, paths, lambda done, total: progress(done, total, ""), cancelled, workers=workers

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -22,11 +23,11 @@ from curator.core.query import QueryError
 from curator.core.store import Store
 from curator.core.store_types import ImportReport, LibraryError, Totals
 from curator.gui import app as gui_app
-from curator.gui import library_tasks, resources
+from curator.gui import errorlog, library_busy, library_tasks, plain, resources
 from curator.gui import settings as keys
 from curator.gui.actions import Actions
 from curator.gui.images import ImageCache
-from curator.gui.models.card_table import CardTableModel, Column, Role
+from curator.gui.models.card_table import CardTableModel, Column
 from curator.gui.settings import Settings
 from curator.gui.views import window_dialogs
 from curator.gui.views.card_grid_view import CardGridView
@@ -37,6 +38,7 @@ from curator.gui.views.facet_sidebar import FacetSidebar
 from curator.gui.views.file_sync import FileController
 from curator.gui.views.filter_bar import FilterBar
 from curator.gui.views.importing import ImportRunner, ProgressWidget
+from curator.gui.views.problems_report import ProblemsDialog, ProblemsReport, check_problems, import_roots
 from curator.gui.views.searching import SearchController
 from curator.gui.views.startup import AfterFirstPaint
 from curator.gui.workers import Pool, TaskHandle
@@ -57,6 +59,13 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.store = store
         library_tasks.unmap(store)  # see unmap: mapped pages would count as the window's memory
+        # Another Curator writing must never freeze this window: edits retry from a timer (see library_busy).
+        library_busy.set_busy_timeout(store, library_busy.GUI_BUSY_TIMEOUT_MS)
+        #: Every failed import, write and check, and Curator's own errors (Help > Problems Report…).
+        self.problems = ProblemsReport(self)
+        errorlog.bugs.logged.connect(self.problems.bug)
+        self.problems_dialog: ProblemsDialog | None = None
+        self._last_import_failure: str | None = None  # a failure already told (the watcher repeats runs)
         self.settings = settings
         self.pool = pool
         self._quiet_rescan = False  # the running rescan was started by the watcher or the timer
@@ -66,7 +75,7 @@ class MainWindow(QMainWindow):
         self._deferring = defer_startup  # until finish_startup: facet counts wait for the first paint
         self.importer = ImportRunner(store, pool, self)
         self.search = SearchController(self)
-        self.setWindowTitle(f"Curator — {store.path.name}")
+        self.setWindowTitle(plain.window_title(f"Curator — {store.path.name}"))
         self.actions = Actions(self)
         self.images = images or ImageCache(parent=self)
         # Not loaded yet: _restore sets query and sort at once. Counts run on a worker (see count_matches).
@@ -102,6 +111,15 @@ class MainWindow(QMainWindow):
         self.progress = ProgressWidget(self.actions)
         self.statusBar().addWidget(self.shown_label)
         self.statusBar().addWidget(self.changed_label)
+        # "⚠ 3 problems": opens the problems report; hidden while it is empty.
+        self.problems_button = QToolButton()
+        self.problems_button.setObjectName("problemsButton")
+        self.problems_button.setAutoRaise(True)
+        self.problems_button.setToolTip("Open the problems report (Help > Problems Report…)")
+        self.problems_button.clicked.connect(self.show_problems)
+        self.problems_button.hide()
+        self.statusBar().addPermanentWidget(self.problems_button)
+        self.problems.changed.connect(self._problems_changed)
         self.statusBar().addPermanentWidget(self.progress)
 
         self.edits = EditController(self)
@@ -132,7 +150,7 @@ class MainWindow(QMainWindow):
         try:
             store = Store(path)
         except LibraryError as err:
-            QMessageBox.critical(None, "Curator", f"Cannot open the library:\n{err}")
+            plain.message(None, QMessageBox.Icon.Critical, "Curator", f"Cannot open the library:\n{err}")
             return None
         settings.set_value(keys.LAST_LIBRARY, str(store.path))
         return cls(store, settings, defer_startup=True)
@@ -176,6 +194,7 @@ class MainWindow(QMainWindow):
         a.toggle_theme.triggered.connect(self.toggle_theme)
         a.shortcuts.triggered.connect(self.show_shortcuts)
         a.about.triggered.connect(self.show_about)
+        a.problems.triggered.connect(self.show_problems)
 
         self.filter_bar.queryChanged.connect(self.apply_query)
         self.filter_bar.submitted.connect(self.search.remember_search)
@@ -279,12 +298,17 @@ class MainWindow(QMainWindow):
         return self.grid if self.stack.currentWidget() is self.grid else self.table
 
     def selected_ids(self) -> list[int]:
-        rows = self.table.selectionModel().selectedRows(Column.TITLE)
-        return [int(i.data(Role.CARD_ID)) for i in sorted(rows, key=lambda i: i.row())]
+        """The cards of the selected rows, in row order; rows without a card (see ids_at) are left out."""
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows(Column.TITLE)})
+        return self.model.ids_at(rows)
 
     def current_id(self) -> int | None:
+        """The current row's card, or None when there is no current row or it holds no card now."""
         index = self.table.selectionModel().currentIndex()
-        return int(index.data(Role.CARD_ID)) if index.isValid() else None
+        if not index.isValid():
+            return None
+        card = self.model.card_at(index.row())
+        return card.id if card is not None else None
 
     def select_card(self, card_id: int) -> bool:
         """Make `card_id` the current card if it is in the list (loading pages as needed)."""
@@ -299,18 +323,18 @@ class MainWindow(QMainWindow):
         return True
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        card_id = current.data(Role.CARD_ID) if current.isValid() else None
-        if card_id is not None:
-            self._last_card_id = int(card_id)
-        self.detail.show_card(self.store.detail(int(card_id)) if card_id is not None else None)
+        card = self.model.card_at(current.row()) if current.isValid() else None
+        if card is not None:
+            self._last_card_id = card.id
+        self.detail.show_card(self.store.detail(card.id) if card is not None else None)
 
     def _after_reset(self) -> None:
         # A re-query drops the selection: keep the card the editor was on when it still matches, else
         # take the first one, so the detail panel never shows a card that is not in the list.
         if self._last_card_id is not None and self.select_card(self._last_card_id):
             pass
-        elif self.model.rowCount():
-            self.select_card(int(self.model.index(0, 0).data(Role.CARD_ID)))
+        elif (first := self.model.card_at(0)) is not None:
+            self.select_card(first.id)
         else:
             self.detail.show_card(None)
         self.update_status(recount=False)  # a query changes what is shown, not the library
@@ -383,10 +407,34 @@ class MainWindow(QMainWindow):
     def edit_related(self) -> None:
         window_dialogs.edit_related(self)
 
-    def show_about(self) -> None:
+    def about_text(self) -> str:
+        """Help > About: the version, this window's library and the log file (what an IT person asks for)."""
         import curator
 
-        QMessageBox.about(self, "About Curator", f"Curator {curator.__version__}\nTriage article cards.\n\nLibrary: {self.store.path}")
+        return (
+            f"Curator {curator.__version__}\nTriage article cards.\n\nLibrary: {self.store.path}\n"
+            f"Log file (tracebacks of Curator's own errors): {errorlog.log_path()}"
+        )
+
+    def show_about(self) -> None:
+        plain.message(self, QMessageBox.Icon.Information, "About Curator", self.about_text())
+
+    def show_problems(self) -> ProblemsDialog:
+        """Open (or raise) the problems report."""
+        if self.problems_dialog is None:
+            self.problems_dialog = ProblemsDialog(
+                self.problems, self, checks=lambda: check_problems(self.store.problems())
+            )
+        else:
+            self.problems_dialog.refresh()
+        self.problems_dialog.show()
+        self.problems_dialog.raise_()
+        return self.problems_dialog
+
+    def _problems_changed(self) -> None:
+        count = len(self.problems)
+        self.problems_button.setText(f"⚠ {count:,} problem{'s' if count != 1 else ''}")
+        self.problems_button.setVisible(bool(count))
 
     # -- importing ----------------------------------------------------------------------------------
     def start(self, path: str | None) -> None:
@@ -444,7 +492,12 @@ class MainWindow(QMainWindow):
 
     def _imported(self, report: ImportReport) -> None:
         self._task_over()
-        if self._quiet_rescan and not (report.added or report.removed or report.failed):
+        known = {(p.path, p.reason) for p in self.problems.of_kind("import")}
+        self.problems.imported(report, import_roots(self.importer.paths))
+        self._last_import_failure = None
+        # The watcher and the timer rescan again and again: a failure already reported is not news.
+        repeated = self._quiet_rescan and {(str(e.get("path")), str(e.get("message"))) for e in report.errors} <= known
+        if self._quiet_rescan and not (report.added or report.removed or (report.failed and not repeated)):
             # A background rescan (watcher, timer) that found no card added or removed: refresh the changed
             # cards in place, so the list keeps its scroll position and the editor its text.
             self._quiet_rescan = False
@@ -462,8 +515,12 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(prefix + ", ".join(parts), 10_000)
         if report.errors:
             first = report.errors[0]
+            where = Path(str(first.get("path") or "")).name
+            line = f", line {first['line']}" if first.get("line") else ""
+            more = f" (and {len(report.errors) - 1:,} more)" if len(report.errors) > 1 else ""
             self.statusBar().showMessage(
-                prefix + ", ".join(parts) + f" — first error: {Path(first['path']).name}: {first['message']}", 15_000
+                prefix + ", ".join(parts) + f" — {where}{line}: {first.get('message')}{more}. "
+                "Click ⚠ or Help > Problems Report… for every file.", 20_000
             )
         self.apply_query(self.filter_bar.text())  # re-runs the list and the facets
         self.update_status()
@@ -472,8 +529,29 @@ class MainWindow(QMainWindow):
         self.importFinished.emit(report)
 
     def _import_failed(self, exc: BaseException) -> None:
+        """The whole run stopped (the importer reports one file's trouble as that file's error, so this is
+        a busy library, a full disk, or a bug): say what was being imported and why, once."""
         self._task_over()
-        QMessageBox.warning(self, "Import failed", f"The import stopped: {exc}")
+        quiet, self._quiet_rescan = self._quiet_rescan, False
+        what = ", ".join(self.importer.paths) or "the library's folders"
+        if library_busy.is_busy(exc):
+            reason = "the library is busy: another Curator is writing to it; nothing was lost, try again"
+        else:
+            reason = f"{type(exc).__name__}: {exc}"
+            errorlog.log_failure(f"Import of {what} stopped", exc)
+        self.problems.import_failed(import_roots(self.importer.paths), f"The import stopped: {reason}")
+        repeated = self._last_import_failure == reason
+        self._last_import_failure = reason
+        if quiet or repeated:
+            # A background rescan: no dialog (the watcher would raise one per change); said once below.
+            if not repeated:
+                self.statusBar().showMessage(f"Rescan stopped: {reason} (Help > Problems Report…)", 15_000)
+        else:
+            plain.warning(
+                self, "Import failed",
+                f"The import of {what} stopped: {reason}\n\nCards stored before it stopped are kept. "
+                f"Details are in the problems report (Help > Problems Report…) and in {errorlog.log_path()}.",
+            )  # fmt: skip
         self.model.reload()
 
     def _task_over(self) -> None:

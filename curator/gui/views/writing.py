@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit,
 
 from curator.core.store import Store
 from curator.core.store_types import WriteReport
+from curator.gui import library_busy
 from curator.gui.workers import Cancelled, Pool, TaskHandle, run_task
 
 #: Files shown in full in the review; the rest are counted (a 10k-file diff helps nobody).
@@ -79,6 +80,8 @@ class WriteRunner(QObject):
         main = threading.main_thread()
 
         def work(progress: Any, cancelled: Any) -> WriteReport:
+            if threading.current_thread() is not main:
+                library_busy.set_busy_timeout(store, library_busy.WORKER_BUSY_TIMEOUT_MS)
             try:
                 report = store.write(
                     ids, dry_run=dry_run, progress=lambda d, t: progress(d, t, ""), cancel=cancelled

@@ -1,0 +1,46 @@
+"""A library another process is writing: the GUI thread never waits long for its lock.
+
+SQLite lets one writer at a time hold a library. The GUI thread's connection waits at most
+:data:`GUI_BUSY_TIMEOUT_MS` for the lock (a stall the editor does not feel); an edit that does not get
+it in time changed nothing (each edit is one transaction) and is tried again :data:`RETRIES` times,
+:data:`RETRY_MS` apart, from a QTimer, so the event loop keeps running in between. Workers (import, write)
+keep a long timeout on their own connections: they run off the GUI thread and should wait their turn.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import peewee
+
+from curator.core import store as core_store
+from curator.core.store import Store
+
+#: The GUI thread's busy timeout: the longest one attempt can stall the event loop.
+GUI_BUSY_TIMEOUT_MS = 200
+#: A worker's busy timeout (an import or a write waits for the other writer rather than failing).
+WORKER_BUSY_TIMEOUT_MS = 30_000
+#: Attempts after the first one, and the pause between them (the event loop runs meanwhile).
+RETRIES = 3
+RETRY_MS = 500
+
+BUSY_MESSAGE = (
+    "The library is busy: another Curator is writing to it. Your edit ({action}) was not applied; "
+    "nothing changed. Try again in a moment."
+)
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether `exc` means another connection holds the library's write lock (nothing was changed)."""
+    busy_type = getattr(core_store, "LibraryBusy", None)  # store.LibraryBusy(LibraryError) wraps it
+    if busy_type is not None and isinstance(exc, busy_type):
+        return True
+    if isinstance(exc, (sqlite3.OperationalError, peewee.OperationalError)):
+        text = str(exc).lower()
+        return "locked" in text or "busy" in text
+    return False
+
+
+def set_busy_timeout(store: Store, milliseconds: int) -> None:
+    """Set the busy timeout of this thread's connection to the library (other threads keep theirs)."""
+    store.connection().execute(f"PRAGMA busy_timeout = {int(milliseconds)}")
