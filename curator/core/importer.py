@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import sqlite3
+import stat
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -77,33 +79,60 @@ def walk(paths: Iterable[str | os.PathLike[str]]) -> tuple[dict[str, Stamp], lis
                     elif name.lower().endswith(cards.CARD_SUFFIXES):
                         try:
                             st = entry.stat()
-                            found[entry.path] = (st.st_size, st.st_mtime_ns)
                         except OSError:
                             continue  # a dangling link
-        elif os.path.isfile(root):
-            st = os.stat(root)
-            found[root] = (st.st_size, st.st_mtime_ns)
+                        if not stat.S_ISDIR(st.st_mode):  # a link to a folder named x.md is no card
+                            found[entry.path] = (st.st_size, st.st_mtime_ns)
         else:
-            absent.append(root)
+            try:
+                st = os.stat(root)
+            except OSError:  # absent, or a dangling link
+                absent.append(root)
+                continue
+            # Any other kind of file named on its own is read, and refused with a reason ("a FIFO").
+            found[root] = (st.st_size, st.st_mtime_ns)
     return found, folders, absent
 
 
-def _load(path: str, known_sha: str | None, now: float) -> Loaded:
-    """Read one file: skip the parse when its bytes still hash to ``known_sha``."""
+def storable_path(path: str) -> bool:
+    """Whether the library can hold ``path``: a name that is not valid UTF-8 reaches Python with lone
+    surrogates standing for its bytes (os.fsdecode), which a text column cannot store."""
     try:
-        if known_sha is not None:
-            with open(path, "rb") as f:
-                st = os.fstat(f.fileno())
-                if st.st_size <= cards.MAX_FILE_BYTES:
-                    digest = hashlib.sha256(f.read()).hexdigest()
-                    if digest == known_sha:
-                        return ("same", path, (st.st_size, st.st_mtime_ns))
-        card, _ = cards.read_card(path)
-        return ("card", path, card_record(path, card.state, card.data, now))
+        path.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def shown_path(path: str) -> str:
+    """``path`` as an editor can read it: the bytes a name holds that are not UTF-8 as ``\\xNN``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+#: What an error for a file whose name is not UTF-8 says.
+BAD_NAME = "the file name is not valid UTF-8, so the library cannot hold it; rename the file"
+#: The start of what an error for a file Curator failed on unexpectedly says (a bug, not the file's fault).
+INTERNAL = "an internal error stopped Curator on this file (please report it)"
+
+
+def _load(path: str, known_sha: str | None, now: float) -> Loaded:
+    """Read one file: skip the parse when its bytes still hash to ``known_sha``; never raises."""
+    try:
+        if not storable_path(path):
+            return ("error", shown_path(path), (None, None, BAD_NAME))
+        raw, st = cards.read_bounded(path)  # regular files only, at most the size cap: no FIFO hangs
+        digest = hashlib.sha256(raw).hexdigest()
+        if digest == known_sha:
+            return ("same", path, (st.st_size, st.st_mtime_ns))
+        card = cards.parse_card(raw, path)
+        state = cards.FileState(len(raw), st.st_mtime_ns, digest)
+        return ("card", path, card_record(path, state, card.data, now))
     except cards.CardError as e:
         return ("error", path, (e.line, e.column, e.message))
     except OSError as e:
-        return ("error", path, (None, None, e.strerror or str(e)))
+        return ("error", path, (None, None, f"cannot read the file: {e.strerror or e}"))
+    except Exception as e:  # one file's trouble stays that file's, whatever it is
+        return ("error", path, (None, None, f"{INTERNAL}: {type(e).__name__}: {e}"))
 
 
 def _load_chunk(chunk: Sequence[tuple[str, str | None]], now: float) -> list[Loaded]:
@@ -187,27 +216,31 @@ class _Importer:
         if len(self.batch) >= BATCH:
             self.flush()
 
+    def fail(self, path: str, message: str, line: int | None = None, column: int | None = None) -> None:
+        """Report one file that could not be imported."""
+        self.report.failed += 1
+        self.report.errors.append({"path": path, "line": line, "column": column, "message": message})
+
     def flush(self) -> None:
         if not self.batch:
             return
         conn = self.store.connection()
         report = self.report
         with self.store.db.atomic("IMMEDIATE"):
-            new: list[CardRecord] = []
-            updates: list[tuple[int, CardRecord]] = []
+            new: list[tuple[str, CardRecord]] = []
+            updates: list[tuple[str, int, CardRecord]] = []
             same: list[tuple[int, int, int]] = []
             conflicts: list[tuple[int]] = []
             for kind, path, payload in self.batch:
                 known = self.known.get(path)
                 if kind == "error":
                     line, column, message = payload
-                    report.failed += 1
-                    report.errors.append({"path": path, "line": line, "column": column, "message": message})
+                    self.fail(path, message, line, column)
                 elif kind == "same":
                     same.append((*payload, known[0]))
                     report.unchanged += 1
                 elif known is None:
-                    new.append(payload)
+                    new.append((path, payload))
                     report.added += 1
                 elif known[0] in self.dirty:
                     # Keep the pending edits and the base they were made against: write-back's conflict
@@ -215,18 +248,50 @@ class _Importer:
                     conflicts.append((known[0],))
                     report.conflicts.append(path)
                 else:
-                    updates.append((known[0], payload))
+                    updates.append((path, known[0], payload))
                     report.updated += 1
             conn.executemany(
                 "UPDATE card SET size = ?, mtime_ns = ?, missing = 0, conflict = 0 WHERE id = ?", same
             )
             conn.executemany("UPDATE card SET conflict = 1, missing = 0 WHERE id = ?", conflicts)
-            update_records(conn, updates)
-            if new:
-                # The IMMEDIATE transaction holds the write lock, so these ids cannot be taken meanwhile.
-                first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM card").fetchone()[0]
-                insert_records(conn, list(enumerate(new, start=first)))
+            self.store_records(conn, new, updates)
         self.batch = []
+
+    def store_records(self, conn: sqlite3.Connection, new: list[tuple[str, CardRecord]],
+                      updates: list[tuple[str, int, CardRecord]]) -> None:
+        """Insert and update the batch's cards; a card the library refuses costs only itself.
+
+        card_record makes every value storable, so the batch's statements succeed; should one still fail
+        (a bug), the batch is rolled back to a savepoint and stored card by card, and each card that
+        fails again is reported as an error for its file. Errors of the library itself (disk full,
+        locked: sqlite3.OperationalError) are nobody's file's and stop the import as before.
+        """
+        try:
+            with self.store.db.atomic():  # a savepoint inside the batch's transaction
+                _store(conn, new, updates)
+            return
+        except sqlite3.OperationalError:
+            raise
+        except Exception:  # noqa: BLE001 - whatever it was, find the card it belongs to
+            pass
+        for path, record in new:
+            self._store_one(conn, path, [(path, record)], [])
+        for path, card_id, record in updates:
+            self._store_one(conn, path, [], [(path, card_id, record)])
+
+    def _store_one(self, conn: sqlite3.Connection, path: str, new: list[tuple[str, CardRecord]],
+                   updates: list[tuple[str, int, CardRecord]]) -> None:
+        try:
+            with self.store.db.atomic():
+                _store(conn, new, updates)
+        except sqlite3.OperationalError:
+            raise
+        except Exception as e:  # noqa: BLE001 - reported for this one file
+            if new:
+                self.report.added -= 1
+            else:
+                self.report.updated -= 1
+            self.fail(path, f"{INTERNAL}: the library could not store it ({type(e).__name__}: {e})")
 
     def remove_vanished(self, seen: dict[str, Any]) -> None:
         """Cards under the roots whose files are gone: delete them, or mark them missing if edited."""
@@ -240,6 +305,15 @@ class _Importer:
             conn.executemany("UPDATE card SET missing = 1 WHERE id = ?", kept)
         self.report.removed += len(gone)
         self.report.missing.extend(sorted(p for p, k in gone if k[0] in self.dirty))
+
+
+def _store(conn: sqlite3.Connection, new: list[tuple[str, CardRecord]],
+           updates: list[tuple[str, int, CardRecord]]) -> None:
+    update_records(conn, [(card_id, record) for _, card_id, record in updates])
+    if new:
+        # The IMMEDIATE transaction holds the write lock, so these ids cannot be taken meanwhile.
+        first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM card").fetchone()[0]
+        insert_records(conn, list(enumerate((record for _, record in new), start=first)))
 
 
 def _pooled(
@@ -290,18 +364,23 @@ def import_paths(
     cancelled run keeps what it stored and removes nothing. ``workers``: parse processes (default: the
     CPU count) when more than POOL_THRESHOLD files need reading.
     """
+    paths = list(paths)  # walked, then recorded: write-back writes through links only into these roots
     seen, folders, absent = walk(paths)
+    from curator.core.store_write import record_roots  # here: store_write imports this module
+
+    record_roots(store, paths)
     conn = store.connection()
     # One range query per folder covers every file found in it; only files named on their own need theirs
     # (a query per file made a rescan of 100k cards cost 100k queries).
     inside = tuple(folder.rstrip(os.sep) + os.sep for folder in folders)
-    known = _known(conn, [*folders, *(p for p in seen if not p.startswith(inside)), *absent])
+    # A root the library cannot hold (its name is not UTF-8) has no cards there: its files are refused.
+    roots = [*folders, *(p for p in seen if not p.startswith(inside)), *absent]
+    known = _known(conn, [root for root in roots if storable_path(root)])
     missing = _flagged(conn, "missing")
     run = _Importer(store, known, _flagged(conn, "dirty"))
     for path in absent:
         if path not in known:
-            run.report.failed += 1
-            run.report.errors.append({"path": path, "line": None, "column": None, "message": "no such file or folder"})
+            run.fail(shown_path(path), "no such file or folder")
 
     todo: list[tuple[str, str | None]] = []
     for path, stamp in seen.items():

@@ -8,6 +8,7 @@ connection: peewee's ``insert_many`` was measured about ten times slower on this
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
@@ -60,13 +61,68 @@ def _str(value: Any) -> str | None:
 
 
 def _int(value: Any) -> int | None:
-    # bool is an int in Python; a YAML `true` is not a width or a score.
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    # bool is an int in Python; a YAML `true` is not a width or a score; SQLite's INTEGER is 64-bit.
+    if isinstance(value, int) and not isinstance(value, bool) and -fields.MAX_STORED_INT - 1 <= value:
+        return value if value <= fields.MAX_STORED_INT else None
+    return None
 
 
 def dumps(value: Any) -> str:
-    """JSON text as the library stores it (non-ASCII kept readable)."""
-    return json.dumps(value, ensure_ascii=False)
+    """JSON text as the library stores it (non-ASCII kept readable); ValueError for NaN or infinity.
+
+    SQLite's JSON functions refuse the ``NaN``/``Infinity`` Python would write, and one such document
+    would break every later edit that reads it: such values never reach the library (see safe_value).
+    """
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
+def _safe_text(text: str) -> str:
+    """Text the library can store: a lone surrogate (only from an escape like "\\ud800") is no UTF-8."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:  # pairs written as two escapes join up; lone halves become U+FFFD
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def safe_value(value: Any) -> Any:
+    """``value`` in the form the library stores: what the card reader itself gives for such values.
+
+    Non-finite floats become their YAML text (".nan", ".inf", "-.inf") and whole numbers too long for
+    Python to write as text become a description of them, as cards.parse_card keeps them; texts (and
+    keys) lose lone surrogates. Values from parse_card need none of this: it is for values from
+    anywhere else, so that one odd value can never make a card unstorable.
+    """
+    if isinstance(value, str):
+        return _safe_text(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return ".nan" if value != value else (".inf" if value > 0 else "-.inf")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value.bit_length() < _MAX_INT_BITS else f"a whole number of about {_digits(value):,} digits"
+    if isinstance(value, Mapping):
+        return {safe_value(k): safe_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [safe_value(v) for v in value]
+    return value
+
+
+def _digits(number: int) -> int:
+    return int(abs(number).bit_length() * 0.30103) + 1
+
+
+#: Whole numbers of fewer bits have fewer than 4,300 digits (Python's int/text limit).
+_MAX_INT_BITS = int(4_299 / 0.30103)
+
+
+def library_doc(data: Mapping[Any, Any]) -> tuple[Mapping[Any, Any], str]:
+    """``data`` as stored (see safe_value) and its JSON text; data from parse_card comes back as it is."""
+    try:
+        doc = dumps(data)
+        doc.encode("utf-8")  # a lone surrogate: ~0.2 us to rule out for a real card
+        return data, doc
+    except (ValueError, TypeError):  # UnicodeEncodeError is a ValueError
+        safe = safe_value(data)
+        return safe, dumps(safe)
 
 
 def summary_columns(summary: fields.Summary) -> dict[str, Any]:
@@ -83,8 +139,8 @@ def summary_columns(summary: fields.Summary) -> dict[str, Any]:
         "amp_url": summary.amp_url,
         "cdn_amp_url": summary.cdn_amp_url,
         "type": summary.type,
-        "quality": summary.quality,
-        "heat": summary.heat,
+        "quality": _int(summary.quality),
+        "heat": _int(summary.heat),
         "published": None if summary.published is None else int(summary.published),
         "provider_name": summary.provider_name,
         "provider_domain": summary.provider_domain,
@@ -130,7 +186,13 @@ def fts_values(summary: fields.Summary) -> tuple[str, str, str, str]:
 
 
 def card_record(path: str, state: Any, data: Mapping[str, Any], now: float) -> CardRecord:
-    """Build the stored form of a card read from ``path`` (``state``: a cards.FileState)."""
+    """Build the stored form of a card read from ``path`` (``state``: a cards.FileState).
+
+    Never fails for a mapping parse_card built: every value is stored in a form the library holds (see
+    safe_value), and the summary (columns, problems) is taken from that stored form, so the library's
+    problem counts agree with ``fields.problems`` of what it stores.
+    """
+    data, doc = library_doc(data)
     summary = fields.summarize(data)
     cols = summary_columns(summary)
     values = (
@@ -138,7 +200,7 @@ def card_record(path: str, state: Any, data: Mapping[str, Any], now: float) -> C
         *(cols[c] for c in FILE_COLUMNS[4:21]),
         len(summary.problems), now,
     )  # fmt: skip
-    return CardRecord(values, dumps(data), list(summary.topics), image_rows(summary), related_rows(summary),
+    return CardRecord(values, doc, list(summary.topics), image_rows(summary), related_rows(summary),
                       fts_values(summary))  # fmt: skip
 
 
