@@ -122,6 +122,9 @@ def run(path: str | None = None, db: str | None = None) -> int:
     if failed is not None:
         return failed
     app = create_application()
+    from curator.gui import errorlog
+
+    errorlog.install()  # tracebacks of Curator's own bugs -> paths.log_file() (named in Help > About)
     settings = open_settings()
     theme = settings.value(keys.THEME)
     apply_theme(theme if theme in THEMES else "system")

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from curator.core import fields
+from curator.gui import plain
 
 #: Bulk edits of more cards than this ask first.
 CONFIRM_ABOVE = 20
@@ -97,8 +98,8 @@ class BulkConfirmDialog(QDialog):
         self.table.setColumnWidth(0, 280)
         for item in flagged:
             row = QTreeWidgetItem([item.title, item.reason])
-            row.setToolTip(0, item.path)
-            row.setToolTip(1, item.reason)
+            row.setToolTip(0, plain.tip(item.path))
+            row.setToolTip(1, plain.tip(item.reason))
             self.table.addTopLevelItem(row)
         layout.addWidget(self.table, 1)
         if flagged_total:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from curator.core.store_types import CardDetail
+from curator.gui import plain
 from curator.gui.views.flow_layout import FlowLayout
 
 NOT_RATED = -1
@@ -132,8 +133,8 @@ class TopicChip(QToolButton):
         super().__init__()
         self.name = name
         self.setObjectName("topicChip")
-        self.setText(f"{name}  ✕")
-        self.setToolTip(f"Remove the topic {name!r}")
+        self.setToolTip(plain.tip(f"Remove the topic {name!r}"))
+        self.setText(plain.menu_text(f"{name}  ✕"))  # a & in the name is shown, not a mnemonic
         self.setAutoRaise(False)
 
 
@@ -247,7 +248,7 @@ class CardEditor(QWidget):
             if field in card.pending:
                 file_value = card.pending[field][0]
                 mark.setText(f"✎ changed — in the file: {file_value_text(file_value)}")
-                mark.setToolTip(f"Not yet written. The file holds:\n{file_value_text(file_value, 2000)}")
+                mark.setToolTip(plain.tip(f"Not yet written. The file holds:\n{file_value_text(file_value, 2000)}"))
                 mark.show()
             else:
                 mark.hide()

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from curator.core import conflicts
+from curator.gui import plain
 
 #: Characters of one value shown in a cell (the tooltip holds up to TOOLTIP_CHARS).
 CELL_CHARS = 600
@@ -73,7 +74,7 @@ class ConflictDialog(QDialog):
         name = QLabel(comparison.path.rsplit("/", 1)[-1])
         name.setObjectName("dialogHeading")
         name.setTextFormat(Qt.TextFormat.PlainText)
-        name.setToolTip(comparison.path)
+        name.setToolTip(plain.tip(comparison.path))
         layout.addWidget(name)
         intro = QLabel(
             "This file changed on disk after you edited the card in Curator. For each field, keep your value "
@@ -102,9 +103,9 @@ class ConflictDialog(QDialog):
                 grid.addWidget(rule, row - 1, 0, 1, 4)
             grid.addWidget(_cell(f"{diff.field}\n{_who_changed(diff)}", "conflictField"), row, 0)
             mine = _cell(value_text(diff.mine), "conflictMine")
-            mine.setToolTip(value_text(diff.mine, TOOLTIP_CHARS))
+            mine.setToolTip(plain.tip(value_text(diff.mine, TOOLTIP_CHARS)))
             theirs = _cell(value_text(diff.theirs), "conflictTheirs")
-            theirs.setToolTip(value_text(diff.theirs, TOOLTIP_CHARS))
+            theirs.setToolTip(plain.tip(value_text(diff.theirs, TOOLTIP_CHARS)))
             grid.addWidget(mine, row, 1)
             grid.addWidget(theirs, row, 2)
             keep_mine = QRadioButton("Keep mine")
@@ -112,7 +113,7 @@ class ConflictDialog(QDialog):
             if not diff.editable:
                 keep_mine.setEnabled(False)
                 keep_mine.setToolTip(
-                    f"{diff.field} is not edited in Curator: only the file's value can be kept"
+                    plain.tip(f"{diff.field} is not edited in Curator: only the file's value can be kept")
                 )
             group = QButtonGroup(self)
             group.addButton(keep_mine)

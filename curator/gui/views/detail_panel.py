@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from curator.core.store_types import CardDetail
-from curator.gui import icons
+from curator.gui import icons, plain
 from curator.gui.images import ImageCache, ImageState, is_fetchable
 from curator.gui.views.card_editor import CardEditor
 
@@ -100,7 +100,8 @@ class ImageLabel(QLabel):
                 pixmap = self.images.placeholder(self.broken_box, broken=True)
         self.setPixmap(pixmap)
         reason = self.images.error(self.url) if self.url else "no image"
-        self.setToolTip(self.url or "" if self.state is not ImageState.BROKEN else f"Image unavailable: {reason}")
+        tip = self.url or "" if self.state is not ImageState.BROKEN else f"Image unavailable: {reason}"
+        self.setToolTip(plain.tip(tip))
 
     def _changed(self, url: str) -> None:
         if url == self.url:
@@ -133,7 +134,7 @@ class RelatedItem(QFrame):
         row.addLayout(text, 1)
         if is_fetchable(self.url):
             self.setCursor(Qt.CursorShape.PointingHandCursor)
-            self.setToolTip(str(self.url))
+            self.setToolTip(plain.tip(self.url))
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton and is_fetchable(self.url):

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from curator.core.query import Field, QueryError, parse, to_text, top_terms
 from curator.core.store_types import Facets
-from curator.gui import icons
+from curator.gui import icons, plain
 
 #: Status facet -> the query term it stands for ("all" clears every status term).
 STATUS_TERMS: dict[str, str | None] = {
@@ -124,7 +124,7 @@ class FacetSidebar(QTreeWidget):
                 item = QTreeWidgetItem(group, [label, f"{count:,}"])
                 item.setData(0, TERM_ROLE, term)
                 item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                item.setToolTip(0, STATUS_TIPS.get(term, term) if term else "Clear the status filters")
+                item.setToolTip(0, plain.tip(STATUS_TIPS.get(term, term) if term else "Clear the status filters"))
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled)
                 active = term in self._active if term else not status_active
                 font = QFont(self.font())

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from curator.core import conflicts
 from curator.core.store_types import WriteReport
-from curator.gui import library_tasks
+from curator.gui import errorlog, library_busy, library_tasks, plain
 from curator.gui.library_tasks import card_folders
 from curator.gui.views.conflict_dialog import ConflictDialog
 from curator.gui.views.writing import ReviewDialog, WriteRunner, report_text
@@ -82,6 +82,7 @@ class FileController(QObject):
         self.last_report: WriteReport | None = None
         self.last_dialog: object | None = None
         self._close_after_write = False
+        self._every_pending = True
         self.watcher = QFileSystemWatcher(self)
         self._watch_generation = 0
         self.watcher.directoryChanged.connect(self._folder_changed)
@@ -115,6 +116,7 @@ class FileController(QObject):
         if not self.store.totals().dirty:
             w.statusBar().showMessage("Nothing to write: no card has pending edits", 5000)
             return
+        self._every_pending = True  # writer.start() below writes (or reviews) every pending edit
         w.progress.start("Preparing the review" if dry_run else "Writing changes")
         w.actions.cancel_task.setEnabled(True)
         w.actions.write.setEnabled(False)
@@ -141,10 +143,13 @@ class FileController(QObject):
         w.refresh_facets()
         text = report_text(report)
         trouble = bool(report.conflicts or report.failed)
+        w.problems.written(report, every_pending=self._every_pending)
         if trouble:
-            box = QMessageBox(QMessageBox.Icon.Warning, "Some files were not written", text, parent=w)
-            self.last_dialog = box
-            box.open()
+            # File paths and reasons are card data: plain text, opened without blocking the window.
+            self.last_dialog = plain.message(
+                w, QMessageBox.Icon.Warning, "Some files were not written",
+                text + "\n\nEvery file and reason is also in Help > Problems Report….", modal=False,
+            )  # fmt: skip
         else:
             w.statusBar().showMessage(text, 10_000)
         self.writeFinished.emit(report, dry_run)
@@ -158,7 +163,14 @@ class FileController(QObject):
     def _failed(self, exc: BaseException) -> None:
         self.window._task_over()
         self._close_after_write = False
-        QMessageBox.warning(self.window, "Write failed", f"The write stopped: {exc}\nThe edits stay pending.")
+        if library_busy.is_busy(exc):
+            reason = "the library is busy: another Curator is writing to it"
+        else:
+            reason = f"{type(exc).__name__}: {exc}"
+            errorlog.log_failure("The write stopped", exc)
+        self.window.problems.add("write", "", f"The write stopped: {reason}; the edits stay pending")
+        plain.warning(self.window, "Write failed",
+                      f"The write stopped: {reason}\nThe edits stay pending (nothing is lost); try again.")  # fmt: skip
         self.window.update_status()
 
     # -- closing ------------------------------------------------------------------------------------
@@ -193,7 +205,7 @@ class FileController(QObject):
         try:
             comparison = conflicts.compare(self.store, card_id)
         except conflicts.ConflictError as err:
-            QMessageBox.warning(self.window, "Cannot resolve", str(err))
+            plain.warning(self.window, "Cannot resolve", str(err))
             return False
         dialog = ConflictDialog(comparison, self.window)
         self.last_dialog = dialog
@@ -202,7 +214,13 @@ class FileController(QObject):
         try:
             self.window.edits.history.run(lambda: conflicts.resolve(self.store, comparison, dialog.choices()))
         except (conflicts.ConflictError, ValueError) as err:
-            QMessageBox.warning(self.window, "Cannot resolve", str(err))
+            plain.warning(self.window, "Cannot resolve", str(err))
+            return False
+        except Exception as err:
+            if not library_busy.is_busy(err):
+                raise
+            plain.warning(self.window, "The library is busy",
+                          library_busy.BUSY_MESSAGE.format(action="Resolve conflict"))  # fmt: skip
             return False
         # The base changed too (not only edited fields): refresh the row and panel whatever was kept.
         self.window.edits._cards_changed([card_id])
@@ -229,7 +247,11 @@ class FileController(QObject):
                 self.watcher.addPaths(folders)
 
         run_task(work, on_done=done, pool=self.window.pool,
-                 on_error=lambda exc: self.window.statusBar().showMessage(f"Not watching folders: {exc}", 5000))
+                 on_error=self._watch_failed)
+
+    def _watch_failed(self, exc: BaseException) -> None:
+        errorlog.log_failure("Reading the folders to watch", exc)
+        self.window.statusBar().showMessage(f"Not watching folders: {exc}", 5000)
 
     def _folder_changed(self, _folder: str) -> None:
         self.debounce.start()

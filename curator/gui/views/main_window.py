@@ -9,7 +9,6 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
-    QLabel,
     QMainWindow,
     QMessageBox,
     QSplitter,
@@ -106,8 +105,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
-        self.shown_label = QLabel()
-        self.changed_label = QLabel()
+        self.shown_label = plain.label()
+        self.changed_label = plain.label()
         self.progress = ProgressWidget(self.actions)
         self.statusBar().addWidget(self.shown_label)
         self.statusBar().addWidget(self.changed_label)

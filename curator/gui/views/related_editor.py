@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from curator.core.query import QueryError, Word, and_, to_text
 from curator.core.store import Store
 from curator.core.store_types import CardDetail
-from curator.gui import icons
+from curator.gui import icons, plain
 from curator.gui.images import ImageCache
 from curator.gui.views.detail_panel import open_url
 
@@ -88,7 +88,7 @@ class RelatedEditor(QDialog):
     def __init__(self, store: Store, card: CardDetail, images: ImageCache | None = None,
                  parent: QWidget | None = None) -> None:  # fmt: skip
         super().__init__(parent)
-        self.setWindowTitle(f"Related links — {card.title or card.path}")
+        self.setWindowTitle(plain.window_title(f"Related links — {card.title or card.path}"))
         self.setObjectName("relatedEditor")
         self.store = store
         self.card = card
@@ -192,6 +192,7 @@ class RelatedEditor(QDialog):
         self.f_date.setPlaceholderText("2020-01-18T18:42:00Z")
         self.f_error = QLabel()
         self.f_error.setObjectName("searchError")
+        self.f_error.setTextFormat(Qt.TextFormat.PlainText)  # quotes the link as typed
         self.f_error.hide()
         rows = (("Title", self.f_title), ("Excerpt", self.f_excerpt), ("Link", self.f_url),
                 ("Provider", self.f_provider), ("Domain", self.f_domain), ("Date", self.f_date))  # fmt: skip
@@ -236,7 +237,7 @@ class RelatedEditor(QDialog):
         entry = QListWidgetItem(item_label(item) if isinstance(item, dict) else str(item))
         entry.setData(ITEM_ROLE, item)
         if isinstance(item, dict) and item.get("sourceUrl"):
-            entry.setToolTip(str(item["sourceUrl"]))
+            entry.setToolTip(plain.tip(item["sourceUrl"]))
         self.list.addItem(entry)
         return entry
 
