@@ -9,6 +9,7 @@ Pure core code: no Qt.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -72,17 +73,30 @@ def _library_state(store: Any, card_id: int) -> tuple[str, dict[str, Any], dict[
     return row[0], json.loads(row[1]), store.pending(card_id)
 
 
+def read_now(path: str) -> cards.Card:
+    """The card file as it is now, with its FileState; ConflictError when it is not a readable card.
+
+    Read as every card is (``cards.read_bounded``): through a link to the real file, never blocking
+    on a FIFO, never reading a device or a folder, never more than the card size cap.
+    """
+    try:
+        raw, st = cards.read_bounded(path)
+        card = cards.parse_card(raw, path)
+    except cards.CardError as e:
+        raise ConflictError(f"cannot read the file as it is now: {e}") from e
+    card.state = cards.FileState(len(raw), st.st_mtime_ns, hashlib.sha256(raw).hexdigest())
+    return card
+
+
 def compare(store: Any, card_id: int) -> Comparison:
     """Read the card's file now and list the fields where the library and the file disagree.
 
-    Raises ConflictError when the file is missing or is no longer a readable card.
+    Raises ConflictError when the file is missing, is no longer a regular file (a FIFO, a folder, ...),
+    is over the card size cap, or is no longer a readable card.
     """
     path, base, pending = _library_state(store, card_id)
-    try:
-        card, _ = cards.read_card(path)
-    except cards.CardError as e:
-        raise ConflictError(f"cannot read the file as it is now: {e}") from e
-    assert card.state is not None  # read_card always fingerprints the file
+    card = read_now(path)
+    assert card.state is not None  # read_now always fingerprints the file
     theirs = card.data
     mine = dict(base)
     for field, (_, value) in pending.items():
@@ -136,10 +150,7 @@ def resolve(
         if choice == MINE and not diff.editable:
             raise ValueError(f"{field!r} cannot be edited in Curator, so only the file's value can be kept")
     keep = {d.field: d.mine for d in comparison.diffs if choices.get(d.field, d.default) == MINE}
-    try:
-        card, _ = cards.read_card(comparison.path)
-    except cards.CardError as e:
-        raise ConflictError(f"cannot read the file as it is now: {e}") from e
+    card = read_now(comparison.path)
     assert card.state is not None
     if card.state.sha256 != comparison.state.sha256:
         raise ConflictError(f"{comparison.path} changed again since it was compared; compare it again")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from collections import deque
@@ -27,13 +28,62 @@ POOL_THRESHOLD = 200
 POOL_CHUNK = 25
 #: Seconds between two looks at ``cancel()`` while a task's files are being written.
 CANCEL_POLL = 0.05
+#: The Meta key holding the imported roots (a JSON list of resolved paths): see :func:`imported_roots`.
+ROOTS_KEY = "imported_roots"
+
+_log = logging.getLogger(__name__)
+
+
+def imported_roots(store: Any) -> list[str]:
+    """The folders and files given to ``curator import`` so far, resolved through links.
+
+    Write-back writes through a linked card only to a real file inside one of them (see
+    ``writeback.resolve_target``): a card that links elsewhere (``/etc/x``) is refused. A library
+    made before the roots were recorded holds none, and then every linked card is refused until its
+    folder is imported again.
+    """
+    row = store.connection().execute("SELECT value FROM meta WHERE key = ?", (ROOTS_KEY,)).fetchone()
+    if row is None:
+        return []
+    try:
+        roots = json.loads(row[0])
+    except ValueError:
+        return []  # a damaged entry allows no write through a link; the next import rewrites it
+    return [r for r in roots if isinstance(r, str)] if isinstance(roots, list) else []
+
+
+def record_roots(store: Any, paths: Iterable[str | os.PathLike[str]]) -> None:
+    """Add the existing ``paths`` (what an import was given), resolved, to the library's imported roots.
+
+    A root inside another one adds nothing; one that holds older roots replaces them. So the list
+    stays as short as the set of folders the editor imported, however many rescans name subfolders.
+    """
+    given = [os.path.realpath(p) for p in paths if os.path.exists(p)]
+    if not given:
+        return
+
+    def inside(path: str, root: str) -> bool:
+        return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+    with store.db.atomic("IMMEDIATE"):
+        old = imported_roots(store)
+        roots = list(old)
+        for path in given:
+            if any(inside(path, root) for root in roots):
+                continue
+            roots = [root for root in roots if not inside(root, path)] + [path]
+        if roots != old:
+            store.connection().execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (ROOTS_KEY, json.dumps(sorted(roots))),
+            )
 
 
 class _Written(NamedTuple):
     """A card whose file now holds its pending values: what the library must record."""
 
     card_id: int
-    folder: str
+    folder: str  # of the file written: the real file's folder for a card reached through a link
     state: cards.FileState
     doc: str  # JSON of the mapping the file now holds
 
@@ -82,9 +132,9 @@ class _Job(NamedTuple):
     base_data: dict[str, Any]
 
 
-# A job's result: ("ok", status, state, old, new) (old/new only on a dry run), ("conflict", reason),
-# ("failed", reason) or ("skipped",) (not attempted: the write was cancelled first). Plain tuples, because
-# writeback's exceptions do not pickle.
+# A job's result: ("ok", status, state, old, new, target) (old/new only on a dry run; target: the file
+# read and replaced), ("conflict", reason), ("failed", reason) or ("skipped",) (not attempted: the write
+# was cancelled first). Plain tuples, because writeback's exceptions do not pickle.
 _Result = tuple[Any, ...]
 _SKIPPED: _Result = ("skipped",)
 
@@ -106,11 +156,14 @@ def _init_worker(stop: _Flag) -> None:
     _worker_stop = stop
 
 
-def _write_jobs(jobs: list[_Job], dry_run: bool, stop: _Flag | None = None) -> list[_Result]:
+def _write_jobs(jobs: list[_Job], dry_run: bool, roots: list[str], stop: _Flag | None = None) -> list[_Result]:
     """Write some files (in a worker process or thread); every outcome becomes a plain result.
 
     The stop flag is read before each file: once the write is cancelled, a file already being written
-    finishes (and is reported, so the library records it), the task's later files are skipped.
+    finishes (and is reported, so the library records it), the task's later files are skipped. Any
+    exception while writing one file becomes that file's "failed" result, so it never costs the other
+    files of its task (nor the whole write); the card keeps its pending edits. ``roots``: see
+    :func:`imported_roots`.
     """
     stop = stop if stop is not None else _worker_stop
     results: list[_Result] = []
@@ -122,16 +175,22 @@ def _write_jobs(jobs: list[_Job], dry_run: bool, stop: _Flag | None = None) -> l
         try:
             # The folder is fsynced once per batch in _take_back, not once per file.
             out = writeback.write_changes(job.path, job.base, changes, dry_run=dry_run,
-                                          base_data=job.base_data, sync_dir=False)  # fmt: skip
+                                          base_data=job.base_data, sync_dir=False, roots=roots)  # fmt: skip
         except writeback.ConflictError as e:
             results.append(("conflict", e.reason))
         except writeback.WriteError as e:
             results.append(("failed", e.reason))
         except OSError as e:
-            results.append(("failed", e.strerror or str(e)))
+            results.append(("failed", f"cannot write the file: {e.strerror or e}"))
+        except MemoryError:
+            results.append(("failed", "not enough memory to write this card"))
+        except Exception as e:  # noqa: BLE001 - a bug of ours must cost this card only; its edits stay pending
+            _log.exception("writing %s failed", job.path)
+            results.append(("failed", f"could not be written: an unexpected error ({type(e).__name__}: {e})"))
         else:
             keep = dry_run and out.new != out.old  # the bytes travel back only for a dry run's diff
-            results.append(("ok", out.status, out.state, out.old if keep else b"", out.new if keep else b""))
+            results.append(("ok", out.status, out.state, out.old if keep else b"", out.new if keep else b"",
+                            out.target))  # fmt: skip
     return results
 
 
@@ -245,6 +304,7 @@ class _Run:
         self.written: list[_Written] = []
         self.settled = 0
         self.in_flight: deque[_Task] = deque()
+        self.roots = imported_roots(store)
         self.pool = _executor(total)
 
     def cancelled(self) -> bool:
@@ -261,7 +321,7 @@ class _Run:
             future.cancel()
 
     def _run_here(self, jobs: list[_Job]) -> Future[list[_Result]]:
-        return _finished(_write_jobs(jobs, self.dry_run, self.pool.stop))
+        return _finished(_write_jobs(jobs, self.dry_run, self.roots, self.pool.stop))
 
     def submit(self, rows: list[tuple[Any, ...]]) -> None:
         """Hand one task's cards to the workers (a missing file becomes its own, finished task)."""
@@ -285,8 +345,8 @@ class _Run:
         pool = self.pool
         try:
             if pool.shared:
-                return pool.executor.submit(_write_jobs, jobs, self.dry_run)
-            return pool.executor.submit(_write_jobs, jobs, self.dry_run, pool.stop)
+                return pool.executor.submit(_write_jobs, jobs, self.dry_run, self.roots)
+            return pool.executor.submit(_write_jobs, jobs, self.dry_run, self.roots, pool.stop)
         except BrokenProcessPool:  # the pool broke earlier: write the rest here
             return self._run_here(jobs)
 
@@ -300,11 +360,18 @@ class _Run:
         except CancelledError:  # never started: the write was cancelled first
             results = [_SKIPPED] * len(jobs)
         except BrokenProcessPool:  # a worker died: write this task's files here instead
-            results = _write_jobs(jobs, self.dry_run, self.pool.stop)
+            results = _write_jobs(jobs, self.dry_run, self.roots, self.pool.stop)
+        except Exception as e:  # noqa: BLE001 - the task's results did not come back (e.g. not unpickled)
+            # Its files may have been written all the same: the next write finds them "already" written.
+            _log.exception("a write task of %d files failed", len(jobs))
+            reason = f"could not be written: an unexpected error ({type(e).__name__}: {e})"
+            results = [("failed", reason)] * len(jobs)
         for (card_id, path), job, result in zip(cards_, jobs, results, strict=True):
             if result[0] == "skipped":
                 continue  # not attempted: the card keeps its pending edits
             done_one = _settle(self.store, card_id, path, job, result, self.dry_run, self.report)
+            if result[0] == "ok" and result[5]:
+                self.folders.add(os.path.dirname(result[5]))  # a linked card's temp sits by its real file
             if done_one is not None:
                 self.written.append(done_one)
                 if len(self.written) >= TAKE_BACK_BATCH:
@@ -343,7 +410,7 @@ def _settle(
     if result[0] == "failed":
         report.failed.append({"path": path, "reason": result[1]})
         return None
-    _, status, state, old, new = result
+    _, status, state, old, new, target = result
     if dry_run:
         if new != old:
             report.diffs.append((path, old, new))
@@ -354,7 +421,8 @@ def _settle(
         report.already += 1
     else:
         report.unchanged += 1
-    return _Written(card_id, os.path.dirname(path), state, dumps(writeback.applied(job.base_data, _as_patch(job.changes))))
+    return _Written(card_id, os.path.dirname(target), state,
+                    dumps(writeback.applied(job.base_data, _as_patch(job.changes))))
 
 
 def _as_patch(pending: Mapping[str, Any]) -> dict[str, Any]:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import re
 import secrets
 import stat
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -25,11 +27,18 @@ try:
 except ImportError:  # pragma: no cover - Windows has no inode flags to read
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["DELETE", "WriteError", "ConflictError", "WriteOutcome", "patch", "write_changes",
-           "atomic_write", "fsync_dir", "remove_stale_temps", "TEMP_MARK"]
+__all__ = ["DELETE", "STALE_TEMP_SECONDS", "TEMP_MARK", "ConflictError", "WriteError", "WriteOutcome",
+           "atomic_write", "fsync_dir", "patch", "remove_stale_temps", "resolve_target",
+           "temp_name", "write_changes"]
 
 #: Temp files are ``.NAME`` + TEMP_MARK + random hex, next to the card (import skips dotfiles).
 TEMP_MARK = ".curator-tmp-"
+#: A temp file younger than this (by mtime) may belong to a writer still running: cleanup leaves it.
+#: Writing one card takes milliseconds; ten minutes is far beyond any live write.
+STALE_TEMP_SECONDS = 600.0
+#: Longest file name, in bytes, where the folder cannot tell (Linux, macOS and Windows all allow 255).
+_NAME_MAX = 255
+_TEMP_HEX_BYTES = 6
 
 # Linux inode flags (linux/fs.h): a file with either cannot be replaced or rewritten.
 _FS_IOC_GETFLAGS = 0x80086601 if sys.maxsize > 2**32 else 0x80046601
@@ -58,6 +67,7 @@ class WriteOutcome:
     state: FileState  # the file as it is now
     old: bytes
     new: bytes
+    target: str = ""  # the file actually read and replaced: the card's path, or the file it links to
 
 
 _PLAIN_TYPES = (str, int, float, bool, type(None))
@@ -219,12 +229,13 @@ def _verify(result: bytes, expected: dict[Any, Any], path: str) -> None:
         raise WriteError(path, f"the patched card reads back wrong ({', '.join(keys)}); nothing written")
 
 
-def _refusal(path: str, st: os.stat_result, fd: int) -> str | None:
-    """Why the user may not replace this file, or None.
+def _refusal(path: str, st: os.stat_result) -> str | None:
+    """Why the user may not replace this (regular) file, or None.
 
     os.access alone is not enough: root passes it for any file, and a rename would replace a
     read-only file anyway. So a file without any write bit counts as read-only for everyone,
-    and the Linux immutable/append-only flags are read from the inode (cheap: one ioctl).
+    and the Linux immutable/append-only flags are read from the inode (cheap: an open and an
+    ioctl, only for a file about to be written).
     """
     if not st.st_mode & _WRITE_BITS:
         return "the file is read-only (no write permission bits)"
@@ -236,9 +247,15 @@ def _refusal(path: str, st: os.stat_result, fd: int) -> str | None:
     if fcntl is not None and sys.platform.startswith("linux"):
         buf = bytearray(8 if sys.maxsize > 2**32 else 4)
         try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+        except OSError:
+            return None  # gone or swapped meanwhile: the write itself will say so
+        try:
             fcntl.ioctl(fd, _FS_IOC_GETFLAGS, buf)
         except OSError:  # file systems without inode flags (tmpfs, some FUSE): nothing to learn
             return None
+        finally:
+            os.close(fd)
         value = int.from_bytes(buf, sys.byteorder)
         if value & _FS_IMMUTABLE_FL:
             return "the file is marked immutable (chattr +i)"
@@ -247,11 +264,73 @@ def _refusal(path: str, st: os.stat_result, fd: int) -> str | None:
     return None
 
 
+def resolve_target(path: str, roots: Sequence[str] = ()) -> str:
+    """The file a write to the card at ``path`` reads and replaces; WriteError when it may not be written.
+
+    A card reached through a symbolic link (the card itself, or a folder on its path) is written
+    through to the real file (``os.path.realpath``), and only when that file lies inside one of
+    ``roots``: the folders and files given to ``curator import``, resolved (the library records them,
+    see ``store_write.imported_roots``). Anything else is refused, so a card linking to ``/etc/x`` can
+    never have a Curator edit written into ``/etc/x``, and a link is never replaced by a regular file
+    (which would leave the real file silently behind). A path without links is its own target.
+    """
+    absolute = os.path.abspath(path)
+    target = os.path.realpath(absolute)
+    if target == absolute:
+        return absolute
+    try:
+        os.path.realpath(absolute, strict=True)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise WriteError(path, "is a symbolic link that loops (it never reaches a file); not written") \
+                from None
+        if os.path.lexists(absolute):
+            raise WriteError(path, f"links to {target}, which does not exist; not written") from None
+        raise WriteError(path, f"cannot read the file: {err.strerror or err}") from None
+    for root in roots:
+        if target == root or target.startswith(root.rstrip(os.sep) + os.sep):
+            return target
+    hint = "" if roots else " (this library records no imported folders yet: import the folder again)"
+    raise WriteError(path, f"links to {target} outside the imported folders{hint}; not written")
+
+
+def _over_cap(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB, over the {cards.MAX_FILE_BYTES // (1024 * 1024)} MB card limit"
+
+
+def _read(path: str, target: str) -> tuple[bytes, os.stat_result]:
+    """The card file's bytes and stat, read the one way Curator reads cards (``cards.read_bounded``).
+
+    Only a regular file is read: a card path that became a FIFO, a device or a folder since the import
+    is refused (stat first, so a device is not even opened; read_bounded opens with O_NONBLOCK and
+    checks the open file again), and never more than MAX_FILE_BYTES + 1 bytes are held. A file over
+    the cap cannot be the card's base any more: that is a conflict, and the file stays as it is.
+    """
+    try:
+        st = os.stat(target)
+    except OSError as err:
+        raise WriteError(path, f"cannot read the file: {err.strerror or err}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise WriteError(path, f"is {cards.file_kind(st.st_mode)}, not a regular file; not written")
+    if st.st_size > cards.MAX_FILE_BYTES:
+        raise ConflictError(path, f"the file changed on disk since it was read (it is now {_over_cap(st.st_size)})")
+    try:
+        return cards.read_bounded(target)
+    except CardError as err:  # replaced or grown between the stat and the read: nothing is written
+        raise WriteError(path, f"{err.message}; not written") from None
+
+
 def write_changes(path: str, base: FileState, changes: Mapping[str, Any], *,
                   dry_run: bool = False, base_data: Mapping[str, Any] | None = None,
-                  sync_dir: bool = True) -> WriteOutcome:
+                  sync_dir: bool = True, roots: Sequence[str] = ()) -> WriteOutcome:
     """Write ``changes`` into the card at ``path``, which must still hold the ``base`` bytes.
 
+    - ``path`` reaches its file through a link: the real file is read and replaced, only when it lies
+      inside ``roots`` (the resolved imported folders); otherwise, or for a dangling link, WriteError.
+      See :func:`resolve_target`. ``outcome.target`` names the file that was read.
+    - The path is no longer a regular file (a FIFO, a device, a folder): WriteError, nothing opened
+      that could block or read without end; at most MAX_FILE_BYTES + 1 bytes are ever read, and a
+      file now over that cap is a conflict (see :func:`_read`).
     - The file no longer holds the base bytes (size differs, else sha256 differs): if it already
       holds the changes (patching it changes nothing; with ``base_data``, the mapping also equals
       ``base_data`` with the changes applied), an earlier write got as far as the rename and the
@@ -262,32 +341,28 @@ def write_changes(path: str, base: FileState, changes: Mapping[str, Any], *,
     ``dry_run`` touches nothing and reports what a real write would do (same errors too).
     ``sync_dir=False`` leaves the folder's fsync to the caller (see :func:`atomic_write`).
     """
-    try:
-        with open(path, "rb") as f:
-            st = os.fstat(f.fileno())
-            raw = f.read(cards.MAX_FILE_BYTES + 1)
-            refusal = _refusal(path, st, f.fileno())
-    except OSError as err:
-        raise WriteError(path, f"cannot read the file: {err.strerror or err}") from None
+    target = resolve_target(path, roots)
+    raw, st = _read(path, target)
     current = FileState(len(raw), st.st_mtime_ns, hashlib.sha256(raw).hexdigest())
     # Size is the quick test; equal sizes are settled by the hash (a touched file whose bytes
     # are the same is not a conflict).
     if current.size != base.size or current.sha256 != base.sha256:
         if _holds_changes(raw, changes, path, base_data):
-            return WriteOutcome("already", current, raw, raw)
+            return WriteOutcome("already", current, raw, raw, target)
         raise ConflictError(path, "the file changed on disk since it was read")
     new = patch(raw, changes, path)
     if new == raw:
-        return WriteOutcome("unchanged", current, raw, raw)
+        return WriteOutcome("unchanged", current, raw, raw, target)
+    refusal = _refusal(target, st)
     if refusal is not None:
         raise WriteError(path, refusal)
     if dry_run:
-        return WriteOutcome("written", current, raw, new)
+        return WriteOutcome("written", current, raw, new, target)
     try:
-        state = atomic_write(path, new, sync_dir=sync_dir)
+        state = atomic_write(target, new, sync_dir=sync_dir)
     except OSError as err:
         raise WriteError(path, f"cannot write the file: {err.strerror or err}") from None
-    return WriteOutcome("written", state, raw, new)
+    return WriteOutcome("written", state, raw, new, target)
 
 
 def _holds_changes(raw: bytes, changes: Mapping[str, Any], path: str,
@@ -301,24 +376,54 @@ def _holds_changes(raw: bytes, changes: Mapping[str, Any], path: str,
     return base_data is None or same(data, applied(dict(base_data), changes))
 
 
+def temp_name(name: str, name_max: int = _NAME_MAX) -> str:
+    """A fresh temp file name for the card file ``name``: ``.NAME`` + TEMP_MARK + random hex.
+
+    It must fit the folder's NAME_MAX (255 bytes) whatever the card's name, or a card with a long
+    name could never be written: the name part is shortened, by bytes and at a character boundary
+    (a UTF-8 character is never cut; undecodable names keep their bytes), to leave room for the
+    dot, the mark and the hex. The mark stays whole, so stale-temp cleanup still finds the file.
+    """
+    suffix = TEMP_MARK + secrets.token_hex(_TEMP_HEX_BYTES)
+    room = name_max - 1 - len(suffix.encode("ascii"))
+    raw = os.fsencode(name)
+    if len(raw) > room:
+        cut = room
+        while cut > 0 and raw[cut] & 0xC0 == 0x80:  # a UTF-8 continuation byte: back to the lead byte
+            cut -= 1
+        raw = raw[:cut]
+    return "." + os.fsdecode(raw) + suffix
+
+
+def _name_max(folder: str) -> int:
+    try:
+        return min(os.pathconf(folder, "PC_NAME_MAX"), _NAME_MAX)
+    except (OSError, ValueError, AttributeError):  # no pathconf (Windows), or the folder cannot tell
+        return _NAME_MAX
+
+
 def atomic_write(path: str, data: bytes, *, sync_dir: bool = True) -> FileState:
     """Replace ``path`` with ``data`` atomically; returns the new file's state.
 
-    The bytes go to a temp dotfile ``.NAME.curator-tmp-<hex>`` in the same folder, are flushed
+    The bytes go to a temp dotfile (see :func:`temp_name`) in the same folder, are flushed
     and fsynced, get the original's permission bits (and owner, when allowed), then
     ``os.replace`` puts them in place and the folder is fsynced so the rename survives a crash.
-    On any failure the temp file is removed and the original is untouched.
+    On any failure the temp file is removed and the original is untouched. A symbolic link is
+    never replaced by a file (OSError ELOOP): callers write to the file it links to, see
+    :func:`resolve_target`.
 
     A bulk write may pass ``sync_dir=False`` and call :func:`fsync_dir` once per folder at the
     end: the folder fsync costs about as much as the file's own, and one per folder is enough
     to make all the renames in it durable.
     """
     folder, name = os.path.split(os.path.abspath(path))
+    if os.path.islink(path):
+        raise OSError(errno.ELOOP, "is a symbolic link; write to the file it links to", path)
     try:
         original: os.stat_result | None = os.stat(path)
     except FileNotFoundError:
         original = None
-    tmp = os.path.join(folder, f".{name}{TEMP_MARK}{secrets.token_hex(6)}")
+    tmp = os.path.join(folder, temp_name(name, _name_max(folder)))
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
     try:
         try:
@@ -358,16 +463,29 @@ def fsync_dir(folder: str) -> None:
         os.close(dfd)
 
 
-def remove_stale_temps(folder: str) -> int:
-    """Remove temp files an interrupted write left in ``folder``; returns how many were removed."""
+def remove_stale_temps(folder: str, max_age: float = STALE_TEMP_SECONDS, now: float | None = None) -> int:
+    """Remove temp files an interrupted write left in ``folder``; returns how many were removed.
+
+    Only ``.*`` + TEMP_MARK regular files (never folders or links) whose mtime is more than
+    ``max_age`` seconds before ``now`` (default: the clock): a younger one may be the temp file of
+    another Curator writing into the same folder right now, and removing it would fail that write.
+    """
     removed = 0
+    cutoff = (time.time() if now is None else now) - max_age
     try:
         entries = list(os.scandir(folder))
     except OSError:
         return 0
     for entry in entries:
-        if entry.name.startswith(".") and TEMP_MARK in entry.name and entry.is_file(follow_symlinks=False):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(entry.path)
-                removed += 1
+        if not (entry.name.startswith(".") and TEMP_MARK in entry.name):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue  # gone meanwhile: its writer renamed it into place
+        if not stat.S_ISREG(st.st_mode) or st.st_mtime > cutoff:
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(entry.path)
+            removed += 1
     return removed

@@ -180,6 +180,8 @@ def test_remove_stale_temps(tmp_path: Path) -> None:
     (tmp_path / ".hidden").write_text("not ours")
     (tmp_path / "visible.curator-tmp-1").write_text("not a dotfile: not ours")
     (tmp_path / ".dir.curator-tmp-9").mkdir()
+    for entry in tmp_path.iterdir():
+        age(entry)  # all long past the age threshold: only the name and the kind decide
     assert remove_stale_temps(str(tmp_path)) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         ".dir.curator-tmp-9", ".hidden", "card.md", "visible.curator-tmp-1"]
