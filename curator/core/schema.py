@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from peewee import (
-    Database,
     AutoField,
     BooleanField,
     CompositeKey,
+    Database,
     DatabaseProxy,
     FloatField,
     ForeignKeyField,
@@ -31,6 +31,29 @@ from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 SCHEMA_VERSION = 2
 
 database_proxy = DatabaseProxy()
+
+
+def parse_version(value: object) -> int:
+    """The schema version ``meta`` records, as an int; ValueError naming the value when it is not one.
+
+    Curator writes it as the text of a whole number ("2"). Anything else (text such as 'abc', a negative
+    or fractional number, a value another program stored as REAL or BLOB) means the library was damaged
+    or written by something else, and no migration step can start from it.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
+        number = int(value)
+    else:
+        shown = (
+            repr(value)
+            if not isinstance(value, (str, bytes)) or len(value) <= 40
+            else repr(value[:40]) + "..."
+        )
+        raise ValueError(f"its schema version {shown} is not a version number (a whole number 0 or more)")
+    if number < 0:
+        raise ValueError(f"its schema version {number} is not a version number (a whole number 0 or more)")
+    return number
 
 
 class BaseModel(Model):

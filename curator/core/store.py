@@ -40,9 +40,168 @@ if TYPE_CHECKING:  # only for annotations: importing cards (and yaml) costs ever
     from curator.core.cards import Card as CardFile
 
 __all__ = [
-    "BatchInfo", "CardDetail", "CardRow", "EditResult", "Facets", "LibraryError", "ProblemRow", "Store",
-    "Totals", "WriteReport",
+    "DEFAULT_BUSY_TIMEOUT", "BatchInfo", "CardDetail", "CardRow", "EditResult", "Facets", "LibraryBusy",
+    "LibraryDiskError", "LibraryError", "ProblemRow", "Store", "Totals", "WriteReport", "library_error",
 ]  # fmt: skip
+
+#: Seconds a Store's connections wait for another writer's lock before LibraryBusy. Long enough that a
+#: command-line run waits out another Curator's import batch or bulk edit (each is one short transaction),
+#: short enough that a library held for good (a stuck process) is named soon. The GUI passes much less.
+DEFAULT_BUSY_TIMEOUT = 10.0
+
+
+class LibraryBusy(LibraryError):
+    """Another connection (another Curator) held the library's write lock for longer than the busy timeout.
+
+    The refused call changed nothing: its transaction either never began or was rolled back whole, so the
+    caller may simply try again later.
+    """
+
+
+class LibraryDiskError(LibraryError):
+    """The disk under the library failed it: full (SQLITE_FULL) or an I/O error (SQLITE_IOERR).
+
+    As with LibraryBusy, the transaction that met it was rolled back; the files (the truth) are untouched.
+    """
+
+
+# SQLite's primary result codes (the low byte of an extended code) that say something about the file.
+_SQLITE_READONLY, _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_IOERR, _SQLITE_CORRUPT = 8, 5, 6, 10, 11
+_SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 13, 14, 26
+# Extended SQLITE_IOERR codes met while reading (SQLITE_IOERR_READ, _SHORT_READ, _FSTAT, _MMAP).
+_IOERR_READING = frozenset({10 | 1 << 8, 10 | 2 << 8, 10 | 7 << 8, 10 | 24 << 8})
+# ...and while writing (_WRITE, _FSYNC, _DIR_FSYNC, _TRUNCATE, _DELETE).
+_IOERR_WRITING = frozenset({10 | 3 << 8, 10 | 4 << 8, 10 | 5 << 8, 10 | 6 << 8, 10 | 10 << 8})
+
+
+def _sqlite_cause(exc: BaseException) -> sqlite3.Error | None:
+    """The sqlite3 error behind ``exc``: itself, the one peewee wrapped (``orig``), or one it came from."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sqlite3.Error):
+            return current
+        orig = getattr(current, "orig", None)  # peewee's wrappers keep the driver's error there
+        if isinstance(orig, sqlite3.Error):
+            return orig
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def library_error(exc: BaseException, path: str | os.PathLike[str]) -> LibraryError | None:
+    """The LibraryError an SQLite failure of the library at ``path`` stands for; None when it is not one.
+
+    Busy/locked -> LibraryBusy; full or an I/O error -> LibraryDiskError; a file that is not SQLite or is
+    damaged, one that cannot be opened or is read-only -> LibraryError. Anything else (an SQL mistake in
+    Curator itself) is not the library's state and returns None, so it stays the bug it is.
+    """
+    if isinstance(exc, LibraryError):
+        return exc
+    cause = _sqlite_cause(exc)
+    if cause is None:
+        return None
+    code = getattr(cause, "sqlite_errorcode", None)
+    if not isinstance(code, int):
+        return None
+    primary = code & 0xFF
+    if primary in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return LibraryBusy(f"the library is busy: another Curator is writing ({path})")
+    if primary == _SQLITE_FULL:
+        return LibraryDiskError(f"disk full: cannot write to the library ({path})")
+    if primary == _SQLITE_IOERR:
+        doing = "reading" if code in _IOERR_READING else "writing" if code in _IOERR_WRITING else "using"
+        return LibraryDiskError(f"disk I/O error while {doing} {path} ({cause})")
+    if primary == _SQLITE_NOTADB:
+        return LibraryError(f"{path} is not a Curator library (not an SQLite file)")
+    if primary == _SQLITE_CORRUPT:
+        return LibraryError(f"the library {path} is damaged ({cause}); import the cards into a new library")
+    if primary == _SQLITE_CANTOPEN:
+        return LibraryError(f"cannot open the library {path} ({cause})")
+    if primary == _SQLITE_READONLY:
+        return LibraryError(f"the library {path} is read-only ({cause})")
+    return None
+
+
+class _Translated:
+    """A context that re-raises an SQLite failure of the library as its LibraryError (others unchanged)."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> bool:
+        if exc is not None and not isinstance(exc, LibraryError):
+            error = library_error(exc, self.path)
+            if error is not None:
+                raise error from exc
+        return False
+
+
+class _Atomic:
+    """peewee's atomic block; the outermost one raises the library's failures as LibraryError.
+
+    A failure at BEGIN, inside the block or at COMMIT comes out as its LibraryError after peewee rolled
+    the transaction back (a failed BEGIN never started one), so a LibraryBusy or a full disk out of an
+    edit, an import batch or a write's bookkeeping leaves the library as it was. Nested blocks
+    (savepoints) leave errors as they are: code inside a transaction may still catch the raw sqlite3
+    error (the importer tells the library's own failures from one card's that way).
+    """
+
+    __slots__ = ("db", "inner", "outer", "path")
+
+    def __init__(self, db: _LibraryDatabase, inner: Any) -> None:
+        self.db = db
+        self.inner = inner
+        self.path = db.library
+        self.outer = False
+
+    def __enter__(self) -> Any:
+        self.outer = self.db.transaction_depth() == 0
+        return self.inner.__enter__()  # BEGIN runs through execute_sql, which translates it
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> bool:
+        if not self.outer:
+            return bool(self.inner.__exit__(kind, exc, tb))
+        with _Translated(self.path):
+            handled = self.inner.__exit__(kind, exc, tb)
+        if exc is not None and not handled and not isinstance(exc, LibraryError):
+            error = library_error(exc, self.path)
+            if error is not None:
+                raise error from exc
+        return bool(handled)
+
+
+class _LibraryDatabase(SqliteExtDatabase):
+    """The library's peewee database: SQLite failures of the file itself come out as LibraryError.
+
+    Every write path (edits, undo/redo, rebase, import batches, a write's bookkeeping) runs in ``atomic``
+    and every peewee query through ``execute_sql``; the hot paths' raw ``conn.execute`` calls inside an
+    atomic block are covered by the outermost block (inside a transaction errors stay raw until then). Raw reads outside one (``rows_by_id``) are left to callers,
+    who can pass what they catch to :func:`library_error`.
+    """
+
+    def __init__(self, library: Path, database: str, **kwargs: Any) -> None:
+        self.library = library
+        super().__init__(database, **kwargs)
+
+    def connect(self, reuse_if_open: bool = False) -> bool:
+        with _Translated(self.library):
+            return bool(super().connect(reuse_if_open))
+
+    def execute_sql(self, sql: str, params: Any = None, commit: Any = None) -> Any:
+        if self.transaction_depth():  # inside a transaction: its outermost atomic block translates
+            return super().execute_sql(sql, params)
+        with _Translated(self.library):
+            return super().execute_sql(sql, params)
+
+    def atomic(self, *args: Any, **kwargs: Any) -> Any:
+        return _Atomic(self, super().atomic(*args, **kwargs))
+
 
 _PRAGMAS = {
     "journal_mode": "wal",
@@ -70,6 +229,19 @@ _VALUE_COLUMNS = {
 }  # fmt: skip
 
 
+def _sqlite_name(path: Path) -> tuple[str, dict[str, Any]]:
+    """What sqlite3.connect is given for ``path``: the path itself, or a ``file:`` URI for one that is not
+    valid UTF-8 (sqlite3 takes only encodable text; the URI's percent escapes carry the raw bytes)."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        import urllib.parse  # only for such a path
+
+        return "file:" + urllib.parse.quote(os.fsencode(path)), {"uri": True}
+    return text, {}
+
+
 def _row(t: Sequence[Any]) -> CardRow:
     values = list(t)
     values[9] = None if values[9] is None else bool(values[9])
@@ -79,37 +251,89 @@ def _row(t: Sequence[Any]) -> CardRow:
 
 
 class Store:
-    """A library file: cards, edits, history. Create or open with ``Store(path)``; close when done."""
+    """A library file: cards, edits, history. Create or open with ``Store(path)``; close when done.
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    ``busy_timeout``: seconds each connection waits for another writer's lock before the call raises
+    LibraryBusy (nothing changed). The GUI thread passes a fraction of a second so it never freezes.
+    Every other failure of the file itself is a LibraryError (LibraryDiskError for a full or failing
+    disk), never a raw sqlite3/peewee error: see :func:`library_error`.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
+        if not busy_timeout >= 0:  # also refuses NaN
+            raise ValueError(f"busy_timeout must be a number of seconds >= 0, not {busy_timeout!r}")
         self.path = Path(os.path.abspath(path))
+        self.busy_timeout = float(busy_timeout)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # timeout: the busy timeout (seconds) a second connection waits for the writer's lock.
-        self.db = SqliteExtDatabase(str(self.path), pragmas=_PRAGMAS, timeout=30, autoconnect=True)
+        self._refuse_foreign()
+        name, params = _sqlite_name(self.path)
+        self.db = _LibraryDatabase(
+            self.path, name, pragmas=_PRAGMAS, timeout=self.busy_timeout, autoconnect=True, **params
+        )
         self._use()
         try:
             self.db.connect(reuse_if_open=True)
             self._open_schema()
+        except LibraryError:
+            self.close()
+            raise
         except (sqlite3.DatabaseError, peewee.DatabaseError) as e:
             self.close()
-            raise LibraryError(f"{self.path}: not a Curator library ({e})") from e
-        except LibraryError:
-            self.db.close()
-            raise
+            raise LibraryError(f"{self.path} is not a Curator library ({e})") from e
 
     # -- lifecycle ------------------------------------------------------------------------------------------
+    def _refuse_foreign(self) -> None:
+        """Refuse a file that is not a library before the pragmas (WAL mode) change a byte of it.
+
+        A read-only look at the tables: not SQLite at all, or another program's SQLite file (tables, none of
+        them Curator's), is a LibraryError and the file stays exactly as it was. A missing or empty file is
+        a new library.
+        """
+        try:
+            if self.path.stat().st_size == 0:
+                return
+        except OSError:
+            return  # missing (a new library), or a problem the real open names
+        import urllib.parse
+
+        uri = "file:" + urllib.parse.quote(os.fsencode(self.path)) + "?mode=ro"
+        try:
+            conn = sqlite3.connect(uri, uri=True, timeout=self.busy_timeout)
+        except sqlite3.Error:
+            return  # cannot even be opened read-only: the real open says why
+        try:
+            names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        except sqlite3.Error as e:
+            error = library_error(e, self.path)
+            if error is not None and not isinstance(error, LibraryBusy):
+                raise error from e
+            return
+        finally:
+            conn.close()
+        tables = {name for name in names if not name.startswith("sqlite_")}
+        if tables and not tables & {"meta", "card"}:
+            raise LibraryError(
+                f"{self.path} is not a Curator library (an SQLite file with other tables: "
+                f"{', '.join(sorted(tables)[:5])})"
+            )
+
     def _use(self) -> None:
         """Point the module-global proxy at this library (see the module docstring)."""
         if schema.database_proxy.obj is not self.db:
             schema.database_proxy.initialize(self.db)
 
     def _open_schema(self) -> None:
-        tables = set(self.db.get_tables())
+        tables = {name for name in self.db.get_tables() if not name.startswith("sqlite_")}
         if "meta" in tables:
-            row = self.db.execute_sql("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            version = int(row[0]) if row else 0
+            version = self._recorded_version()
         elif "card" in tables:
             version = 0  # the prototype layout had no meta table
+        elif tables:
+            # Some other program's SQLite file: adding Curator's tables to it would spoil it.
+            raise LibraryError(
+                f"{self.path} is not a Curator library (an SQLite file with other tables: "
+                f"{', '.join(sorted(tables)[:5])})"
+            )
         else:
             with self.db.atomic():
                 self.db.create_tables(schema.MODELS)
@@ -135,6 +359,24 @@ class Store:
                     f"(it is left as it was): {e}"
                 ) from e
             self.optimize()
+            tables = {name for name in self.db.get_tables() if not name.startswith("sqlite_")}
+        missing = sorted({model._meta.table_name for model in schema.MODELS} - tables)
+        if missing:
+            # Every query would fail with "no such table" (a traceback in the middle of a command).
+            raise LibraryError(
+                f"the library {self.path} is damaged: its schema version is {version} but it lacks the "
+                f"table{'s' if len(missing) > 1 else ''} {', '.join(missing)}; import the cards into a new library"
+            )
+
+    def _recorded_version(self) -> int:
+        """The schema version in ``meta`` (0 when none is recorded); LibraryError when it is not one."""
+        row = self.db.execute_sql("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is None:
+            return 0
+        try:
+            return schema.parse_version(row[0])
+        except ValueError as e:
+            raise LibraryError(f"the library {self.path} is damaged: {e}") from e
 
     def _set_version(self, version: int) -> None:
         self.db.execute_sql(
@@ -154,7 +396,9 @@ class Store:
         design, and when many cards are flagged the cost of trusting the small index is one sort of them.
         """
         self._use()
-        with self.db.atomic():
+        # IMMEDIATE: ANALYZE reads before it writes, and a deferred transaction whose read snapshot another
+        # writer overtook could not take the write lock at all (SQLITE_BUSY_SNAPSHOT, no waiting).
+        with self.db.atomic("IMMEDIATE"):
             conn = self.db.connection()
             conn.execute("PRAGMA analysis_limit = 0")
             conn.execute("ANALYZE")
@@ -178,7 +422,7 @@ class Store:
     def schema_version(self) -> int:
         """The schema version recorded in the library."""
         self._use()
-        return int(self.db.execute_sql("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
+        return self._recorded_version()
 
     def connection(self) -> sqlite3.Connection:
         """This thread's raw sqlite3 connection (for executemany on hot paths)."""
