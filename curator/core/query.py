@@ -67,8 +67,13 @@ COMPARE_OPS = ("<", "<=", ">", ">=", "=")
 
 # Parentheses and "-" nest; a bound keeps a silly query from exhausting the stack here or in SQL.
 MAX_DEPTH = 64
-# Numbers are stored as SQLite integers; a bound keeps huge literals from overflowing the driver.
+# Numbers are stored as SQLite integers; a bound keeps huge literals from overflowing the driver. Beyond
+# it a number is refused (quality and heat are 0..100), and before int() ever sees it: Python refuses to
+# convert text of more than 4,300 digits, and a 5,000-digit query must be a QueryError like any other.
 MAX_NUMBER = 10**9
+_MAX_DIGITS = len(str(MAX_NUMBER))
+# How much of a value an error message quotes (a pasted megabyte must not fill the terminal).
+_SHOWN_CHARS = 40
 
 _FIELD_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(<=|>=|<|>|=|:)(.*)", re.DOTALL)
 _NUMBER_RE = re.compile(r"-?[0-9]+")
@@ -334,7 +339,7 @@ def _field(token: _Token) -> Term:
     name, op, value = token.name.lower(), token.op, token.text
     op_column, value_column = token.value_start - len(op) + 1, token.value_start + 1
     if name not in TEXT_FIELDS and name not in FLAGS and name not in COMPARE_FIELDS:
-        raise QueryError(f"unknown field '{token.name}'", token.start + 1)
+        raise QueryError(f"unknown field {_quoted(token.name)}", token.start + 1)
     if name in COMPARE_FIELDS:
         op = "=" if op == ":" else op
     elif op not in (":", "="):
@@ -345,15 +350,23 @@ def _field(token: _Token) -> Term:
         return Field(name, value)
     if name in FLAGS:
         if value.lower() not in ("true", "false"):
-            raise QueryError(f"{name} takes true or false, not '{value}'", value_column)
+            raise QueryError(f"{name} takes true or false, not {_quoted(value)}", value_column)
         return Flag(name, value.lower() == "true")
     if name in NUMBER_FIELDS:
-        if not _NUMBER_RE.fullmatch(value) or abs(int(value)) > MAX_NUMBER:
-            raise QueryError(f"{name} takes a whole number, not '{value}'", value_column)
-        return Compare(name, op, int(value))
+        digits = value.lstrip("-").lstrip("0") or "0"  # int() counts leading zeros against its limit too
+        if not _NUMBER_RE.fullmatch(value) or len(digits) > _MAX_DIGITS or int(digits) > MAX_NUMBER:
+            raise QueryError(f"{name} takes a whole number, not {_quoted(value)}", value_column)
+        return Compare(name, op, -int(digits) if value.startswith("-") else int(digits))
     if not valid_date(value):
-        raise QueryError(f"date takes YYYY, YYYY-MM or YYYY-MM-DD, not '{value}'", value_column)
+        raise QueryError(f"date takes YYYY, YYYY-MM or YYYY-MM-DD, not {_quoted(value)}", value_column)
     return Compare(name, op, value)
+
+
+def _quoted(text: str) -> str:
+    """``text`` as an error message quotes it: whole when short, else its start and its length."""
+    if len(text) <= _SHOWN_CHARS:
+        return f"'{text}'"
+    return f"'{text[: _SHOWN_CHARS // 2]}...' ({len(text):,} characters)"
 
 
 def valid_date(text: str) -> bool:
