@@ -1,4 +1,4 @@
-"""Test-wide set-up: Qt runs offscreen, and tests find the shared data folders."""
+"""Test-wide set-up: no network but this machine, Qt runs offscreen, tests find the shared data folders."""
 
 from __future__ import annotations
 
@@ -6,10 +6,19 @@ import os
 import shutil
 from pathlib import Path
 
+import netguard
 import pytest
 
 # The session's throwaway PostgreSQL cluster (fixtures pg_cluster, pg_url).
 pytest_plugins = ["pgserver"]
+
+# Tests never reach the internet (seed cards name real image hosts): Python sockets and Qt's network access
+# reach only 127.0.0.1, ::1 and localhost, in this process and (sockets) in every Python child it starts.
+netguard.install_sockets()
+netguard.install_qt()
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    filter(None, [str(netguard.SITE_DIR), os.environ.get("PYTHONPATH")])
+)
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 

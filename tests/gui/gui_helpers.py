@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import http.server
 import threading
+import time
+from dataclasses import dataclass
 
 from PySide6.QtCore import QBuffer, QIODevice
 from PySide6.QtGui import QColor, QImage
@@ -24,12 +26,29 @@ def png_bytes(width: int, height: int, noisy: bool = False) -> bytes:
     return bytes(buffer.data().data())
 
 
-class Server:
-    """A tiny HTTP server in a thread, counting hits per path."""
+@dataclass(frozen=True)
+class Stream:
+    """A response body sent as `count` copies of `chunk`, with no Content-Length, `delay` s apart.
 
-    def __init__(self, files: dict[str, tuple[str, bytes]]) -> None:
+    chunked=False ends the body by closing the connection (HTTP/1.0 style); chunked=True uses HTTP/1.1
+    chunked transfer encoding. A server that lies by omission, or drips a byte a second.
+    """
+
+    kind: str
+    chunk: bytes
+    count: int
+    delay: float = 0.0
+    chunked: bool = False
+
+
+class Server:
+    """A tiny HTTP server in a thread, counting hits per path (and bytes sent of each Stream body)."""
+
+    def __init__(self, files: dict[str, tuple[str, bytes] | Stream]) -> None:
         self.files = files
         self.hits: dict[str, int] = {}
+        self.sent: dict[str, int] = {}  # Stream path -> body bytes written
+        self.dropped: set[str] = set()  # Stream paths whose client went away before the end
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -38,13 +57,41 @@ class Server:
                 if self.path not in server.files:
                     self.send_error(404)
                     return
-                kind, body = server.files[self.path]
+                entry = server.files[self.path]
+                if isinstance(entry, Stream):
+                    self.stream(entry)
+                    return
+                kind, body = entry
                 self.send_response(200)
                 self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(body)))
                 self.send_header("Cache-Control", "no-store")
                 self.end_headers()
                 self.wfile.write(body)
+
+            def stream(self, stream: Stream) -> None:
+                if stream.chunked:
+                    self.protocol_version = "HTTP/1.1"
+                self.send_response(200)
+                self.send_header("Content-Type", stream.kind)
+                self.send_header("Cache-Control", "no-store")
+                self.send_header("Transfer-Encoding" if stream.chunked else "Connection",
+                                 "chunked" if stream.chunked else "close")  # fmt: skip
+                self.end_headers()
+                self.close_connection = True
+                sent = 0
+                try:
+                    for _ in range(stream.count):
+                        piece = stream.chunk
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece) if stream.chunked else piece)
+                        sent += len(piece)
+                        server.sent[self.path] = sent
+                        if stream.delay:
+                            time.sleep(stream.delay)
+                    if stream.chunked:
+                        self.wfile.write(b"0\r\n\r\n")
+                except (BrokenPipeError, ConnectionResetError):
+                    server.dropped.add(self.path)
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -19,6 +19,7 @@ def server() -> Iterator[Server]:
         "/tall.png": ("image/png", png_bytes(100, 300)),
         "/big.png": ("image/png", png_bytes(120, 120, noisy=True)),
         "/notes.txt": ("text/plain", b"not an image at all"),
+        "/broken.png": ("image/png", png_bytes(40, 40)[:60]),
     })  # fmt: skip
     yield running
     running.stop()
@@ -48,7 +49,8 @@ def test_loads_scales_and_caches(qtbot, server: Server, tmp_path: Path) -> None:
 
 def test_broken_states(qtbot, server: Server, tmp_path: Path) -> None:
     cache = ImageCache(tmp_path / "cache", max_bytes=4000)
-    for path, reason in (("/missing.png", "not found"), ("/notes.txt", "not a readable image"),
+    for path, reason in (("/missing.png", "not found"), ("/notes.txt", "not a jpeg, png, webp or gif image"),
+                         ("/broken.png", "not a readable png image"),
                          ("/big.png", "larger than 4000 bytes")):  # fmt: skip
         url = server.url(path)
         state, pixmap = load(qtbot, cache, url, QSize(80, 50))
