@@ -243,7 +243,8 @@ def write(
     and they are recorded like any other. Skipped cards keep their pending edits (``report.cancelled``).
 
     Files are written by workers (see _executor); the library is read and changed on this thread only,
-    and results are settled in path order.
+    and results are settled in path order (cards sharing one file with an earlier card: after it, see
+    _rounds).
     """
     conn = store.connection()
     sql = "SELECT id, path, size, mtime_ns, sha256, missing FROM card WHERE dirty = 1"
@@ -255,16 +256,17 @@ def write(
     try:
         with run.pool.executor:
             try:
-                for start in range(0, len(todo), run.pool.per_task):
-                    if run.cancelled():
-                        break
-                    run.submit(todo[start : start + run.pool.per_task])
-                    # A bounded lead: enough queued work that no worker waits, without reading every
-                    # card's pending values up front.
-                    while len(run.in_flight) > 2 * WRITE_THREADS:
+                for batch in _rounds(todo):
+                    for start in range(0, len(batch), run.pool.per_task):
+                        if run.cancelled():
+                            break
+                        run.submit(batch[start : start + run.pool.per_task])
+                        # A bounded lead: enough queued work that no worker waits, without reading every
+                        # card's pending values up front.
+                        while len(run.in_flight) > 2 * WRITE_THREADS:
+                            run.settle_next()
+                    while run.in_flight:  # a round ends before the next: see _rounds
                         run.settle_next()
-                while run.in_flight:
-                    run.settle_next()
             except BaseException:
                 # An error (or Ctrl+C) must not leave the workers writing files nobody will record: stop
                 # them before the executor waits for its tasks. (A file written but not recorded is safe
@@ -280,6 +282,35 @@ def write(
             except OSError:
                 pass  # a folder we cannot list holds no temp file of ours worth failing the write for
     return run.report
+
+
+def _rounds(todo: list[tuple[Any, ...]]) -> list[list[tuple[Any, ...]]]:
+    """The cards to write, in rounds such that no two cards of a round are the same file.
+
+    Two library paths can reach one file: a card that links to another card of the library (written
+    through, see ``writeback.resolve_target``), or a folder imported twice under two names. Written at
+    once, both would patch the same old bytes and the second rename would silently drop the first
+    card's edit. So the second card of a file waits for the next round, and then sees the first one's
+    bytes: "already" when it wanted the same, else a conflict for the editor to resolve (nothing is
+    lost). Files are told apart by (device, inode): one stat per card. Rounds keep path order.
+    """
+    count: dict[tuple[int, int], int] = {}
+    rounds: list[list[tuple[Any, ...]]] = [[]]
+    for row in todo:
+        n = 0
+        if not row[5]:  # not missing
+            try:
+                st = os.stat(row[1])
+            except OSError:
+                pass  # the worker reports why it cannot read the file
+            else:
+                key = (st.st_dev, st.st_ino)
+                n = count.get(key, 0)
+                count[key] = n + 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append(row)
+    return rounds
 
 
 # A task in flight: (card ids and paths, their jobs, the future of their results), in path order.

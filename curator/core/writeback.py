@@ -276,7 +276,7 @@ def resolve_target(path: str, roots: Sequence[str] = ()) -> str:
     """
     absolute = os.path.abspath(path)
     target = os.path.realpath(absolute)
-    if target == absolute:
+    if target == absolute and not os.path.islink(absolute):  # (a link loop resolves to itself)
         return absolute
     try:
         os.path.realpath(absolute, strict=True)
