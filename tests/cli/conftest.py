@@ -97,7 +97,8 @@ class Curator:
         self.env = {k: v for k, v in os.environ.items() if k != "CURATOR_DB"}
         # Never touch the real user data folder, whatever a test does.
         self.env["XDG_DATA_HOME"] = str(tmp_path / "xdg-data")
-        self.env["PYTHONPATH"] = str(ROOT)
+        # Keep the session's PYTHONPATH after ROOT: it holds the network guard (tests/netguard_site).
+        self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
         self.cwd = tmp_path
 
     def __call__(self, *args: str, db: bool = True, env: dict[str, str] | None = None) -> Result:
