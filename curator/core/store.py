@@ -93,7 +93,8 @@ def library_error(exc: BaseException, path: str | os.PathLike[str]) -> LibraryEr
     """The LibraryError an SQLite failure of the library at ``path`` stands for; None when it is not one.
 
     Busy/locked -> LibraryBusy; full or an I/O error -> LibraryDiskError; a file that is not SQLite or is
-    damaged, one that cannot be opened or is read-only -> LibraryError. Anything else (an SQL mistake in
+    damaged, one that cannot be opened or is read-only -> LibraryError, worded "PATH: reason" as every
+    LibraryError about the file is (the CLI prints "cannot open the library PATH: reason"). Anything else (an SQL mistake in
     Curator itself) is not the library's state and returns None, so it stays the bug it is.
     """
     if isinstance(exc, LibraryError):
@@ -113,13 +114,13 @@ def library_error(exc: BaseException, path: str | os.PathLike[str]) -> LibraryEr
         doing = "reading" if code in _IOERR_READING else "writing" if code in _IOERR_WRITING else "using"
         return LibraryDiskError(f"disk I/O error while {doing} {path} ({cause})")
     if primary == _SQLITE_NOTADB:
-        return LibraryError(f"{path} is not a Curator library (not an SQLite file)")
+        return LibraryError(f"{path}: not a Curator library (not an SQLite file)")
     if primary == _SQLITE_CORRUPT:
-        return LibraryError(f"the library {path} is damaged ({cause}); import the cards into a new library")
+        return LibraryError(f"{path}: the library is damaged ({cause}); import the cards into a new library")
     if primary == _SQLITE_CANTOPEN:
-        return LibraryError(f"cannot open the library {path} ({cause})")
+        return LibraryError(f"{path}: {cause}" + (" (it is a folder)" if os.path.isdir(path) else ""))
     if primary == _SQLITE_READONLY:
-        return LibraryError(f"the library {path} is read-only ({cause})")
+        return LibraryError(f"{path}: the library is read-only ({cause})")
     return None
 
 
@@ -279,7 +280,7 @@ class Store:
             raise
         except (sqlite3.DatabaseError, peewee.DatabaseError) as e:
             self.close()
-            raise LibraryError(f"{self.path} is not a Curator library ({e})") from e
+            raise LibraryError(f"{self.path}: not a Curator library ({e})") from e
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def _refuse_foreign(self) -> None:
@@ -313,7 +314,7 @@ class Store:
         tables = {name for name in names if not name.startswith("sqlite_")}
         if tables and not tables & {"meta", "card"}:
             raise LibraryError(
-                f"{self.path} is not a Curator library (an SQLite file with other tables: "
+                f"{self.path}: not a Curator library (an SQLite file with other tables: "
                 f"{', '.join(sorted(tables)[:5])})"
             )
 
@@ -331,7 +332,7 @@ class Store:
         elif tables:
             # Some other program's SQLite file: adding Curator's tables to it would spoil it.
             raise LibraryError(
-                f"{self.path} is not a Curator library (an SQLite file with other tables: "
+                f"{self.path}: not a Curator library (an SQLite file with other tables: "
                 f"{', '.join(sorted(tables)[:5])})"
             )
         else:
@@ -364,7 +365,7 @@ class Store:
         if missing:
             # Every query would fail with "no such table" (a traceback in the middle of a command).
             raise LibraryError(
-                f"the library {self.path} is damaged: its schema version is {version} but it lacks the "
+                f"{self.path}: the library is damaged: its schema version is {version} but it lacks the "
                 f"table{'s' if len(missing) > 1 else ''} {', '.join(missing)}; import the cards into a new library"
             )
 
@@ -376,7 +377,7 @@ class Store:
         try:
             return schema.parse_version(row[0])
         except ValueError as e:
-            raise LibraryError(f"the library {self.path} is damaged: {e}") from e
+            raise LibraryError(f"{self.path}: the library is damaged: {e}") from e
 
     def _set_version(self, version: int) -> None:
         self.db.execute_sql(

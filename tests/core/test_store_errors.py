@@ -241,7 +241,7 @@ def test_a_malformed_schema_version_is_a_clear_error_and_changes_nothing(
     with pytest.raises(LibraryError) as caught:
         Store(path)
     assert str(caught.value) == (
-        f"the library {path} is damaged: its schema version {shown} is not a version number "
+        f"{path}: the library is damaged: its schema version {shown} is not a version number "
         "(a whole number 0 or more)"
     )
     assert digest(path) == before
@@ -259,7 +259,7 @@ def test_a_file_that_is_not_sqlite_is_named(tmp_path: Path) -> None:
     path.write_bytes(b"These are my notes, not a database.\n" * 200)
     with pytest.raises(LibraryError) as caught:
         Store(path)
-    assert str(caught.value) == f"{path} is not a Curator library (not an SQLite file)"
+    assert str(caught.value) == f"{path}: not a Curator library (not an SQLite file)"
     assert path.read_bytes() == b"These are my notes, not a database.\n" * 200
 
 
@@ -272,7 +272,7 @@ def test_another_programs_sqlite_file_is_refused_untouched(tmp_path: Path) -> No
     before = digest(path)
     with pytest.raises(
         LibraryError,
-        match=r"is not a Curator library \(an SQLite file with other tables: "
+        match=r": not a Curator library \(an SQLite file with other tables: "
         r"moz_places\)",
     ):
         Store(path)
@@ -288,7 +288,7 @@ def test_a_library_missing_a_table_is_damaged_not_a_traceback_later(tmp_path: Pa
     conn.close()
     with pytest.raises(
         LibraryError,
-        match=r"is damaged: its schema version is 2 but it lacks the table "
+        match=r"lib.sqlite: the library is damaged: its schema version is 2 but it lacks the table "
         r"card_topic; import the cards into a new library",
     ):
         Store(path)
@@ -296,7 +296,9 @@ def test_a_library_missing_a_table_is_damaged_not_a_traceback_later(tmp_path: Pa
 
 def test_a_folder_is_not_a_library(tmp_path: Path) -> None:
     (tmp_path / "folder.sqlite").mkdir()
-    with pytest.raises(LibraryError, match=r"^cannot open the library .*folder\.sqlite \(unable to open"):
+    with pytest.raises(
+        LibraryError, match=r"folder\.sqlite: unable to open database file \(it is a folder\)$"
+    ):
         Store(tmp_path / "folder.sqlite")
 
 
@@ -311,7 +313,7 @@ def test_a_damaged_page_is_named_when_met(lib: Store) -> None:
     with open(path, "r+b") as f:  # scribble over the card_doc table's root page
         f.seek((root - 1) * page)
         f.write(b"\xff" * page)
-    damaged = r"^the library .* is damaged \(database disk image is malformed\)"
+    damaged = r"lib\.sqlite: the library is damaged \(database disk image is malformed\)"
     with Store(path) as store, pytest.raises(LibraryError, match=damaged):
         store.db.execute_sql("SELECT count(*), max(length(doc)) FROM card_doc").fetchone()
 
@@ -346,8 +348,14 @@ def sqlite_error(code: int, message: str) -> sqlite3.OperationalError:
         (778, LibraryDiskError, "disk I/O error while writing /l.sqlite (disk I/O error)"),
         (1034, LibraryDiskError, "disk I/O error while writing /l.sqlite (disk I/O error)"),
         (10, LibraryDiskError, "disk I/O error while using /l.sqlite (disk I/O error)"),
-        (26, LibraryError, "/l.sqlite is not a Curator library (not an SQLite file)"),
-        (8, LibraryError, "the library /l.sqlite is read-only (disk I/O error)"),
+        (26, LibraryError, "/l.sqlite: not a Curator library (not an SQLite file)"),
+        (8, LibraryError, "/l.sqlite: the library is read-only (disk I/O error)"),
+        (
+            11,
+            LibraryError,
+            "/l.sqlite: the library is damaged (disk I/O error); import the cards into a new library",
+        ),
+        (14, LibraryError, "/l.sqlite: disk I/O error"),
     ],
 )
 def test_library_error_names_the_cause(code: int, kind: type, text: str) -> None:
