@@ -48,6 +48,10 @@ _PLAIN = re.compile(
     r"(?:\?(?P<query>[A-Za-z0-9._~+-]*(?:=[A-Za-z0-9._~+-]*)?(?:&[A-Za-z0-9._~+-]*(?:=[A-Za-z0-9._~+-]*)?)*))?"
     r"(?:#.*)?"
 )
+_PLAIN_CACHE = re.compile(
+    r"[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9-]+\.cdn\.ampproject\.org/[cvi]/(?P<secure>s/)?"
+    r"(?P<rest>[A-Za-z0-9.-]+(?:[/?][^#\s]*)?)(?:#.*)?"
+)
 _CACHE_PATH = re.compile(r"/(?:c|v|i)/(?P<secure>s/)?(?P<rest>[^/?#]+.*)")
 
 
@@ -128,6 +132,9 @@ def unwrap_amp_cache(url: str) -> str | None:
     a viewer page, ``i`` an image; ``s/`` means the origin is https. The subdomain only encodes the origin
     host (``amp_cache_subdomain``), which the path spells out in full, so the path is what we read.
     """
+    m = _PLAIN_CACHE.fullmatch(url)
+    if m:
+        return ("https://" if m["secure"] else "http://") + m["rest"]
     try:
         parts = urlsplit(url.strip())
     except ValueError:

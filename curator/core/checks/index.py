@@ -152,19 +152,25 @@ class CheckIndex:
 
     def _read(self, cards: list[CheckCard]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
         """Word ids of all cards (flat), words per card, title words per card, and the texts compared."""
-        flat: list[str] = []
         lengths = np.zeros(len(cards), dtype=np.int64)
         title_lengths = np.zeros(len(cards), dtype=np.int64)
         bodies = []
-        for i, card in enumerate(cards):
-            title, excerpt = plain_text(card.title), plain_text(card.excerpt)
-            tw, ew = words(title), words(excerpt)
-            flat += tw
-            flat += ew
-            lengths[i] = len(tw) + len(ew)
-            title_lengths[i] = len(tw)
-            bodies.append(" ".join(ew) if len(ew) >= 8 else " ".join(tw + ew))
-        return self.vocabulary.encode(flat), lengths, title_lengths, bodies
+        encoded: list[np.ndarray] = []
+        # In chunks: a word is a fresh str object per occurrence, and 100k cards of them at once would be
+        # a quarter of a gigabyte before they become ids.
+        for begin in range(0, len(cards), 4096):
+            flat: list[str] = []
+            for i in range(begin, min(begin + 4096, len(cards))):
+                card = cards[i]
+                tw, ew = words(plain_text(card.title)), words(plain_text(card.excerpt))
+                flat += tw
+                flat += ew
+                lengths[i] = len(tw) + len(ew)
+                title_lengths[i] = len(tw)
+                bodies.append(" ".join(ew) if len(ew) >= 8 else " ".join(tw + ew))
+            encoded.append(self.vocabulary.encode(flat))
+        ids = np.concatenate(encoded) if encoded else np.zeros(0, dtype=np.int64)
+        return ids, lengths, title_lengths, bodies
 
     def _story_terms(self, ids: np.ndarray, lengths: np.ndarray, title_lengths: np.ndarray,
                      ) -> tuple[np.ndarray, np.ndarray]:
@@ -241,12 +247,18 @@ class CheckIndex:
             return pairs
         left = [self.bodies[a] for a in pairs[:, 0].tolist()]
         right = [self.bodies[b] for b in pairs[:, 1].tolist()]
-        whole = process.cpdist(left, right, scorer=fuzz.ratio, workers=-1)
-        partial = process.cpdist(left, right, scorer=fuzz.partial_ratio, workers=-1)
-        shorter = np.minimum([len(x) for x in left], [len(x) for x in right])
-        longer = np.maximum([len(x) for x in left], [len(x) for x in right])
-        cut = (partial >= t.copy_partial) & (shorter >= 0.5 * np.maximum(longer, 1))
-        return pairs[(whole >= t.copy_ratio) | cut]
+        whole = process.cpdist(left, right, scorer=fuzz.ratio, workers=-1) >= t.copy_ratio
+        # One text cut short of the other (a feed's shorter excerpt): compare the shorter with the best
+        # window of the longer, but only where it is at least half as long.
+        rest = np.flatnonzero(~whole)
+        sizes_l = np.array([len(x) for x in left])
+        sizes_r = np.array([len(x) for x in right])
+        rest = rest[np.minimum(sizes_l, sizes_r)[rest] >= 0.5 * np.maximum(sizes_l, sizes_r)[rest]]
+        if len(rest):
+            partial = process.cpdist([left[i] for i in rest.tolist()], [right[i] for i in rest.tolist()],
+                                     scorer=fuzz.partial_ratio, workers=-1)
+            whole[rest[partial >= t.copy_partial]] = True
+        return pairs[whole]
 
     # --- one card at a time -----------------------------------------------------------------------
 

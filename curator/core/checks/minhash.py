@@ -4,7 +4,7 @@ A per-card MinHash object (datasketch) costs ~320 µs a card with 128 permutatio
 before any comparison. Here every shingle of every card is one element of a flat uint64 array, each
 permutation is a multiply-shift hash ``(a * x + b) >> 32`` (universal, and wrap-around uint64 arithmetic
 is what numpy does natively, no modulo), and the minimum per card is one ``np.minimum.reduceat``. The
-work is done in chunks of cards so the shingles x permutations matrix stays near 16 MB.
+work is done in chunks of cards so each shingles x permutations temporary stays near 8 MB.
 
 Banding is our own too (datasketch's MinHashLSH would pull in scipy, ~110 MB in the app bundle): a card's
 band keys are an (n, bands) uint64 array, so candidates of a new card are one vectorised comparison,
@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 _EMPTY = np.uint32(0xFFFFFFFF)
-_CHUNK = 1 << 16  # shingles per chunk: 65536 x 64 permutations x 4 bytes = 16 MB
+_CHUNK = 1 << 14  # shingles per chunk: 16384 x 64 permutations x 8 bytes = 8 MB a temporary
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _STEP = np.uint64(0x9E3779B97F4A7C15)
@@ -116,13 +116,17 @@ def candidate_pairs(keys: np.ndarray, eligible: np.ndarray, max_bucket: int) -> 
         # Runs of equal keys: [start, stop) in the sorted order.
         edges = np.flatnonzero(np.diff(np.concatenate(([0], same.view(np.int8), [0]))))
         starts, stops = edges[0::2], edges[1::2] + 1
-        for start, stop in zip(starts.tolist(), stops.tolist()):
-            members = np.sort(rows[order[start:stop]])
-            if len(members) <= max_bucket:
-                i, j = np.triu_indices(len(members), k=1)
-                found.append(np.stack([members[i], members[j]], axis=1))
+        sizes = stops - starts
+        members = rows[order]
+        # Buckets of one size at a time: every pair (i, j) of a bucket of m is start + triu(m).
+        for m in np.unique(sizes).tolist():
+            first = starts[sizes == m]
+            if m <= max_bucket:
+                i, j = np.triu_indices(m, k=1)
             else:
-                found.append(np.stack([members[:-1], members[1:]], axis=1))
+                i, j = np.arange(m - 1), np.arange(1, m)
+            a, b = members[first[:, None] + i[None, :]], members[first[:, None] + j[None, :]]
+            found.append(np.stack([np.minimum(a, b).ravel(), np.maximum(a, b).ravel()], axis=1))
     if not found:
         return np.zeros((0, 2), dtype=np.int64)
     return np.unique(np.concatenate(found), axis=0).astype(np.int64)

@@ -85,11 +85,27 @@ class Vocabulary:
     def encode(self, tokens: list[str]) -> np.ndarray:
         """The ids of ``tokens`` (new words are added)."""
         ids = self.ids
-        get = ids.get
-        out = [get(t) for t in tokens]
-        if None in out:
-            out = [i if i is not None else self.id(t) for i, t in zip(out, tokens)]
-        return np.fromiter(out, dtype=np.int64, count=len(out))
+        before = len(ids)
+        # dict.setdefault evaluates len(ids) before inserting: exactly the next id. One C-level call a
+        # token; the hashes of the words that were new are then made in one pass.
+        setdefault = ids.setdefault
+        out = np.fromiter([setdefault(t, len(ids)) for t in tokens], dtype=np.int64, count=len(tokens))
+        if len(ids) > before:
+            fresh = list(ids)[before:] if before else list(ids)
+            self._add_hashes(fresh)
+        return out
+
+    def _add_hashes(self, fresh: list[str]) -> None:
+        start = len(self.words)
+        self.words.extend(fresh)
+        if len(self.words) > len(self._hashes):
+            grown = np.zeros(max(len(self.words), len(self._hashes) * 2), dtype=np.uint64)
+            grown[:start] = self._hashes[:start]
+            self._hashes = grown
+        blake = hashlib.blake2b
+        self._hashes[start: len(self.words)] = np.fromiter(
+            (int.from_bytes(blake(w.encode("utf-8"), digest_size=8).digest(), "little") for w in fresh),
+            dtype=np.uint64, count=len(fresh))
 
     def stop_mask(self) -> np.ndarray:
         """True for each word id that is a stop word or a single character."""
