@@ -46,7 +46,10 @@ class _Parser(argparse.ArgumentParser):
 
     def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
         if message:
-            sys.stderr.write(message)
+            # argparse quotes some arguments raw ("unrecognized arguments: ..."): no terminal commands.
+            from curator.cli.output import printable
+
+            sys.stderr.write("\n".join(printable(line) for line in message.split("\n")))
         raise _ParserExit(status)
 
 
@@ -68,21 +71,60 @@ def default_db() -> Path:
     return library
 
 
+#: The largest number SQLite stores (int64): a --limit beyond it is no limit, an id beyond it no card.
+MAX_INT64 = 2**63 - 1
+# A whole number as argparse values and id lists take it; its digits are counted before int() runs, which
+# refuses text of more than 4,300 digits with a ValueError of its own.
+_WHOLE = re.compile(r"\s*([+-]?)0*([0-9]+)\s*")
+_SHOWN_CHARS = 40
+
+
+def shown(text: str) -> str:
+    """A user's value quoted in a message: repr (controls escaped), cut short when long."""
+    if len(text) <= _SHOWN_CHARS:
+        return repr(text)
+    return f"{text[: _SHOWN_CHARS // 2]!r}... ({len(text):,} characters)"
+
+
+def _whole(text: str) -> int | None:
+    """``text`` as a whole number, numbers beyond int64 clamped to ±MAX_INT64; None when not a number."""
+    match = _WHOLE.fullmatch(text)
+    if match is None:
+        return None
+    sign, digits = match.groups()
+    value = MAX_INT64 if len(digits) > len(str(MAX_INT64)) else min(int(digits), MAX_INT64)
+    return -value if sign == "-" else value
+
+
+def card_id_value(text: str) -> int:
+    """A card id as typed (blanks around it allowed); ValueError when it is not a whole number.
+
+    Ids are SQLite integers (at most 19 digits); a longer number is refused here, before int() (which
+    refuses more than 4,300 digits itself) or SQLite (which overflows past int64) can see it.
+    """
+    match = _WHOLE.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{shown(text)} is not a card id (a whole number)")
+    sign, digits = match.groups()
+    if len(digits) > len(str(MAX_INT64)):
+        raise ValueError(f"{shown(text)} is not a card id (ids have at most {len(str(MAX_INT64))} digits)")
+    return -int(digits) if sign == "-" else int(digits)
+
+
 def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    value = _whole(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not a whole number")
     if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is negative")
-    return value
+        raise argparse.ArgumentTypeError(f"{shown(text)} is negative")
+    return value  # beyond int64: clamped, and a limit past every card is no limit
 
 
 def _card_id(text: str) -> int:
     try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a card id (a whole number)") from None
+        return card_id_value(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _card_ids(text: str) -> list[int]:
@@ -233,7 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
         "list validation problems (wrong types, out-of-range values, bad links, ...)",
         "With --fix KIND, the fixable problems of that kind become pending edits (see `curator write`).\n"
         "KIND: type (e.g. quality: '60'), range, url, date, duplicate (topics), mojibake (title, excerpt),\n"
-        "malformed, or all. `curator show ID` names each problem's kind.\n\n" + QUERY_HELP,
+        "malformed, number (a value too large for the library; listed, never fixed), or all.\n"
+        "`curator show ID` names each problem's kind.\n\n" + QUERY_HELP,
     )
     p.add_argument("query", nargs="*", metavar="QUERY", help="only cards matching QUERY")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -258,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return commands.run(args)
     except CliError as err:
-        print(f"curator: {err.message}", file=sys.stderr)
+        print(f"curator: {commands.output.printable(err.message)}", file=sys.stderr)
         return err.code
     except KeyboardInterrupt:
         print("curator: interrupted", file=sys.stderr)
@@ -266,7 +309,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def main_exit() -> None:
-    """The console script: exit with ``main``'s code; a closed pipe (``| head``) is not an error."""
+    """The console script: exit with ``main``'s code; a closed pipe (``| head``) is not an error.
+
+    Output that cannot be written (``curator list > /full/disk/file``) is exit 1 with the reason, not a
+    traceback. A file name that is not UTF-8 reaching stdout raw (only a diff to a pipe does: a patch
+    must name the real file) is written as its own bytes.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="surrogateescape")
     try:
         code = main()
         sys.stdout.flush()
@@ -274,7 +326,16 @@ def main_exit() -> None:
         # The reader stopped early (`curator list | head -1`): what it read is what it wanted, so
         # this is success, as for other Unix tools. Python would complain again when flushing
         # stdout at exit: point it at devnull first.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _drop_stdout()
         code = EXIT_OK
+    except OSError as err:  # stdout on a full disk (ENOSPC) or a failing device (EIO)
+        _drop_stdout()
+        print(f"curator: cannot write the output: {err.strerror or err}", file=sys.stderr)
+        code = EXIT_FAILED
     sys.exit(code)
+
+
+def _drop_stdout() -> None:
+    """Point stdout at devnull, so Python's own flush at exit does not fail a second time."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())

@@ -18,9 +18,19 @@ from typing import TYPE_CHECKING, Any
 
 import peewee
 
-from curator.cli import EXIT_CONFLICT, EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, default_db, output
+from curator.cli import (
+    EXIT_CONFLICT,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    CliError,
+    card_id_value,
+    default_db,
+    output,
+    shown,
+)
 from curator.core.query import QueryError
-from curator.core.store import Store
+from curator.core.store import DEFAULT_BUSY_TIMEOUT, LibraryBusy, LibraryDiskError, Store, library_error
 from curator.core.store_types import LibraryError
 
 if TYPE_CHECKING:
@@ -35,15 +45,55 @@ def run(args: argparse.Namespace) -> int:
         return cmd_gui(args)
     db = Path(args.db).expanduser() if args.db else default_db()
     try:
-        store = Store(db)
-    except (LibraryError, OSError, peewee.DatabaseError, sqlite3.DatabaseError) as err:
-        # A newer or foreign library, a file that is not SQLite, a folder we cannot create or read.
-        raise CliError(f"cannot open the library {db}: {err}") from err
+        store = Store(db, busy_timeout=busy_timeout())
+    except LibraryError as err:
+        # A newer or foreign library, a file that is not SQLite, a damaged one; busy; a failing disk.
+        raise CliError(library_message(err, opening=True)) from err
+    except OSError as err:  # a folder we cannot create, a path we may not read
+        raise CliError(f"cannot open the library {db}: {err.strerror or err}") from err
     with store:
         try:
             return COMMANDS[args.command](store, args)
         except QueryError as err:
             raise CliError(f"query: {err}", EXIT_USAGE) from err
+        except LibraryError as err:
+            raise CliError(library_message(err)) from err
+        except (sqlite3.Error, peewee.DatabaseError) as err:
+            # A raw read outside the Store's transactions met the file's trouble (see store.library_error);
+            # anything it does not recognise is a bug in Curator and keeps its traceback.
+            known = library_error(err, store.path)
+            if known is None:
+                raise
+            raise CliError(library_message(known)) from err
+
+
+def busy_timeout() -> float:
+    """Seconds to wait for another Curator's write lock: $CURATOR_BUSY_TIMEOUT, else the Store's default.
+
+    Scripts that would rather fail at once (or wait out a long import) say so there; a value that is not
+    a number of seconds >= 0 is a usage error, not a silent default.
+    """
+    text = os.environ.get("CURATOR_BUSY_TIMEOUT", "").strip()
+    if not text:
+        return DEFAULT_BUSY_TIMEOUT
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < 1e9:  # also NaN and inf
+        raise CliError(
+            f"$CURATOR_BUSY_TIMEOUT: {shown(text)} is not a number of seconds (0 or more)", EXIT_USAGE
+        )
+    return seconds
+
+
+def library_message(err: LibraryError, *, opening: bool = False) -> str:
+    """The sentence `curator: ...` says for a library that cannot be used (exit 1)."""
+    if isinstance(err, LibraryBusy):
+        return f"{err}; try again when it has finished"
+    if isinstance(err, LibraryDiskError) or not opening:
+        return str(err)
+    return f"cannot open the library {err}"  # the error reads "PATH: reason"
 
 
 def cmd_import(store: Store, args: argparse.Namespace) -> int:
@@ -58,11 +108,11 @@ def cmd_import(store: Store, args: argparse.Namespace) -> int:
         counts = report.as_json()
         print(output.summary({k: counts[k] for k in ("added", "updated", "unchanged", "removed", "failed")}))
         for path in report.conflicts:
-            print(f"conflict: {path}: changed on disk under pending edits (edits kept)")
+            print(output.printable(f"conflict: {path}: changed on disk under pending edits (edits kept)"))
         for path in report.missing:
-            print(f"missing: {path}: file vanished (pending edits kept)")
+            print(output.printable(f"missing: {path}: file vanished (pending edits kept)"))
     for error in report.errors:
-        print(f"curator: import: {_error_text(error)}", file=sys.stderr)
+        print(output.printable(f"curator: import: {_error_text(error)}"), file=sys.stderr)
     return EXIT_FAILED if report.failed else EXIT_OK
 
 
@@ -135,10 +185,12 @@ def _ids_from(source: str) -> list[int]:
     for number, line in enumerate(text.splitlines(), 1):
         if line.strip():
             try:
-                ids.append(int(line))
+                ids.append(card_id_value(line))
             except ValueError:
-                raise CliError(f"set: --ids-from {source}: line {number}: {line.strip()!r} is not a card id",
-                               EXIT_USAGE) from None
+                raise CliError(
+                    f"set: --ids-from {source}: line {number}: {shown(line.strip())} is not a card id",
+                    EXIT_USAGE,
+                ) from None
     return ids
 
 
@@ -213,8 +265,11 @@ def cmd_write(store: Store, args: argparse.Namespace) -> int:
             ]
         output.emit_json(result)
     else:
+        terminal = sys.stdout.isatty()
         for path, old, new in report.diffs:
-            sys.stdout.write(output.unified_diff(path, old, new))
+            diff = output.unified_diff(path, old, new)
+            # To a pipe the diff is a patch, byte for byte; on a terminal its lines are card text to escape.
+            sys.stdout.write(output.printable_diff(diff) if terminal else diff)
         # On a dry run stdout is a pure patch (`| patch -p1` works), so the summary goes to stderr.
         for line in output.write_text(report, dry_run=args.dry_run):
             print(line, file=sys.stderr if args.dry_run else sys.stdout)

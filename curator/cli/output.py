@@ -27,10 +27,54 @@ LIST_FIELDS = (
 
 MISSING = "-"  # how text output shows an absent value
 
+# Characters text output never prints as they are: C0 controls (ESC starts terminal commands), DEL, C1
+# controls (U+009B is CSI on many terminals), the line/paragraph separators, bidirectional overrides and
+# isolates (they reorder what follows on screen), and lone surrogates (a file name that is not UTF-8, as
+# Python decodes it; printed raw they would end the command with UnicodeEncodeError).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# Of those, what JSON leaves raw (json.dumps escapes C0 itself): escaped as \uXXXX, which every JSON
+# reader decodes to the same character, so --json stays exact and a terminal still sees no command.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_SHORT_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _visible(match: re.Match[str]) -> str:
+    char = match.group()
+    short = _SHORT_ESCAPES.get(char)
+    if short is not None:
+        return short
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: the byte the file name really holds
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character shown as a visible escape (``\\x1b``, ``\\u009b``, ``\\n``).
+
+    Every line of text output goes through here, to a terminal or a pipe alike: text output is for people,
+    and it reaches their terminal through ``| grep`` and ``| head`` as well; scripts that need the exact
+    values read ``--json``. A file name that is not UTF-8 shows its bytes (``\\xff``).
+    """
+    if _UNSAFE.search(text) is None:
+        return text
+    return _UNSAFE.sub(_visible, text)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
 
 def to_json(obj: Any) -> str:
-    """One JSON document on one line; non-ASCII text stays readable (the contract's single renderer)."""
-    return json.dumps(obj, ensure_ascii=False, default=_json_default)
+    """One JSON document on one line; non-ASCII text stays readable (the contract's single renderer).
+
+    Characters a terminal would act on (DEL, C1, separators, bidi controls, lone surrogates) are written
+    as ``\\uXXXX`` escapes: the same JSON value, but safe to print and always encodable as UTF-8.
+    """
+    text = json.dumps(obj, ensure_ascii=False, default=_json_default)
+    if _JSON_UNSAFE.search(text) is None:
+        return text
+    return _JSON_UNSAFE.sub(_json_escape, text)
 
 
 def _json_default(value: Any) -> Any:
@@ -75,17 +119,26 @@ def table(
     rows: Iterable[Sequence[str]],
     *,
     right: Iterable[int] = (),
+    exact: Iterable[int] = (),
     fit: bool | None = None,
 ) -> list[str]:
     """Aligned columns, the last one left ragged (and cut to the terminal width when ``fit``).
+
+    Every cell is one line with no control character (:func:`printable`): runs of whitespace in text
+    become one space, except in the ``exact`` columns (file paths), where only controls are escaped.
 
     Args:
         headers: column titles.
         rows: cells as text.
         right: indexes of the columns to right-align (numbers).
+        exact: indexes of the columns shown exactly (escaped, whitespace kept).
         fit: cut the last column to the terminal width; default: only when stdout is a terminal.
     """
-    body = [[_one_line(cell) for cell in row] for row in rows]
+    exact_cols = set(exact)
+    body = [
+        [printable(cell if index in exact_cols else _one_line(cell)) for index, cell in enumerate(row)]
+        for row in rows
+    ]
     right_cols = set(right)
     widths = [len(h) for h in headers]
     for row in body:
@@ -155,6 +208,17 @@ def unified_diff(path: str, old: bytes, new: bytes) -> str:
             # The last line of a file without a final newline: say so, as diff(1) does.
             parts.append("\n\\ No newline at end of file\n")
     return "".join(parts)
+
+
+def printable_diff(diff: str) -> str:
+    """A diff for a terminal: each line :func:`printable`, its own line ending kept.
+
+    Only for a terminal: a diff sent to a pipe or a file stays byte for byte what ``patch`` needs.
+    """
+    return "".join(
+        printable(line[:-1]) + "\n" if line.endswith("\n") else printable(line)
+        for line in diff.splitlines(keepends=True)
+    )
 
 
 def _lines(data: bytes) -> list[str]:
@@ -295,7 +359,8 @@ def card_text(detail: Any, summary: Any, problems: Sequence[Any]) -> list[str]:
         lines.append(f"Problems ({len(problems)}):")
         for p in problems:
             lines.append(f"  {p.field}: {p.problem}  [{p.kind}" + (", fixable]" if p.fixable else "]"))
-    return lines
+    # Each entry is one line of the card: a newline left inside one is a value's own, and shows as \n.
+    return [printable(line) for line in lines]
 
 
 def _wrap_excerpt(lines: list[str]) -> list[str]:
@@ -369,12 +434,12 @@ def write_text(report: Any, *, dry_run: bool = False) -> list[str]:
         f"{len(counts['conflicts'])} conflicts, {len(counts['failed'])} failed"
     )
     lines = [head]
-    lines += [f"conflict: {c['path']}: {c['reason']}" for c in counts["conflicts"]]
-    lines += [f"failed: {f['path']}: {f['reason']}" for f in counts["failed"]]
+    lines += [printable(f"conflict: {c['path']}: {c['reason']}") for c in counts["conflicts"]]
+    lines += [printable(f"failed: {f['path']}: {f['reason']}") for f in counts["failed"]]
     return lines
 
 
 def problem_table(problems: Sequence[Any]) -> list[str]:
     """The text form of `check`: id, field, path, problem; `fix` marks the fixable ones."""
     cells = [[str(p.id), "fix" if p.fixable else "", p.field, p.path, p.problem] for p in problems]
-    return table(("ID", "FIX", "FIELD", "PATH", "PROBLEM"), cells, right=(0,))
+    return table(("ID", "FIX", "FIELD", "PATH", "PROBLEM"), cells, right=(0,), exact=(3,))
