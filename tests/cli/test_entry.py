@@ -24,7 +24,7 @@ def test_db_flag_env_and_default_location(curator: Curator, cards: Path, tmp_pat
     # $CURATOR_DB when there is no --db.
     listed = curator("list", "--json", db=False, env={"CURATOR_DB": str(other)})
     assert [Path(r["path"]).name for r in listed.json_lines()] == ["robots.md"]
-    # Neither: library.sqlite in the user data folder (curator.paths: the one the GUI opens), created on first use.
+    # Neither: library.sqlite in the user data folder (curator.paths, as the GUI), created on first use.
     assert curator("import", card, db=False).code == 0
     data_dirs = list((tmp_path / "xdg-data").rglob("library.sqlite"))
     assert [p.parent.name for p in data_dirs] == ["Curator"]
