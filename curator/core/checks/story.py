@@ -11,8 +11,8 @@ cards mention weighs far more than "government". The index keeps:
 Scoring one card gathers the posting lists of its words and sums them with one ``np.bincount``: a few
 hundred thousand entries at 100k cards, a few milliseconds. Updates do not rebuild the postings: a new
 or edited card goes to a small delta (scored against the query's dense weights), its old entries are
-masked, and ``df`` follows at once; ``compact`` folds the delta in (done by ``to_arrays`` and when the
-delta passes a tenth of the index). The norms of untouched rows keep the idf of their last compaction:
+masked, and ``df`` follows at once; ``compact`` folds the delta in (done by ``to_arrays``, and when the
+delta or the change in card count since the last compaction passes a tenth of the index). The norms of untouched rows keep the idf of their last compaction:
 a drift of a few percent in scores that compaction removes.
 """
 
@@ -59,6 +59,7 @@ class StoryIndex:
         self.delta: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.stale = np.zeros(0, dtype=bool)
         self._delta_arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._compacted_live = 0  # live rows at the last compaction: idf drifts as the count moves
 
     # --- building ---------------------------------------------------------------------------------
 
@@ -80,6 +81,7 @@ class StoryIndex:
         index._postings()
         index.norms = index._norms_of(np.arange(rows))
         index.stale = np.zeros(rows, dtype=bool)
+        index._compacted_live = rows
         return index
 
     def _postings(self) -> None:
@@ -141,7 +143,8 @@ class StoryIndex:
         self.providers[row] = provider
         self.norms[row] = float(np.sqrt(((tf * self.idf()[unique]) ** 2).sum()))
         self._delta_arrays = None
-        if len(self.delta) > max(1000, len(self.alive) // 10):
+        live = int(self.alive.sum())
+        if len(self.delta) > max(1000, live // 10) or abs(live - self._compacted_live) > max(50, live // 10):
             self.compact()
 
     def remove_row(self, row: int) -> None:
@@ -181,6 +184,7 @@ class StoryIndex:
         self._delta_arrays = None
         self._postings()
         self.norms = self._norms_of(np.arange(rows))
+        self._compacted_live = int(self.alive.sum())
 
     # --- scoring ----------------------------------------------------------------------------------
 
@@ -240,5 +244,6 @@ class StoryIndex:
         for name in _ARRAYS:
             setattr(index, name, np.asarray(arrays[f"story_{name}"]))
         index.stale = np.zeros(len(index.alive), dtype=bool)
+        index._compacted_live = int(index.alive.sum())
         index._postings()
         return index

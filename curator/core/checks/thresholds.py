@@ -36,7 +36,7 @@ class Thresholds:
     copy_ratio: float = 80.0
     copy_partial: float = 92.0
     window_days: float = 3.0
-    min_score: float = 0.2
+    min_score: float = 0.25
     title_weight: int = 2
     max_df: float = 0.2
     seed: int = 20200118
