@@ -62,9 +62,7 @@ def _is_tracking(name: str) -> bool:
 
 def _strip_amp_host(host: str) -> str:
     while True:
-        if host.startswith("amp."):
-            host = host[4:]
-        elif host.startswith("www."):
+        if host.startswith(("amp.", "www.")):
             host = host[4:]
         else:
             return host
@@ -73,9 +71,7 @@ def _strip_amp_host(host: str) -> str:
 def _strip_amp_path(path: str) -> str:
     if path.endswith("/"):
         path = path.rstrip("/")
-    if path.endswith("/amp"):
-        path = path[:-4]
-    elif path.endswith(".amp"):
+    if path.endswith(("/amp", ".amp")):
         path = path[:-4]
     elif path.endswith(".amp.html"):
         path = path[:-9] + ".html"

@@ -12,6 +12,7 @@ Card ids are the library's integer ids.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -91,7 +92,7 @@ def _pack(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
 def _unpack(blob: np.ndarray, offsets: np.ndarray) -> list[str]:
     data = blob.tobytes()
     bounds = offsets.tolist()
-    return [data[a:b].decode("utf-8") for a, b in zip(bounds[:-1], bounds[1:])]
+    return [data[a:b].decode("utf-8") for a, b in itertools.pairwise(bounds)]
 
 
 def _seconds(dates: list[str | None]) -> np.ndarray:
@@ -465,7 +466,7 @@ class CheckIndex:
                     index.url_rows.setdefault(url, set()).add(row)
         related = _unpack(arrays["related"], arrays["related_at"])
         ptr = np.asarray(arrays["related_ptr"]).tolist()
-        index.related = [frozenset(related[a:b]) for a, b in zip(ptr[:-1], ptr[1:])]
+        index.related = [frozenset(related[a:b]) for a, b in itertools.pairwise(ptr)]
         index.bodies = _unpack(arrays["bodies"], arrays["bodies_at"])
         index.sigs = np.array(arrays["sigs"], dtype=np.uint32)
         index.keys = np.array(arrays["keys"], dtype=np.uint64)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from curator.core.checks.canonical import amp_cache_url, canonical_url, unwrap_amp_cache
@@ -96,7 +96,7 @@ def _article_problems(where: str, item: Mapping[str, Any], context: Context, out
     when = item.get("publishedDateTime")
     if isinstance(when, str) and context.now is not None:
         moment = normalize_date(when)
-        now = context.now.astimezone(timezone.utc).replace(tzinfo=None)
+        now = context.now.astimezone(UTC).replace(tzinfo=None)
         if moment and datetime.fromisoformat(moment) > now + context.future_slack:
             out.append(Problem(where + "publishedDateTime",
                                f"{where}publishedDateTime {when} is in the future", False, "future"))

@@ -15,7 +15,7 @@ of the seed, so the measured figures are reproducible.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from random import Random
 
 from curator.core.checks.index import CheckCard
@@ -81,7 +81,7 @@ def _story(rng: Random, index: int, people: list[str], orgs: list[str], start: d
 def _facts(rng: Random, s: _Story) -> list[str]:
     """The sentences any coverage of the story may draw from, each mixing story and topic words."""
     t = TOPICS[s.topic].split()
-    w = lambda: rng.choice(t)  # noqa: E731
+    w = lambda: rng.choice(t)
     return [
         f"{s.org} {s.verb} a {s.noun} in {s.place} on Tuesday",
         f"{s.person} of {s.org} said the {s.noun} would affect {s.figure} {w()} {w()}",
@@ -141,7 +141,7 @@ def generate(seed: int = 11, stories: int = 300) -> list[Labelled]:
     people = [f"{_name(rng)} {_name(rng, 3)}" for _ in range(max(10, stories // 3))]
     orgs = [_name(rng, 2) + rng.choice(("corp", " Group", " Bank", " Council", " Labs", " FC"))
             for _ in range(max(10, stories // 3))]
-    start = datetime(2020, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2020, 1, 1, tzinfo=UTC)
     out: list[Labelled] = []
     piece_no = 0
     previous: _Story | None = None
