@@ -17,8 +17,25 @@ import yaml
 from yaml.nodes import MappingNode, Node
 
 from .cardnodes import (
-    BINARY, BOOL, FLOAT, INT, KIND_NAMES, MAP, MAX_ALIAS_EXPANSION, MAX_DEPTH, MERGE, NULL, SEQ, STR,
-    TIMESTAMP, VALUE, CardError, check, checked_values, construct, guard_depth,
+    BINARY,
+    BOOL,
+    FLOAT,
+    INT,
+    KIND_NAMES,
+    MAP,
+    MAX_ALIAS_EXPANSION,
+    MAX_DEPTH,
+    MERGE,
+    NULL,
+    SEQ,
+    STR,
+    TIMESTAMP,
+    VALUE,
+    CardError,
+    check,
+    checked_values,
+    construct,
+    guard_depth,
 )
 from .cardnodes import Loader as _Loader  # a module global: tests swap in PyYAML's pure loader
 
@@ -35,7 +52,7 @@ CARD_SUFFIXES = (".txt", ".md", ".markdown", ".yaml", ".yml")
 
 _BOM = "\ufeff"
 _OPENER = re.compile(r"---[ \t]*(\r?\n|\Z)")
-_DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?:[ \t\r\n]|\Z)", re.M)
+_DOC_MARKER = re.compile(r"^(?:---|\.\.\.)(?:[ \t\r\n]|\Z)", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -293,7 +310,7 @@ def parse_card(raw: bytes, path: str) -> Card:
         raise
     except (RecursionError, MemoryError):
         raise CardError(path, "the YAML is too deeply nested or too large to read") from None
-    except Exception as err:  # a reader bug must cost this one file, never the import it is part of
+    except Exception as err:  # noqa: BLE001 - a reader bug must cost this one file, not the whole import
         raise CardError(path, f"{UNEXPECTED}: {type(err).__name__}: {err}") from None
 
 

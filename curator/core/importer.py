@@ -131,7 +131,7 @@ def _load(path: str, known_sha: str | None, now: float) -> Loaded:
         return ("error", path, (e.line, e.column, e.message))
     except OSError as e:
         return ("error", path, (None, None, f"cannot read the file: {e.strerror or e}"))
-    except Exception as e:  # one file's trouble stays that file's, whatever it is
+    except Exception as e:  # noqa: BLE001 - one file's trouble stays that file's, whatever it is
         return ("error", path, (None, None, f"{INTERNAL}: {type(e).__name__}: {e}"))
 
 
@@ -269,11 +269,13 @@ class _Importer:
         try:
             with self.store.db.atomic():  # a savepoint inside the batch's transaction
                 _store(conn, new, updates)
-            return
         except sqlite3.OperationalError:
             raise
         except Exception:  # noqa: BLE001 - whatever it was, find the card it belongs to
-            pass
+            self._store_singly(conn, new, updates)
+
+    def _store_singly(self, conn: sqlite3.Connection, new: list[tuple[str, CardRecord]],
+                      updates: list[tuple[str, int, CardRecord]]) -> None:
         for path, record in new:
             self._store_one(conn, path, [(path, record)], [])
         for path, card_id, record in updates:

@@ -70,9 +70,10 @@ def validate(field: str, value: Any) -> Any:
     if value is None:
         return None  # removing the key
     try:
-        json.dumps(value)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"{field}: {value!r} is not a plain value ({e})") from None
+        dumps(value).encode("utf-8")  # as stored: no NaN or infinity (SQLite's JSON refuses them), valid text
+    except (TypeError, ValueError) as e:  # UnicodeEncodeError (a lone surrogate) is a ValueError
+        raise ValueError(f"{field}: {fields.show(value)} is not a plain value the library can store ({e})") \
+            from None
     # Refuse a wrong shape or range; problems deeper inside list items (a related article's URL) and
     # suspected mojibake stay possible: `check` lists them, and an editor must be able to edit the rest
     # of a list whose other items have problems.

@@ -96,9 +96,11 @@ def safe_value(value: Any) -> Any:
     if isinstance(value, str):
         return _safe_text(value)
     if isinstance(value, float) and not math.isfinite(value):
-        return ".nan" if value != value else (".inf" if value > 0 else "-.inf")
+        return ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
     if isinstance(value, int) and not isinstance(value, bool):
-        return value if value.bit_length() < _MAX_INT_BITS else f"a whole number of about {_digits(value):,} digits"
+        if value.bit_length() < _MAX_INT_BITS:
+            return value
+        return f"a whole number of about {_digits(value):,} digits"
     if isinstance(value, Mapping):
         return {safe_value(k): safe_value(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
