@@ -70,8 +70,10 @@ _SQLITE_READONLY, _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_IOERR, _SQLITE_CORRUPT =
 _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 13, 14, 26
 # Extended SQLITE_IOERR codes met while reading (SQLITE_IOERR_READ, _SHORT_READ, _FSTAT, _MMAP).
 _IOERR_READING = frozenset({10 | 1 << 8, 10 | 2 << 8, 10 | 7 << 8, 10 | 24 << 8})
-# ...and while writing (_WRITE, _FSYNC, _DIR_FSYNC, _TRUNCATE, _DELETE).
-_IOERR_WRITING = frozenset({10 | 3 << 8, 10 | 4 << 8, 10 | 5 << 8, 10 | 6 << 8, 10 | 10 << 8})
+# ...and while writing (_WRITE, _FSYNC, _DIR_FSYNC, _TRUNCATE, _DELETE, _SHMSIZE: growing the WAL index).
+_IOERR_WRITING = frozenset({10 | 3 << 8, 10 | 4 << 8, 10 | 5 << 8, 10 | 6 << 8, 10 | 10 << 8, 10 | 19 << 8})
+# Free space below which an I/O error is taken for a full disk (a few pages: SQLite writes page by page).
+_FULL_BELOW = 64 * 1024
 
 
 def _sqlite_cause(exc: BaseException) -> sqlite3.Error | None:
@@ -87,6 +89,15 @@ def _sqlite_cause(exc: BaseException) -> sqlite3.Error | None:
             return orig
         current = current.__cause__ or current.__context__
     return None
+
+
+def _disk_is_full(path: str | os.PathLike[str]) -> bool:
+    """Whether the file system holding ``path`` has (almost) no room left for an unprivileged writer."""
+    try:
+        st = os.statvfs(os.path.dirname(os.path.abspath(path)))
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < _FULL_BELOW
 
 
 def library_error(exc: BaseException, path: str | os.PathLike[str]) -> LibraryError | None:
@@ -111,6 +122,8 @@ def library_error(exc: BaseException, path: str | os.PathLike[str]) -> LibraryEr
     if primary == _SQLITE_FULL:
         return LibraryDiskError(f"disk full: cannot write to the library ({path})")
     if primary == _SQLITE_IOERR:
+        if _disk_is_full(path):  # growing the WAL index on a full disk is an I/O error, not SQLITE_FULL
+            return LibraryDiskError(f"disk full: cannot write to the library ({path})")
         doing = "reading" if code in _IOERR_READING else "writing" if code in _IOERR_WRITING else "using"
         return LibraryDiskError(f"disk I/O error while {doing} {path} ({cause})")
     if primary == _SQLITE_NOTADB:
