@@ -43,8 +43,11 @@ def test_this_machine_stays_reachable() -> None:
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
         port = listener.getsockname()[1]
-        threading.Thread(target=lambda: listener.accept()[0].close(), daemon=True).start()
+        accepting = threading.Thread(target=lambda: listener.accept()[0].close(), daemon=True)
+        accepting.start()
         socket.create_connection(("localhost", port), 5).close()
+        accepting.join(5)
+        assert not accepting.is_alive()
     assert socket.getaddrinfo("127.0.0.1", 80)
     assert socket.getaddrinfo(None, 80)
     for host in ("localhost", "127.0.0.1", "127.8.9.10", "::1", "[::1]", "::ffff:127.0.0.1", "0.0.0.0"):
