@@ -61,7 +61,9 @@ def install(path: Path | None = None) -> Path:
     if old is not None:
         log.removeHandler(old)
         old.close()
-    handler = logging.handlers.RotatingFileHandler(target, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
+    handler = logging.handlers.RotatingFileHandler(
+        target, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+    )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)

@@ -13,11 +13,12 @@ import sqlite3
 
 import peewee
 
-from curator.core import store as core_store
-from curator.core.store import Store
+from curator.core.store import LibraryBusy, Store
 
 #: The GUI thread's busy timeout: the longest one attempt can stall the event loop.
 GUI_BUSY_TIMEOUT_MS = 200
+#: The same in seconds, for Store(path, busy_timeout=...).
+GUI_BUSY_TIMEOUT = GUI_BUSY_TIMEOUT_MS / 1000
 #: A worker's busy timeout (an import or a write waits for the other writer rather than failing).
 WORKER_BUSY_TIMEOUT_MS = 30_000
 #: Attempts after the first one, and the pause between them (the event loop runs meanwhile).
@@ -32,9 +33,9 @@ BUSY_MESSAGE = (
 
 def is_busy(exc: BaseException) -> bool:
     """Whether `exc` means another connection holds the library's write lock (nothing was changed)."""
-    busy_type = getattr(core_store, "LibraryBusy", None)  # store.LibraryBusy(LibraryError) wraps it
-    if busy_type is not None and isinstance(exc, busy_type):
+    if isinstance(exc, LibraryBusy):
         return True
+    # Raw SQLite errors from code that reads the connection directly (the Store wraps its own calls).
     if isinstance(exc, (sqlite3.OperationalError, peewee.OperationalError)):
         text = str(exc).lower()
         return "locked" in text or "busy" in text

@@ -147,7 +147,7 @@ class MainWindow(QMainWindow):
     def open_library(cls, path: Path, settings: Settings) -> MainWindow | None:
         """A window on the library at `path`, or None (after telling the user) when it cannot be opened."""
         try:
-            store = Store(path)
+            store = Store(path, busy_timeout=library_busy.GUI_BUSY_TIMEOUT)
         except LibraryError as err:
             plain.message(None, QMessageBox.Icon.Critical, "Curator", f"Cannot open the library:\n{err}")
             return None

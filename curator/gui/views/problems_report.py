@@ -32,7 +32,13 @@ from curator.core.store_types import ImportReport, WriteReport
 from curator.gui import errorlog, plain
 
 IMPORT, WRITE, CHECK, WATCH, BUG = "import", "write", "check", "folders", "bug"
-KIND_LABELS = {IMPORT: "Import", WRITE: "Write", CHECK: "Check", WATCH: "Watching folders", BUG: "Curator error"}
+KIND_LABELS = {
+    IMPORT: "Import",
+    WRITE: "Write",
+    CHECK: "Check",
+    WATCH: "Watching folders",
+    BUG: "Curator error",
+}
 #: Card problems (`curator check`) listed in the dialog; the rest are counted.
 MAX_CHECKS = 2000
 #: Bugs kept in the report (each one's traceback is in the log file anyway).
@@ -107,7 +113,9 @@ class ProblemsReport(QObject):
                 del self._entries[key]
         for error in report.errors:
             path = str(error.get("path") or "")
-            problem = Problem(IMPORT, path, _line(error.get("line")), str(error.get("message") or "unreadable"))
+            problem = Problem(
+                IMPORT, path, _line(error.get("line")), str(error.get("message") or "unreadable")
+            )
             entries = self._entries.setdefault((IMPORT, path), [])
             if problem not in entries:
                 entries.append(problem)
@@ -127,7 +135,9 @@ class ProblemsReport(QObject):
                 del self._entries[key]
         for item in [*report.conflicts, *report.failed]:
             path = str(item.get("path") or "")
-            self._entries[(WRITE, path)] = [Problem(WRITE, path, None, str(item.get("reason") or "not written"))]
+            self._entries[(WRITE, path)] = [
+                Problem(WRITE, path, None, str(item.get("reason") or "not written"))
+            ]
         self.changed.emit()
 
     def add(self, kind: str, path: str, reason: str, line: int | None = None) -> None:
