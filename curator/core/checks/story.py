@@ -32,6 +32,19 @@ def _term_counts(terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return unique.astype(np.int32), (1.0 + np.log(counts)).astype(np.float32)
 
 
+def row_entries(row_of_token: np.ndarray, terms: np.ndarray, rows: int, vocabulary_size: int,
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One batch's CSR pieces from its (row, word id) list: each row's distinct word ids in order (int32),
+    their ``1 + log tf`` (float32) and the number of entries per row (int64, ``rows`` of them)."""
+    width = max(vocabulary_size, 1)
+    keys = row_of_token.astype(np.int64) * width + terms
+    unique, counts = np.unique(keys, return_counts=True)
+    del keys
+    entry_rows = unique // width
+    terms_out = (unique % width).astype(np.int32)
+    return terms_out, (1.0 + np.log(counts)).astype(np.float32), np.bincount(entry_rows, minlength=rows)
+
+
 @dataclass
 class Match:
     """One row whose text is like the query's, with its cosine ``score``."""
@@ -67,13 +80,29 @@ class StoryIndex:
     def build(cls, row_of_token: np.ndarray, terms: np.ndarray, rows: int, vocabulary_size: int,
               dates: np.ndarray, providers: np.ndarray) -> StoryIndex:
         """An index over ``rows`` cards from one flat (row, word id) list of all their counted words."""
+        return cls.from_rows([row_entries(row_of_token, terms, rows, vocabulary_size)], vocabulary_size,
+                             dates, providers)
+
+    @classmethod
+    def from_rows(cls, batches: list[tuple[np.ndarray, np.ndarray, np.ndarray]], vocabulary_size: int,
+                  dates: np.ndarray, providers: np.ndarray) -> StoryIndex:
+        """An index from consecutive batches of rows, each ``row_entries``' (terms, tf, entries per row).
+
+        The batches are emptied as they are joined, so their memory goes as the CSR arrays fill.
+        """
         index = cls(vocabulary_size)
-        keys = row_of_token.astype(np.int64) * max(vocabulary_size, 1) + terms
-        unique, counts = np.unique(keys, return_counts=True)
-        entry_rows = unique // max(vocabulary_size, 1)
-        index.row_terms = (unique % max(vocabulary_size, 1)).astype(np.int32)
-        index.row_tf = (1.0 + np.log(counts)).astype(np.float32)
-        index.row_ptr = np.concatenate(([0], np.cumsum(np.bincount(entry_rows, minlength=rows))))
+        lengths = np.concatenate([b[2] for b in batches]) if batches else np.zeros(0, dtype=np.int64)
+        rows = len(lengths)
+        index.row_ptr = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+        total = int(index.row_ptr[-1])
+        index.row_terms = np.empty(total, dtype=np.int32)
+        index.row_tf = np.empty(total, dtype=np.float32)
+        at = 0
+        while batches:
+            terms, tf, _ = batches.pop(0)
+            index.row_terms[at: at + len(terms)] = terms
+            index.row_tf[at: at + len(terms)] = tf
+            at += len(terms)
         index.dates = dates.astype(np.int64)
         index.providers = providers.astype(np.int32)
         index.alive = np.ones(rows, dtype=bool)
@@ -88,7 +117,9 @@ class StoryIndex:
         order = np.argsort(self.row_terms, kind="stable")
         entry_rows = np.repeat(np.arange(len(self.row_ptr) - 1, dtype=np.int32), np.diff(self.row_ptr))
         self.post_rows = entry_rows[order]
+        del entry_rows
         self.post_tf = self.row_tf[order]
+        del order
         self.term_ptr = np.concatenate(([0], np.cumsum(np.bincount(self.row_terms, minlength=len(self.df)))))
 
     def idf(self) -> np.ndarray:
