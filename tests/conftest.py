@@ -22,6 +22,11 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Undo the Qt guard before the interpreter exits (see netguard.uninstall_qt: else a segfault)."""
+    netguard.uninstall_qt()
+
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 # shared/ sits beside the project folder (in CI: beside the fresh clone).

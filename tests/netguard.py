@@ -181,3 +181,22 @@ def install_qt() -> Trap:
     QNetworkProxyFactory.setApplicationProxyFactory(_factory)
     TRAP = trap
     return trap
+
+
+def uninstall_qt() -> None:
+    """Give Qt its default proxies back, while Python still runs (the test session's end calls it).
+
+    setApplicationProxyFactory takes ownership: Qt deletes the factory when it is replaced, and again in
+    its own static destructors at process exit. Left installed, the Python wrapper is torn down first at
+    interpreter exit and Qt's exit-time delete then runs on freed memory (a segfault after the last test).
+    Replacing it here makes Qt delete it now, which also tells the wrapper its C++ side is gone.
+    """
+    global TRAP, _factory
+    if _factory is None:
+        return
+    from PySide6.QtNetwork import QNetworkProxyFactory
+
+    QNetworkProxyFactory.setApplicationProxyFactory(None)
+    _factory = None
+    TRAP = None
+
