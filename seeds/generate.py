@@ -7,6 +7,13 @@ bundled seeds/ can be checked against a fresh run. Stdlib only, plus the sibling
 ``seed_text`` (headlines, teasers), ``seed_emit`` (YAML text) and ``seed_vocabulary`` (word lists).
 Cards are written with the varied YAML styles of hand-made files (quoting, flow and block lists,
 comments, CRLF, BOM, Markdown bodies, plain ``.yaml`` files) because Curator's write-back must cope.
+
+About one card in seventeen (6%) *follows* an ordinary card a few numbers before it (``follower``), as a feed
+does: a **duplicate** (the same article reached through another form of its URL: the AMP page, the
+link with ``utm_*`` parameters, ``http://`` with a fragment), a **copy** (the same text syndicated under
+another headline and provider) or **same-story** coverage (another provider's own headline and teaser
+that quotes one sentence of the first). The rest of the follower (quality, images, style, ...) is its
+own; the cards that follow nobody are exactly what they would be without followers.
 """
 
 from __future__ import annotations
@@ -14,24 +21,25 @@ from __future__ import annotations
 import argparse
 import base64
 import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from random import Random
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 # seeds/ is not a package: make the sibling modules importable when this file is loaded by path.
 if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import seed_emit as E  # noqa: E402
-import seed_text as T  # noqa: E402
-import seed_vocabulary as V  # noqa: E402
+import seed_emit as E
+import seed_text as T
+import seed_vocabulary as V
 
 DEFAULT_IMAGE_BASE = "https://images.example-news.test"
 # Publication dates spread over this window; card numbers grow with time like a newsroom's archive.
-START = datetime(2019, 7, 1, tzinfo=timezone.utc)
-END = datetime(2021, 1, 1, tzinfo=timezone.utc)
+START = datetime(2019, 7, 1, tzinfo=UTC)
+END = datetime(2021, 1, 1, tzinfo=UTC)
 PROBLEM_FOLDER = "problems"
 
 
@@ -297,11 +305,160 @@ def _card(path: str, groups: Groups, style: E.Style, rng: Random) -> GeneratedCa
     return GeneratedCard(path, E.render(groups, style, rng), data)
 
 
+FOLLOW_RATE = 0.06
+FOLLOW_KINDS = ("duplicate", "copy", "same-story")
+
+
+@dataclass(frozen=True)
+class Follow:
+    """Card ``index`` is a ``kind`` ("duplicate", "copy" or "same-story") of the earlier card ``leader``."""
+
+    index: int
+    leader: int
+    kind: str
+
+
+def follower(index: int, opts: Options) -> Follow | None:
+    """Whether ordinary card ``index`` follows an earlier card, and how (a pure function of the options).
+
+    The leader is one to three numbers back, never itself a follower, so every planted group is one
+    ordinary card and the cards that follow it. A leader without an excerpt long enough to syndicate or
+    quote makes its follower a duplicate: ``kind`` is what the card really is.
+    """
+    rng = Random(f"curator-seeds:{opts.seed}:{opts.count}:{index}:follow")
+    if index < 2 or rng.random() >= FOLLOW_RATE:
+        return None
+    kind = FOLLOW_KINDS[index % len(FOLLOW_KINDS)]  # by number, not drawn: even a small run shows all three
+    leader = index - 1 - rng.randrange(min(3, index - 1))
+    while leader >= 1 and _follows(leader, opts):
+        leader -= 1
+    if leader < 1:
+        return None
+    excerpt = _lookup(_leader(leader, opts)[0], "excerpt")
+    if kind == "copy" and (not excerpt or len(excerpt.split()) < 16):
+        kind = "duplicate"
+    if kind == "same-story" and not (excerpt and _sentences(excerpt)):
+        kind = "duplicate"
+    return Follow(index, leader, kind)
+
+
+def _follows(index: int, opts: Options) -> bool:
+    return index >= 2 and Random(f"curator-seeds:{opts.seed}:{opts.count}:{index}:follow").random() < FOLLOW_RATE
+
+
+def _leader(index: int, opts: Options) -> tuple[Groups, datetime]:
+    rng = Random(f"curator-seeds:{opts.seed}:{opts.count}:{index}")
+    when = _when(rng, index, opts.count)
+    return card_fields(rng, when, opts), when
+
+
+def _put(groups: Groups, key: str, value: Any, after: str = "title") -> None:
+    """Set a top-level key where it is, or add it just after ``after`` (the card's own order)."""
+    for group in groups:
+        for i, (k, _) in enumerate(group):
+            if k == key:
+                group[i] = (key, value)
+                return
+    for group in groups:
+        for i, (k, _) in enumerate(group):
+            if k == after:
+                group.insert(i + 1, (key, value))
+                return
+    groups[0].append((key, value))
+
+
+def _patch(groups: Groups, key: str, value: Any) -> None:
+    """Set a top-level key only where the card has it (a card without topics keeps none)."""
+    if _lookup(groups, key) is not None:
+        _replace(groups, key, value)
+
+
+def _drop(groups: Groups, key: str) -> None:
+    for group in groups:
+        group[:] = [(k, v) for k, v in group if k != key]
+
+
+_UTM = ("utm_source=twitter&utm_medium=social", "utm_source=newsletter&utm_medium=email&utm_campaign=daily",
+        "utm_source=feed&utm_medium=rss")
+_SAME_STORY = ("{title}, report says", "Update: {title}", "{title}: what we know so far",
+               "Explainer: {title}", "{title}, sources say")
+
+
+def _sentences(text: str) -> list[str]:
+    """The whole sentences of a teaser (not the one its cut leaves unfinished), each with its full stop."""
+    whole = text.rsplit(". ", 1)[0] if text.endswith(" ...") else text
+    return [s.strip().rstrip(".") + "." for s in whole.split(". ") if len(s.split()) >= 6]
+
+
+def _follow(rng: Random, follow: Follow, groups: Groups, opts: Options) -> datetime:
+    """Make ``groups`` (the follower's own fields) a duplicate, copy or same-story card of its leader."""
+    lead, lead_when = _leader(follow.leader, opts)
+    title, excerpt = _lookup(lead, "title"), _lookup(lead, "excerpt")
+    source, amp, cdn = _lookup(lead, "sourceUrl"), _lookup(lead, "ampUrl"), _lookup(lead, "cdnAmpUrl")
+    lead_provider = _lookup(lead, "provider") or {"name": "Reuters", "domain": "reuters.com"}
+    topics = list(_lookup(lead, "topics") or [T.TOPIC(rng)])
+    kind = follow.kind
+    _patch(groups, "topics", topics)
+    if _lookup(lead, "category") is not None:
+        _patch(groups, "category", _lookup(lead, "category"))
+    if kind == "duplicate":
+        when = lead_when + timedelta(minutes=rng.randrange(0, 6 * 60))
+        _replace(groups, "title", title)
+        if excerpt:
+            _put(groups, "excerpt", excerpt)
+        else:
+            _drop(groups, "excerpt")
+        _patch(groups, "provider", dict(lead_provider))
+        for key in ("ampUrl", "cdnAmpUrl"):
+            _drop(groups, key)
+        form = rng.randrange(3) if amp else 1 + rng.randrange(2)
+        if form == 0:  # the feed handed out the AMP page itself
+            _replace(groups, "sourceUrl", amp)
+        elif form == 1:
+            _replace(groups, "sourceUrl", source + ("&" if "?" in source else "?") + rng.choice(_UTM))
+        else:
+            _replace(groups, "sourceUrl", "http://" + source.split("://", 1)[1] + "#" + rng.choice(("comments", "top")))
+        if form and amp:
+            _put(groups, "ampUrl", amp, after="sourceUrl")
+            if cdn:
+                _put(groups, "cdnAmpUrl", cdn, after="ampUrl")
+        return when
+    when = lead_when + timedelta(minutes=rng.randrange(60, 2 * 24 * 60))
+    provider = T.PROVIDER(rng)
+    while provider[1] == lead_provider.get("domain"):
+        provider = T.PROVIDER(rng)
+    if kind == "copy":
+        words = excerpt.split()
+        for _ in range(rng.randrange(0, 3)):  # a syndication desk's edits: a word or two
+            i = rng.randrange(len(words))
+            words[i] = {"said": "says", "the": "a", "and": "&", "new": "latest"}.get(words[i], words[i])
+        new_title = title if rng.random() < 0.2 else T.headline(rng, topics)
+        new_excerpt = " ".join(words)
+    else:
+        new_title = rng.choice(_SAME_STORY).format(title=title)
+        new_excerpt = rng.choice(_sentences(excerpt)) + " " + T.excerpt(rng, topics, provider[0])
+    new_source, new_amp, new_cdn = _urls(rng, provider, new_title, when)
+    _replace(groups, "title", new_title)
+    _put(groups, "excerpt", new_excerpt)
+    _patch(groups, "provider", {"name": provider[0], "domain": provider[1]})
+    _replace(groups, "sourceUrl", new_source)
+    if _lookup(groups, "ampUrl") is not None:
+        _replace(groups, "ampUrl", new_amp)
+        if _lookup(groups, "cdnAmpUrl") is not None:
+            _replace(groups, "cdnAmpUrl", new_cdn)
+    return when
+
+
 def make_card(index: int, opts: Options) -> GeneratedCard:
-    """Ordinary card ``index`` (1-based)."""
+    """Ordinary card ``index`` (1-based); a follower of an earlier card when ``follower`` says so."""
     rng = Random(f"curator-seeds:{opts.seed}:{opts.count}:{index}")
     when = _when(rng, index, opts.count)
     groups = card_fields(rng, when, opts)
+    follow = follower(index, opts)
+    if follow is not None:
+        when = _follow(rng, follow, groups, opts)
+        if _lookup(groups, "publishedDateTime") is not None:
+            _replace(groups, "publishedDateTime", E.Stamp(_timestamp(when)))
     style = _style(rng, _provider_name(groups))
     suffix = ".yaml" if style.plain_yaml else ".md" if style.body is not None and rng.random() < 0.7 else ".txt"
     return _card(f"{when:%Y-%m}/{_name(rng, index, suffix)}", groups, style, rng)
