@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QMouseEvent
+from PySide6.QtGui import QDesktopServices, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -25,6 +25,7 @@ from curator.core.store_types import CardDetail
 from curator.gui import icons, plain
 from curator.gui.images import ImageCache, ImageState, is_fetchable
 from curator.gui.views.card_editor import CardEditor
+from curator.gui.views.card_problems import CardProblems
 
 LEAD_SIZE = QSize(432, 243)
 #: A lead image that cannot load shrinks to this, so a broken picture does not dominate the panel.
@@ -83,9 +84,12 @@ class ImageLabel(QLabel):
         self.broken_box = broken_size
         self.url: str | None = None
         self.state = None
-        self.setFixedSize(size)
+        self._fix_size(size)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         images.changed.connect(self._changed)
+
+    def _fix_size(self, size: QSize) -> None:
+        self.setFixedSize(size)
 
     def set_url(self, url: str | None) -> None:
         self.url = url
@@ -95,7 +99,7 @@ class ImageLabel(QLabel):
         self.state, pixmap = self.images.get(self.url, self.box)
         if self.broken_box is not None:
             broken = self.state is ImageState.BROKEN
-            self.setFixedSize(self.broken_box if broken else self.box)
+            self._fix_size(self.broken_box if broken else self.box)
             if broken:
                 pixmap = self.images.placeholder(self.broken_box, broken=True)
         self.setPixmap(pixmap)
@@ -105,6 +109,43 @@ class ImageLabel(QLabel):
 
     def _changed(self, url: str) -> None:
         if url == self.url:
+            self.refresh()
+
+
+class FitImageLabel(ImageLabel):
+    """An ImageLabel as wide as its pane allows (never wider than `largest`), keeping the box's aspect ratio.
+
+    A fixed-width picture pushed the detail pane wider than a laptop window (a horizontal scroll bar and
+    controls cut off): this one takes the width the layout gives it, and asks the cache for a picture
+    fitted into that width (in steps of :data:`WIDTH_STEP`, so dragging the splitter does not decode a
+    new size per pixel). The image keeps its own aspect ratio inside the box.
+    """
+
+    WIDTH_STEP = 16
+
+    def __init__(self, images: ImageCache, largest: QSize, broken_size: QSize | None = None,
+                 smallest_width: int = 96) -> None:  # fmt: skip
+        self.largest = largest
+        self.smallest_width = smallest_width
+        super().__init__(images, largest, broken_size)
+        # Ignored: the pixmap's own width never becomes the layout's minimum.
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(smallest_width)
+
+    def _fix_size(self, size: QSize) -> None:
+        self.setFixedHeight(size.height())
+
+    def box_for(self, width: int) -> QSize:
+        """The box a picture is fitted into at a label width of `width` pixels."""
+        width = max(self.smallest_width, min(self.largest.width(), width))
+        width -= width % self.WIDTH_STEP if width < self.largest.width() else 0
+        return QSize(width, round(width * self.largest.height() / self.largest.width()))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        box = self.box_for(event.size().width())
+        if box != self.box:
+            self.box = box
             self.refresh()
 
 
@@ -148,8 +189,9 @@ class CardPreview(QFrame):
     def __init__(self, images: ImageCache) -> None:
         super().__init__()
         self.setObjectName("cardPreview")
-        self.setFixedWidth(PREVIEW_SIZE.width() + 24)
-        self.image = ImageLabel(images, PREVIEW_SIZE)
+        # As wide as a published card at most, narrower when the pane is (the picture shrinks with it).
+        self.setMaximumWidth(PREVIEW_SIZE.width() + 24)
+        self.image = FitImageLabel(images, PREVIEW_SIZE)
         self.image.setObjectName("previewImage")
         self.title = plain_label(name="cardPreviewTitle")
         self.excerpt = plain_label()
@@ -180,6 +222,8 @@ class DetailPanel(QScrollArea):
         self.setObjectName("detailPanel")
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        # Everything in the pane fits its width (pictures scale, text wraps, links clip): never a sideways scroll.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.images = images
         self.card: CardDetail | None = None
         self.opener = open_url  # swapped in tests to record instead of launching a browser
@@ -197,8 +241,7 @@ class DetailPanel(QScrollArea):
         c = QVBoxLayout(self.content)
         c.setContentsMargins(0, 0, 0, 0)
         c.setSpacing(6)
-        self.image = ImageLabel(images, LEAD_SIZE, BROKEN_LEAD_SIZE)
-        self.image.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.image = FitImageLabel(images, LEAD_SIZE, BROKEN_LEAD_SIZE)
         c.addWidget(self.image)
         self.title = plain_label(name="detailTitle", select=True)
         c.addWidget(self.title)
@@ -206,8 +249,12 @@ class DetailPanel(QScrollArea):
         c.addWidget(self.meta)
         self.flags = plain_label(name="detailFlags")
         c.addWidget(self.flags)
+        self.problems = CardProblems()
+        c.addWidget(self.problems)
         self.editor = CardEditor()
         c.addWidget(self.editor)
+        # A fix is an edit like any other made here: one request, run by whoever runs the editor's.
+        self.problems.fixRequested.connect(self.editor.edited)
         links = QHBoxLayout()
         self.source_button = QPushButton("Open article")
         icons.set_icon(self.source_button, "open-source")
@@ -258,10 +305,9 @@ class DetailPanel(QScrollArea):
         flags = [t for t, on in (("Changes not yet written to the file", card.dirty),
                                  ("Conflict: the file changed on disk (Cards > Resolve Conflict…)", card.conflict),
                                  ("The file is missing", card.missing)) if on]  # fmt: skip
-        if card.problems:
-            flags.append(f"{card.problems} problem(s): see the Problems filter")
         self.flags.setText("\n".join(flags))
         self.flags.setVisible(bool(flags))
+        self.problems.show_data(data)
         self.editor.show_card(card)
         source = data.get("sourceUrl")
         self.source_button.setEnabled(is_fetchable(source if isinstance(source, str) else None))

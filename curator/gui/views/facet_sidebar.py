@@ -35,7 +35,8 @@ STATUS_LABELS = {
 }
 STATUS_TIPS = {
     "dirty:true": "dirty:true — edited in the library, not yet written to the file",
-    "problems:true": "problems:true — values `curator check` reports",
+    "problems:true": "problems:true — cards with values Curator cannot use as they are; "
+                     "select one to see its problems and fixes",
     "conflict:true": "conflict:true — the file changed on disk under pending edits",
 }
 TERM_ROLE = Qt.ItemDataRole.UserRole + 1
