@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
+import pytest
 import yaml
 
 from curator.core.checks.index import CheckCard, CheckIndex
@@ -102,3 +103,18 @@ def test_arrays_round_trip(tmp_path: Path) -> None:
         assert loaded.suggest(card_id) == index.suggest(card_id)
     loaded.update(CheckCard(9999, "Fresh", TEXT, "2020-01-01T00:00:00", "n.com"))
     assert 9999 in loaded.row_of
+
+
+def test_a_build_in_many_batches_equals_one_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    from curator.core.checks import index as index_module
+
+    cards = _feed()
+    whole = CheckIndex.build(cards)
+    monkeypatch.setattr(index_module, "_BATCH", 37)  # ~10 batches, groups and stories across their edges
+    batched = CheckIndex.build(iter(cards))  # a generator, as rows streamed from the library
+    assert batched.groups() == whole.groups() and len(whole.groups()) > 10
+    assert np.array_equal(batched.sigs, whole.sigs) and np.array_equal(batched.keys, whole.keys)
+    for name in ("row_ptr", "row_terms", "row_tf", "norms", "df", "post_rows"):
+        assert np.array_equal(getattr(batched.story, name), getattr(whole.story, name)), name
+    for card in cards:
+        assert batched.suggest(card.id) == whole.suggest(card.id)
