@@ -12,6 +12,11 @@ from curator.gui import icons
 HEAT_STEP = 10
 
 
+def quality_for_digit(digit: int, scale: int) -> int:
+    """The quality key `digit` sets: digit × scale, 0 counting as 10 (it sits after 9), at most 100."""
+    return min(100, (digit or 10) * scale)
+
+
 def _action(
     parent: QObject, text: str, *, shortcut: QKeySequence | str | QKeySequence.StandardKey | None = None,
     icon: str | None = None, tip: str | None = None, checkable: bool = False,
@@ -77,8 +82,8 @@ class Actions(QObject):
         self.add_topic = _action(self, "&Add Topic…", icon="add")
         self.remove_topic = _action(self, "&Remove Topic…", icon="remove")
         self.edit_related = _action(self, "Edit &Related Links…", shortcut="Ctrl+R", icon="edit")
-        self.advance = _action(self, "Advance After Action", checkable=True, icon="advance",
-                               tip="Move to the next card after P, U, 0–9, + or -")
+        self.advance = _action(self, "Auto-&Advance", checkable=True, icon="advance",
+                               tip="Move to the next card after P, U or a quality key (0–9)")
         self.resolve_conflict = _action(self, "Resolve &Conflict…", icon="resolve",
                                         tip="Compare the card with its changed file, field by field")
         # Files
@@ -111,10 +116,12 @@ class Actions(QObject):
                                 tip="Every file that could not be imported or written, and why")
 
     def set_quality_scale(self, scale: int) -> None:
-        """Digit d sets quality d × scale (capped at 100); the action texts say so."""
+        """Digit d sets quality d × scale, capped at 100; 0 is the key after 9, so it counts as 10
+        (with the default scale 10: 1–9 set 10–90 and 0 sets 100). The action texts say so."""
         for digit, action in enumerate(self.quality_keys):
-            action.setText(f"Set Quality to {min(100, digit * scale)}")
-            action.setData(min(100, digit * scale))
+            value = quality_for_digit(digit, scale)
+            action.setText(f"Set Quality to {value}")
+            action.setData(value)
 
     def triage_actions(self) -> list[QAction]:
         """The single-key actions the list views own (never active while typing elsewhere)."""
@@ -133,14 +140,14 @@ class Actions(QObject):
         rows: list[tuple[str, str]] = []
         for action in self.all_actions():
             if action in self.quality_keys[1:]:
-                continue
+                continue  # folded into the row of quality_keys[0]
             keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()]
             if not keys:
                 continue
             text = action.text().replace("&", "").rstrip("…")
             if action is self.quality_keys[0]:
-                last = self.quality_keys[-1].text().rsplit(" ", 1)[-1]
-                rows.append(("0 – 9", f"Set quality {text.rsplit(' ', 1)[-1]} … {last}"))
+                first, nine = (self.quality_keys[d].data() for d in (1, 9))
+                rows.append(("1 – 9, 0", f"Set quality {first} … {nine}, 0 sets {action.data()}"))
                 continue
             rows.append((" / ".join(keys), text))
         return rows
@@ -174,7 +181,7 @@ class Actions(QObject):
         cards.addActions([self.publish, self.unpublish])
         quality = cards.addMenu("Quality")
         icons.set_icon(quality.menuAction(), "quality")
-        quality.addActions(self.quality_keys)
+        quality.addActions([*self.quality_keys[1:], self.quality_keys[0]])  # in keyboard order: 1 … 9, 0
         cards.addActions([self.set_quality, self.heat_up, self.heat_down, self.set_heat])
         cards.addSeparator()
         cards.addActions([self.add_topic, self.remove_topic, self.edit_related])

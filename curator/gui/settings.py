@@ -36,8 +36,10 @@ LAST_QUERY: Key[str] = Key("search/last", "", str)
 RECENT_QUERIES: Key[list] = Key("search/recent", [], list)
 SAVED_QUERIES: Key[list] = Key("search/saved", [], list)
 # Triage.
-QUALITY_SCALE: Key[int] = Key("triage/qualityScale", 10, int)  # digit d sets quality d × scale
-ADVANCE: Key[bool] = Key("triage/advance", False, bool)  # next card after a triage key
+QUALITY_SCALE: Key[int] = Key("triage/qualityScale", 10, int)  # digit d sets d × scale; 0 counts as 10
+# On by default: triage is one key per card. A new key name, so the old default (off) saved by every
+# earlier version does not keep it off for editors who never chose.
+ADVANCE: Key[bool] = Key("triage/advanceAfterKey", True, bool)  # next card after P, U or a quality key
 # The library file last opened.
 LAST_LIBRARY: Key[str] = Key("library/last", "", str)
 

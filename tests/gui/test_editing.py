@@ -135,6 +135,7 @@ def test_triage_keys_undo_redo_and_advance(qtbot, edit_window: MainWindow, own_l
     store, cards = own_library
     cid, _path = open_example(edit_window, cards)
     focus_list(qtbot, edit_window)
+    edit_window.actions.advance.setChecked(False)  # several keys on one card (advance is on by default)
     qtbot.keyClick(edit_window.table, Qt.Key.Key_P)
     assert store.detail(cid).published is True  # type: ignore[union-attr]
     qtbot.keyClick(edit_window.table, Qt.Key.Key_7)
@@ -190,7 +191,7 @@ def test_shortcut_help_is_generated_from_the_actions(edit_window: MainWindow) ->
         if action.shortcut().isEmpty() or action in edit_window.actions.quality_keys:
             continue
         assert action.text().replace("&", "").rstrip("…") in text, action.text()
-    assert "0 – 9" in text and "Set quality 0 … 90" in text and "P " in text
+    assert "1 – 9, 0" in text and "Set quality 10 … 90, 0 sets 100" in text and "P " in text
 
 
 def test_bulk_edit_is_one_step_and_asks_above_the_threshold(edit_window: MainWindow, own_library) -> None:  # type: ignore[no-untyped-def]

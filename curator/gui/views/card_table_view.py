@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QPoint, Qt, Signal
-from PySide6.QtGui import QPaintEvent
+from PySide6.QtCore import (
+    QByteArray,
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QKeyEvent, QPaintEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
 from curator.gui.delegates import MarkerDelegate, ScoreDelegate
@@ -66,6 +75,11 @@ class CardTableView(QTableView):
         header.setSortIndicator(column, order)
         self.setSortingEnabled(True)
         model.reset.connect(self._sync_indicator)
+
+    def selectionCommand(
+        self, index: QModelIndex | QPersistentModelIndex, event: QEvent | None = None
+    ) -> QItemSelectionModel.SelectionFlag:
+        return in_hand_command(event, super().selectionCommand(index, event))
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
@@ -132,6 +146,27 @@ class CardTableView(QTableView):
         move_current(self, self.card_model(), step)
 
 
+Flag = QItemSelectionModel.SelectionFlag
+
+
+def in_hand_command(event: QEvent | None, default: Flag) -> Flag:
+    """The selection update for a key that moves the current card: the selection follows it.
+
+    In extended selection a key with Ctrl (Ctrl+Home, Ctrl+End, Ctrl+arrows) moves the current index and
+    leaves the old selection alone, so the detail pane showed one card while triage keys edited another.
+    Here only Shift (extend) and Ctrl+Space (toggle) keep Qt's meaning; every other move selects the card
+    it lands on, so current index, selection and detail pane are one card in hand.
+    """
+    if not isinstance(event, QKeyEvent) or event.type() != QEvent.Type.KeyPress:
+        return default
+    mods = event.modifiers()
+    if mods & Qt.KeyboardModifier.ShiftModifier or event.key() == Qt.Key.Key_Space:
+        return default
+    if default == Flag.NoUpdate:
+        return Flag.ClearAndSelect | Flag.Rows
+    return default
+
+
 def move_current(view: QAbstractItemView, model: CardTableModel, step: int) -> None:
     """Make the card ``step`` rows away from ``view``'s current one current (the table's and grid's J/K)."""
     current = view.currentIndex().row()
@@ -141,5 +176,6 @@ def move_current(view: QAbstractItemView, model: CardTableModel, step: int) -> N
     target = max(0, min(model.rowCount() - 1, target))
     if model.rowCount():
         index = model.index(target, Column.TITLE)
-        view.setCurrentIndex(index)
+        # Selected too (a setCurrentIndex keeps the old selection): the next key edits this card.
+        view.selectionModel().setCurrentIndex(index, Flag.ClearAndSelect | Flag.Rows)
         view.scrollTo(index)

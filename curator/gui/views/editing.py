@@ -110,10 +110,15 @@ class EditController(QObject):
             self.all_matching = False
 
     def target_ids(self) -> list[int]:
-        """The cards an action applies to."""
+        """The cards an action applies to: the selection when it holds the card in hand (a multi-selection
+        is a bulk target), else the card in hand alone, never a selection the detail pane does not show."""
         if self.all_matching:
             return self.store.ids(self.window.model.query)
-        return self.window.selected_ids()
+        selected = self.window.selected_ids()
+        current = self._current()
+        if current and current[0] not in selected:
+            return current
+        return selected
 
     def _current(self) -> list[int]:
         card_id = self.window.current_id()
@@ -197,7 +202,7 @@ class EditController(QObject):
             self.window.detail.show_card(self.store.detail(card.id), keep_scroll=True)  # undo the widget
 
     def triage(self, changes: dict[str, Any], action: str) -> None:
-        """A triage key on the targets, then (when enabled) on to the next card."""
+        """A triage key (P, U, a quality key) on the targets, then (when enabled) on to the next card."""
         ids = self.target_ids()
         if self.set_fields(ids, changes, action) is not None:
             self._advance(len(ids))
@@ -206,7 +211,8 @@ class EditController(QObject):
         """+ / -: heat up or down by `step` per card (not rated counts as 0; stays within 0..100).
 
         Cards with different heat get different values, so this is one Store call per distinct heat,
-        grouped into one undo step (a macro).
+        grouped into one undo step (a macro). Heat steps never advance: an editor presses + three times
+        on one card. When nothing changes the status bar says why (- on a card not rated, or at a limit).
         """
         ids = self.target_ids()
         if not ids or self._blocked() or not self._confirmed(f"Heat {step:+d}", ids):
@@ -220,6 +226,7 @@ class EditController(QObject):
             if new != row.heat:
                 groups.setdefault(new, []).append(row.id)
         if not groups:
+            self.window.statusBar().showMessage(self._heat_unchanged(ids, step), 6000)
             return
         label = f"Heat {step:+d}" + ("" if len(ids) == 1 else f" ({len(ids):,} cards)")
         calls = [
@@ -227,8 +234,17 @@ class EditController(QObject):
             for value, group in sorted(groups.items())
         ]
         # One transaction and one undo step for every group: all of them reach the library or none does.
-        if self._attempt(label, lambda: self.history.run_group(label, calls), 0) is not None:
-            self._advance(len(ids))
+        self._attempt(label, lambda: self.history.run_group(label, calls), 0)
+
+    def _heat_unchanged(self, ids: list[int], step: int) -> str:
+        what = "This card's" if len(ids) == 1 else "These cards'"
+        if step < 0:
+            rows = self.store.rows_by_id(ids)
+            if all(r.heat is None or r.heat < 0 for r in rows):
+                return (f"{what} heat is not rated, so − leaves it unrated; press + to rate it "
+                        f"({HEAT_STEP}) or use Cards > Set Heat…")  # fmt: skip
+            return f"{what} heat is already 0 (or not rated): − cannot go lower"
+        return f"{what} heat is already 100: + cannot go higher"
 
     def _advance(self, count: int) -> None:
         if count == 1 and self.window.settings.value(keys.ADVANCE):

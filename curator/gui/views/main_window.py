@@ -120,6 +120,14 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.problems_button)
         self.problems.changed.connect(self._problems_changed)
         self.statusBar().addPermanentWidget(self.progress)
+        # The auto-advance toggle, where the editor sees it while triaging (also in the Cards menu).
+        self.advance_button = QToolButton()
+        self.advance_button.setObjectName("advanceButton")
+        self.advance_button.setAutoRaise(True)
+        self.advance_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advance_button.setDefaultAction(self.actions.advance)
+        self.advance_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a click leaves the keys in the list
+        self.statusBar().addPermanentWidget(self.advance_button)
 
         self.edits = EditController(self)
         self.files = FileController(self)
