@@ -7,7 +7,7 @@ import logging
 import os
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import CancelledError, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from concurrent.futures.process import BrokenProcessPool
@@ -156,7 +156,9 @@ def _init_worker(stop: _Flag) -> None:
     _worker_stop = stop
 
 
-def _write_jobs(jobs: list[_Job], dry_run: bool, roots: list[str], stop: _Flag | None = None) -> list[_Result]:
+def _write_jobs(
+    jobs: list[_Job], dry_run: bool, stop: _Flag | None = None, roots: Sequence[str] = ()
+) -> list[_Result]:
     """Write some files (in a worker process or thread); every outcome becomes a plain result.
 
     The stop flag is read before each file: once the write is cancelled, a file already being written
@@ -352,7 +354,7 @@ class _Run:
             future.cancel()
 
     def _run_here(self, jobs: list[_Job]) -> Future[list[_Result]]:
-        return _finished(_write_jobs(jobs, self.dry_run, self.roots, self.pool.stop))
+        return _finished(_write_jobs(jobs, self.dry_run, self.pool.stop, self.roots))
 
     def submit(self, rows: list[tuple[Any, ...]]) -> None:
         """Hand one task's cards to the workers (a missing file becomes its own, finished task)."""
@@ -376,8 +378,8 @@ class _Run:
         pool = self.pool
         try:
             if pool.shared:
-                return pool.executor.submit(_write_jobs, jobs, self.dry_run, self.roots)
-            return pool.executor.submit(_write_jobs, jobs, self.dry_run, self.roots, pool.stop)
+                return pool.executor.submit(_write_jobs, jobs, self.dry_run, None, self.roots)
+            return pool.executor.submit(_write_jobs, jobs, self.dry_run, pool.stop, self.roots)
         except BrokenProcessPool:  # the pool broke earlier: write the rest here
             return self._run_here(jobs)
 
@@ -391,7 +393,7 @@ class _Run:
         except CancelledError:  # never started: the write was cancelled first
             results = [_SKIPPED] * len(jobs)
         except BrokenProcessPool:  # a worker died: write this task's files here instead
-            results = _write_jobs(jobs, self.dry_run, self.roots, self.pool.stop)
+            results = _write_jobs(jobs, self.dry_run, self.pool.stop, self.roots)
         except Exception as e:  # noqa: BLE001 - the task's results did not come back (e.g. not unpickled)
             # Its files may have been written all the same: the next write finds them "already" written.
             _log.exception("a write task of %d files failed", len(jobs))
