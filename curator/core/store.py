@@ -601,6 +601,23 @@ class Store:
         )
         return [BatchInfo(i, label, created, bool(undone), c, e) for i, label, created, undone, c, e in rows]
 
+    def batch_titles(self, batch_ids: Sequence[int]) -> dict[int, str]:
+        """The title of the one card each batch changed, for the batches that changed exactly one card
+        (the edit history names that card; a batch over many cards is shown with its count instead)."""
+        self._use()
+        found: dict[int, str] = {}
+        ids = list(batch_ids)
+        for start in range(0, len(ids), 500):  # within SQLite's bound-parameter limit
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute_sql(
+                "SELECT j.batch_id, c.title FROM journal_entry j JOIN card c ON c.id = j.card_id "
+                f"WHERE j.batch_id IN ({marks}) GROUP BY j.batch_id HAVING count(DISTINCT j.card_id) = 1",
+                chunk,
+            )
+            found.update((int(b), str(t)) for b, t in rows if t)
+        return found
+
     def problems(self, query: str | None = None) -> list[ProblemRow]:
         """Every validation problem of the matching cards, by card id."""
         from curator.core import fields

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import difflib
 import threading
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QTextBlockFormat, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QListWidget,
+    QPlainTextEdit,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from curator.core.store import Store
 from curator.core.store_types import WriteReport
-from curator.gui import library_busy
+from curator.gui import library_busy, plain
 from curator.gui.workers import Cancelled, Pool, TaskHandle, run_task
 
 #: Files shown in full in the review; the rest are counted (a 10k-file diff helps nobody).
@@ -120,8 +130,33 @@ class WriteRunner(QObject):
             self.task.cancel()
 
 
+#: Line colours of the review: a translucent wash under the text, readable in the light and dark themes.
+ADDED = QColor(46, 160, 67, 70)
+REMOVED = QColor(248, 81, 73, 70)
+HUNK = QColor(128, 128, 128, 50)
+
+
+def line_kind(line: str) -> str:
+    """What a unified-diff line is: "file" (---/+++), "hunk" (@@), "added", "removed" or "context"."""
+    if line.startswith(("--- ", "+++ ")):
+        return "file"
+    if line.startswith("@@"):
+        return "hunk"
+    if line.startswith("+"):
+        return "added"
+    if line.startswith("-"):
+        return "removed"
+    return "context"
+
+
 class ReviewDialog(QDialog):
-    """Every file's diff before writing; "Write Changes" accepts."""
+    """Every file's diff before writing, one section per file with added and removed lines coloured;
+    "Write Changes" accepts.
+
+    The diff is card text: it is inserted as plain characters through QTextCursor.insertText with a
+    QTextCharFormat per line (never setHtml), so a card holding markup shows that markup as typed. The
+    file list on the left jumps to a file's section.
+    """
 
     def __init__(self, diffs: list[tuple[str, bytes, bytes]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -131,19 +166,29 @@ class ReviewDialog(QDialog):
         shown = diffs[:REVIEW_FILES]
         more = f" (the first {len(shown):,} are shown)" if len(diffs) > len(shown) else ""
         heading = QLabel(
-            f"{len(diffs):,} file(s) will change{more}. Lines starting with - leave the file, + enter it."
+            f"{len(diffs):,} file(s) will change{more}. Green lines (+) enter the file, red lines (-) leave it."
         )
         heading.setTextFormat(Qt.TextFormat.PlainText)
         heading.setWordWrap(True)
         layout.addWidget(heading)
+        self.files = QListWidget()
+        self.files.setObjectName("reviewFiles")
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.text.setPlainText(
-            "\n".join(unified_diff(p, old, new) for p, old, new in shown) or "Nothing to write."
-        )
-        layout.addWidget(self.text, 1)
+        #: The block number where each file's section starts, in the order of the file list.
+        self.sections: list[int] = []
+        self._fill(shown)
+        self.files.currentRowChanged.connect(self.show_file)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.files)
+        split.addWidget(self.text)
+        split.setStretchFactor(1, 1)
+        split.setSizes([220, 680])
+        split.setChildrenCollapsible(False)
+        self.files.setVisible(len(shown) > 1)  # one file needs no index
+        layout.addWidget(split, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.write_button = buttons.addButton("Write Changes", QDialogButtonBox.ButtonRole.AcceptRole)
         self.write_button.setEnabled(bool(diffs))
@@ -151,3 +196,64 @@ class ReviewDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.resize(900, 600)
+
+    def _fill(self, shown: list[tuple[str, bytes, bytes]]) -> None:
+        cursor = QTextCursor(self.text.document())
+        plain_format = QTextCharFormat()
+        title_format = QTextCharFormat()
+        title_format.setFontWeight(QFont.Weight.Bold)
+        backgrounds = {"added": ADDED, "removed": REMOVED, "hunk": HUNK}
+        first = True
+        cursor.beginEditBlock()
+        for path, old, new in shown:
+            if not first:
+                cursor.insertBlock()
+                cursor.insertBlock()
+            first = False
+            self.sections.append(cursor.blockNumber())
+            self.files.addItem(Path(path).name)
+            self.files.item(self.files.count() - 1).setToolTip(plain.tip(path))
+            cursor.insertText(f"▌ {path}", title_format)
+            for line in unified_diff(path, old, new).splitlines():
+                cursor.insertBlock()
+                kind = line_kind(line)
+                fmt = QTextCharFormat(plain_format)
+                if kind in backgrounds:
+                    fmt.setBackground(backgrounds[kind])
+                elif kind == "file":
+                    fmt.setForeground(self.palette().color(self.palette().ColorRole.PlaceholderText))
+                cursor.insertText(line, fmt)
+                # The wash spans the whole line, not just its characters.
+                if kind in backgrounds:
+                    block = QTextBlockFormat()
+                    block.setBackground(backgrounds[kind])
+                    cursor.setBlockFormat(block)
+                else:
+                    cursor.setBlockFormat(QTextBlockFormat())
+        if not shown:
+            cursor.insertText("Nothing to write.", plain_format)
+        cursor.endEditBlock()
+        self.text.moveCursor(QTextCursor.MoveOperation.Start)
+
+    def show_file(self, row: int) -> None:
+        """Scroll the diff to the section of file `row` (a click in the file list)."""
+        if not 0 <= row < len(self.sections):
+            return
+        block = self.text.document().findBlockByNumber(self.sections[row])
+        cursor = QTextCursor(block)
+        self.text.setTextCursor(cursor)
+        # Put the section's first line at the top of the view, not merely somewhere on screen.
+        bar = self.text.verticalScrollBar()
+        bar.setValue(bar.maximum())
+        self.text.ensureCursorVisible()
+
+    def line_backgrounds(self) -> list[tuple[str, QColor | None]]:
+        """(line text, its block's background or None), every line of the diff (tests read what is shown)."""
+        out: list[tuple[str, QColor | None]] = []
+        block = self.text.document().begin()
+        while block.isValid():
+            brush = block.blockFormat().background()
+            colour = brush.color() if brush.style() != Qt.BrushStyle.NoBrush else None
+            out.append((block.text(), colour))
+            block = block.next()
+        return out
