@@ -37,6 +37,7 @@ from curator.gui.views.facet_sidebar import FacetSidebar
 from curator.gui.views.file_sync import FileController
 from curator.gui.views.filter_bar import FilterBar
 from curator.gui.views.importing import ImportRunner, ProgressWidget
+from curator.gui.views.list_focus import ListFocus
 from curator.gui.views.problems_report import ProblemsDialog, ProblemsReport, check_problems, import_roots
 from curator.gui.views.searching import SearchController
 from curator.gui.views.startup import AfterFirstPaint
@@ -135,6 +136,8 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self._restore()
+        self.list_focus = ListFocus(self, self.filter_bar.edit, self.current_view)
+        self.list_focus.start()
         # Undo reaches back before this window: the stack is rebuilt from the library's journal.
         self.edits.history.rebuild()
         if defer_startup:
