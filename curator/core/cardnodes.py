@@ -8,6 +8,9 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+# The digit bound lives with the field rules (which recognise such numbers without importing yaml).
+from curator.core.fields import MAX_INT_DIGITS, int_digits
+
 #: Alias expansion allowed beyond the nodes actually written in the file. A real card has a few
 #: hundred nodes and rarely any alias; 10,000 extra values keeps a card's JSON in the library well
 #: under a megabyte while a "billion laughs" file is refused after a walk of its real nodes only.
@@ -272,32 +275,6 @@ def check(node: MappingNode, path: str, offset: int) -> None:
 
 
 
-#: Whole numbers longer than this many decimal digits stay text. Python refuses to turn longer ones into
-#: text or back (``sys.get_int_max_str_digits``, 4,300 by default: converting is quadratic), so neither
-#: JSON nor the library could hold them, and building one from a long ``1:0:0:...`` (base 60) scalar
-#: is itself quadratic. The constant, not the interpreter's setting: a card reads the same everywhere.
-MAX_INT_DIGITS = 4_300
-_LOG10_2, _LOG10_8, _LOG10_16, _LOG10_60 = 0.30103, 0.90309, 1.20412, 1.77816
-
-
-def int_digits(text: str) -> float:
-    """An upper bound of the decimal digits of the YAML 1.1 int ``text`` (signs and ``_`` allowed).
-
-    Cheap (no conversion), so a huge number is recognised before anything is built from it.
-    """
-    body = text.replace("_", "").lstrip("+-")
-    if body.startswith("0b"):
-        return (len(body) - 2) * _LOG10_2 + 1
-    if body.startswith("0x"):
-        return (len(body) - 2) * _LOG10_16 + 1
-    if ":" in body:
-        head, *rest = body.split(":")
-        return len(head) + len(rest) * _LOG10_60 + 1
-    if body.startswith("0"):
-        return len(body) * _LOG10_8 + 1
-    return len(body)
-
-
 def _int(node: ScalarNode) -> int | str:
     value = node.value
     if value.isdigit() and (value[0] != "0" or len(value) == 1) and len(value) <= MAX_INT_DIGITS:
@@ -306,7 +283,7 @@ def _int(node: ScalarNode) -> int | str:
         return value  # kept as the file's text; fields reports it ("too long to be a number")
     try:
         return _constructor.construct_yaml_int(node)  # 0x, 0o-style 017, 1_000, 1:30, signs
-    except ValueError:  # beyond the digit limit after all: the estimate is only a bound
+    except ValueError:  # no digits after all (0b_, 0x_: YAML's pattern allows them), or past the digit limit
         return value
 
 
@@ -315,26 +292,6 @@ def _float(node: ScalarNode) -> float | str:
     # .nan, .inf and overflowing literals (1e400) have no JSON form, so neither the library nor a
     # comparison could keep them as they are: the value is the file's own text, as for timestamps.
     return number if math.isfinite(number) else node.value
-
-
-_NUMBER_START = frozenset("+-.0123456789")
-
-
-def unfit_number(text: str) -> str | None:
-    """What a plain scalar ``text`` is when the reader keeps it as text for want of a JSON number.
-
-    "nan" (.nan), "inf" (.inf, -.inf, 1e400) or "long" (a whole number of more than MAX_INT_DIGITS
-    digits); None for any other text. fields uses it to report such values wherever they are.
-    """
-    if not text or text[0] not in _NUMBER_START:
-        return None
-    tag = plain_tag(text)
-    if tag == FLOAT:
-        if isinstance(_float(ScalarNode(FLOAT, text)), str):
-            return "nan" if text.lower() == ".nan" else "inf"
-    elif tag == INT and isinstance(_int(ScalarNode(INT, text)), str):
-        return "long"
-    return None
 
 
 def _scalar(node: ScalarNode) -> Any:

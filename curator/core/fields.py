@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field as dc_field
@@ -9,9 +10,74 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from curator.core.cardnodes import unfit_number
 
+#: Whole numbers longer than this many decimal digits stay text when a card is read (cardnodes). Python
+#: refuses to turn longer ones into text or back (``sys.get_int_max_str_digits``, 4,300 by default:
+#: converting is quadratic), so neither JSON nor the library could hold them, and building one from a long
+#: ``1:0:0:...`` (base 60) scalar is itself quadratic. The constant, not the interpreter's setting: a card
+#: reads the same everywhere.
+MAX_INT_DIGITS = 4_300
+_LOG10_2, _LOG10_8, _LOG10_16, _LOG10_60 = 0.30103, 0.90309, 1.20412, 1.77816
 _NUMBER_START = frozenset("+-.0123456789")
+# YAML 1.1's int and float patterns (PyYAML's resolver's, which the card reader uses), here so that the
+# field rules recognise numbers kept as text without importing yaml (the CLI's `check` and `set` do not).
+_YAML_INT = re.compile(r"[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+"
+                       r"|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+")
+_YAML_FLOAT = re.compile(r"[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+                         r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
+
+
+def int_digits(text: str) -> float:
+    """An upper bound of the decimal digits of the YAML 1.1 int ``text`` (signs and ``_`` allowed).
+
+    Cheap (no conversion), so a huge number is recognised before anything is built from it.
+    """
+    body = text.replace("_", "").lstrip("+-")
+    if body.startswith("0b"):
+        return (len(body) - 2) * _LOG10_2 + 1
+    if body.startswith("0x"):
+        return (len(body) - 2) * _LOG10_16 + 1
+    if ":" in body:
+        head, *rest = body.split(":")
+        return len(head) + len(rest) * _LOG10_60 + 1
+    if body.startswith("0"):
+        return len(body) * _LOG10_8 + 1
+    return len(body)
+
+
+def _yaml_float(text: str) -> float:
+    """The float YAML 1.1 reads ``text`` (a match of _YAML_FLOAT) as, as PyYAML's constructor builds it."""
+    value = text.replace("_", "").lower()
+    sign = -1.0 if value[0] == "-" else 1.0
+    value = value.lstrip("+-")
+    if value == ".inf":
+        return sign * math.inf
+    if value == ".nan":
+        return math.nan
+    if ":" in value:
+        number, base = 0.0, 1.0
+        for digit in reversed(value.split(":")):
+            number += float(digit) * base
+            base *= 60
+        return sign * number
+    return sign * float(value)
+
+
+def unfit_number(text: str) -> str | None:
+    """What a plain scalar ``text`` is when the card reader keeps it as text for want of a JSON number.
+
+    "nan" (.nan), "inf" (.inf, -.inf, 1.0e+400) or "long" (a whole number of more than MAX_INT_DIGITS
+    digits); None for any other text. tests/core/test_hardening_read.py checks it against the reader.
+    """
+    if not text or text[0] not in _NUMBER_START:
+        return None
+    if _YAML_FLOAT.fullmatch(text):
+        if math.isfinite(_yaml_float(text)):
+            return None
+        return "nan" if text.lower() == ".nan" else "inf"
+    if int_digits(text) > MAX_INT_DIGITS and _YAML_INT.fullmatch(text):
+        return "long"
+    return None
 
 KNOWN_FIELDS = (
     "category", "title", "excerpt", "publishedDateTime", "sourceUrl", "ampUrl", "cdnAmpUrl", "type",
@@ -75,13 +141,16 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)  # YAML `true` is no score
 
 
-def _show(value: Any) -> str:
-    """A value as an editor reads it in a sentence, at most 60 characters."""
+def show(value: Any) -> str:
+    """A value as an editor reads it in a sentence, at most 60 characters; never raises."""
     try:
         text = repr(value)
     except ValueError:  # a whole number past Python's int-to-text limit (or something holding one)
         return f"a whole number of about {_digits(value):,} digits" if _is_int(value) else "a huge value"
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+_show = show
 
 
 def _digits(number: int) -> int:
@@ -155,7 +224,7 @@ _DATE = re.compile(
     r"""(\d{4})-(\d{1,2})-(\d{1,2})
         (?:(?:[Tt]|[ \t]+)(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?
            [ \t]*(Z|z|UTC|GMT|[+-]\d{1,2}(?::?\d{2})?)?)?""",
-    re.X,
+    re.VERBOSE,
 )
 
 
@@ -208,9 +277,7 @@ def _range_problem(name: str, value: Any, allow_unrated: bool) -> Problem | None
 
 def _as_int(value: Any, allow_unrated: bool) -> int | None:
     """The whole number a float or numeric text stands for, when it is in range (else None)."""
-    if isinstance(value, float) and value.is_integer():
-        number = int(value)
-    elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d{1,20}\s*", value):  # longer: out of range
+    if isinstance(value, float) and value.is_integer() or isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d{1,20}\s*", value):
         number = int(value)
     else:
         return None

@@ -486,3 +486,28 @@ def test_summarize_and_the_stored_form_never_fail_whatever_the_values(data: dict
         len(stored) < len(safe))
     for value in record.values:
         assert not isinstance(value, int) or -(2**63) <= value < 2**63
+
+
+_numberish = st.one_of(
+    st.sampled_from(_ODD_SCALARS),
+    st.from_regex(r"\A[-+]?(?:0b[01_]{1,8}|0x[0-9a-f_]{1,8}|0[0-7_]{1,8}|[1-9][0-9_]{0,8}(?::[0-5]?[0-9]){0,3}"
+                  r"|[0-9]{0,3}\.[0-9_]{0,3}(?:[eE][-+][0-9]{1,4})?|\.(?:inf|Inf|nan|NaN))\Z"),
+    st.integers(4290, 4310).map(lambda n: "9" * n),
+    st.integers(2550, 2560).map(lambda n: "1:" + "0:" * n + "0"),
+    st.integers(3580, 3590).map(lambda n: "0x" + "f" * n),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_numberish)
+def test_the_field_rules_recognise_exactly_the_numbers_the_reader_keeps_as_text(text: str) -> None:
+    # fields.unfit_number (no yaml import: the CLI's check/set stay light) must agree with the reader.
+    from curator.core.cardnodes import FLOAT, INT, plain_tag
+
+    try:
+        value = parse_card(f"v: {text}\n".encode(), "n.yaml").data["v"]
+    except CardError:
+        return
+    digitless = text.replace("_", "").lstrip("+-") in ("0b", "0x")  # plain text, but no number problem either
+    kept_as_text = plain_tag(text) in (INT, FLOAT) and isinstance(value, str) and not digitless
+    assert (fields.unfit_number(text) is not None) == kept_as_text, (text[:40], value if kept_as_text else "")
