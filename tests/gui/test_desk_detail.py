@@ -44,7 +44,7 @@ def show_with_lead(qtbot, store: Store, images: ImageCache, url: str, width: int
     return panel
 
 
-def test_a_lead_image_fits_a_narrow_pane_and_keeps_its_aspect_ratio(qtbot, store: Store, images: ImageCache, wide_png: Server) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+def test_a_lead_image_fits_a_narrow_pane_and_keeps_its_aspect_ratio(qtbot, store: Store, images: ImageCache, wide_png: Server) -> None:  # type: ignore[no-untyped-def]
     url = wide_png.url("/wide.png")
     panel = show_with_lead(qtbot, store, images, url, 300)
     viewport = panel.viewport().width()
@@ -79,7 +79,7 @@ def rows(window: MainWindow) -> list[ProblemRow]:
     return [r for r in window.detail.problems.rows if r.isVisibleTo(window.detail)]
 
 
-def test_problems_are_listed_in_words_and_a_mojibake_repair_is_previewed_then_one_undo_step(qtbot, edit_window: MainWindow, own_library) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+def test_problems_are_listed_in_words_and_a_mojibake_repair_is_previewed_then_one_undo_step(qtbot, edit_window: MainWindow, own_library) -> None:  # type: ignore[no-untyped-def]
     store, cards = own_library
     cid = open_card(edit_window, cards, MOJIBAKE)
     shown = rows(edit_window)
@@ -105,7 +105,7 @@ def test_problems_are_listed_in_words_and_a_mojibake_repair_is_previewed_then_on
     assert len(rows(edit_window)) == 1  # the pane follows the undo
 
 
-def test_a_problem_without_an_automatic_fix_has_no_button_and_a_fixable_type_error_has_one(qtbot, edit_window: MainWindow, own_library) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+def test_a_problem_without_an_automatic_fix_has_no_button_and_a_fixable_type_error_has_one(qtbot, edit_window: MainWindow, own_library) -> None:  # type: ignore[no-untyped-def]
     store, cards = own_library
     open_card(edit_window, cards, OUT_OF_RANGE)
     (row,) = rows(edit_window)

@@ -30,7 +30,7 @@ def review(window: MainWindow) -> ReviewDialog:
     return shown[0]
 
 
-def test_review_colours_added_and_removed_lines_per_file_and_never_renders_card_markup(qtbot, edit_window: MainWindow, own_library) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+def test_review_colours_added_and_removed_lines_per_file_and_never_renders_card_markup(qtbot, edit_window: MainWindow, own_library) -> None:  # type: ignore[no-untyped-def]
     store, cards = own_library
     first, second = some_cards(cards, 2)
     edit_window.edits.set_fields([card_id(store, first)], {"title": HOSTILE}, "Edit title")
@@ -49,7 +49,7 @@ def test_review_colours_added_and_removed_lines_per_file_and_never_renders_card_
     assert added and removed
     assert all(c is not None and c.rgba() == ADDED.rgba() for _t, c in added)
     assert all(c is not None and c.rgba() == REMOVED.rgba() for _t, c in removed)
-    assert all(c is None for t, c in lines if t.startswith(" ") or t.startswith("▌"))
+    assert all(c is None for t, c in lines if t.startswith((" ", "▌")))
     assert "+quality: 99" in texts
     # The card's markup is characters, never HTML: the document holds it exactly, and no image is loaded.
     hostile = [t for t in texts if t.startswith("+title")]
@@ -65,7 +65,7 @@ def test_review_colours_added_and_removed_lines_per_file_and_never_renders_card_
     assert dialog.text.textCursor().block().text() == f"▌ {second}"
 
 
-def test_history_lists_each_step_with_its_card_title_or_count_and_time_and_closes(qtbot, edit_window: MainWindow, own_library) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+def test_history_lists_each_step_with_its_card_title_or_count_and_time_and_closes(qtbot, edit_window: MainWindow, own_library) -> None:  # type: ignore[no-untyped-def]
     store, cards = own_library
     one, *many = some_cards(cards, 4)
     title = store.detail(card_id(store, one)).title

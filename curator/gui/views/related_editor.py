@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from curator.core.link_lookup import LinkMatch, host_of, lookup
 from curator.core.query import QueryError, Word, and_, to_text
 from curator.core.store import Store
 from curator.core.store_types import CardDetail
@@ -67,6 +68,17 @@ def item_from_url(url: str) -> dict[str, Any]:
     """A new related item for a pasted URL; the editor fills in the title afterwards."""
     host = (urlsplit(url.strip()).hostname or "").removeprefix("www.")
     return {"title": host, "sourceUrl": url.strip(), "provider": {"name": host, "domain": host}}
+
+
+def item_from_match(url: str, match: LinkMatch) -> dict[str, Any]:
+    """A new related item for a pasted URL the library knows from a related item or the provider's cards:
+    their title and provider name, not the bare domain (see core.link_lookup)."""
+    item = item_from_url(url)
+    if match.title:
+        item["title"] = match.title
+    if match.provider_name:
+        item["provider"] = {"name": match.provider_name, "domain": match.provider_domain or host_of(url)}
+    return item
 
 
 def item_from_card(data: dict[str, Any]) -> dict[str, Any]:
@@ -121,6 +133,7 @@ class RelatedEditor(QDialog):
         self._search_timer.setInterval(150)
         self._search_timer.timeout.connect(self.run_search)
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search.returnPressed.connect(self._search_entered)
 
         add_box = QGroupBox("Add")
         a = QVBoxLayout(add_box)
@@ -228,6 +241,16 @@ class RelatedEditor(QDialog):
         self._show_item(self.list.currentRow())
         self.resize(1100, 640)
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter adds (a link, a found card) or finishes a field, and the dialog stays open: only Save
+        (clicked, or Enter while it has the focus) saves. QDialog would press Save on every Enter."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not isinstance(
+            self.focusWidget(), QPushButton
+        ):
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
     # -- the list -----------------------------------------------------------------------------------
     def items(self) -> list[Any]:
         """The related list as edited, in the shown order."""
@@ -262,8 +285,17 @@ class RelatedEditor(QDialog):
         self.url_error.setVisible(problem is not None)
         if problem is not None:
             return False
+        match = lookup(self.store, url)
+        if match.card_id == self.card.id:  # the same article under another form of its address
+            self.url_error.setText("This is the card's own link.")
+            self.url_error.show()
+            return False
+        if match.card_id is not None:
+            # A card of the library: the item is that card's, as "Add Card" would make it.
+            self.url_edit.clear()
+            return self.add_card(match.card_id)
         self.url_edit.clear()
-        self.list.setCurrentItem(self._append(item_from_url(url)))
+        self.list.setCurrentItem(self._append(item_from_match(url, match)))
         self.f_title.setFocus()
         self.f_title.selectAll()
         return True
@@ -292,6 +324,11 @@ class RelatedEditor(QDialog):
         if found:
             self.results.setCurrentRow(0)
         return found
+
+    def _search_entered(self) -> None:
+        self._search_timer.stop()
+        self.run_search()  # the words just typed, not the results of the last pause
+        self._add_selected_card()
 
     def _add_selected_card(self) -> None:
         item = self.results.currentItem()
