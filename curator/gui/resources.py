@@ -16,9 +16,6 @@ from pathlib import Path
 #: The package holding the data folder, and the folder's name inside it.
 PACKAGE = "curator"
 FOLDER = "resources"
-#: The checkout's seeds/ (absent in an installed copy). Only MainWindow.start's first-start import uses it;
-#: installed copies get the sample cards from :mod:`curator.samples`.
-SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 _extracted = contextlib.ExitStack()
 atexit.register(_extracted.close)

@@ -336,6 +336,19 @@ class DetailPanel(QScrollArea):
             self.related_items.append(item)
 
     def _open(self, url: Any) -> None:
-        if isinstance(url, str) and is_fetchable(url):
-            self.linkActivated.emit(url)
-            self.opener(url)
+        self.open_link(url)
+
+    def open_link(self, url: Any) -> bool:
+        """Open an http/https link in the browser (anything else is refused, False).
+
+        When no browser can be started (QDesktopServices.openUrl returns False) a message says so and
+        gives the link to copy: a click that does nothing would leave the editor guessing.
+        """
+        if not (isinstance(url, str) and is_fetchable(url)):
+            return False
+        self.linkActivated.emit(url)
+        if self.opener(url) is False:
+            plain.warning(self, "Cannot open the article",
+                          f"No web browser could be started to open:\n{url}\n\nCopy the link and open it yourself.")  # fmt: skip
+            return False
+        return True

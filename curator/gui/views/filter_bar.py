@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCompleter,
     QHBoxLayout,
@@ -69,13 +70,19 @@ class FilterBar(QWidget):
 
     queryChanged = Signal(str)
     submitted = Signal(str)  # Enter pressed on valid text (a moment worth remembering the search)
+    #: True while an error is shown: the list under the bar still shows the last query's results (stale).
+    errorChanged = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.edit = QLineEdit(self)
         self.edit.setObjectName("searchEdit")
         self.edit.setPlaceholderText('Search: words, "phrases", topic:AI, quality>=60, published:false …')
+        # The × at the end of the field: one click empties the search and shows every card again.
         self.edit.setClearButtonEnabled(True)
+        self.clear_action = next(
+            (a for a in self.edit.findChildren(QAction) if a.objectName() == "_q_qlineeditclearaction"), None
+        )
         icons.set_icon(self.edit.addAction(icons.icon("search"), QLineEdit.ActionPosition.LeadingPosition), "search")
         self.searches_button = QToolButton(self)
         icons.set_icon(self.searches_button, "recent")
@@ -160,15 +167,19 @@ class FilterBar(QWidget):
         self.error_label.setText(message)
         self.error_label.show()
         self.edit.setProperty("invalid", True)
+        self.errorChanged.emit(True)
 
     def _around(self, column: int) -> str:
         text = self.edit.text()
         return text[max(0, column - 11) : column + 10]
 
     def clear_error(self) -> None:
+        shown = not self.error_label.isHidden()
         self.error_label.hide()
         self.error_label.clear()
         self.edit.setProperty("invalid", False)
+        if shown:
+            self.errorChanged.emit(False)
 
     @property
     def error_text(self) -> str | None:

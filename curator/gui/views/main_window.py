@@ -22,7 +22,7 @@ from curator.core.query import QueryError
 from curator.core.store import Store
 from curator.core.store_types import ImportReport, LibraryError, Totals
 from curator.gui import app as gui_app
-from curator.gui import errorlog, library_busy, library_tasks, plain, resources
+from curator.gui import errorlog, library_busy, library_tasks, plain
 from curator.gui import settings as keys
 from curator.gui.actions import Actions
 from curator.gui.images import ImageCache
@@ -31,8 +31,10 @@ from curator.gui.settings import Settings
 from curator.gui.views import window_dialogs
 from curator.gui.views.card_grid_view import CardGridView
 from curator.gui.views.card_table_view import CardTableView
+from curator.gui.views.context_menu import CardMenu
 from curator.gui.views.detail_panel import DetailPanel
 from curator.gui.views.editing import EditController
+from curator.gui.views.empty_state import ListStates
 from curator.gui.views.facet_sidebar import FacetSidebar
 from curator.gui.views.file_sync import FileController
 from curator.gui.views.filter_bar import FilterBar
@@ -138,6 +140,9 @@ class MainWindow(QMainWindow):
         self._restore()
         self.list_focus = ListFocus(self, self.filter_bar.edit, self.current_view)
         self.list_focus.start()
+        # The list's empty-library, no-match and stale states, and its context menu.
+        self.list_states = ListStates(self)
+        self.card_menu = CardMenu(self)
         # Undo reaches back before this window: the stack is rebuilt from the library's journal.
         self.edits.history.rebuild()
         if defer_startup:
@@ -367,7 +372,8 @@ class MainWindow(QMainWindow):
             extra.append(f"{totals.conflicts:,} conflicts")
         if totals.missing:
             extra.append(f"{totals.missing:,} missing")
-        self.changed_label.setText(" · ".join(extra))
+        # Whole-library counts (the facets count the query): said, so the two never seem to disagree.
+        self.changed_label.setText("Library: " + " · ".join(extra))
 
     # -- commands -----------------------------------------------------------------------------------
     def open_source(self) -> None:
@@ -448,11 +454,10 @@ class MainWindow(QMainWindow):
 
     # -- importing ----------------------------------------------------------------------------------
     def start(self, path: str | None) -> None:
-        """After showing: import `path` if given, else the bundled seeds into an empty library."""
+        """After showing: import `path` if given. An empty library shows how to get cards in (open a folder,
+        a recent one, or a copy of the sample cards: views/empty_state.py), never imports anything itself."""
         if path:
             self.import_paths([path])
-        elif self.store.count() == 0 and resources.SEEDS.is_dir():
-            self.import_paths([str(resources.SEEDS)])
 
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a folder of cards")
