@@ -223,14 +223,17 @@ def empty_window(qtbot, tmp_path: Path, settings: Settings, images: ImageCache) 
     store.close()
 
 
-def test_first_start_imports_the_bundled_seeds(empty_window: MainWindow) -> None:
+def test_an_import_reports_progress_and_fills_the_list(empty_window: MainWindow, tmp_path: Path) -> None:
+    # (The first start no longer imports anything by itself: see test_desk_list.py for the empty state.)
+    cards = tmp_path / "cards"
+    shutil.copytree(SEEDS, cards)
     progress: list[tuple[int, int]] = []
     empty_window.importProgress.connect(lambda d, t: progress.append((d, t)))
     assert empty_window.model.total == 0
-    empty_window.start(None)
+    empty_window.start(str(cards))
     report = empty_window.last_import
     assert report is not None and not report.cancelled and report.failed == 0
-    seeds = sum(1 for p in SEEDS.rglob("*") if p.is_file() and p.suffix in (".txt", ".md", ".yaml", ".yml"))
+    seeds = sum(1 for p in cards.rglob("*") if p.is_file() and p.suffix in (".txt", ".md", ".yaml", ".yml"))
     assert empty_window.model.total == empty_window.store.count() == seeds
     assert progress[-1] == (seeds, seeds)
     assert "shown of" in empty_window.shown_label.text()
