@@ -18,41 +18,19 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lockholder import locked
 
 from curator.cli.output import printable, to_json
 from curator.core.query import QueryError, parse
 
 from .conftest import ROOT, Curator
 
-_HOLDER = (
-    "import sqlite3, sys\n"
-    "conn = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=5)\n"
-    "conn.execute('BEGIN IMMEDIATE')\n"
-    "print('locked', flush=True)\n"
-    "sys.stdin.read()\n"
-)
 FAST = {"CURATOR_BUSY_TIMEOUT": "0.3"}  # the default (10 s) is tested in tests/core/test_store_errors.py
-
-
-@contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Another process holds the library's write lock for the duration of the block."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", _HOLDER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        yield
-    finally:
-        assert holder.stdin is not None
-        holder.stdin.close()
-        holder.wait(timeout=10)
 
 
 def busy_line(db: Path) -> str:

@@ -12,14 +12,13 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from lockholder import locked
 
 from curator.core import cards as cards_mod
 from curator.core import schema
@@ -36,29 +35,6 @@ from curator.core.store import (
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_63d795e8c7832238.txt"
 
 # A child that takes the library's write lock, says so, and keeps it until its stdin closes.
-_HOLDER = (
-    "import sqlite3, sys\n"
-    "conn = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=5)\n"
-    "conn.execute('BEGIN IMMEDIATE')\n"
-    "print('locked', flush=True)\n"
-    "sys.stdin.read()\n"
-    "conn.rollback()\n"
-)
-
-
-@contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Another process holds the library's write lock for the duration of the block."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", _HOLDER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        yield
-    finally:
-        assert holder.stdin is not None
-        holder.stdin.close()
-        holder.wait(timeout=10)
 
 
 def make(folder: Path, name: str, text: str) -> Path:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from lockholder import LockHolder
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QWidget
 
@@ -305,16 +304,6 @@ def test_a_stopped_import_names_what_was_imported_once_and_logs_the_traceback(
         errorlog.uninstall()
 
 
-LOCKER = """
-import sqlite3, sys
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-conn.execute("BEGIN IMMEDIATE")
-print("locked", flush=True)
-sys.stdin.readline()
-conn.execute("ROLLBACK")
-"""
-
-
 def test_a_library_locked_by_another_process_never_freezes_the_window(edit_window, captured, qtbot) -> None:  # type: ignore[no-untyped-def]
     w = edit_window
     card_id = w.current_id()
@@ -332,10 +321,8 @@ def test_a_library_locked_by_another_process_never_freezes_the_window(edit_windo
     meter = QTimer()
     meter.timeout.connect(tick)
     meter.start(10)
-    locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(w.store.path)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    locker = LockHolder(w.store.path)
     try:
-        assert locker.stdout.readline().strip() == "locked"
         last[0] = time.perf_counter()
         gaps.clear()
         w.actions.publish.trigger() if not before.published else w.actions.unpublish.trigger()
@@ -349,7 +336,7 @@ def test_a_library_locked_by_another_process_never_freezes_the_window(edit_windo
         assert max(gaps) < 0.5, f"the event loop stalled {max(gaps):.2f} s"
         # Released during the retries: the edit goes through once.
         w.actions.publish.trigger() if not before.published else w.actions.unpublish.trigger()
-        QTimer.singleShot(library_busy.RETRY_MS // 2, lambda: release(locker))
+        QTimer.singleShot(library_busy.RETRY_MS // 2, lambda: locker.release(wait=False))
         qtbot.waitUntil(lambda: w.store.detail(card_id).published != before.published or len(captured) > 1,
                         timeout=5000)  # fmt: skip
         assert len(captured) == 1, captured[-1].text()
@@ -357,12 +344,4 @@ def test_a_library_locked_by_another_process_never_freezes_the_window(edit_windo
         assert max(gaps) < 0.5
     finally:
         meter.stop()
-        release(locker)
-        locker.wait(5)
-
-
-def release(locker: subprocess.Popen[str]) -> None:
-    """Let the locking process roll back and exit."""
-    if locker.poll() is None and locker.stdin is not None and not locker.stdin.closed:
-        locker.stdin.write("\n")
-        locker.stdin.close()
+        locker.release()
