@@ -35,44 +35,34 @@ def relocated() -> bool:
     return _home_override() is not None
 
 
-def data_dir() -> Path:
-    """Where the default library (and the copied sample cards) live."""
+def _user_dir(kind: str, sub: str) -> Path:
+    """platformdirs' ``user_<kind>_dir`` for Curator, or ``$CURATOR_HOME/<sub>`` when that is set."""
     home = _home_override()
     if home is not None:
-        return home / "data"
-    import platformdirs
+        return home / sub
+    import platformdirs  # here: `curator list` never needs a folder of its own
 
-    return Path(platformdirs.user_data_dir(APPLICATION, appauthor=False))
+    return Path(getattr(platformdirs, f"user_{kind}_dir")(APPLICATION, appauthor=False))
+
+
+def data_dir() -> Path:
+    """Where the default library (and the copied sample cards) live."""
+    return _user_dir("data", "data")
 
 
 def cache_dir() -> Path:
     """Disposable data: the image cache."""
-    home = _home_override()
-    if home is not None:
-        return home / "cache"
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir(APPLICATION, appauthor=False))
+    return _user_dir("cache", "cache")
 
 
 def log_dir() -> Path:
     """Where :data:`LOG_FILE` is written."""
-    home = _home_override()
-    if home is not None:
-        return home / "log"
-    import platformdirs
-
-    return Path(platformdirs.user_log_dir(APPLICATION, appauthor=False))
+    return _user_dir("log", "log")
 
 
 def config_dir() -> Path:
     """Where the GUI's settings file lives."""
-    home = _home_override()
-    if home is not None:
-        return home / "config"
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir(APPLICATION, appauthor=False))
+    return _user_dir("config", "config")
 
 
 def log_file() -> Path:
