@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QFrame,
     QGraphicsOpacityEffect,
     QHBoxLayout,
+    QLabel,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -41,6 +43,15 @@ MAX_RECENT_FOLDERS = 6
 #: How far a stale list fades while the search text has an error.
 STALE_OPACITY = 0.35
 QUERY_SHOWN = 60  # characters of the query quoted in "No cards match …"
+NOTE_WIDTH = 440  # the overlays' text column (it wraps within this)
+BUTTON_WIDTH = 240
+
+
+def _headline(label: QLabel) -> None:
+    font = QFont(label.font())
+    font.setPointSizeF(font.pointSizeF() * 1.4)
+    font.setBold(True)
+    label.setFont(font)
 
 
 class Overlay(QFrame):
@@ -86,12 +97,13 @@ class EmptyLibrary(Overlay):
         heading = plain.label("This library has no cards yet")
         heading.setObjectName("emptyHeading")
         heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        _headline(heading)
         note = plain.label(
             "Curator reads article cards (YAML files) from a folder and keeps your edits until you write "
             "them back to the files.", wrap=True,
         )  # fmt: skip
         note.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        note.setMaximumWidth(460)
+        note.setFixedWidth(NOTE_WIDTH)
         self.open_button = QPushButton("Open a Folder of Cards…")
         self.open_button.setObjectName("emptyOpenFolder")
         icons.set_icon(self.open_button, "open-folder")
@@ -101,6 +113,8 @@ class EmptyLibrary(Overlay):
         self.samples_button.setToolTip(plain.tip(f"Copies the bundled sample cards to {paths.samples_dir()} "
                                                  "and opens that copy (the originals stay untouched)"))
         self.samples_button.clicked.connect(self.trySamples)
+        for button in (self.open_button, self.samples_button):
+            button.setMinimumWidth(BUTTON_WIDTH)
         for widget in (heading, note, self.open_button, self.samples_button):
             self.column.addWidget(widget, 0, Qt.AlignmentFlag.AlignHCenter)
         self.recent_heading = plain.label("Recent folders")
@@ -112,7 +126,7 @@ class EmptyLibrary(Overlay):
         self.recent_buttons: list[QPushButton] = []
         self.error = plain.label(wrap=True)
         self.error.setObjectName("searchError")
-        self.error.setMaximumWidth(460)
+        self.error.setFixedWidth(NOTE_WIDTH)
         self.error.hide()
         self.column.addWidget(self.error, 0, Qt.AlignmentFlag.AlignHCenter)
 
@@ -144,10 +158,12 @@ class NoMatches(Overlay):
         self.message = plain.label(wrap=True)
         self.message.setObjectName("emptyHeading")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message.setMaximumWidth(520)
+        self.message.setFixedWidth(NOTE_WIDTH)
+        _headline(self.message)
         self.hint = plain.label("Check the spelling, remove a filter in the sidebar, or clear the search.",
                                 wrap=True)  # fmt: skip
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setFixedWidth(NOTE_WIDTH)
         self.clear_button = QPushButton("Clear Search")
         self.clear_button.setObjectName("clearSearchButton")
         self.clear_button.clicked.connect(self.clearRequested)
