@@ -115,12 +115,11 @@ class Tokenizer:
 
     def tokens(self, text: str) -> list[str]:
         """The tokens FTS5 indexes for ``text``, folded, in order (each one at most 2046 UTF-8 bytes)."""
-        if not text.isascii():
-            table = self._table
-            if any(ord(ch) not in table for ch in set(text)):
-                self._classify(text)
+        if not text.isascii() and not self._table.keys() >= set(map(ord, text)):
+            self._classify(text)
         out = text.translate(self._table).split()
-        return [_cut(tok) for tok in out] if any(len(tok) > MAX_LEXEME_BYTES // 4 for tok in out) else out
+        # A token of up to 511 characters is at most 2044 UTF-8 bytes: only longer ones need measuring.
+        return [_cut(tok) for tok in out] if max(map(len, out), default=0) > MAX_LEXEME_BYTES // 4 else out
 
 
 def _cut(token: str) -> str:
@@ -141,6 +140,8 @@ def tokens(text: str) -> list[str]:
 
 def _lexeme(token: str) -> str:
     """A token as a quoted lexeme of tsvector/tsquery input: quotes doubled, backslashes escaped."""
+    if "'" not in token and "\\" not in token:
+        return f"'{token}'"
     return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
@@ -150,12 +151,14 @@ def column_vector(text: str) -> str:
     Positions start at :data:`FIRST_POSITION` so that columns joined with ``||`` keep a gap (see the module
     docstring); they stop at PostgreSQL's 16383.
     """
-    positions: dict[str, list[int]] = {}
-    for index, token in enumerate(tokens(text)):
-        where = positions.setdefault(token, [])
-        if len(where) < 256:
-            where.append(min(index + FIRST_POSITION, MAX_POSITION))
-    return " ".join(f"{_lexeme(tok)}:{','.join(map(str, pos))}" for tok, pos in positions.items())
+    positions: dict[str, list[str]] = {}
+    toks = tokens(text)
+    for index, token in enumerate(toks, FIRST_POSITION):
+        positions.setdefault(token, []).append(str(index))
+    if len(toks) + FIRST_POSITION > MAX_POSITION or max(map(len, positions.values()), default=0) > 256:
+        for token, where in positions.items():  # PostgreSQL's limits (rare: very long text)
+            positions[token] = list(dict.fromkeys(str(min(int(p), MAX_POSITION)) for p in where))[:256]
+    return " ".join(f"{_lexeme(tok)}:{','.join(pos)}" for tok, pos in positions.items())
 
 
 def card_vectors(columns: Sequence[str]) -> tuple[str, ...]:
