@@ -135,16 +135,25 @@ class MarkerDelegate(_Base):
 class CardTileDelegate(QStyledItemDelegate):
     """The grid view's tile: thumbnail on top, then title (two lines), provider, and the two score bars."""
 
-    TILE = QSize(236, 262)
+    TILE = QSize(236, 262)  # the smallest tile; the grid widens them to fill its width (set_width)
+    MAX_TILE_WIDTH = 360
     THUMB = QSize(220, 124)
     MARK = 14  # the quality/heat icon before each score bar
 
     def __init__(self, images: ImageCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.images = images
+        self._width = self.TILE.width()
+
+    def set_width(self, width: int) -> None:
+        """The tile width the grid chose for its viewport (see card_grid_view.tile_width)."""
+        self._width = width
+
+    def tile_size(self) -> QSize:
+        return QSize(self._width, self.TILE.height())
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
-        return self.TILE
+        return self.tile_size()
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         row = index.data(Role.ROW)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QAbstractItemView
 
 from curator.gui import settings as keys
 from curator.gui.models.card_table import Column
+from curator.gui.views.card_grid_view import tile_width
 from curator.gui.views.main_window import MainWindow
 
 Ctrl = Qt.KeyboardModifier.ControlModifier
@@ -138,3 +139,20 @@ def test_quality_keys_reach_100_and_heat_steps_stay_on_the_card(qtbot, edit_wind
     assert window.current_id() != unrated.id
     texts = [a.text() for a in window.actions.quality_keys]
     assert texts[1] == "Set Quality to 10" and texts[0] == "Set Quality to 100"
+
+
+@pytest.mark.parametrize("width", [700, 1000, 1234])
+def test_the_grid_fills_its_width_with_tiles(qtbot, edit_window: MainWindow, width: int) -> None:
+    """No ragged margin: the tiles of a row share the viewport's whole width."""
+    window = edit_window
+    window.set_view_mode("grid")
+    grid = window.grid
+    grid.resize(width + grid.verticalScrollBar().sizeHint().width() + 2 * grid.frameWidth(), 600)
+    qtbot.wait(50)
+    assert grid.gridSize().width() == tile_width(grid.viewport().width())
+    view_width = grid.viewport().width()
+    first_row = [grid.visualRect(window.model.index(r, Column.TITLE)) for r in range(12)]
+    top = first_row[0].top()
+    row = [r for r in first_row if r.top() == top]
+    right_gap = view_width - (row[-1].right() + 1)
+    assert len(row) >= 2 and right_gap <= len(row) + 1, (view_width, [r.getCoords() for r in row])

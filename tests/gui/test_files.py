@@ -143,8 +143,8 @@ def test_outside_changes_refresh_cards_without_pending_edits(
     path = cards / EXAMPLE
     cid = card_id(store, path)
     assert edit_window.select_card(cid)
-    assert str(path.parent) in edit_window.files.watcher.directories()
-    edit_window.files.debounce.setInterval(10)
+    assert str(path.parent) in edit_window.folders.watcher.directories()
+    edit_window.folders.debounce.setInterval(10)
     resets: list[int] = []
     edit_window.model.reset.connect(lambda: resets.append(1))
     # As editors save: a new file moved over the old one.

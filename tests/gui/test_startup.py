@@ -55,13 +55,13 @@ def test_the_saved_query_and_sort_are_one_first_query_and_the_rest_waits_for_the
     assert window.model.total == store.count("topic:AI")
     assert window.filter_bar.text() == "topic:AI" and window.filter_bar.error_text is None
     assert window.facets.find("status", "All cards") is None  # not counted yet
-    assert not window.files.watcher.directories()
+    assert not window.folders.watcher.directories()
     assert "topic:AI" not in window.filter_bar.completions("topic:")
     window.show()
     qtbot.waitUntil(lambda: calls["facets"] == 1 and calls["values"] == 4, timeout=5000)
     assert window.facets.find("status", "All cards").text(1) == f"{store.count('topic:AI'):,}"
     assert "topic:AI" in window.filter_bar.completions("topic:")
-    assert window.files.watcher.directories()  # the seed folders
+    assert window.folders.watcher.directories()  # the seed folders
     assert calls["rows"] == 1  # the paint read no other page: the first one is held
 
 

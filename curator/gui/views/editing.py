@@ -45,7 +45,7 @@ class EditController(QObject):
         #: Shows a bulk confirmation and says whether to go ahead (tests replace it to answer).
         self.confirm: Callable[[BulkConfirmDialog], bool] = _exec_dialog
         self.last_confirmation: BulkConfirmDialog | None = None
-        self.history.changed.connect(self._cards_changed)
+        self.history.changed.connect(self.cards_changed)
         self.history.failed.connect(
             lambda msg: window.statusBar().showMessage(f"Cannot undo/redo: {msg}", 8000)
         )
@@ -274,7 +274,9 @@ class EditController(QObject):
             self.change_topic(ids, name.strip(), add=add)
 
     # -- after a change -----------------------------------------------------------------------------
-    def _cards_changed(self, ids: list[int]) -> None:
+    def cards_changed(self, ids: list[int]) -> None:
+        """Refresh what shows these cards (rows, the detail pane, counts, facets): after an edit, an undo,
+        a resolved conflict or a rescan that changed them in place."""
         w = self.window
         w.model.refresh_rows(ids)
         card = w.detail.card

@@ -1,9 +1,8 @@
-"""The window's side of the files: write and review, conflicts, outside changes, and the close prompt.
+"""The window's side of the files: write and review, conflicts, and the close prompt.
 
 Edits live in the library until written; this controller writes them on a worker (progress, cancel),
 shows the diffs first on request, reports files it could not write (read-only, vanished, conflicts),
-opens the conflict resolver, and rescans folders changed outside (a QFileSystemWatcher on the card
-folders, debounced, plus a slow periodic rescan for in-place edits the watcher cannot see).
+and opens the conflict resolver. Changes made outside are the folder watcher's (views/folder_watch.py).
 """
 
 from __future__ import annotations
@@ -11,25 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import shiboken6
-from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox
 
 from curator.core import conflicts
 from curator.core.store_types import WriteReport
-from curator.gui import errorlog, library_busy, library_tasks, plain
-from curator.gui.library_tasks import card_folders
+from curator.gui import errorlog, library_busy, plain
 from curator.gui.views.conflict_dialog import ConflictDialog
 from curator.gui.views.writing import ReviewDialog, WriteRunner, report_text
-from curator.gui.workers import run_task
 
 if TYPE_CHECKING:
     from curator.gui.views.main_window import MainWindow
-
-#: Quiet time after the last change in a watched folder before rescanning (editors save in bursts).
-WATCH_DEBOUNCE_MS = 700
-#: The backstop rescan for edits made in place (inotify on folders does not see those).
-PERIODIC_RESCAN_MS = 120_000
 
 WRITE, KEEP, CANCEL = "write", "keep", "cancel"
 
@@ -66,6 +57,7 @@ class FileController(QObject):
 
     writeFinished = Signal(object, bool)  # WriteReport, dry_run (after the window has been refreshed)
     conflictResolved = Signal(int)
+    cardsChanged = Signal(list)  # a resolved conflict changed these cards (the window refreshes them)
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -83,18 +75,8 @@ class FileController(QObject):
         self.last_dialog: object | None = None
         self._close_after_write = False
         self._every_pending = True
-        self.watcher = QFileSystemWatcher(self)
-        self._watch_generation = 0
-        self.watcher.directoryChanged.connect(self._folder_changed)
-        self.debounce = QTimer(self)
-        self.debounce.setSingleShot(True)
-        self.debounce.setInterval(WATCH_DEBOUNCE_MS)
-        self.debounce.timeout.connect(self._rescan_changed)
-        self.periodic = QTimer(self)
-        self.periodic.setInterval(PERIODIC_RESCAN_MS)
-        self.periodic.timeout.connect(self._rescan_changed)
-        self.periodic.start()
         a = window.actions
+        a.cancel_task.triggered.connect(self.writer.cancel)
         a.write.triggered.connect(self.write_changes)
         a.review.triggered.connect(self.review_changes)
         a.resolve_conflict.triggered.connect(self.resolve_current)
@@ -118,13 +100,12 @@ class FileController(QObject):
             return
         self._every_pending = True  # writer.start() below writes (or reviews) every pending edit
         w.progress.start("Preparing the review" if dry_run else "Writing changes")
-        w.actions.cancel_task.setEnabled(True)
         w.actions.write.setEnabled(False)
         self.writer.start(dry_run=dry_run)
 
     def _finished(self, report: WriteReport, dry_run: bool) -> None:
         w = self.window
-        w._task_over()
+        w.progress.finish()
         self.last_report = report
         if dry_run:
             w.update_status()
@@ -161,7 +142,7 @@ class FileController(QObject):
                 QTimer.singleShot(0, w.close)
 
     def _failed(self, exc: BaseException) -> None:
-        self.window._task_over()
+        self.window.progress.finish()
         self._close_after_write = False
         if library_busy.is_busy(exc):
             reason = "the library is busy: another Curator is writing to it"
@@ -223,42 +204,6 @@ class FileController(QObject):
                           library_busy.BUSY_MESSAGE.format(action="Resolve conflict"))  # fmt: skip
             return False
         # The base changed too (not only edited fields): refresh the row and panel whatever was kept.
-        self.window.edits._cards_changed([card_id])
+        self.cardsChanged.emit([card_id])
         self.conflictResolved.emit(card_id)
         return True
-
-    # -- outside changes ----------------------------------------------------------------------------
-    def watch_folders(self) -> None:
-        """Watch the folders the library's cards live in (after opening, imports and rescans).
-
-        The folder list is read on a worker: at 100k cards it is a scan of every path (0.3 s).
-        """
-        self._watch_generation += 1
-        generation = self._watch_generation
-        work = library_tasks.read_task(self.store, card_folders)
-
-        def done(folders: list[str]) -> None:
-            if not shiboken6.isValid(self) or generation != self._watch_generation:
-                return  # a newer list is on its way (or the window went away)
-            old = self.watcher.directories()
-            if old:
-                self.watcher.removePaths(old)
-            if folders:
-                self.watcher.addPaths(folders)
-
-        run_task(work, on_done=done, pool=self.window.pool,
-                 on_error=self._watch_failed)
-
-    def _watch_failed(self, exc: BaseException) -> None:
-        errorlog.log_failure("Reading the folders to watch", exc)
-        self.window.statusBar().showMessage(f"Not watching folders: {exc}", 5000)
-
-    def _folder_changed(self, _folder: str) -> None:
-        self.debounce.start()
-
-    def _rescan_changed(self) -> None:
-        # Our own writes also touch the folders; the rescan then finds every fingerprint unchanged.
-        if self.writer.running or self.window.importer.running:
-            self.debounce.start()  # try again once the running task is over
-            return
-        self.window.rescan(quiet=True)

@@ -8,7 +8,6 @@ from pathlib import Path
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
-    QFileDialog,
     QMainWindow,
     QMessageBox,
     QSplitter,
@@ -28,7 +27,7 @@ from curator.gui.actions import Actions
 from curator.gui.images import ImageCache
 from curator.gui.models.card_table import CardTableModel, Column
 from curator.gui.settings import Settings
-from curator.gui.views import window_dialogs
+from curator.gui.views import window_dialogs, window_layout
 from curator.gui.views.card_grid_view import CardGridView
 from curator.gui.views.card_table_view import CardTableView
 from curator.gui.views.context_menu import CardMenu
@@ -38,9 +37,10 @@ from curator.gui.views.empty_state import ListStates
 from curator.gui.views.facet_sidebar import FacetSidebar
 from curator.gui.views.file_sync import FileController
 from curator.gui.views.filter_bar import FilterBar
-from curator.gui.views.importing import ImportRunner, ProgressWidget
+from curator.gui.views.folder_watch import FolderWatcher
+from curator.gui.views.importing import ImportController, ImportRunner, ProgressWidget
 from curator.gui.views.list_focus import ListFocus
-from curator.gui.views.problems_report import ProblemsDialog, ProblemsReport, check_problems, import_roots
+from curator.gui.views.problems_report import ProblemsDialog, ProblemsReport, check_problems
 from curator.gui.views.searching import SearchController
 from curator.gui.views.startup import AfterFirstPaint
 from curator.gui.workers import Pool, TaskHandle
@@ -67,10 +67,8 @@ class MainWindow(QMainWindow):
         self.problems = ProblemsReport(self)
         errorlog.bugs.logged.connect(self.problems.bug)
         self.problems_dialog: ProblemsDialog | None = None
-        self._last_import_failure: str | None = None  # a failure already told (the watcher repeats runs)
         self.settings = settings
         self.pool = pool
-        self._quiet_rescan = False  # the running rescan was started by the watcher or the timer
         self._last_card_id: int | None = None
         self._totals: Totals | None = None  # whole-library counts, recounted only when cards change
         self._startup: AfterFirstPaint | None = None
@@ -98,7 +96,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.stack)
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([210, 850, 440])
+        window_layout.set_minimums(self.facets, self.stack, self.detail)
         self.splitter.setChildrenCollapsible(False)
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -135,6 +133,11 @@ class MainWindow(QMainWindow):
         self.edits = EditController(self)
         self.files = FileController(self)
         self.writer = self.files.writer
+        self.imports = ImportController(
+            self.importer, self.progress, self.statusBar(), self.problems, self.actions,
+            loaded_ids=self.model.loaded_ids, more_coming=lambda: self.folders.pending, parent=self,
+        )  # fmt: skip
+        self.folders = FolderWatcher(store, pool, lambda: self.importer.running or self.writer.running, self)
         self._build_menus()
         self._connect()
         self._restore()
@@ -156,7 +159,7 @@ class MainWindow(QMainWindow):
         self._deferring = False
         self.refresh_facets()
         self.refresh_values()
-        self.files.watch_folders()
+        self.folders.watch()
 
     # -- construction -------------------------------------------------------------------------------
     @classmethod
@@ -186,9 +189,6 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         a = self.actions
-        a.open_folder.triggered.connect(self.choose_folder)
-        a.rescan.triggered.connect(self.rescan)
-        a.cancel_task.triggered.connect(self.cancel_task)
         a.history.triggered.connect(self.show_history)
         a.preferences.triggered.connect(self.show_preferences)
         a.advance.toggled.connect(lambda on: self.settings.set_value(keys.ADVANCE, on))
@@ -215,9 +215,15 @@ class MainWindow(QMainWindow):
         self.filter_bar.submitted.connect(self.search.remember_search)
         self.facets.termToggled.connect(self.search.toggle_term)
         self.facets.allClicked.connect(self.search.clear_status_terms)
-        self.importer.progress.connect(self._import_progress)
-        self.importer.finished.connect(self._imported)
-        self.importer.failed.connect(self._import_failed)
+        # Imports, the folder watcher and the edits talk through the window's wiring only.
+        self.imports.progress.connect(self.importProgress)
+        self.imports.finished.connect(self.importFinished)
+        self.imports.cardsChanged.connect(self.edits.cards_changed)
+        self.imports.libraryChanged.connect(self._library_changed)
+        self.imports.rescanStarted.connect(self.folders.rescan_started)
+        self.folders.rescanNeeded.connect(lambda: self.imports.rescan(quiet=True))
+        self.folders.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.files.cardsChanged.connect(self.edits.cards_changed)
         self.model.reset.connect(self._after_reset)
         self.model.totalChanged.connect(lambda _n: self.update_status(recount=False))
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
@@ -228,14 +234,15 @@ class MainWindow(QMainWindow):
     def _restore(self) -> None:
         s = self.settings
         geometry = s.value(keys.GEOMETRY)
-        if geometry.isEmpty() or not self.restoreGeometry(geometry):
-            self.resize(1500, 920)
+        # Saved on another (bigger) screen, the window would hang off this one: then size it afresh.
+        if geometry.isEmpty() or not self.restoreGeometry(geometry) or not window_layout.fits_a_screen(self):
+            window_layout.first_size(self)
         state = s.value(keys.WINDOW_STATE)
         if not state.isEmpty():
             self.restoreState(state)
         splitter = s.value(keys.MAIN_SPLITTER)
-        if not splitter.isEmpty():
-            self.splitter.restoreState(splitter)
+        if splitter.isEmpty() or not self.splitter.restoreState(splitter):
+            self.splitter.setSizes(window_layout.splitter_sizes(self.width()))
         self.table.restore_header(s.value(keys.HEADER_STATE))
         self.table.set_hidden_columns(s.value(keys.HIDDEN_COLUMNS) or ["category"])
         self.set_view_mode(s.value(keys.VIEW_MODE))
@@ -452,28 +459,19 @@ class MainWindow(QMainWindow):
         self.problems_button.setText(f"⚠ {count:,} problem{'s' if count != 1 else ''}")
         self.problems_button.setVisible(bool(count))
 
-    # -- importing ----------------------------------------------------------------------------------
+    # -- importing (views/importing.py); these names are what tests and the app call -------------------
     def start(self, path: str | None) -> None:
-        """After showing: import `path` if given. An empty library shows how to get cards in (open a folder,
-        a recent one, or a copy of the sample cards: views/empty_state.py), never imports anything itself."""
-        if path:
-            self.import_paths([path])
+        self.imports.start(path)
 
-    def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a folder of cards")
-        if folder:
-            self.import_paths([folder])
+    def import_paths(self, paths: list[str]) -> TaskHandle | None:
+        return self.imports.import_paths(paths)
 
     def rescan(self, quiet: bool = False) -> None:
-        """Pick up cards added, changed or removed in the library's folders (`quiet`: no progress bar)."""
-        if self.importer.running:
-            return
-        self._quiet_rescan = quiet
-        if not quiet:
-            self.progress.start("Rescanning the library")
-        self.actions.cancel_task.setEnabled(True)
-        if self.importer.rescan() is None:
-            self._task_over()
+        self.imports.rescan(quiet)
+
+    def cancel_task(self) -> None:
+        self.importer.cancel()
+        self.writer.cancel()
 
     @property
     def import_workers(self) -> int | None:
@@ -487,88 +485,9 @@ class MainWindow(QMainWindow):
     def last_import(self) -> ImportReport | None:
         return self.importer.last_report
 
-    def import_paths(self, paths: list[str]) -> TaskHandle | None:
-        """Import files/folders on a worker with progress and cancel; the list reloads when done."""
-        if self.importer.running:
-            self.statusBar().showMessage("An import is already running", 5000)
-            return None
-        # Shown before starting: with an inline pool the run (and its end) happens inside start().
-        self.progress.start(f"Importing {', '.join(Path(p).name for p in paths)}")
-        self.actions.cancel_task.setEnabled(True)
-        return self.importer.start(paths)
-
-    def _import_progress(self, done: int, total: int) -> None:
-        self.progress.report(done, total)
-        self.importProgress.emit(done, total)
-
-    def cancel_task(self) -> None:
-        self.importer.cancel()
-        self.files.writer.cancel()
-
-    def _imported(self, report: ImportReport) -> None:
-        self._task_over()
-        known = {(p.path, p.reason) for p in self.problems.of_kind("import")}
-        self.problems.imported(report, import_roots(self.importer.paths))
-        self._last_import_failure = None
-        # The watcher and the timer rescan again and again: a failure already reported is not news.
-        repeated = self._quiet_rescan and {(str(e.get("path")), str(e.get("message"))) for e in report.errors} <= known
-        if self._quiet_rescan and not (report.added or report.removed or (report.failed and not repeated)):
-            # A background rescan (watcher, timer) that found no card added or removed: refresh the changed
-            # cards in place, so the list keeps its scroll position and the editor its text.
-            self._quiet_rescan = False
-            if report.updated or report.conflicts:
-                self.edits._cards_changed(self.model.loaded_ids())
-            self.importFinished.emit(report)
-            return
-        self._quiet_rescan = False
-        parts = [f"{report.added} added", f"{report.updated} updated", f"{report.unchanged} unchanged"]
-        if report.removed:
-            parts.append(f"{report.removed} removed")
-        if report.failed:
-            parts.append(f"{report.failed} failed")
-        prefix = "Import cancelled: " if report.cancelled else "Import done: "
-        self.statusBar().showMessage(prefix + ", ".join(parts), 10_000)
-        if report.errors:
-            first = report.errors[0]
-            where = Path(str(first.get("path") or "")).name
-            line = f", line {first['line']}" if first.get("line") else ""
-            more = f" (and {len(report.errors) - 1:,} more)" if len(report.errors) > 1 else ""
-            self.statusBar().showMessage(
-                prefix + ", ".join(parts) + f" — {where}{line}: {first.get('message')}{more}. "
-                "Click ⚠ or Help > Problems Report… for every file.", 20_000
-            )
+    def _library_changed(self) -> None:
+        """Cards were added or removed (an import, a rescan): the list, counts, completions and watches."""
         self.apply_query(self.filter_bar.text())  # re-runs the list and the facets
         self.update_status()
         self.refresh_values()
-        self.files.watch_folders()
-        self.importFinished.emit(report)
-
-    def _import_failed(self, exc: BaseException) -> None:
-        """The whole run stopped (the importer reports one file's trouble as that file's error, so this is
-        a busy library, a full disk, or a bug): say what was being imported and why, once."""
-        self._task_over()
-        quiet, self._quiet_rescan = self._quiet_rescan, False
-        what = ", ".join(self.importer.paths) or "the library's folders"
-        if library_busy.is_busy(exc):
-            reason = "the library is busy: another Curator is writing to it; nothing was lost, try again"
-        else:
-            reason = f"{type(exc).__name__}: {exc}"
-            errorlog.log_failure(f"Import of {what} stopped", exc)
-        self.problems.import_failed(import_roots(self.importer.paths), f"The import stopped: {reason}")
-        repeated = self._last_import_failure == reason
-        self._last_import_failure = reason
-        if quiet or repeated:
-            # A background rescan: no dialog (the watcher would raise one per change); said once below.
-            if not repeated:
-                self.statusBar().showMessage(f"Rescan stopped: {reason} (Help > Problems Report…)", 15_000)
-        else:
-            plain.warning(
-                self, "Import failed",
-                f"The import of {what} stopped: {reason}\n\nCards stored before it stopped are kept. "
-                f"Details are in the problems report (Help > Problems Report…) and in {errorlog.log_path()}.",
-            )  # fmt: skip
-        self.model.reload()
-
-    def _task_over(self) -> None:
-        self.progress.hide()
-        self.actions.cancel_task.setEnabled(False)
+        self.folders.watch()
