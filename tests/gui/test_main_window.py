@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from gui_helpers import Server, png_bytes
 from PySide6.QtCore import QItemSelectionModel, QSize, Qt
 from PySide6.QtWidgets import QApplication
 
@@ -16,12 +17,10 @@ from curator.gui import settings as keys
 from curator.gui.images import ImageCache, ImageState
 from curator.gui.models.card_table import Column, Role
 from curator.gui.settings import Settings
-from curator.gui.views.detail_panel import open_url
 from curator.gui.views import window_layout
+from curator.gui.views.detail_panel import open_url
 from curator.gui.views.main_window import MainWindow
 from curator.gui.workers import SyncPool
-
-from gui_helpers import Server, png_bytes
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
