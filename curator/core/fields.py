@@ -582,6 +582,22 @@ def _parse_topic(text: str) -> str:
     return name
 
 
+def _parse_text(name: str) -> Callable[[str], str]:
+    """A text field's `set` parser: the text exactly as given (blanks, line breaks and all).
+
+    A title is what the editor typed, so nothing is stripped; only text that is not Unicode at all is
+    refused: a lone surrogate, which is how Python hands over command-line bytes that are not UTF-8.
+    """
+
+    def parse(text: str) -> str:
+        bad = next((i for i, ch in enumerate(text) if "\ud800" <= ch <= "\udfff"), None)
+        if bad is not None:
+            raise ValueError(f"{name}: not valid UTF-8 (an undecodable byte at character {bad + 1})")
+        return text
+
+    return parse
+
+
 #: Top-level fields an editor may change (GUI, `set`, `check --fix`), with their rules.
 EDITABLE: dict[str, FieldRule] = {
     "quality": FieldRule("quality", "a whole number from 0 to 100", _parse_score("quality", False)),
@@ -589,8 +605,9 @@ EDITABLE: dict[str, FieldRule] = {
     "published": FieldRule("published", "true or false", _parse_published),
     "topics": FieldRule("topics", "a list of names", _parse_topic),  # coerce gives one name (topics+=/-=)
     "related": FieldRule("related", "a list of articles"),
-    "title": FieldRule("title", "text"),
-    "excerpt": FieldRule("excerpt", "text"),
+    "title": FieldRule("title", "text", _parse_text("title")),
+    "excerpt": FieldRule("excerpt", "text", _parse_text("excerpt")),
+    "category": FieldRule("category", "text", _parse_text("category")),
 }
 
 

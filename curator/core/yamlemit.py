@@ -18,6 +18,8 @@ from .cardnodes import STR, TIMESTAMP, plain_tag
 
 #: The schema of a value Curator knows nothing about (no key order, no children).
 NO_SCHEMA: dict[str, Any] = {}
+#: The key (of a card or a related item) whose new text may stay a plain timestamp.
+DATE_KEY = "publishedDateTime"
 
 
 class PatchError(ValueError):
@@ -46,8 +48,30 @@ def _plain_ok(text: str, flow: bool, allow_timestamp: bool = False) -> bool:
 
 
 def _single_ok(text: str) -> bool:
-    analysis = ANALYZER.analyze_scalar(text)
+    """Whether ``text`` can be one single-quoted line.
+
+    PyYAML's analyzer counts a tab as a special character, but inside one quoted line a tab is kept as
+    it is, exactly like a blank (only whitespace next to a line break folds), so a title with a tab can
+    keep the file's single quotes: the analysis is of the text with its tabs read as blanks.
+    """
+    analysis = ANALYZER.analyze_scalar(text.replace("\t", " "))
     return bool(analysis.allow_single_quoted and not analysis.multiline)
+
+
+# What a block scalar's lines may hold as they are: YAML's printable characters, tab included, without
+# the line breaks other than "\n" (a reader would turn them into "\n") and the BOM (as PyYAML writes).
+_BLOCK_SAFE = re.compile("[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010fffe]*")
+
+
+def block_ok(text: str) -> bool:
+    """Whether ``text`` can be the content of a literal block scalar (``|``), read back exactly.
+
+    Wider than PyYAML's ``allow_block``: a literal block keeps a line's trailing blanks, its tabs and a
+    blank before a line break as content, which the analyzer (written for the emitter's own choices)
+    refuses. Leading blanks and trailing line breaks are the caller's business (an indentation hint,
+    chomping).
+    """
+    return bool(_BLOCK_SAFE.fullmatch(text))
 
 
 def double_quoted(text: str) -> str:
@@ -142,8 +166,12 @@ class BlockEmitter:
         """(map indent, sequence indent, prefer flow lists) for new blocks."""
         return (2, 2, False)
 
-    def block_value(self, value: Any, col: int, schema: Mapping[str, Any]) -> str:
-        """The text after ``key:`` for a value whose key sits at column ``col`` (no final newline)."""
+    def block_value(self, value: Any, col: int, schema: Mapping[str, Any], *, timestamp: bool = False) -> str:
+        """The text after ``key:`` for a value whose key sits at column ``col`` (no final newline).
+
+        ``timestamp``: the key is ``publishedDateTime``, whose text stays plain when it reads as a
+        timestamp (cards keep timestamps as their text), as the file's own dates are written.
+        """
         nl = self.nl
         map_indent, seq_indent, prefer_flow = self.style
         if isinstance(value, dict):
@@ -152,7 +180,8 @@ class BlockEmitter:
             pad = " " * (col + map_indent)
             children = schema.get("children", {})
             return "".join(
-                f"{nl}{pad}{key_text(k)}:{self.block_value(v, col + map_indent, children.get(k, NO_SCHEMA))}"
+                f"{nl}{pad}{key_text(k)}:"
+                + self.block_value(v, col + map_indent, children.get(k, NO_SCHEMA), timestamp=k == DATE_KEY)
                 for k, v in value.items())
         if isinstance(value, list):
             if not value:
@@ -163,14 +192,15 @@ class BlockEmitter:
             item_schema = schema.get("items", NO_SCHEMA)
             return "".join(f"{nl}{' ' * dash_col}- {self.item_text(v, dash_col + 2, item_schema)}"
                            for v in value)
-        return " " + scalar_text(value)
+        return " " + scalar_text(value, allow_timestamp=timestamp)
 
     def item_text(self, value: Any, col: int, schema: Mapping[str, Any], *, new: bool = True) -> str:
         """A sequence item's text after its ``- `` (content at column ``col``), no final newline."""
         if isinstance(value, dict) and value:
             items = ordered(value, schema) if new else list(value.items())
             children = schema.get("children", {})
-            lines = [f"{key_text(k)}:{self.block_value(v, col, children.get(k, NO_SCHEMA))}"
+            lines = [key_text(k) + ":"
+                     + self.block_value(v, col, children.get(k, NO_SCHEMA), timestamp=k == DATE_KEY)
                      for k, v in items]
             return (self.nl + " " * col).join(lines)
         if isinstance(value, (dict, list)):
@@ -179,4 +209,4 @@ class BlockEmitter:
 
     def entry_text(self, key: str, value: Any, col: int, schema: Mapping[str, Any]) -> str:
         """A whole ``key: value`` entry (``key`` already YAML text), ending with a line break."""
-        return f"{key}:{self.block_value(value, col, schema)}{self.nl}"
+        return f"{key}:{self.block_value(value, col, schema, timestamp=key == DATE_KEY)}{self.nl}"

@@ -30,7 +30,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .cardnodes import BOOL, MERGE, TIMESTAMP
 from .yamlemit import (  # noqa: F401 (PatchError is re-exported: writeback catches it from here)
-    ANALYZER, NO_SCHEMA, BlockEmitter, PatchError, flow_text, is_scalar, key_text, ordered, scalar_text,
+    NO_SCHEMA, BlockEmitter, PatchError, block_ok, flow_text, is_scalar, key_text, ordered, scalar_text,
 )
 
 
@@ -250,12 +250,11 @@ class _Patcher(BlockEmitter):
         start = node.start_mark.index
         header_end = self.line_end(start)
         match = _BLOCK_HEADER.match(self.text[start:header_end].rstrip("\r\n"))
-        analysis = ANALYZER.analyze_scalar(value)
         # Trailing blank lines would need "keep" chomping, which would swallow the blank lines
         # that follow the old value in the file; let such values (rare) go double-quoted. So
         # must a value of line breaks only ("\n"): a block scalar with no content reads as "".
-        if (match is None or not value.strip("\n") or value.endswith("\n\n") or not analysis.allow_block
-                or any(ch in value for ch in "\r\x85\u2028\u2029")):
+        # block_ok refuses the other line breaks (\r, \x85, \u2028, \u2029) and unprintable text.
+        if match is None or not value.strip("\n") or value.endswith("\n\n") or not block_ok(value):
             return None
         style, _, comment = match.groups()
         body = self.text[header_end:self.entry_end(node)]
@@ -263,12 +262,15 @@ class _Patcher(BlockEmitter):
                       parent_col + self.style[0])
         chomp = "" if value.endswith("\n") else "-"
         content = value[:-1] if chomp == "" else value
-        if style == ">" and (content.startswith("\n") or re.search(r"(^|\n)[ \t]", content)):
-            style = "|"  # more-indented lines fold differently; literal keeps the value exactly
+        if style == ">" and (content.startswith("\n") or re.search(r"(^|\n)[ \t]|[ \t](\n|$)", content)):
+            # More-indented lines fold differently, and blanks at a line's end sit where folding
+            # happens: literal keeps the value exactly.
+            style = "|"
         if style == ">":
             content = re.sub(r"\n+", lambda m: m.group() + "\n", content)
         hint = ""
-        if content[:1] in (" ", "\n"):
+        if content[:1] in (" ", "\n", "\t"):  # a reader could not find the indentation: say it (a tab
+            # where it looks for it is an error to libyaml)
             if not 1 <= indent - parent_col <= 9:
                 return None
             hint = str(indent - parent_col)

@@ -159,6 +159,7 @@ def test_fix_refuses_unfixable_problems() -> None:
 @pytest.mark.parametrize(("field", "text", "value"), [
     ("quality", "60", 60), ("quality", " 0 ", 0), ("quality", "100", 100), ("heat", "-1", -1), ("heat", "42", 42),
     ("published", "true", True), ("published", "FALSE", False), ("topics", " Computer Vision ", "Computer Vision"),
+    ("title", " Kept\nas typed ", " Kept\nas typed "), ("category", "", ""),
 ])
 def test_coerce(field: str, text: str, value: object) -> None:
     assert coerce(field, text) == value and type(coerce(field, text)) is type(value)
@@ -170,7 +171,9 @@ def test_coerce(field: str, text: str, value: object) -> None:
     ("heat", "-7", "heat must be -1 (not rated) or a whole number from 0 to 100, not -7"),
     ("heat", "1e2", "not '1e2'"), ("published", "yes", "published must be true or false, not 'yes'"),
     ("published", "1", "true or false"), ("topics", "  ", "a topic must be a name"),
-    ("title", "x", "'title' cannot be set from the command line; settable fields: quality, heat, published, topics"),
+    ("related", "x", "'related' cannot be set from the command line; settable fields: quality, heat, published, "
+                     "topics, title, excerpt, category"),
+    ("title", "a\udcff", "title: not valid UTF-8 (an undecodable byte at character 2)"),
     ("secured", "x", "cannot be set"), ("nonsense", "1", "cannot be set"),
 ])
 def test_coerce_errors_are_sentences(field: str, text: str, words: str) -> None:
