@@ -230,12 +230,30 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(
         "set",
         "record edits on cards (files change only on `curator write`)",
-        "Assignments: quality=N  heat=N  published=true|false  topics+=NAME  topics-=NAME\n"
+        "Assignments:\n"
+        "  quality=N  heat=N  published=true|false\n"
+        "  topics+=NAME  topics-=NAME   add a topic at the end of the list (in its own style, block\n"
+        "                               or flow; one already there, any case, is a no-op); remove one\n"
+        "  title=TEXT  excerpt=TEXT  category=TEXT\n"
+        "                               the text exactly as given (quote it for the shell; blanks and line\n"
+        "                               breaks are kept). `write` keeps the file's quoting style where the\n"
+        "                               text allows it (plain, 'single', \"double\", a | or > block) and\n"
+        "                               quotes it as YAML needs where it must (yes, null, 12, a: b, ...)\n"
+        "  related+=ID                  card ID of the library becomes the last related item (in the list's\n"
+        "                               own style), with the related keys it has (title, excerpt,\n"
+        "                               publishedDateTime, sourceUrl, ampUrl, cdnAmpUrl, type, provider,\n"
+        "                               quality, images); an article already listed (same canonical\n"
+        "                               sourceUrl: www., tracking parameters and AMP forms are one) is a\n"
+        "                               no-op, said on stderr. An unknown ID is exit 1, a card without an\n"
+        "                               http(s) sourceUrl exit 2\n"
+        "  related-=URL                 removes every related item with that sourceUrl (canonical compare)\n"
         "Every assignment is checked first: an invalid value or field changes nothing (exit 2).\n"
         "Setting a value a card already has changes nothing and does not make it dirty.\n"
+        "--dry-run prints how many cards would change, then the diff `write` would give each file.\n"
         "Cards: --query QUERY, or ids: --id 7 --id 9, --id 7,9,12, or --ids-from FILE (one id a line,\n"
         "- for stdin: curator list --json ... | jq .id | curator set --ids-from - published=true).\n"
-        "Example: curator set --query 'provider:dw quality<40' published=false topics+=Weak\n\n"
+        "Examples: curator set --query 'provider:dw quality<40' published=false topics+=Weak\n"
+        "          curator set --id 7 'title=Mars rover finds water: \"a big day\"' related+=12\n\n"
         + QUERY_HELP,
     )
     target = p.add_mutually_exclusive_group(required=True)
@@ -254,7 +272,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="the cards whose ids FILE holds, one id a line (blank lines skipped); - reads stdin",
     )
     p.add_argument("assignments", nargs="+", metavar="FIELD=VALUE")
-    p.add_argument("--dry-run", action="store_true", help="say how many cards would change; change nothing")
+    p.add_argument(
+        "--dry-run", action="store_true",
+        help="say how many cards would change and print the diffs `write` would make; record nothing",
+    )
 
     p = command(
         "write",

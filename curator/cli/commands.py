@@ -10,13 +10,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import peewee
 
 from curator.cli import (
     EXIT_CONFLICT,
@@ -30,7 +28,7 @@ from curator.cli import (
     shown,
 )
 from curator.core.query import QueryError
-from curator.core.store import DEFAULT_BUSY_TIMEOUT, LibraryBusy, LibraryDiskError, Store, library_error
+from curator.core.store import DEFAULT_BUSY_TIMEOUT, LibraryBusy, LibraryDiskError, Store
 from curator.core.store_types import LibraryError
 
 if TYPE_CHECKING:
@@ -58,10 +56,10 @@ def run(args: argparse.Namespace) -> int:
             raise CliError(f"query: {err}", EXIT_USAGE) from err
         except LibraryError as err:
             raise CliError(library_message(err)) from err
-        except (sqlite3.Error, peewee.DatabaseError) as err:
-            # A raw read outside the Store's transactions met the file's trouble (see store.library_error);
-            # anything it does not recognise is a bug in Curator and keeps its traceback.
-            known = library_error(err, store.path)
+        except Exception as err:
+            # A driver failure the Store did not translate yet (see Store.library_error); anything it
+            # does not recognise is a bug in Curator and keeps its traceback.
+            known = store.library_error(err)
             if known is None:
                 raise
             raise CliError(library_message(known)) from err
@@ -208,39 +206,137 @@ def _target_ids(store: Store, args: argparse.Namespace) -> list[int]:
 
 def cmd_set(store: Store, args: argparse.Namespace) -> int:
     """Record edits on the chosen cards; print how many changed (or would change with --dry-run)."""
-    from curator.cli.assign import parse_assignments, would_change
+    from curator.cli.assign import parse_assignments
 
     try:
         assignments = parse_assignments(args.assignments)
     except ValueError as err:
         raise CliError(f"set: {err}", EXIT_USAGE) from err
     ids = _target_ids(store, args)
+    items = _related_items(store, assignments)
     if args.dry_run:
-        count = sum(1 for row in store.rows_by_id(ids) if would_change(row, assignments))
-        print(f"{count} {_cards(count)} would change (dry run: nothing recorded)")
-        return EXIT_OK
-    changed = _apply(store, ids, assignments)
+        return _dry_run(store, ids, assignments, items)
+    changed, notes = _apply(store, ids, assignments, items)
+    _print_notes(notes)
     print(f"{len(changed)} {_cards(len(changed))} changed")
     return EXIT_OK
 
 
-def _apply(store: Store, ids: list[int], assignments: Sequence[Assignment]) -> set[int]:
-    from curator.cli.assign import scalar_changes, topic_ops
+def _related_items(store: Store, assignments: Sequence[Assignment]) -> dict[int, dict[str, Any]]:
+    """The related item each ``related+=ID`` adds, built from card ID's current mapping.
+
+    An ID the library does not hold is exit 1 (as ``set --id`` of an unknown card); a card without a
+    usable sourceUrl is exit 2 (a value that cannot be set). Both before anything changes.
+    """
+    from curator.cli.assign import related_item, related_ops
+
+    items: dict[int, dict[str, Any]] = {}
+    for op in related_ops(assignments):
+        if op.op != "+=" or op.value in items:
+            continue
+        data = store.current_data(op.value)
+        if data is None:
+            raise CliError(f"set: related+={op.value}: no card with id {op.value}")
+        try:
+            items[op.value] = related_item(op.value, data)
+        except ValueError as err:
+            raise CliError(f"set: {err}", EXIT_USAGE) from err
+    return items
+
+
+def _dry_run(store: Store, ids: list[int], assignments: Sequence[Assignment],
+             items: dict[int, dict[str, Any]]) -> int:  # fmt: skip
+    """``set --dry-run``: how many cards would change, then the diff `write` would give each file.
+
+    Nothing is recorded. The diff includes the card's other pending edits (it is what `curator write`
+    would write after this set); to a pipe it is a patch byte for byte, on a terminal its lines are
+    escaped (as `write --dry-run` does).
+    """
+    from curator.cli.assign import ROW_FIELDS, changes_for, would_change
+
+    rows_only = all(a.field in ROW_FIELDS for a in assignments)
+    planned: list[tuple[Any, dict[str, Any]]] = []
+    notes: dict[str, list[int]] = {}
+    for row in store.rows_by_id(ids):
+        if rows_only and not would_change(row, assignments):
+            continue  # the row alone says so: no need to read the card's mapping
+        plan = changes_for(row.id, store.current_data(row.id) or {}, assignments, items)
+        for note in plan.notes:
+            notes.setdefault(note, []).append(row.id)
+        if plan.changes:
+            planned.append((row, plan.changes))
+    _print_notes(notes)
+    print(f"{len(planned)} {_cards(len(planned))} would change (dry run: nothing recorded)")
+    terminal = sys.stdout.isatty()
+    for row, changes in planned:
+        diff = _planned_diff(store, row.id, row.path, changes)
+        if diff:
+            sys.stdout.write(output.printable_diff(diff) if terminal else diff)
+    return EXIT_OK
+
+
+def _planned_diff(store: Store, card_id: int, path: str, changes: dict[str, Any]) -> str:
+    """The unified diff `write` would give ``path`` once ``changes`` join the card's pending edits."""
+    from curator.core import cards, writeback
+
+    wanted = {field: value for field, (_, value) in store.pending(card_id).items()}
+    wanted.update(changes)
+    try:
+        raw, _ = cards.read_bounded(path)
+        new = writeback.patch(raw, {k: writeback.DELETE if v is None else v for k, v in wanted.items()}, path)
+    except (OSError, cards.CardError, writeback.WriteError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        print(output.printable(f"curator: set: {path}: no diff to show: {reason}"), file=sys.stderr)
+        return ""
+    return output.unified_diff(path, raw, new) if new != raw else ""
+
+
+def _print_notes(notes: dict[str, list[int]]) -> None:
+    """Why some cards were left alone (a related link already there, ...), one line per reason."""
+    for note, card_ids in notes.items():
+        who = f"card {card_ids[0]}" if len(card_ids) == 1 else f"{len(card_ids)} cards"
+        print(output.printable(f"curator: set: {who}: {note}"), file=sys.stderr)
+
+
+def _label(changes: dict[str, Any]) -> str:
+    """An edit batch's label for the history: ``set quality=60, title='New headline'``."""
+    return "set " + ", ".join(f"{k}={shown(v) if isinstance(v, str) else v}" for k, v in changes.items())
+
+
+def _apply(store: Store, ids: list[int], assignments: Sequence[Assignment],
+           items: dict[int, dict[str, Any]]) -> tuple[set[int], dict[str, list[int]]]:  # fmt: skip
+    """Record the edits (one batch per kind of change); the changed card ids and the notes."""
+    from curator.cli.assign import changes_for, related_ops, scalar_changes, topic_ops
 
     changed: set[int] = set()
+    notes: dict[str, list[int]] = {}
     if not ids:
-        return changed
+        return changed, notes
     scalars = scalar_changes(assignments)
     if scalars:
-        label = "set " + ", ".join(f"{k}={v}" for k, v in scalars.items())
-        changed.update(store.set_fields(ids, scalars, label=label).changed)
+        changed.update(store.set_fields(ids, scalars, label=_label(scalars)).changed)
     for item in topic_ops(assignments):
         if item.op == "+=":
             result = store.add_topic(ids, item.value, label=f"add topic {item.value}")
         else:
             result = store.remove_topic(ids, item.value, label=f"remove topic {item.value}")
         changed.update(result.changed)
-    return changed
+    related = related_ops(assignments)
+    if related:
+        # Each card's list is its own, so cards are grouped by their new list: a bulk related+= on cards
+        # that had none is one set_fields call, not one per card.
+        groups: dict[str, tuple[list[Any], list[int]]] = {}
+        for card_id in ids:
+            plan = changes_for(card_id, store.current_data(card_id) or {}, related, items)
+            for note in plan.notes:
+                notes.setdefault(note, []).append(card_id)
+            if "related" in plan.changes:
+                value = plan.changes["related"]
+                groups.setdefault(output.to_json(value), (value, []))[1].append(card_id)
+        label = " ".join(f"related{a.op}{a.value}" for a in related)
+        for value, group in groups.values():
+            changed.update(store.set_fields(group, {"related": value}, label=label).changed)
+    return changed, notes
 
 
 def _cards(count: int) -> str:

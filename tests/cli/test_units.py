@@ -44,7 +44,7 @@ def test_parse_assignment(text: str, expected: tuple[object, ...]) -> None:
     [
         ("quality", "not FIELD=VALUE"),
         ("colour=red", "unknown field 'colour'"),
-        ("title=New", "unknown field 'title'"),
+        ("type=article", "unknown field 'type'"),
         ("topics=AI", "topics takes topics+=VALUE or topics-=VALUE"),
         ("quality+=5", "quality takes quality=VALUE"),
         ("topics+=  ", "cannot be empty"),
