@@ -15,7 +15,8 @@ edit_batch, journal_entry, meta), so the Store's rows mean the same on both back
   commit and only if committed, whatever code wrote the rows (the Store, ``curator migrate``, psql).
   Payloads are ``card:12,13,14`` / ``batch:7`` (ids, never rows), at most :data:`IDS_PER_NOTIFY` ids each,
   far below PostgreSQL's 8000-byte payload limit.
-- The editor's name and the server's time on journal entries, batches and pending edits.
+- The editor's name and the server's time on journal entries, batches and pending edits; ``lock_holder``
+  names who holds the writer and importer locks (pg_locks).
 - ``card_text``: one ``tsvector`` per full-text column (title, excerpt, provider, topics, related items'
   titles) and their concatenation ``doc`` (a stored generated column) under a GIN index; the vectors are
   built in Python by :mod:`pg_fulltext` so the results equal FTS5's.
@@ -53,7 +54,7 @@ SCHEMA_LOCK_KEY = 0x43555241_00000001
 #: The tables, in creation order (children after parents).
 TABLES: tuple[str, ...] = (
     "meta", "card", "card_doc", "card_topic", "card_image", "related_item", "card_text", "card_removed",
-    "pending_edit", "edit_batch", "journal_entry",
+    "pending_edit", "edit_batch", "journal_entry", "lock_holder",
 )  # fmt: skip
 
 _FOLD = """
@@ -117,6 +118,11 @@ SCHEMA_DDL: tuple[str, ...] = (
         field {_T} NOT NULL, old {_T} NOT NULL, new {_T} NOT NULL,
         created double precision NOT NULL DEFAULT extract(epoch FROM clock_timestamp()),
         editor {_T} NOT NULL DEFAULT '')""",
+    # Who holds pg_locks' advisory locks (one row per lock, the holder's backend pid: stale rows of a
+    # session that died are ignored by joining pg_locks, which every role can read).
+    f"""CREATE TABLE lock_holder (
+        lock {_T} PRIMARY KEY, editor {_T} NOT NULL, pid integer NOT NULL,
+        since double precision NOT NULL DEFAULT extract(epoch FROM clock_timestamp()))""",
     # The list's sort orders: both directions for the keys editors sort newest/best first (PostgreSQL
     # cannot walk an ASC NULLS LAST index backwards for DESC NULLS LAST), folded text for NOCASE keys.
     "CREATE INDEX card_date ON card (date, id)",

@@ -1,0 +1,220 @@
+"""pg_schema on the real cluster: the version check, the team columns and triggers, NOCASE parity, indexes."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from curator.core.backend import pg_schema
+from curator.core.backend.pg_schema import (
+    PG_SCHEMA_VERSION,
+    LibraryNeedsMigration,
+    LibraryTooNew,
+    NotALibrary,
+    check_schema,
+    open_library,
+)
+
+
+@pytest.fixture
+def conn(pg_url: str) -> Iterator[psycopg.Connection]:
+    c = psycopg.connect(pg_url, autocommit=True)
+    yield c
+    c.close()
+
+
+def _card(conn: psycopg.Connection, path: str, **values: object) -> int:
+    cols = ["path", "size", "mtime_ns", "sha256", "imported_at", *values]
+    row = conn.execute(
+        f"INSERT INTO card ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) RETURNING id",
+        (path, 0, 0, "", 0.0, *values.values()),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_creates_every_table_once(conn: psycopg.Connection) -> None:
+    assert open_library(conn) == PG_SCHEMA_VERSION
+    tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+    assert tables == set(pg_schema.TABLES)
+    assert open_library(conn) == PG_SCHEMA_VERSION  # the second open only checks
+
+
+def test_two_clients_creating_at_once_make_one_library(pg_url: str) -> None:
+    errors: list[BaseException] = []
+
+    def create() -> None:
+        try:
+            with psycopg.connect(pg_url, autocommit=True) as c:
+                open_library(c)
+        except BaseException as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=create) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_newer_library_refuses_an_older_client(conn: psycopg.Connection) -> None:
+    open_library(conn)
+    conn.execute("UPDATE meta SET value = %s WHERE key = 'schema_version'", (str(PG_SCHEMA_VERSION + 1),))
+    with pytest.raises(LibraryTooNew, match=r"made by a newer Curator \(library schema 2, this Curator knows 1\)"):
+        open_library(conn)
+    with pytest.raises(LibraryTooNew):
+        pg_schema.migrate(conn)
+
+
+def test_older_library_is_never_migrated_on_connect(conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    open_library(conn)
+    conn.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
+    ran: list[int] = []
+    monkeypatch.setitem(pg_schema.MIGRATIONS, 0, lambda c: ran.append(0))
+    with pytest.raises(LibraryNeedsMigration, match="never migrated on connect.*pg_dump.*curator migrate"):
+        open_library(conn)
+    assert ran == []
+    assert conn.execute("SELECT value FROM meta").fetchone() == ("0",)
+    assert pg_schema.migrate(conn) == [1]  # only the explicit call migrates
+    assert ran == [0] and check_schema(conn) == PG_SCHEMA_VERSION
+
+
+def test_a_database_of_something_else_is_refused(conn: psycopg.Connection) -> None:
+    conn.execute("CREATE TABLE invoices (id int)")
+    with pytest.raises(NotALibrary, match=r"holds tables that are not a Curator library \(invoices\)"):
+        open_library(conn, where="postgresql://ana@host/accounts")
+    assert conn.execute("SELECT to_regclass('card')").fetchone() == (None,)
+
+
+def test_empty_database_without_create(conn: psycopg.Connection) -> None:
+    with pytest.raises(NotALibrary, match="has no Curator library yet"):
+        open_library(conn, create=False)
+
+
+def test_damaged_version(conn: psycopg.Connection) -> None:
+    open_library(conn)
+    conn.execute("UPDATE meta SET value = 'abc' WHERE key = 'schema_version'")
+    with pytest.raises(NotALibrary, match="'abc' is not a version number"):
+        check_schema(conn)
+
+
+def test_version_and_change_stamp_on_every_update(conn: psycopg.Connection) -> None:
+    open_library(conn)
+    card = _card(conn, "/a")
+    first = conn.execute("SELECT version, change_xid::text FROM card WHERE id = %s", (card,)).fetchone()
+    assert first is not None and first[0] == 1
+    conn.execute("UPDATE card SET heat = 4 WHERE id = %s", (card,))
+    conn.execute("UPDATE card SET heat = 4, version = 1 WHERE id = %s", (card,))  # a client cannot rewind it
+    row = conn.execute("SELECT version, change_xid::text FROM card WHERE id = %s", (card,)).fetchone()
+    assert row is not None and row[0] == 3 and int(row[1]) > int(first[1])
+    # Optimistic concurrency: an edit based on version 2 finds nothing to update.
+    stale = conn.execute("UPDATE card SET heat = 9 WHERE id = %s AND version = 2", (card,))
+    assert stale.rowcount == 0
+
+
+def test_deletion_leaves_a_tombstone_and_cascades(conn: psycopg.Connection) -> None:
+    open_library(conn)
+    card = _card(conn, "/a")
+    conn.execute("INSERT INTO card_topic (card_id, name, position) VALUES (%s, 'AI', 0)", (card,))
+    conn.execute("INSERT INTO card_doc (card_id, doc) VALUES (%s, '{\"b\": 1, \"a\": 2}')", (card,))
+    assert conn.execute("SELECT doc::text FROM card_doc").fetchone() == ('{"b": 1, "a": 2}',)  # kept as written
+    batch = conn.execute("INSERT INTO edit_batch (label, editor) VALUES ('x', 'Ana') RETURNING id").fetchone()
+    conn.execute(
+        "INSERT INTO journal_entry (batch_id, card_id, field, old, new, editor) VALUES (%s, %s, 'heat', '1', '2', 'Ana')",
+        (batch[0], card),  # type: ignore[index]
+    )
+    conn.execute("DELETE FROM card WHERE id = %s", (card,))
+    assert conn.execute("SELECT card_id FROM card_removed").fetchall() == [(card,)]
+    for table in ("card_topic", "card_doc", "journal_entry"):
+        assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)
+
+
+def test_reserve_ids(conn: psycopg.Connection) -> None:
+    open_library(conn)
+    ids = pg_schema.reserve_ids(conn, 3)
+    assert len(set(ids)) == 3 and pg_schema.reserve_ids(conn, 0) == []
+    assert _card(conn, "/a") > max(ids)  # the default never hands out a reserved id
+
+
+@pytest.fixture
+def nocase(conn: psycopg.Connection) -> Iterator[tuple[psycopg.Connection, sqlite3.Connection]]:
+    open_library(conn)
+    lite = sqlite3.connect(":memory:")
+    lite.execute("CREATE TABLE c (id INTEGER PRIMARY KEY, category TEXT COLLATE NOCASE, title TEXT)")
+    yield conn, lite
+    lite.close()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(st.text(alphabet="aAbBzZ éÉ_-0ß中", min_size=0, max_size=4), min_size=1, max_size=12))
+def test_nocase_order_and_equality_equal_sqlite(
+    nocase: tuple[psycopg.Connection, sqlite3.Connection], values: list[str]
+) -> None:
+    """Sorting and comparing folded C-collated text gives SQLite NOCASE's order and matches, exactly."""
+    pg, lite = nocase
+    pg.execute("DELETE FROM card")
+    lite.execute("DELETE FROM c")
+    for i, value in enumerate(values, 1):
+        pg.execute(
+            "INSERT INTO card (id, path, size, mtime_ns, sha256, imported_at, category, title) "
+            "VALUES (%s, %s, 0, 0, '', 0, %s, %s)",
+            (i, f"/{i}", value, value),
+        )
+        lite.execute("INSERT INTO c VALUES (?, ?, ?)", (i, value, value))
+    for desc in ("ASC", "DESC"):
+        pg_order = pg.execute(f"SELECT id FROM card ORDER BY curator_fold(title) {desc} NULLS LAST, id {desc}").fetchall()
+        lite_order = lite.execute(f"SELECT id FROM c ORDER BY title COLLATE NOCASE {desc} NULLS LAST, id {desc}").fetchall()
+        assert pg_order == lite_order
+    probe = values[0].swapcase()
+    pg_hits = pg.execute("SELECT id FROM card WHERE curator_fold(category) = curator_fold(%s) ORDER BY id", (probe,))
+    lite_hits = lite.execute("SELECT id FROM c WHERE category = ? ORDER BY id", (probe,))
+    assert pg_hits.fetchall() == lite_hits.fetchall()
+
+
+@pytest.fixture(scope="module")
+def filled(pg_cluster) -> Iterator[psycopg.Connection]:  # type: ignore[no-untyped-def]
+    """20k cards with realistic spreads (rare flags, a few categories and topics), analysed."""
+    c = psycopg.connect(pg_cluster.url(pg_cluster.create_database()), autocommit=True)
+    open_library(c)
+    c.execute(
+        "INSERT INTO card (path, size, mtime_ns, sha256, imported_at, date, quality, heat, title, category, "
+        "dirty, problems, published) SELECT '/c/' || i, 0, 0, '', 0, "
+        "to_char(timestamp '2020-01-01' + i * interval '37 minutes', 'YYYY-MM-DD\"T\"HH24:MI:SS'), "
+        "i % 101, i % 97, 'Title ' || (i * 7919 % 20000), CASE WHEN i % 200 = 0 THEN 'Rare' ELSE (ARRAY['Tech', 'World', 'sport'])[i % 3 + 1] END, "
+        "i % 500 = 0, CASE WHEN i % 300 = 0 THEN 1 ELSE 0 END, i % 2 = 0 FROM generate_series(1, 20000) AS i"
+    )
+    c.execute("INSERT INTO card_topic (card_id, name, position) SELECT id, 'T' || (id % 400), 0 FROM card")
+    c.execute("INSERT INTO card_text (card_id, title) SELECT id, ('w' || (id % 900))::tsvector FROM card")
+    c.execute("ANALYZE")
+    yield c
+    c.close()
+
+
+@pytest.mark.parametrize(
+    "sql, index",
+    [
+        ("SELECT id FROM card ORDER BY date DESC NULLS LAST, id DESC LIMIT 200", "card_date_desc"),
+        ("SELECT id FROM card ORDER BY date ASC NULLS LAST, id ASC LIMIT 200", "card_date"),
+        ("SELECT id FROM card ORDER BY quality DESC NULLS LAST, id DESC LIMIT 200", "card_quality_desc"),
+        ("SELECT id FROM card ORDER BY heat DESC NULLS LAST, id DESC LIMIT 200", "card_heat_desc"),
+        ("SELECT id FROM card ORDER BY curator_fold(title), id LIMIT 200", "card_title"),
+        ("SELECT id FROM card WHERE curator_fold(category) = curator_fold('RARE')", "card_category"),
+        ("SELECT id FROM card ORDER BY curator_fold(category), id LIMIT 200", "card_category"),
+        ("SELECT id FROM card WHERE dirty ORDER BY date DESC NULLS LAST LIMIT 200", "card_dirty_flag"),
+        ("SELECT id FROM card WHERE problems > 0", "card_problems_flag"),
+        ("SELECT card_id FROM card_topic WHERE curator_fold(name) = curator_fold('t7')", "card_topic_name"),
+        ("SELECT card_id FROM card_text WHERE doc @@ %s::tsquery", "card_text_doc"),
+    ],
+)
+def test_indexes_serve_the_lists_queries(filled: psycopg.Connection, sql: str, index: str) -> None:
+    params = ("'w7'",) if "%s" in sql else None
+    plan = "\n".join(r[0] for r in filled.execute("EXPLAIN " + sql, params))
+    assert re.search(rf"(using|on) {index} ", plan), plan
