@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from gui_helpers import Server, card_id, png_bytes
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QPushButton
 
 from curator.core import fields
@@ -30,6 +31,11 @@ def wide_png() -> Iterator[Server]:
     server.stop()
 
 
+def is_wide(pixmap: QPixmap) -> bool:
+    """The 3:1 picture itself (the loading placeholder fills the 16:9 box)."""
+    return not pixmap.isNull() and abs(pixmap.width() / pixmap.height() - 3.0) < 0.05
+
+
 def show_with_lead(qtbot, store: Store, images: ImageCache, url: str, width: int) -> DetailPanel:  # type: ignore[no-untyped-def]
     panel = DetailPanel(images)
     qtbot.addWidget(panel)
@@ -39,14 +45,13 @@ def show_with_lead(qtbot, store: Store, images: ImageCache, url: str, width: int
     panel.show_card(dataclasses.replace(detail, lead_image=url))
     panel.resize(width, 700)
     panel.show()
-    qtbot.waitUntil(lambda: images.state(url) is ImageState.READY and not panel.image.pixmap().isNull()
-                    and panel.image.pixmap().width() > 100, timeout=5000)  # fmt: skip
+    qtbot.waitUntil(lambda: images.state(url) is ImageState.READY and is_wide(panel.image.pixmap()), timeout=5000)
     return panel
 
 
 def test_a_lead_image_fits_a_narrow_pane_and_keeps_its_aspect_ratio(qtbot, store: Store, images: ImageCache, wide_png: Server) -> None:  # type: ignore[no-untyped-def]
     url = wide_png.url("/wide.png")
-    panel = show_with_lead(qtbot, store, images, url, 300)
+    panel = show_with_lead(qtbot, store, images, url, 360)  # the pane on a 1280-pixel screen
     viewport = panel.viewport().width()
     assert panel.widget().width() <= viewport  # the pane's body is never wider than what shows
     assert panel.horizontalScrollBar().maximum() == 0
@@ -61,7 +66,7 @@ def test_a_lead_image_fits_a_narrow_pane_and_keeps_its_aspect_ratio(qtbot, store
     # Widening the pane (a splitter drag) grows the picture again, up to its largest size.
     narrow = pixmap.width()
     panel.resize(700, 700)
-    qtbot.waitUntil(lambda: panel.image.pixmap().width() > narrow, timeout=5000)
+    qtbot.waitUntil(lambda: panel.image.pixmap().width() > narrow and is_wide(panel.image.pixmap()), timeout=5000)
     grown = panel.image.pixmap()
     assert grown.width() == LEAD_SIZE.width()
     assert abs(grown.width() / grown.height() - 3.0) < 0.05
