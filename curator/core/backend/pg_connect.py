@@ -79,7 +79,9 @@ _KINDS: tuple[tuple[re.Pattern[str], type[ConnectError], str], ...] = (
         "could not be reached over SSL as the URL requires",
     ),
     (
-        re.compile(r"no pg_hba\.conf entry|permission denied|not permitted to log in|role \".*\" does not exist"),
+        re.compile(
+            r"no pg_hba\.conf entry|permission denied|not permitted to log in|role \".*\" does not exist"
+        ),
         AccessDenied,
         "refused this user",
     ),
@@ -109,7 +111,9 @@ def classify(error: psycopg.Error, display: str) -> ConnectError:
             elif kind is not DatabaseMissing:
                 message += f": {detail}"
             return kind(message, display=display, detail=detail)
-    return ConnectError(f"the team library {display} could not be opened: {detail}", display=display, detail=detail)
+    return ConnectError(
+        f"the team library {display} could not be opened: {detail}", display=display, detail=detail
+    )
 
 
 def _location(where: Location | str) -> Location:
@@ -165,7 +169,8 @@ def access(conn: psycopg.Connection[Any]) -> Access:
     row = conn.execute(
         "SELECT current_user, pg_is_in_recovery(), current_setting('default_transaction_read_only'), "
         + ", ".join(
-            f"has_table_privilege('{t}', 'INSERT') AND has_table_privilege('{t}', 'UPDATE')" for t in WRITE_TABLES
+            f"has_table_privilege('{t}', 'INSERT') AND has_table_privilege('{t}', 'UPDATE')"
+            for t in WRITE_TABLES
         )
     ).fetchone()
     assert row is not None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import psycopg
 
@@ -73,9 +73,7 @@ def holder(conn: psycopg.Connection[Any], lock: str) -> Holder | None:
 class LibraryLock:
     """``with LibraryLock(url, "writer", "Ana"):`` holds the lock or raises LockHeld, never waits."""
 
-    def __init__(
-        self, where: Location | str, lock: str, editor: str, *, password: str | None = None
-    ) -> None:
+    def __init__(self, where: Location | str, lock: str, editor: str, *, password: str | None = None) -> None:
         _key(lock)
         self.where, self.lock, self.editor, self._password = where, lock, editor, password
         self._conn: psycopg.Connection[Any] | None = None
@@ -139,7 +137,7 @@ class LibraryLock:
         finally:
             conn.close()
 
-    def __enter__(self) -> LibraryLock:
+    def __enter__(self) -> Self:
         self.acquire()
         return self
 

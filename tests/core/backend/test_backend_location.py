@@ -24,7 +24,9 @@ def test_paths_stay_paths(text: str) -> None:
     assert loc.url is None
 
 
-@pytest.mark.parametrize("scheme", ["mysql", "http", "https", "sqlite", "file", "mariadb", "pg", "postgresqlx"])
+@pytest.mark.parametrize(
+    "scheme", ["mysql", "http", "https", "sqlite", "file", "mariadb", "pg", "postgresqlx"]
+)
 def test_other_schemes_are_a_clear_error(scheme: str) -> None:
     with pytest.raises(ValueError) as err:
         parse_location(f"{scheme}://user@host/db")
@@ -63,7 +65,10 @@ def test_several_hosts_pass_through() -> None:
     "url, shown",
     [
         ("postgresql://ana:s3cret@host/db", "postgresql://ana@host/db"),
-        ("postgresql://ana:p%40ss@host:5432/db?sslmode=require", "postgresql://ana@host:5432/db?sslmode=require"),
+        (
+            "postgresql://ana:p%40ss@host:5432/db?sslmode=require",
+            "postgresql://ana@host:5432/db?sslmode=require",
+        ),
         ("postgresql://host/db?user=ana&password=s3cret", "postgresql://host/db?user=ana"),
         ("postgresql://:s3cret@host/db", "postgresql://host/db"),
     ],

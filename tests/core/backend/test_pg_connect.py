@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from pgserver import PgCluster
 
 from curator.core.backend import pg_connect, pg_schema
 from curator.core.backend.pg_connect import (
@@ -23,7 +24,6 @@ from curator.core.backend.pg_connect import (
     access,
     connect,
 )
-from pgserver import PgCluster
 
 
 @pytest.fixture
@@ -60,7 +60,11 @@ def test_pgpass_in_home(pg_cluster: PgCluster, clean_env: Path, ana: tuple[str, 
 
 
 def test_pgpassfile_and_pgpassword(
-    pg_cluster: PgCluster, clean_env: Path, ana: tuple[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    pg_cluster: PgCluster,
+    clean_env: Path,
+    ana: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     user, password = ana
     db = _db(pg_cluster)
@@ -188,7 +192,10 @@ def test_read_only_role(pg_cluster: PgCluster, clean_env: Path, ana: tuple[str, 
     with connect(pg_cluster.url(db, user), password=password) as reader:
         got = access(reader)
         assert got.can_write is False
-        assert got.reason == f"read-only: the role {user} may not change card, pending_edit, edit_batch, journal_entry"
+        assert (
+            got.reason
+            == f"read-only: the role {user} may not change card, pending_edit, edit_batch, journal_entry"
+        )
         assert reader.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
         assert reader.execute("SELECT count(*) FROM card").fetchone() == (0,)
     pg_cluster.sql(f'GRANT INSERT, UPDATE ON card, pending_edit, edit_batch, journal_entry TO "{user}"', db)

@@ -118,7 +118,10 @@ RESULTS = {"compared": 0, "matched": 0, "empty_leaf": 0}
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data(), docs=docs_strategy)
 def test_matches_equal_fts5(
-    sqlite_fts: sqlite3.Connection, pg_text: psycopg.Connection, data: st.DataObject, docs: list[tuple[str, ...]]
+    sqlite_fts: sqlite3.Connection,
+    pg_text: psycopg.Connection,
+    data: st.DataObject,
+    docs: list[tuple[str, ...]],
 ) -> None:
     vocab = [w for doc in docs for col in doc for w in pg_fulltext.tokens(col)] or ["a"]
     term = data.draw(terms(vocab))
@@ -128,7 +131,9 @@ def test_matches_equal_fts5(
         assert tsquery(term) is None
         return
     _fill(sqlite_fts, pg_text, docs)
-    expected = {r[0] for r in sqlite_fts.execute("SELECT rowid FROM idx WHERE idx MATCH ?", (fts5_query(term),))}
+    expected = {
+        r[0] for r in sqlite_fts.execute("SELECT rowid FROM idx WHERE idx MATCH ?", (fts5_query(term),))
+    }
     query = tsquery(term)
     assert query is not None
     got = {r[0] for r in pg_text.execute("SELECT card_id FROM card_text WHERE doc @@ %s::tsquery", (query,))}
@@ -161,7 +166,9 @@ def test_phrases_never_cross_columns(sqlite_fts: sqlite3.Connection, pg_text: ps
     _fill(sqlite_fts, pg_text, docs)
     for text, hits in (("end start", set()), ("the end", {1}), ("ai vision", {1}), ("here ai", set())):
         query = tsquery(Phrase(text))
-        got = {r[0] for r in pg_text.execute("SELECT card_id FROM card_text WHERE doc @@ %s::tsquery", (query,))}
+        got = {
+            r[0] for r in pg_text.execute("SELECT card_id FROM card_text WHERE doc @@ %s::tsquery", (query,))
+        }
         fts5 = {r[0] for r in sqlite_fts.execute("SELECT rowid FROM idx WHERE idx MATCH ?", (f'"{text}"',))}
         assert got == fts5 == hits, text
 

@@ -36,7 +36,9 @@ class Recorder:
         self.changes: queue.Queue[Changes] = queue.Queue()
         self.states: list[str] = []
 
-    def wait_for(self, ids: set[int], timeout: float = 2.0, *, caught_up: bool | None = None) -> list[Changes]:
+    def wait_for(
+        self, ids: set[int], timeout: float = 2.0, *, caught_up: bool | None = None
+    ) -> list[Changes]:
         """Changes until every id in ``ids`` was seen (within ``timeout``); fails otherwise."""
         seen: set[int] = set()
         got: list[Changes] = []
@@ -109,7 +111,9 @@ def test_big_changes_arrive_whole_in_chunked_payloads(pg_url: str, library: psyc
         raw.close()
 
 
-def test_killed_listener_reconnects_and_catches_up(pg_cluster, pg_url: str, library: psycopg.Connection) -> None:  # type: ignore[no-untyped-def]
+def test_killed_listener_reconnects_and_catches_up(
+    pg_cluster, pg_url: str, library: psycopg.Connection
+) -> None:  # type: ignore[no-untyped-def]
     cards = _add_cards(library, 3)
     rec = Recorder()
     writer = psycopg.connect(pg_url, autocommit=True)

@@ -68,13 +68,17 @@ def test_two_clients_creating_at_once_make_one_library(pg_url: str) -> None:
 def test_newer_library_refuses_an_older_client(conn: psycopg.Connection) -> None:
     open_library(conn)
     conn.execute("UPDATE meta SET value = %s WHERE key = 'schema_version'", (str(PG_SCHEMA_VERSION + 1),))
-    with pytest.raises(LibraryTooNew, match=r"made by a newer Curator \(library schema 2, this Curator knows 1\)"):
+    with pytest.raises(
+        LibraryTooNew, match=r"made by a newer Curator \(library schema 2, this Curator knows 1\)"
+    ):
         open_library(conn)
     with pytest.raises(LibraryTooNew):
         pg_schema.migrate(conn)
 
 
-def test_older_library_is_never_migrated_on_connect(conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_older_library_is_never_migrated_on_connect(
+    conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
     open_library(conn)
     conn.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
     ran: list[int] = []
@@ -124,8 +128,10 @@ def test_deletion_leaves_a_tombstone_and_cascades(conn: psycopg.Connection) -> N
     open_library(conn)
     card = _card(conn, "/a")
     conn.execute("INSERT INTO card_topic (card_id, name, position) VALUES (%s, 'AI', 0)", (card,))
-    conn.execute("INSERT INTO card_doc (card_id, doc) VALUES (%s, '{\"b\": 1, \"a\": 2}')", (card,))
-    assert conn.execute("SELECT doc::text FROM card_doc").fetchone() == ('{"b": 1, "a": 2}',)  # kept as written
+    conn.execute('INSERT INTO card_doc (card_id, doc) VALUES (%s, \'{"b": 1, "a": 2}\')', (card,))
+    assert conn.execute("SELECT doc::text FROM card_doc").fetchone() == (
+        '{"b": 1, "a": 2}',
+    )  # kept as written
     batch = conn.execute("INSERT INTO edit_batch (label, editor) VALUES ('x', 'Ana') RETURNING id").fetchone()
     conn.execute(
         "INSERT INTO journal_entry (batch_id, card_id, field, old, new, editor) VALUES (%s, %s, 'heat', '1', '2', 'Ana')",
@@ -170,11 +176,17 @@ def test_nocase_order_and_equality_equal_sqlite(
         )
         lite.execute("INSERT INTO c VALUES (?, ?, ?)", (i, value, value))
     for desc in ("ASC", "DESC"):
-        pg_order = pg.execute(f"SELECT id FROM card ORDER BY curator_fold(title) {desc} NULLS LAST, id {desc}").fetchall()
-        lite_order = lite.execute(f"SELECT id FROM c ORDER BY title COLLATE NOCASE {desc} NULLS LAST, id {desc}").fetchall()
+        pg_order = pg.execute(
+            f"SELECT id FROM card ORDER BY curator_fold(title) {desc} NULLS LAST, id {desc}"
+        ).fetchall()
+        lite_order = lite.execute(
+            f"SELECT id FROM c ORDER BY title COLLATE NOCASE {desc} NULLS LAST, id {desc}"
+        ).fetchall()
         assert pg_order == lite_order
     probe = values[0].swapcase()
-    pg_hits = pg.execute("SELECT id FROM card WHERE curator_fold(category) = curator_fold(%s) ORDER BY id", (probe,))
+    pg_hits = pg.execute(
+        "SELECT id FROM card WHERE curator_fold(category) = curator_fold(%s) ORDER BY id", (probe,)
+    )
     lite_hits = lite.execute("SELECT id FROM c WHERE category = ? ORDER BY id", (probe,))
     assert pg_hits.fetchall() == lite_hits.fetchall()
 
