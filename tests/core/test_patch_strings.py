@@ -30,25 +30,39 @@ TITLES = {
     "empty": ["title:"],
 }
 BEFORE = ["category: news", "excerpt: An excerpt ..."]
-AFTER = ["quality: 54", "topics:", "  - AI", "related:", "  - title: Other", "    sourceUrl: https://a.example/x"]
+AFTER = [
+    "quality: 54",
+    "topics:",
+    "  - AI",
+    "related:",
+    "  - title: Other",
+    "    sourceUrl: https://a.example/x",
+]
 
-WORDS = ["yes", "no", "Yes", "NO", "on", "off", "null", "Null", "~", "true", "False", "12", "-3", "1.5", "0x1F",
-         "1e3", ".inf", ".nan", "2020-01-18", "2020-01-18T18:42:00Z", "12:30", "---", "...", "- a", "? a", "a: b",
-         "#x", "a #b", "'q'", '"q"', "[a]", "{a}", "@a", "`a", "%a", "&a", "*a", "!a", "|", ">", ""]  # fmt: skip
+WORDS = ["yes", "no", "Yes", "NO", "on", "off", "null", "Null", "~", "true", "False", "12", "-3", "1.5",
+         "0x1F", "1e3", ".inf", ".nan", "2020-01-18", "2020-01-18T18:42:00Z", "12:30", "---", "...", "- a",
+         "? a", "a: b", "#x", "a #b", "'q'", '"q"', "[a]", "{a}", "@a", "`a", "%a", "&a", "*a", "!a", "|",
+         ">", ""]  # fmt: skip
 # Characters YAML finds awkward, mixed with plain letters so that many texts can stay plain.
 AWKWARD = "abcdef ABC :#'\"\\-\n\t!&*|>%@`[]{},?~é€😀\x85\u2028\ufeff\x07\r0123"
+WORDS_TEXT = st.text(alphabet="abcdefghij KLMNOP", min_size=1, max_size=30).map(str.strip).filter(bool)
 TEXT = st.one_of(
     st.sampled_from(WORDS),
     st.text(alphabet=AWKWARD, max_size=24),
-    st.text(alphabet="abcdefghij KLMNOP", min_size=1, max_size=30),  # words: plain where plain is kept
+    # Words, thrice: they can stay plain, so plain titles are kept often enough to count.
+    WORDS_TEXT,
+    WORDS_TEXT,
+    WORDS_TEXT,
     st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=24),
-    st.lists(st.text(alphabet="abc é:#'\"\t", min_size=0, max_size=12), min_size=2, max_size=4).map("\n".join),
+    st.lists(st.text(alphabet="abc é:#'\"\t", min_size=0, max_size=12), min_size=2, max_size=4).map(
+        "\n".join
+    ),
     st.builds(lambda w, s: f"{s}{w}{s}", st.sampled_from(WORDS), st.sampled_from([" ", "  ", "\t", "\n"])),
 )
 
 
 def card(style: str, nl: str) -> tuple[bytes, int, int]:
-    """A front-matter card with its title in ``style``: the bytes and the title's first and last line (0-based)."""
+    """A card with its title in ``style``: its bytes, the title's first and last line (0-based)."""
     lines = ["---", *BEFORE, *TITLES[style], *AFTER, "---", "Body text."]
     first = 1 + len(BEFORE)
     return (nl.join(lines) + nl).encode(), first, first + len(TITLES[style]) - 1
@@ -59,7 +73,9 @@ def title_style(raw: bytes) -> str:
     root = compose(split(raw, "x"), "x")
     assert root is not None
     node = next(v for k, v in root.value if k.value == "title")
-    return {"": "plain", None: "plain", "'": "single", '"': "double", "|": "literal", ">": "folded"}[node.style]
+    return {"": "plain", None: "plain", "'": "single", '"': "double", "|": "literal", ">": "folded"}[
+        node.style
+    ]
 
 
 def changed_old_lines(old: bytes, new: bytes) -> set[int]:
@@ -76,19 +92,24 @@ def simple_words(text: str) -> bool:
     """Text any YAML writer keeps plain: letters and inner blanks, no YAML word (independent oracle)."""
     return (bool(text) and text == text.strip() and "  " not in text
             and all(c.isascii() and (c.isalpha() or c == " ") for c in text)
-            and text.lower() not in ("yes", "no", "on", "off", "y", "n", "true", "false", "null"))  # fmt: skip
+            and text.lower() not in ("yes", "no", "on", "off", "y", "n", "true", "false",
+                                     "null"))  # fmt: skip
 
 
 def one_printable_line(text: str) -> bool:
     """Text a single-quoted line can hold: printable, no line break (tabs allowed)."""
-    return all(c == "\t" or c.isprintable() and c not in "\ufeff\u2028\u2029" for c in text) \
-        and "\n" not in text
+    return (
+        all(c == "\t" or c.isprintable() and c not in "\ufeff\u2028\u2029" for c in text) and "\n" not in text
+    )
 
 
 def block_text(text: str) -> bool:
     """Text a literal block holds exactly: printable lines (tabs allowed), not ending in a blank line."""
-    return (bool(text.strip("\n")) and not text.endswith("\n\n")
-            and all(c in "\t\n" or c.isprintable() and c not in "\ufeff\u2028\u2029" for c in text))
+    return (
+        bool(text.strip("\n"))
+        and not text.endswith("\n\n")
+        and all(c in "\t\n" or c.isprintable() and c not in "\ufeff\u2028\u2029" for c in text)
+    )
 
 
 STYLES: Counter[str] = Counter()
@@ -96,8 +117,11 @@ KEPT: Counter[str] = Counter()
 
 
 @settings(max_examples=2500, deadline=None, suppress_health_check=list(HealthCheck))
-@given(style=st.sampled_from(sorted(TITLES)), text=TEXT, nl=st.sampled_from(["\n", "\r\n"]))
-def test_a_new_title_reads_back_exactly_and_keeps_its_style_where_it_can(style: str, text: str, nl: str) -> None:
+# Plain twice: only some texts can stay plain, and its kept count should be well clear of the bound below.
+@given(style=st.sampled_from(["plain", *TITLES]), text=TEXT, nl=st.sampled_from(["\n", "\r\n"]))
+def test_a_new_title_reads_back_exactly_and_keeps_its_style_where_it_can(
+    style: str, text: str, nl: str
+) -> None:
     raw, first, last = card(style, nl)
     new = patch(raw, {"title": text})
     assert parse_card(new, "x").data == {**parse_card(raw, "x").data, "title": text}
@@ -182,7 +206,7 @@ def test_one_line_styles(style: str, text: str, line: str) -> None:
 def test_block_styles(style: str, text: str, lines: list[str]) -> None:
     raw, first, _ = card(style, "\n")
     new = patch(raw, {"title": text})
-    assert new.decode().splitlines()[first:first + len(lines)] == lines
+    assert new.decode().splitlines()[first : first + len(lines)] == lines
     assert new.decode().splitlines()[first + len(lines)] == AFTER[0]
     assert parse_card(new, "x").data["title"] == text
 
