@@ -1,12 +1,18 @@
-"""Every QAction of the main window, created once; menus and views only connect to them."""
+"""Every QAction of the main window, created once; menus and views only connect to them.
+
+The two dialogs about the keys live here too, next to what they describe: Help > Keyboard Shortcuts (its
+text is generated from the actions) and Edit > Preferences… (the quality keys' step, `set_quality_scale`).
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QMenu, QMenuBar
+from PySide6.QtWidgets import QInputDialog, QMenu, QMenuBar, QMessageBox, QWidget
 
 from curator.gui import icons
+from curator.gui import settings as keys
+from curator.gui.settings import Settings
 
 #: Heat steps of the + / - keys.
 HEAT_STEP = 10
@@ -199,3 +205,46 @@ class Actions(QObject):
         help_menu = bar.addMenu("&Help")
         help_menu.addActions([self.shortcuts, self.problems, self.about])
         return columns
+
+
+def action_keys(action: QAction) -> str:
+    """An action's shortcuts as Actions.shortcut_rows writes them."""
+    return " / ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
+
+
+def shortcuts_text(actions: Actions) -> str:
+    """Help > Keyboard Shortcuts, generated from the actions (so it cannot drift from them).
+
+    Undo and Redo are named as such: their menu texts quote the step they would undo right now.
+    """
+    named = {action_keys(actions.undo): "Undo", action_keys(actions.redo): "Redo"}
+    rows = [(k, named.get(k, what)) for k, what in actions.shortcut_rows()]
+    width = max(len(k) for k, _ in rows) + 3
+    lines = [f"{k:<{width}}{what}" for k, what in rows]
+    lines.append("")
+    lines.append("Single keys (P, U, 1–9, 0, +, -, Space, J, K, Enter) act in the card list,")
+    lines.append("so they never fire while you type in the search bar or an editor.")
+    return "\n".join(lines)
+
+
+def show_shortcuts(actions: Actions, parent: QWidget) -> QMessageBox:
+    """Help > Keyboard Shortcuts, non-blocking (the editor may keep it open while trying the keys)."""
+    box = QMessageBox(QMessageBox.Icon.Information, "Keyboard shortcuts", shortcuts_text(actions), parent=parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setStyleSheet("QLabel { font-family: monospace; }")  # the keys column lines up
+    box.open()
+    return box
+
+
+def ask_quality_scale(actions: Actions, settings: Settings, parent: QWidget) -> None:
+    """Edit > Preferences…: the step of the quality keys, explained in plain words, remembered."""
+    scale, ok = QInputDialog.getInt(
+        parent, "Preferences",
+        "Quality keys: each digit key sets the quality to the digit times this step\n"
+        "(0 counts as 10; nothing goes above 100).\n"
+        "With 10, the default: 1 sets 10, 5 sets 50, 9 sets 90 and 0 sets 100.\n\nStep:",
+        settings.value(keys.QUALITY_SCALE), 1, 100,
+    )  # fmt: skip
+    if ok:
+        settings.set_value(keys.QUALITY_SCALE, scale)
+        actions.set_quality_scale(scale)

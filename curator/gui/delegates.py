@@ -135,22 +135,37 @@ class MarkerDelegate(_Base):
 class CardTileDelegate(QStyledItemDelegate):
     """The grid view's tile: thumbnail on top, then title (two lines), provider, and the two score bars."""
 
-    TILE = QSize(236, 262)  # the smallest tile; the grid widens them to fill its width (set_width)
+    TILE = QSize(236, 262)  # the smallest tile's width; the grid widens them to fill its width (set_width)
     MAX_TILE_WIDTH = 360
     THUMB = QSize(220, 124)
     MARK = 14  # the quality/heat icon before each score bar
+    FRAME, PAD = 4, 8  # the gap around a tile's frame, and the frame's padding
 
     def __init__(self, images: ImageCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.images = images
         self._width = self.TILE.width()
+        self._height = self.TILE.height()
 
     def set_width(self, width: int) -> None:
         """The tile width the grid chose for its viewport (see card_grid_view.tile_width)."""
         self._width = width
 
+    def set_font(self, font: QFont) -> None:
+        """The view's font: the tile is exactly as tall as what `paint` draws in it (no empty band below
+        the score bars, whatever the font size)."""
+        self._height = self.content_height(font) + 2 * (self.FRAME + self.PAD)
+
+    @classmethod
+    def content_height(cls, font: QFont) -> int:
+        """Thumbnail, two title lines, the provider line and the score bars, with the gaps `paint` leaves."""
+        bold = QFont(font)
+        bold.setBold(True)
+        small = QFontMetrics(font).height()
+        return cls.THUMB.height() + 6 + QFontMetrics(bold).lineSpacing() * 2 + 4 + small + 6 + small + 8
+
     def tile_size(self) -> QSize:
-        return QSize(self._width, self.TILE.height())
+        return QSize(self._width, self._height)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         return self.tile_size()
@@ -162,7 +177,7 @@ class CardTileDelegate(QStyledItemDelegate):
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         palette = option.palette
-        rect = option.rect.adjusted(4, 4, -4, -4)
+        rect = option.rect.adjusted(self.FRAME, self.FRAME, -self.FRAME, -self.FRAME)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         painter.setPen(palette.color(QPalette.ColorRole.Highlight if selected else QPalette.ColorRole.Midlight))
         painter.setBrush(palette.color(QPalette.ColorRole.Base))
@@ -172,7 +187,7 @@ class CardTileDelegate(QStyledItemDelegate):
             painter.setBrush(fill)
         painter.drawRoundedRect(rect, 6, 6)
 
-        inner = rect.adjusted(8, 8, -8, -8)
+        inner = rect.adjusted(self.PAD, self.PAD, -self.PAD, -self.PAD)
         thumb_rect = QRect(inner.topLeft(), QSize(inner.width(), self.THUMB.height()))
         _state, pixmap = self.images.get(row.lead_image, self.THUMB)
         target = pixmap.size().scaled(thumb_rect.size(), Qt.AspectRatioMode.KeepAspectRatio)

@@ -33,7 +33,7 @@ def test_bulk_publish_of_10k_selected_cards(qtbot, settings, images, tmp_path: P
     # The loaded rows show it without a re-query; the status bar counts the changed cards.
     held = [window.model.row_of(i) for i in window.model.loaded_ids()]
     assert held and all(window.model.card_at(r).published for r in held)  # type: ignore[arg-type, union-attr]
-    assert f"{unpublished:,} changed" in window.changed_label.text()
+    assert f"{unpublished:,} changed" in window.status_line.changed_label.text()
     assert window.edits.history.stack.count() == 1
     window.edits.history.stack.undo()
     assert store.count("published:false") == unpublished and store.totals().dirty == 0

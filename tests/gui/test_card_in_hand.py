@@ -109,9 +109,9 @@ def test_a_multi_selection_stays_a_bulk_target(qtbot, edit_window: MainWindow) -
 def test_advance_is_on_by_default_and_remembered(qtbot, edit_window: MainWindow) -> None:
     window = edit_window
     assert window.actions.advance.isChecked()
-    assert window.advance_button.defaultAction() is window.actions.advance  # the visible toggle
-    assert window.advance_button.isVisible()
-    window.advance_button.click()
+    assert window.status_line.advance_button.defaultAction() is window.actions.advance  # the visible toggle
+    assert window.status_line.advance_button.isVisible()
+    window.status_line.advance_button.click()
     assert not window.actions.advance.isChecked()
     assert window.settings.value(keys.ADVANCE) is False
 

@@ -147,13 +147,13 @@ def test_facet_counts_and_the_status_bar_agree(qtbot, window: MainWindow, store:
     total = window.model.total
     facet_all = window.facets.find("status", "All cards")
     assert facet_all is not None and int(facet_all.text(1).replace(",", "")) == total
-    assert window.shown_label.text().startswith(f"{total:,} shown of {store.count():,} cards")
+    assert window.status_line.shown_label.text().startswith(f"{total:,} shown of {store.count():,} cards")
     problems = window.facets.find("status", "With problems")
     assert problems is not None and int(problems.text(1).replace(",", "")) == store.count("topic:AI problems:true")
     # The status bar's other counts are the whole library's, and say so.
     totals = store.totals()
-    assert window.changed_label.text().startswith("Library: ")
-    assert f"{totals.problems:,} with problems" in window.changed_label.text()
+    assert window.status_line.changed_label.text().startswith("Library: ")
+    assert f"{totals.problems:,} with problems" in window.status_line.changed_label.text()
 
 
 # -- item 14: the context menu --------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from curator.gui import plain
-from curator.gui.views import window_dialogs
+from curator.gui.actions import action_keys, shortcuts_text
 from curator.gui.views.main_window import MainWindow
 from curator.gui.views.writing import ADDED, REMOVED, ReviewDialog
 
@@ -72,7 +72,8 @@ def test_history_lists_each_step_with_its_card_title_or_count_and_time_and_close
     edit_window.edits.set_fields([card_id(store, one)], {"quality": 55}, "Set quality to 55")
     edit_window.edits.set_fields([card_id(store, p) for p in many], {"published": True}, "Publish")
     edit_window.actions.history.trigger()
-    dialog = edit_window.history_dialog  # type: ignore[attr-defined]
+    dialog = edit_window.edits.history_dialog
+    assert dialog is not None
     qtbot.waitExposed(dialog)
     rows = dialog.rows()
     assert rows[0][0] == "Library as imported"
@@ -96,8 +97,8 @@ def test_shortcuts_name_undo_not_the_step_it_would_undo(edit_window: MainWindow,
     store, cards = own_library
     edit_window.edits.set_fields([card_id(store, some_cards(cards, 1)[0])], {"quality": 55}, "Set quality to 55")
     assert "Set quality to 55" in edit_window.actions.undo.text()  # the menu says what it would undo…
-    text = window_dialogs.shortcuts_text(edit_window.actions)
-    undo_keys = window_dialogs._keys(edit_window.actions.undo)
+    text = shortcuts_text(edit_window.actions)
+    undo_keys = action_keys(edit_window.actions.undo)
     line = next(x for x in text.splitlines() if x.startswith(undo_keys + " "))
     assert line.split()[-1] == "Undo"  # …the shortcuts list names the key
     assert "Set quality to 55" not in text

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from curator.core.store import Store
 from curator.gui import settings as keys
+from curator.gui.actions import shortcuts_text
 from curator.gui.models.card_table import Column
 from curator.gui.views.main_window import MainWindow
 from curator.gui.workers import SyncPool
@@ -186,7 +187,7 @@ def test_triage_keys_undo_redo_and_advance(qtbot, edit_window: MainWindow, own_l
 
 
 def test_shortcut_help_is_generated_from_the_actions(edit_window: MainWindow) -> None:
-    text = edit_window.shortcuts_text()
+    text = shortcuts_text(edit_window.actions)
     for action in edit_window.actions.all_actions():
         if action.shortcut().isEmpty() or action in edit_window.actions.quality_keys:
             continue
@@ -334,10 +335,12 @@ def test_history_dialog_lists_the_journal(edit_window: MainWindow, own_library) 
     edit_quality(edit_window)
     edit_published(edit_window)
     edit_window.actions.history.trigger()
-    texts = [step for step, _card, _when in edit_window.history_dialog.rows()]  # type: ignore[attr-defined]
+    dialog = edit_window.edits.history_dialog
+    assert dialog is not None
+    texts = [step for step, _card, _when in dialog.rows()]
     assert texts == ["Library as imported", "Set quality to 70", "Publish"]
     assert [b.label for b in reversed(store.history())] == texts[1:]
-    edit_window.history_dialog.close()  # type: ignore[attr-defined]
+    dialog.close()
 
 
 def test_stylesheet_points_at_bundled_files(qapp) -> None:  # type: ignore[no-untyped-def]

@@ -238,7 +238,7 @@ def test_an_import_reports_progress_and_fills_the_list(empty_window: MainWindow,
     seeds = sum(1 for p in cards.rglob("*") if p.is_file() and p.suffix in (".txt", ".md", ".yaml", ".yml"))
     assert empty_window.model.total == empty_window.store.count() == seeds
     assert progress[-1] == (seeds, seeds)
-    assert "shown of" in empty_window.shown_label.text()
+    assert "shown of" in empty_window.status_line.shown_label.text()
     assert empty_window.progress.isHidden()
 
 

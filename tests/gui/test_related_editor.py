@@ -37,7 +37,7 @@ def open_editor(window: MainWindow, cards: Path) -> tuple[int, RelatedEditor]:
     cid = card_id(window.store, cards / EXAMPLE)
     assert window.select_card(cid)
     dialogs: list[RelatedEditor] = []
-    window.files.run_dialog = lambda d: dialogs.append(d) or False  # type: ignore[arg-type, func-returns-value]
+    window.related.run_dialog = lambda d: dialogs.append(d) or False  # type: ignore[arg-type, func-returns-value]
     window.actions.edit_related.trigger()
     return cid, dialogs[0]
 

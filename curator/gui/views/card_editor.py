@@ -1,8 +1,10 @@
 """The detail panel's editing controls: published, quality, heat, topics, title and excerpt.
 
 The editor never writes anything itself: each finished change is emitted as one request (``edited`` with
-the top-level changes and an undo label, or ``topicAdded``/``topicRemoved``), which the window runs as one
-Store call, hence one undo step. A field with a pending edit is marked, with the file's value beside it.
+the top-level changes and an undo label, repeated as ``cardEdited`` with the id of the card shown, or
+``topicAdded``/``topicRemoved``), which the window runs as one Store call, hence one undo step. A field with
+a pending edit is marked, with the file's value beside it. Quality and heat show "not rated" for a card
+without a score (quality absent, heat -1), never a 0 the card does not have.
 """
 
 from __future__ import annotations
@@ -71,7 +73,11 @@ class ExcerptEdit(QPlainTextEdit):
 
 
 class ScoreEditor(QWidget):
-    """A spin box and a slider on one value; emits `committed(value)` once per finished change."""
+    """A spin box and a slider on one value; emits `committed(value)` once per finished change.
+
+    Only a change: pressing and releasing the slider's handle without moving it, or stepping back to the
+    value shown, commits nothing (a card not rated must not become 0 by a click).
+    """
 
     committed = Signal(int)
 
@@ -90,11 +96,13 @@ class ScoreEditor(QWidget):
         row.addWidget(self.spin)
         row.addWidget(self.slider, 1)
         self._loading = False
+        self._shown = minimum  # the value loaded or last committed: committing it again is no change
         self.spin.valueChanged.connect(self._spin_changed)
         self.slider.valueChanged.connect(self._slider_moved)
         self.slider.sliderReleased.connect(lambda: self._commit(self.slider.value()))
 
     def set_value(self, value: int) -> None:
+        self._shown = value
         self._loading = True
         try:
             self.spin.setValue(value)
@@ -123,7 +131,9 @@ class ScoreEditor(QWidget):
             self._commit(value)
 
     def _commit(self, value: int) -> None:
-        self.committed.emit(value)
+        if value != self._shown:
+            self._shown = value
+            self.committed.emit(value)
 
 
 class TopicChip(QToolButton):
@@ -142,6 +152,7 @@ class CardEditor(QWidget):
     """Editing controls for one card; emits requests, never touches the Store."""
 
     edited = Signal(dict, str)  # top-level changes, undo label
+    cardEdited = Signal(int, object, str)  # the same request with the shown card's id (what the window runs)
     topicAdded = Signal(str)
     topicRemoved = Signal(str)
 
@@ -154,13 +165,20 @@ class CardEditor(QWidget):
         form.setContentsMargins(0, 4, 0, 4)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.marks: dict[str, QLabel] = {}
+        self.edited.connect(self._edited)
 
         self.published = QCheckBox("Published")
         self.published.toggled.connect(self._published_toggled)
         form.addRow("Status", self._with_mark("published", self.published))
-        self.quality = ScoreEditor(0)
-        self.quality.committed.connect(lambda v: self._emit({"quality": v}, f"Set quality to {v}"))
-        form.addRow("Quality", self._with_mark("quality", self.quality))
+        # A card without a quality shows "not rated" (the spin box's lowest step, -1): the key is absent.
+        self.quality = ScoreEditor(NOT_RATED, special="not rated")
+        self.quality.setToolTip("Quality 0–100; \"not rated\": the card has no quality (the key is removed)")
+        self.quality.committed.connect(self._quality_committed)
+        quality_row = QWidget()
+        q = QHBoxLayout(quality_row)
+        q.setContentsMargins(0, 0, 0, 0)
+        q.addWidget(self.quality, 1)
+        form.addRow("Quality", self._with_mark("quality", quality_row))
         heat_row = QWidget()
         h = QHBoxLayout(heat_row)
         h.setContentsMargins(0, 0, 0, 0)
@@ -172,6 +190,8 @@ class CardEditor(QWidget):
         h.addWidget(self.heat, 1)
         h.addWidget(self.not_rated)
         form.addRow("Heat", self._with_mark("heat", heat_row))
+        # The two sliders line up: the quality row keeps the room of heat's "Not rated" box.
+        q.addSpacing(h.spacing() + self.not_rated.sizeHint().width())
 
         topics = QWidget()
         self.topic_flow = FlowLayout(topics)
@@ -228,7 +248,7 @@ class CardEditor(QWidget):
         self._loading = True
         try:
             self.published.setChecked(bool(card.published))
-            self.quality.set_value(card.quality if card.quality is not None else 0)
+            self.quality.set_value(card.quality if card.quality is not None else NOT_RATED)
             heat = card.heat if card.heat is not None else NOT_RATED
             self.heat.set_value(heat)
             self.not_rated.setChecked(heat < 0)
@@ -247,7 +267,9 @@ class CardEditor(QWidget):
         for field, mark in self.marks.items():
             if field in card.pending:
                 file_value = card.pending[field][0]
-                mark.setText(f"✎ changed — in the file: {file_value_text(file_value)}")
+                # "in the file: (not in the file)" read oddly: a field the file lacks says so in one phrase.
+                was = "not in the file yet" if file_value is None else f"in the file: {file_value_text(file_value)}"
+                mark.setText(f"✎ changed — {was}")
                 mark.setToolTip(plain.tip(f"Not yet written. The file holds:\n{file_value_text(file_value, 2000)}"))
                 mark.show()
             else:
@@ -272,6 +294,16 @@ class CardEditor(QWidget):
     def _emit(self, changes: dict[str, Any], label: str) -> None:
         if not self._loading and self.card is not None:
             self.edited.emit(changes, label)
+
+    def _edited(self, changes: dict[str, Any], label: str) -> None:
+        if self.card is not None:
+            self.cardEdited.emit(self.card.id, changes, label)
+
+    def _quality_committed(self, value: int) -> None:
+        if value < 0:
+            self._emit({"quality": None}, "Mark quality not rated")  # None removes the key
+        else:
+            self._emit({"quality": value}, f"Set quality to {value}")
 
     def _published_toggled(self, on: bool) -> None:
         self._emit({"published": on}, "Publish" if on else "Unpublish")

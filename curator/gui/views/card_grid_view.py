@@ -49,11 +49,17 @@ class CardGridView(QListView):
         self._fit_tiles()
         super().resizeEvent(event)
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # a theme or style sheet changed the font: refit
+            self._fit_tiles()
+
     def _fit_tiles(self) -> None:
         """As many columns as fit tiles of at least the delegate's width, then widen the tiles to share the
         whole row: no ragged empty margin on the right, whatever the width."""
         width = self.viewport().width()
         self.delegate.set_width(tile_width(width))
+        self.delegate.set_font(self.font())
         size = self.delegate.tile_size()
         if self.gridSize() != size:
             self.setGridSize(size)

@@ -1,28 +1,32 @@
 """Edits from the window: detail editor, triage keys, bulk actions; each one Store call, one undo step.
 
-The controller owns the EditHistory (the QUndoStack over the journal), decides which cards an action
-targets (the selection, or every card matching the query after Select All), asks before bulk edits of
-many cards, and after every change refreshes only the affected rows, the detail panel and the counts.
+The controller runs every edit through the EditHistory (the QUndoStack over the journal), decides which
+cards an action targets (the selection, or every card matching the query after Select All), asks before
+bulk edits of many cards, and opens Edit > History. It is handed its collaborators (the window wires them)
+and says what happened by signals: `cardsChanged` after an edit, undo or redo (the window refreshes the
+rows, the detail pane and the counts), `editNotMade` when an edit from the detail pane did not reach the
+library (the pane shows the library's values again).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QDialog, QInputDialog
+import shiboken6
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QDialog, QInputDialog, QStatusBar, QWidget
 
+from curator.core.store import Store
 from curator.core.store_types import EditResult
 from curator.gui import library_busy, plain
 from curator.gui import settings as keys
-from curator.gui.actions import HEAT_STEP
+from curator.gui.actions import HEAT_STEP, Actions
+from curator.gui.settings import Settings
 from curator.gui.undo import EditHistory
 from curator.gui.views.bulk_dialog import CONFIRM_ABOVE, BulkConfirmDialog, flagged_cards
-
-if TYPE_CHECKING:
-    from curator.gui.views.main_window import MainWindow
-
+from curator.gui.views.card_selection import CardSelection
+from curator.gui.views.history_dialog import HistoryDialog
 
 T = TypeVar("T")
 
@@ -32,34 +36,47 @@ def _exec_dialog(dialog: QDialog) -> bool:
 
 
 class EditController(QObject):
-    """Turns the window's edit requests into Store calls through the undo history."""
+    """Turns edit requests (actions, the detail editor) into Store calls through the undo history."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.store = window.store
-        self.history = EditHistory(window.store, self)
+    cardsChanged = Signal(list)  # an edit, undo or redo changed these cards
+    editNotMade = Signal()  # a detail-pane edit was refused, cancelled or gave up on a busy library
+
+    def __init__(
+        self, store: Store, history: EditHistory, selection: CardSelection, actions: Actions,
+        settings: Settings, status: QStatusBar, *, writing: Callable[[], bool], parent: QWidget,
+    ) -> None:  # fmt: skip
+        """`writing()`: a write is running (edits wait for it); `parent`: the dialogs' parent."""
+        super().__init__(parent)
+        self.store = store
+        # Owned from here: the stack goes with this controller, so its signals during the window's teardown
+        # never reach actions already deleted (the connections below are bound methods, dropped with it).
+        history.setParent(self)
+        self.history = history
+        self.selection = selection
+        self.actions = actions
+        self.settings = settings
+        self.status = status
+        self.writing = writing
+        self.parent_widget = parent
         #: True after Select All: actions target every card matching the query, loaded or not.
         self.all_matching = False
         self._selecting = False
         #: Shows a bulk confirmation and says whether to go ahead (tests replace it to answer).
         self.confirm: Callable[[BulkConfirmDialog], bool] = _exec_dialog
         self.last_confirmation: BulkConfirmDialog | None = None
-        self.history.changed.connect(self.cards_changed)
-        self.history.failed.connect(
-            lambda msg: window.statusBar().showMessage(f"Cannot undo/redo: {msg}", 8000)
-        )
+        self.history_dialog: HistoryDialog | None = None
+        history.changed.connect(self.cardsChanged)
+        history.failed.connect(self._replay_failed)
         #: Edits waiting to be tried again because another process held the library's write lock.
         self.retrying = 0
         self._connect()
 
     def _connect(self) -> None:
-        a, w = self.window.actions, self.window
+        a = self.actions
         stack = self.history.stack
-        a.undo.triggered.connect(stack.undo)
-        a.redo.triggered.connect(stack.redo)
-        # Bound methods, not lambdas: Qt drops the connections when this controller goes, so the stack's
-        # signals during the window's teardown never reach actions already deleted.
+        a.undo.triggered.connect(self.undo)
+        a.redo.triggered.connect(self.redo)
+        a.history.triggered.connect(self.show_history)
         stack.indexChanged.connect(self._sync_undo_actions)
         stack.cleanChanged.connect(self._sync_undo_actions)
         self._sync_undo_actions()
@@ -78,32 +95,46 @@ class EditController(QObject):
         a.add_topic.triggered.connect(lambda: self._ask_topic(add=True))
         a.remove_topic.triggered.connect(lambda: self._ask_topic(add=False))
         a.select_all.triggered.connect(self.select_all_matching)
-        w.table.selectionModel().selectionChanged.connect(self._selection_changed)
-        editor = w.detail.editor
-        editor.edited.connect(self.edit_current)
-        editor.topicAdded.connect(lambda name: self.change_topic(self._current(), name, add=True))
-        editor.topicRemoved.connect(lambda name: self.change_topic(self._current(), name, add=False))
+        self.selection.selectionChanged.connect(self._selection_changed)
+
+    def _replay_failed(self, message: str) -> None:
+        self.status.showMessage(f"Cannot undo/redo: {message}", 8000)
 
     def _sync_undo_actions(self, *_args: Any) -> None:
-        a, stack = self.window.actions, self.history.stack
+        a, stack = self.actions, self.history.stack
         a.undo.setEnabled(stack.canUndo())
         a.redo.setEnabled(stack.canRedo())
         # Undo texts quote card text (topic names): a lone & there would become a shortcut mnemonic.
         a.undo.setText(f"&Undo {plain.menu_text(stack.undoText())}".rstrip())
         a.redo.setText(f"&Redo {plain.menu_text(stack.redoText())}".rstrip())
 
+    def undo(self) -> None:
+        """Edit > Undo, saying what was undone (after a triage key with auto-advance the card undone is not
+        the one in hand any more, so the change itself is not in view)."""
+        stack = self.history.stack
+        text, index = stack.undoText(), stack.index()
+        stack.undo()
+        if stack.index() < index:  # a refused undo (busy, a file changed) puts the index back and says why
+            self.status.showMessage(f"Undone: {text}", 5000)
+
+    def redo(self) -> None:
+        """Edit > Redo, saying what was redone."""
+        stack = self.history.stack
+        text, index = stack.redoText(), stack.index()
+        stack.redo()
+        if stack.index() > index:
+            self.status.showMessage(f"Redone: {text}", 5000)
+
     # -- targets ------------------------------------------------------------------------------------
     def select_all_matching(self) -> None:
         """Select every row; actions then apply to every card matching the query, loaded or not."""
         self._selecting = True
         try:
-            self.window.current_view().selectAll()
+            self.selection.select_all()
         finally:
             self._selecting = False
         self.all_matching = True
-        self.window.statusBar().showMessage(
-            f"All {self.window.model.total:,} cards matching the query are selected", 5000
-        )
+        self.status.showMessage(f"All {self.selection.model.total:,} cards matching the query are selected", 5000)
 
     def _selection_changed(self, *_args: Any) -> None:
         if not self._selecting:
@@ -113,21 +144,21 @@ class EditController(QObject):
         """The cards an action applies to: the selection when it holds the card in hand (a multi-selection
         is a bulk target), else the card in hand alone, never a selection the detail pane does not show."""
         if self.all_matching:
-            return self.store.ids(self.window.model.query)
-        selected = self.window.selected_ids()
+            return self.store.ids(self.selection.model.query)
+        selected = self.selection.selected_ids()
         current = self._current()
         if current and current[0] not in selected:
             return current
         return selected
 
     def _current(self) -> list[int]:
-        card_id = self.window.current_id()
+        card_id = self.selection.current_id()
         return [] if card_id is None else [card_id]
 
     # -- running edits ------------------------------------------------------------------------------
     def _blocked(self) -> bool:
-        if self.window.writer.running:
-            self.window.statusBar().showMessage("Edits wait until the write has finished", 5000)
+        if self.writing():
+            self.status.showMessage("Edits wait until the write has finished", 5000)
             return True
         return False
 
@@ -135,14 +166,14 @@ class EditController(QObject):
         if len(ids) <= CONFIRM_ABOVE:
             return True
         flagged, total = flagged_cards(self.store, ids)
-        dialog = BulkConfirmDialog(action, len(ids), flagged, total, self.window)
+        dialog = BulkConfirmDialog(action, len(ids), flagged, total, self.parent_widget)
         self.last_confirmation = dialog
         return self.confirm(dialog)
 
     def _run(self, ids: list[int], action: str, call: Callable[[str], EditResult]) -> EditResult | None:
         """Confirm when many, then run `call(label)` as one undo step; None when nothing ran."""
         if not ids:
-            self.window.statusBar().showMessage("Select one or more cards first", 4000)
+            self.status.showMessage("Select one or more cards first", 4000)
             return None
         if self._blocked() or not self._confirmed(action, ids):
             return None
@@ -156,7 +187,7 @@ class EditController(QObject):
         try:
             return run()
         except ValueError as err:
-            plain.warning(self.window, "Cannot make this edit", str(err))
+            plain.warning(self.parent_widget, "Cannot make this edit", str(err))
             return None
         except Exception as err:
             if not library_busy.is_busy(err):
@@ -164,7 +195,7 @@ class EditController(QObject):
         # Busy: the edit was one transaction that never began, so nothing is half-applied.
         if attempt < library_busy.RETRIES:
             self.retrying += 1
-            self.window.statusBar().showMessage(f"The library is busy; trying {action} again…", 3000)
+            self.status.showMessage(f"The library is busy; trying {action} again…", 3000)
 
             def again() -> None:
                 self.retrying -= 1
@@ -173,14 +204,13 @@ class EditController(QObject):
 
             QTimer.singleShot(library_busy.RETRY_MS, again)
             return None
-        plain.warning(self.window, "The library is busy", library_busy.BUSY_MESSAGE.format(action=action))
+        plain.warning(self.parent_widget, "The library is busy", library_busy.BUSY_MESSAGE.format(action=action))
         return None
 
     def _settled_without(self, _action: str) -> None:
         # The detail editor may show a value that never reached the library: show the library's again.
-        card = self.window.detail.card
-        if card is not None:
-            self.window.detail.show_card(self.store.detail(card.id), keep_scroll=True)
+        if shiboken6.isValid(self):
+            self.editNotMade.emit()
 
     def set_fields(self, ids: list[int], changes: dict[str, Any], action: str) -> EditResult | None:
         """One Store.set_fields call on `ids` (confirmed when above the threshold)."""
@@ -195,11 +225,16 @@ class EditController(QObject):
         return self._run([card_id], "Edit related links",
                          lambda label: self.store.set_related(card_id, items, label=label))  # fmt: skip
 
-    def edit_current(self, changes: dict[str, Any], action: str) -> None:
-        """A change made in the detail editor: applies to the card shown there."""
-        card = self.window.detail.card
-        if card is not None and self.set_fields([card.id], changes, action) is None and not self.retrying:
-            self.window.detail.show_card(self.store.detail(card.id), keep_scroll=True)  # undo the widget
+    def edit_card(self, card_id: int, changes: dict[str, Any], action: str) -> None:
+        """A change made in the detail editor (or a problem fix there): applies to the card it shows."""
+        if self.set_fields([card_id], changes, action) is None and not self.retrying:
+            self.editNotMade.emit()  # the widget shows a value the library does not hold: show the library's
+
+    def add_topic_in_hand(self, name: str) -> None:
+        self.change_topic(self._current(), name, add=True)
+
+    def remove_topic_in_hand(self, name: str) -> None:
+        self.change_topic(self._current(), name, add=False)
 
     def triage(self, changes: dict[str, Any], action: str) -> None:
         """A triage key (P, U, a quality key) on the targets, then (when enabled) on to the next card."""
@@ -226,7 +261,7 @@ class EditController(QObject):
             if new != row.heat:
                 groups.setdefault(new, []).append(row.id)
         if not groups:
-            self.window.statusBar().showMessage(self._heat_unchanged(ids, step), 6000)
+            self.status.showMessage(self._heat_unchanged(ids, step), 6000)
             return
         label = f"Heat {step:+d}" + ("" if len(ids) == 1 else f" ({len(ids):,} cards)")
         calls = [
@@ -247,8 +282,8 @@ class EditController(QObject):
         return f"{what} heat is already 100: + cannot go higher"
 
     def _advance(self, count: int) -> None:
-        if count == 1 and self.window.settings.value(keys.ADVANCE):
-            self.window.current_view().move(1)
+        if count == 1 and self.settings.value(keys.ADVANCE):
+            self.selection.move(1)
 
     def _ask_score(self, field: str) -> None:
         ids = self.target_ids()
@@ -256,7 +291,7 @@ class EditController(QObject):
             return
         low = -1 if field == "heat" else 0
         value, ok = QInputDialog.getInt(
-            self.window, f"Set {field}", f"{field.capitalize()} for {len(ids):,} card(s)"
+            self.parent_widget, f"Set {field}", f"{field.capitalize()} for {len(ids):,} card(s)"
             + (" (-1 = not rated)" if field == "heat" else ""), 50, low, 100
         )  # fmt: skip
         if ok:
@@ -267,21 +302,17 @@ class EditController(QObject):
         if not ids:
             return
         name, ok = QInputDialog.getItem(
-            self.window, "Add topic" if add else "Remove topic", f"Topic for {len(ids):,} card(s)",
+            self.parent_widget, "Add topic" if add else "Remove topic", f"Topic for {len(ids):,} card(s)",
             self.store.values("topics"), 0, True,
         )  # fmt: skip
         if ok and name.strip():
             self.change_topic(ids, name.strip(), add=add)
 
-    # -- after a change -----------------------------------------------------------------------------
-    def cards_changed(self, ids: list[int]) -> None:
-        """Refresh what shows these cards (rows, the detail pane, counts, facets): after an edit, an undo,
-        a resolved conflict or a rescan that changed them in place."""
-        w = self.window
-        w.model.refresh_rows(ids)
-        card = w.detail.card
-        if card is not None and card.id in set(ids):
-            w.detail.show_card(self.store.detail(card.id), keep_scroll=True)
-        w.update_status()
-        w.refresh_facets()
-        w.refresh_topic_values()  # an edit may add a topic the library did not know (or drop its last use)
+    # -- the history ----------------------------------------------------------------------------------
+    def show_history(self) -> HistoryDialog:
+        """Edit > History (one dialog, raised when already open)."""
+        if self.history_dialog is None or not shiboken6.isValid(self.history_dialog):
+            self.history_dialog = HistoryDialog(self.store, self.history.stack, self.parent_widget)
+        self.history_dialog.open()
+        self.history_dialog.raise_()
+        return self.history_dialog

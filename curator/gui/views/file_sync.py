@@ -3,24 +3,27 @@
 Edits live in the library until written; this controller writes them on a worker (progress, cancel),
 shows the diffs first on request, reports files it could not write (read-only, vanished, conflicts),
 and opens the conflict resolver. Changes made outside are the folder watcher's (views/folder_watch.py).
+It is handed its collaborators (the window wires them) and tells the window by signals what to refresh.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QStatusBar, QWidget
 
 from curator.core import conflicts
-from curator.core.store_types import WriteReport
+from curator.core.store import Store
+from curator.core.store_types import CardDetail, WriteReport
 from curator.gui import errorlog, library_busy, plain
+from curator.gui.actions import Actions
+from curator.gui.undo import EditHistory
 from curator.gui.views.conflict_dialog import ConflictDialog
+from curator.gui.views.importing import ProgressWidget
+from curator.gui.views.problems_report import ProblemsReport
 from curator.gui.views.writing import ReviewDialog, WriteRunner, report_text
-
-if TYPE_CHECKING:
-    from curator.gui.views.main_window import MainWindow
+from curator.gui.workers import Pool
 
 WRITE, KEEP, CANCEL = "write", "keep", "cancel"
 
@@ -53,18 +56,34 @@ def _ask_box(box: QMessageBox) -> str:
 
 
 class FileController(QObject):
-    """Writes, reviews, resolves and watches for one window."""
+    """Writes, reviews and resolves conflicts for one window."""
 
     writeFinished = Signal(object, bool)  # WriteReport, dry_run (after the window has been refreshed)
     conflictResolved = Signal(int)
-    cardsChanged = Signal(list)  # a resolved conflict changed these cards (the window refreshes them)
+    cardsChanged = Signal(list)  # a write or a resolved conflict changed these cards (refresh what shows them)
+    totalsChanged = Signal()  # pending counts may differ (a write ended or failed): recount, re-enable Write
+    closeReady = Signal()  # "Write Changes and Quit" wrote everything: close the window now
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.store = window.store
-        self.writer = WriteRunner(window.store, window.pool, self)
-        self.writer.progress.connect(window.progress.report)
+    def __init__(
+        self, store: Store, history: EditHistory, progress: ProgressWidget, status: QStatusBar,
+        problems: ProblemsReport, actions: Actions, *, pool: Pool | None, other_task: Callable[[], bool],
+        loaded_ids: Callable[[], list[int]], card_in_hand: Callable[[], CardDetail | None], parent: QWidget,
+    ) -> None:  # fmt: skip
+        """`other_task()`: an import or rescan runs (a write waits); `loaded_ids()`: the cards the list holds
+        (repainted after a write); `card_in_hand()`: the card the detail pane shows (Resolve Conflict)."""
+        super().__init__(parent)
+        self.store = store
+        self.history = history
+        self.progress = progress
+        self.status = status
+        self.problems = problems
+        self.actions = actions
+        self.other_task = other_task
+        self.loaded_ids = loaded_ids
+        self.card_in_hand = card_in_hand
+        self.parent_widget = parent
+        self.writer = WriteRunner(store, pool, self)
+        self.writer.progress.connect(progress.report)
         self.writer.finished.connect(self._finished)
         self.writer.failed.connect(self._failed)
         #: Answers the close prompt (tests replace it): returns WRITE, KEEP or CANCEL.
@@ -75,7 +94,7 @@ class FileController(QObject):
         self.last_dialog: object | None = None
         self._close_after_write = False
         self._every_pending = True
-        a = window.actions
+        a = actions
         a.cancel_task.triggered.connect(self.writer.cancel)
         a.write.triggered.connect(self.write_changes)
         a.review.triggered.connect(self.review_changes)
@@ -91,81 +110,74 @@ class FileController(QObject):
         self._start(dry_run=True)
 
     def _start(self, *, dry_run: bool) -> None:
-        w = self.window
-        if self.writer.running or w.importer.running:
-            w.statusBar().showMessage("Another task is running; try again when it has finished", 5000)
+        if self.writer.running or self.other_task():
+            self.status.showMessage("Another task is running; try again when it has finished", 5000)
             return
         if not self.store.totals().dirty:
-            w.statusBar().showMessage("Nothing to write: no card has pending edits", 5000)
+            self.status.showMessage("Nothing to write: no card has pending edits", 5000)
             return
         self._every_pending = True  # writer.start() below writes (or reviews) every pending edit
-        w.progress.start("Preparing the review" if dry_run else "Writing changes")
-        w.actions.write.setEnabled(False)
+        self.progress.start("Preparing the review" if dry_run else "Writing changes")
+        self.actions.write.setEnabled(False)
         self.writer.start(dry_run=dry_run)
 
     def _finished(self, report: WriteReport, dry_run: bool) -> None:
-        w = self.window
-        w.progress.finish()
+        self.progress.finish()
         self.last_report = report
         if dry_run:
-            w.update_status()
+            self.totalsChanged.emit()
             if not report.cancelled:
-                dialog = ReviewDialog(report.diffs, w)
+                dialog = ReviewDialog(report.diffs, self.parent_widget)
                 self.last_dialog = dialog
                 if self.run_dialog(dialog):
                     self.write_changes()
             self.writeFinished.emit(report, dry_run)
             return
         # Written cards lost their dirty mark (and conflicts gained one): repaint what is loaded.
-        w.model.refresh_rows(w.model.loaded_ids())
-        if w.detail.card is not None:
-            w.detail.show_card(self.store.detail(w.detail.card.id), keep_scroll=True)
-        w.update_status()
-        w.refresh_facets()
+        shown = self.card_in_hand()
+        self.cardsChanged.emit(self.loaded_ids() + ([shown.id] if shown is not None else []))
         text = report_text(report)
         trouble = bool(report.conflicts or report.failed)
-        w.problems.written(report, every_pending=self._every_pending)
+        self.problems.written(report, every_pending=self._every_pending)
         if trouble:
             # File paths and reasons are card data: plain text, opened without blocking the window.
             self.last_dialog = plain.message(
-                w, QMessageBox.Icon.Warning, "Some files were not written",
+                self.parent_widget, QMessageBox.Icon.Warning, "Some files were not written",
                 text + "\n\nEvery file and reason is also in Help > Problems Report….", modal=False,
             )  # fmt: skip
         else:
-            w.statusBar().showMessage(text, 10_000)
+            self.status.showMessage(text, 10_000)
         self.writeFinished.emit(report, dry_run)
         if self._close_after_write:
             self._close_after_write = False
             if not trouble and not report.cancelled:
                 # Later, not here: this may run inside the closeEvent that started the write (an inline
                 # pool), where a nested close() is ignored.
-                QTimer.singleShot(0, w.close)
+                QTimer.singleShot(0, self.closeReady.emit)
 
     def _failed(self, exc: BaseException) -> None:
-        self.window.progress.finish()
+        self.progress.finish()
         self._close_after_write = False
         if library_busy.is_busy(exc):
             reason = "the library is busy: another Curator is writing to it"
         else:
             reason = f"{type(exc).__name__}: {exc}"
             errorlog.log_failure("The write stopped", exc)
-        self.window.problems.add("write", "", f"The write stopped: {reason}; the edits stay pending")
-        plain.warning(self.window, "Write failed",
+        self.problems.add("write", "", f"The write stopped: {reason}; the edits stay pending")
+        plain.warning(self.parent_widget, "Write failed",
                       f"The write stopped: {reason}\nThe edits stay pending (nothing is lost); try again.")  # fmt: skip
-        self.window.update_status()
+        self.totalsChanged.emit()
 
     # -- closing ------------------------------------------------------------------------------------
     def may_close(self) -> bool:
         """Ask about unwritten changes; False keeps the window open (also while a write runs)."""
         if self.writer.running:
-            self.window.statusBar().showMessage(
-                "Writing changes… the window closes when you ask again after it", 5000
-            )
+            self.status.showMessage("Writing changes… the window closes when you ask again after it", 5000)
             return False
         dirty = self.store.totals().dirty
         if not dirty:
             return True
-        answer = self.ask_close(unwritten_box(dirty, self.window))
+        answer = self.ask_close(unwritten_box(dirty, self.parent_widget))
         if answer == WRITE:
             self._close_after_write = True
             self.write_changes()
@@ -175,9 +187,9 @@ class FileController(QObject):
     # -- conflicts ----------------------------------------------------------------------------------
     def resolve_current(self) -> None:
         """Open the resolver on the current card (when it is in conflict)."""
-        card = self.window.detail.card
+        card = self.card_in_hand()
         if card is None or not card.conflict:
-            self.window.statusBar().showMessage("The current card is not in conflict", 4000)
+            self.status.showMessage("The current card is not in conflict", 4000)
             return
         self.resolve(card.id)
 
@@ -186,21 +198,21 @@ class FileController(QObject):
         try:
             comparison = conflicts.compare(self.store, card_id)
         except conflicts.ConflictError as err:
-            plain.warning(self.window, "Cannot resolve", str(err))
+            plain.warning(self.parent_widget, "Cannot resolve", str(err))
             return False
-        dialog = ConflictDialog(comparison, self.window)
+        dialog = ConflictDialog(comparison, self.parent_widget)
         self.last_dialog = dialog
         if not self.run_dialog(dialog):
             return False
         try:
-            self.window.edits.history.run(lambda: conflicts.resolve(self.store, comparison, dialog.choices()))
+            self.history.run(lambda: conflicts.resolve(self.store, comparison, dialog.choices()))
         except (conflicts.ConflictError, ValueError) as err:
-            plain.warning(self.window, "Cannot resolve", str(err))
+            plain.warning(self.parent_widget, "Cannot resolve", str(err))
             return False
         except Exception as err:
             if not library_busy.is_busy(err):
                 raise
-            plain.warning(self.window, "The library is busy",
+            plain.warning(self.parent_widget, "The library is busy",
                           library_busy.BUSY_MESSAGE.format(action="Resolve conflict"))  # fmt: skip
             return False
         # The base changed too (not only edited fields): refresh the row and panel whatever was kept.

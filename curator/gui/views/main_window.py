@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSplitter,
     QStackedWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -23,12 +22,14 @@ from curator.core.store_types import ImportReport, LibraryError, Totals
 from curator.gui import app as gui_app
 from curator.gui import errorlog, library_busy, library_tasks, plain
 from curator.gui import settings as keys
-from curator.gui.actions import Actions
+from curator.gui.actions import Actions, ask_quality_scale, show_shortcuts
 from curator.gui.images import ImageCache
-from curator.gui.models.card_table import CardTableModel, Column
+from curator.gui.models.card_table import CardTableModel
 from curator.gui.settings import Settings
-from curator.gui.views import window_dialogs, window_layout
+from curator.gui.undo import EditHistory
+from curator.gui.views import window_layout
 from curator.gui.views.card_grid_view import CardGridView
+from curator.gui.views.card_selection import CardSelection
 from curator.gui.views.card_table_view import CardTableView
 from curator.gui.views.context_menu import CardMenu
 from curator.gui.views.detail_panel import DetailPanel
@@ -41,13 +42,21 @@ from curator.gui.views.folder_watch import FolderWatcher
 from curator.gui.views.importing import ImportController, ImportRunner, ProgressWidget
 from curator.gui.views.list_focus import ListFocus
 from curator.gui.views.problems_report import ProblemsDialog, ProblemsReport, check_problems
+from curator.gui.views.related_editor import RelatedLinks
 from curator.gui.views.searching import SearchController
 from curator.gui.views.startup import AfterFirstPaint
+from curator.gui.views.window_status import WindowStatus
 from curator.gui.workers import Pool, TaskHandle
 
 
 class MainWindow(QMainWindow):
-    """Curator's window over one library."""
+    """Curator's window over one library: it builds the widgets and the controllers, handing each the few
+    collaborators it needs, and wires their signals to each other here, in `_connect`, and nowhere else.
+
+    Controllers (each in its own module): `selection` (the card in hand), `edits` (every edit, undo and
+    the history dialog), `files` (write, review, conflicts, the close prompt), `imports` (open, rescan),
+    `folders` (the folder watcher), `related` (the related-links dialog), `search` (queries and facets).
+    """
 
     importProgress = Signal(int, int)  # files settled, files in the run
     importFinished = Signal(object)  # the ImportReport (also after a cancel)
@@ -69,7 +78,6 @@ class MainWindow(QMainWindow):
         self.problems_dialog: ProblemsDialog | None = None
         self.settings = settings
         self.pool = pool
-        self._last_card_id: int | None = None
         self._totals: Totals | None = None  # whole-library counts, recounted only when cards change
         self._startup: AfterFirstPaint | None = None
         self._deferring = defer_startup  # until finish_startup: facet counts wait for the first paint
@@ -106,42 +114,33 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
-        self.shown_label = plain.label()
-        self.changed_label = plain.label()
         self.progress = ProgressWidget(self.actions)
-        self.statusBar().addWidget(self.shown_label)
-        self.statusBar().addWidget(self.changed_label)
-        # "⚠ 3 problems": opens the problems report; hidden while it is empty.
-        self.problems_button = QToolButton()
-        self.problems_button.setObjectName("problemsButton")
-        self.problems_button.setAutoRaise(True)
-        self.problems_button.setToolTip("Open the problems report (Help > Problems Report…)")
-        self.problems_button.clicked.connect(self.show_problems)
-        self.problems_button.hide()
-        self.statusBar().addPermanentWidget(self.problems_button)
-        self.problems.changed.connect(self._problems_changed)
-        self.statusBar().addPermanentWidget(self.progress)
-        # The auto-advance toggle, where the editor sees it while triaging (also in the Cards menu).
-        self.advance_button = QToolButton()
-        self.advance_button.setObjectName("advanceButton")
-        self.advance_button.setAutoRaise(True)
-        self.advance_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.advance_button.setDefaultAction(self.actions.advance)
-        self.advance_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a click leaves the keys in the list
-        self.statusBar().addPermanentWidget(self.advance_button)
+        self.status_line = WindowStatus(self.statusBar(), self.progress, self.problems, self.actions)
 
-        self.edits = EditController(self)
-        self.files = FileController(self)
+        # The controllers: collaborators handed in, never the window; they talk by signals (see _connect).
+        self.selection = CardSelection(self.model, self.table, self.grid, self.stack, self)
+        history = EditHistory(store)  # the edit controller owns it; the file controller resolves through it
+        status = self.statusBar()
+        self.edits = EditController(
+            store, history, self.selection, self.actions, settings, status,
+            writing=lambda: self.writer.running, parent=self,
+        )  # fmt: skip
+        self.files = FileController(
+            store, history, self.progress, status, self.problems, self.actions, pool=pool,
+            other_task=lambda: self.importer.running, loaded_ids=self.model.loaded_ids,
+            card_in_hand=lambda: self.detail.card, parent=self,
+        )  # fmt: skip
         self.writer = self.files.writer
+        self.related = RelatedLinks(store, self.images, lambda: self.detail.card, self)
         self.imports = ImportController(
-            self.importer, self.progress, self.statusBar(), self.problems, self.actions,
+            self.importer, self.progress, status, self.problems, self.actions,
             loaded_ids=self.model.loaded_ids, more_coming=lambda: self.folders.pending, parent=self,
         )  # fmt: skip
         self.folders = FolderWatcher(store, pool, lambda: self.importer.running or self.writer.running, self)
         self._build_menus()
         self._connect()
         self._restore()
-        self.list_focus = ListFocus(self, self.filter_bar.edit, self.current_view)
+        self.list_focus = ListFocus(self, self.filter_bar.edit, self.selection.current_view)
         self.list_focus.start()
         # The list's empty-library, no-match and stale states, and its context menu.
         self.list_states = ListStates(self)
@@ -189,25 +188,24 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         a = self.actions
-        a.history.triggered.connect(self.show_history)
-        a.preferences.triggered.connect(self.show_preferences)
+        a.preferences.triggered.connect(lambda: ask_quality_scale(self.actions, self.settings, self))
         a.advance.toggled.connect(lambda on: self.settings.set_value(keys.ADVANCE, on))
-        a.edit_related.triggered.connect(self.edit_related)
-        self.detail.editRelatedRequested.connect(self.edit_related)
+        a.edit_related.triggered.connect(self.related.edit)
+        self.detail.editRelatedRequested.connect(self.related.edit)
         a.quit.triggered.connect(self.close)
         a.find.triggered.connect(self.filter_bar.focus)
         a.clear_search.triggered.connect(lambda: self.filter_bar.set_text(""))
         a.save_search.triggered.connect(self.search.save_search)
         a.copy_path.triggered.connect(self.copy_paths)
         a.open_source.triggered.connect(self.open_source)
-        a.next_card.triggered.connect(lambda: self.current_view().move(1))
-        a.previous_card.triggered.connect(lambda: self.current_view().move(-1))
+        a.next_card.triggered.connect(lambda: self.selection.move(1))
+        a.previous_card.triggered.connect(lambda: self.selection.move(-1))
         a.table_view.triggered.connect(lambda: self.set_view_mode("table"))
         a.grid_view.triggered.connect(lambda: self.set_view_mode("grid"))
         for name, action in a.theme_actions().items():
             action.triggered.connect(lambda _checked=False, n=name: self.set_theme(n))
         a.toggle_theme.triggered.connect(self.toggle_theme)
-        a.shortcuts.triggered.connect(self.show_shortcuts)
+        a.shortcuts.triggered.connect(lambda: show_shortcuts(self.actions, self))
         a.about.triggered.connect(self.show_about)
         a.problems.triggered.connect(self.show_problems)
 
@@ -215,18 +213,27 @@ class MainWindow(QMainWindow):
         self.filter_bar.submitted.connect(self.search.remember_search)
         self.facets.termToggled.connect(self.search.toggle_term)
         self.facets.allClicked.connect(self.search.clear_status_terms)
-        # Imports, the folder watcher and the edits talk through the window's wiring only.
+        # The controllers talk through this wiring only: the card in hand, edits, files, imports, watcher.
+        self.selection.currentChanged.connect(self._show_card)
+        editor = self.detail.editor
+        editor.cardEdited.connect(self.edits.edit_card)
+        editor.topicAdded.connect(self.edits.add_topic_in_hand)
+        editor.topicRemoved.connect(self.edits.remove_topic_in_hand)
+        self.edits.cardsChanged.connect(self._cards_changed)
+        self.edits.editNotMade.connect(self._reshow_card)
+        self.related.saved.connect(self.edits.set_related)
+        self.files.cardsChanged.connect(self._cards_changed)
+        self.files.totalsChanged.connect(self.update_status)
+        self.files.closeReady.connect(self.close)
         self.imports.progress.connect(self.importProgress)
         self.imports.finished.connect(self.importFinished)
-        self.imports.cardsChanged.connect(self.edits.cards_changed)
+        self.imports.cardsChanged.connect(self._cards_changed)
         self.imports.libraryChanged.connect(self._library_changed)
         self.imports.rescanStarted.connect(self.folders.rescan_started)
         self.folders.rescanNeeded.connect(lambda: self.imports.rescan(quiet=True))
         self.folders.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        self.files.cardsChanged.connect(self.edits.cards_changed)
-        self.model.reset.connect(self._after_reset)
+        self.model.reset.connect(lambda: self.update_status(recount=False))  # a query changes what is shown
         self.model.totalChanged.connect(lambda _n: self.update_status(recount=False))
-        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.table.doubleClicked.connect(lambda _i: self.open_source())
         self.grid.doubleClicked.connect(lambda _i: self.open_source())
 
@@ -315,96 +322,62 @@ class MainWindow(QMainWindow):
     def refresh_topic_values(self) -> None:
         self.search.refresh_topic_values()
 
-    # -- selection and the detail panel -------------------------------------------------------------
+    # -- the card in hand (views/card_selection.py) and the detail panel -------------------------------
     def current_view(self) -> CardTableView | CardGridView:
-        return self.grid if self.stack.currentWidget() is self.grid else self.table
+        return self.selection.current_view()
 
     def selected_ids(self) -> list[int]:
-        """The cards of the selected rows, in row order; rows without a card (see ids_at) are left out."""
-        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows(Column.TITLE)})
-        return self.model.ids_at(rows)
+        return self.selection.selected_ids()
 
     def current_id(self) -> int | None:
-        """The current row's card, or None when there is no current row or it holds no card now."""
-        index = self.table.selectionModel().currentIndex()
-        if not index.isValid():
-            return None
-        card = self.model.card_at(index.row())
-        return card.id if card is not None else None
+        return self.selection.current_id()
 
     def select_card(self, card_id: int) -> bool:
-        """Make `card_id` the current card if it is in the list (loading pages as needed)."""
-        row = self.model.row_of(card_id)
-        if row is None:
-            return False
-        index = self.model.index(row, Column.TITLE)
-        self.table.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
-        )
-        self.current_view().scrollTo(index)
-        return True
+        return self.selection.select_card(card_id)
 
-    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        card = self.model.card_at(current.row()) if current.isValid() else None
-        if card is not None:
-            self._last_card_id = card.id
-        self.detail.show_card(self.store.detail(card.id) if card is not None else None)
+    def _show_card(self, card_id: int | None) -> None:
+        self.detail.show_card(self.store.detail(card_id) if card_id is not None else None)
 
-    def _after_reset(self) -> None:
-        # A re-query drops the selection: keep the card the editor was on when it still matches, else
-        # take the first one, so the detail panel never shows a card that is not in the list.
-        if self._last_card_id is not None and self.select_card(self._last_card_id):
-            pass
-        elif (first := self.model.card_at(0)) is not None:
-            self.select_card(first.id)
-        else:
-            self.detail.show_card(None)
-        self.update_status(recount=False)  # a query changes what is shown, not the library
+    def _reshow_card(self) -> None:
+        """The detail pane again from the library (an edit made there did not happen)."""
+        if self.detail.card is not None:
+            self.detail.show_card(self.store.detail(self.detail.card.id), keep_scroll=True)
+
+    def _cards_changed(self, ids: list[int]) -> None:
+        """Refresh what shows these cards (rows, the detail pane, counts, facets): after an edit, an undo,
+        a write, a resolved conflict or a rescan that changed them in place."""
+        self.model.refresh_rows(ids)
+        if self.detail.card is not None and self.detail.card.id in set(ids):
+            self._reshow_card()
+        self.update_status()
+        self.refresh_facets()
+        self.refresh_topic_values()  # an edit may add a topic the library did not know (or drop its last use)
 
     def update_status(self, recount: bool = True) -> None:
         """Counts in the status bar and the write actions; `recount=False` reuses the last library totals."""
         if recount or self._totals is None:
             self._totals = self.store.totals()  # a scan of every card: 45 ms at 100k
-        totals = self._totals
-        self.actions.write.setText(f"&Write Changes ({totals.dirty:,})" if totals.dirty else "&Write Changes")
-        self.actions.write.setEnabled(bool(totals.dirty) and not self.writer.running)
-        self.actions.review.setEnabled(bool(totals.dirty) and not self.writer.running)
-        self.actions.resolve_conflict.setEnabled(bool(totals.conflicts))
-        counting = "+" if self.model.counting else ""
-        self.shown_label.setText(f"{self.model.total:,}{counting} shown of {totals.cards:,} cards")
-        extra = [f"{totals.dirty:,} changed"]
-        if totals.problems:
-            extra.append(f"{totals.problems:,} with problems")
-        if totals.conflicts:
-            extra.append(f"{totals.conflicts:,} conflicts")
-        if totals.missing:
-            extra.append(f"{totals.missing:,} missing")
-        # Whole-library counts (the facets count the query): said, so the two never seem to disagree.
-        self.changed_label.setText("Library: " + " · ".join(extra))
+        self.status_line.show_counts(
+            self._totals, self.model.total, counting=self.model.counting, writing=self.writer.running
+        )
 
     # -- commands -----------------------------------------------------------------------------------
     def open_source(self) -> None:
-        card_id = self.current_id()
-        detail = self.store.detail(card_id) if card_id is not None else None
-        if detail is not None:
-            url = detail.data.get("sourceUrl")
-            self.detail._open(url)
+        """Enter, a double click, View > Open Source: the card in hand's article (the detail pane shows it)."""
+        if self.detail.card is not None:
+            self.detail.open_link(self.detail.card.data.get("sourceUrl"))
 
     def copy_paths(self) -> None:
         rows = self.store.rows_by_id(self.edits.target_ids())  # after Select All: every match, no paging
         QGuiApplication.clipboard().setText("\n".join(r.path for r in rows))
 
     def view_mode(self) -> str:
-        return "grid" if self.stack.currentWidget() is self.grid else "table"
+        return "grid" if self.current_view() is self.grid else "table"
 
     def set_view_mode(self, mode: str) -> None:
         """Show the table ("table") or the grid ("grid"); the selection is shared."""
-        grid = mode == "grid"
-        self.stack.setCurrentWidget(self.grid if grid else self.table)
-        (self.actions.grid_view if grid else self.actions.table_view).setChecked(True)
-        current = self.table.selectionModel().currentIndex()
-        if current.isValid():
-            self.current_view().scrollTo(current)
+        self.selection.show_view(self.grid if mode == "grid" else self.table)
+        (self.actions.grid_view if mode == "grid" else self.actions.table_view).setChecked(True)
 
     def set_theme(self, theme: str) -> None:
         self.settings.set_value(keys.THEME, theme)
@@ -414,21 +387,6 @@ class MainWindow(QMainWindow):
     def toggle_theme(self) -> None:
         dark = self.palette().color(self.backgroundRole()).lightness() < 128
         self.set_theme("light" if dark else "dark")
-
-    def shortcuts_text(self) -> str:
-        return window_dialogs.shortcuts_text(self.actions)
-
-    def show_shortcuts(self) -> None:
-        window_dialogs.show_shortcuts(self)
-
-    def show_history(self) -> None:
-        window_dialogs.show_history(self)
-
-    def show_preferences(self) -> None:
-        window_dialogs.show_preferences(self)
-
-    def edit_related(self) -> None:
-        window_dialogs.edit_related(self)
 
     def about_text(self) -> str:
         """Help > About: the version, this window's library and the log file (what an IT person asks for)."""
@@ -453,11 +411,6 @@ class MainWindow(QMainWindow):
         self.problems_dialog.show()
         self.problems_dialog.raise_()
         return self.problems_dialog
-
-    def _problems_changed(self) -> None:
-        count = len(self.problems)
-        self.problems_button.setText(f"⚠ {count:,} problem{'s' if count != 1 else ''}")
-        self.problems_button.setVisible(bool(count))
 
     # -- importing (views/importing.py); these names are what tests and the app call -------------------
     def start(self, path: str | None) -> None:

@@ -1,16 +1,18 @@
 """The related-links editor: add by URL or from the library, remove, reorder, edit an item, open its link.
 
-The dialog edits a copy of the card's ``related`` list; Save hands the whole list to the window, which
-writes it with one Store.set_related call (one undo step). Items keep every key they had, known or not.
+The dialog edits a copy of the card's ``related`` list; Save hands the whole list on (`RelatedLinks.saved`,
+wired by the window to the edit controller), which writes it with one Store.set_related call (one undo
+step). Items keep every key they had, known or not.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -424,3 +426,35 @@ class RelatedEditor(QDialog):
         if item != entry.data(ITEM_ROLE):
             entry.setData(ITEM_ROLE, item)
             self._renumber()
+
+
+class RelatedLinks(QObject):
+    """Edit > Edit Related Links… (Ctrl+R) and the detail pane's "Edit related…": the dialog over the card
+    in hand. It never writes: Save emits `saved(card_id, items)`, which the window wires to the edits."""
+
+    saved = Signal(int, object)  # the card's id and its whole edited related list (Python objects, as is)
+
+    def __init__(
+        self, store: Store, images: ImageCache | None, card_in_hand: Callable[[], CardDetail | None],
+        parent: QWidget,
+    ) -> None:  # fmt: skip
+        super().__init__(parent)
+        self.store = store
+        self.images = images
+        self.card_in_hand = card_in_hand
+        self.parent_widget = parent
+        #: Shows the dialog and says whether it was saved (tests replace it to answer).
+        self.run_dialog: Callable[[RelatedEditor], bool] = lambda d: d.exec() == QDialog.DialogCode.Accepted
+        self.last_dialog: RelatedEditor | None = None
+
+    def edit(self) -> bool:
+        """Open the editor on the card in hand; True when the editor saved (and `saved` was emitted)."""
+        card = self.card_in_hand()
+        if card is None:
+            return False
+        dialog = RelatedEditor(self.store, card, self.images, self.parent_widget)
+        self.last_dialog = dialog
+        if not self.run_dialog(dialog):
+            return False
+        self.saved.emit(card.id, dialog.items())
+        return True

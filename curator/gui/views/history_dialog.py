@@ -1,61 +1,28 @@
-"""The main window's smaller dialogs: keyboard shortcuts, edit history, preferences, related links."""
+"""Edit > History: the undo stack (rebuilt from the library's journal) as a list of steps to go back to.
+
+Opened by the edit controller (views/editing.py), which owns the history it shows.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QFont, QKeySequence, QShowEvent, QUndoStack
+from PySide6.QtGui import QFont, QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHeaderView,
-    QInputDialog,
-    QMessageBox,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
+    QWidget,
 )
 
+from curator.core.store import Store
 from curator.core.store_types import BatchInfo
 from curator.gui import plain
-from curator.gui import settings as keys
-from curator.gui.actions import Actions
-
-if TYPE_CHECKING:
-    from curator.gui.views.main_window import MainWindow
-
-
-def shortcuts_text(actions: Actions) -> str:
-    """Help > Keyboard Shortcuts, generated from the actions (so it cannot drift from them).
-
-    Undo and Redo are named as such: their menu texts quote the step they would undo right now.
-    """
-    named = {_keys(actions.undo): "Undo", _keys(actions.redo): "Redo"}
-    rows = [(k, named.get(k, what)) for k, what in actions.shortcut_rows()]
-    width = max(len(k) for k, _ in rows) + 3
-    lines = [f"{k:<{width}}{what}" for k, what in rows]
-    lines.append("")
-    lines.append("Single keys (P, U, 1–9, 0, +, -, Space, J, K, Enter) act in the card list,")
-    lines.append("so they never fire while you type in the search bar or an editor.")
-    return "\n".join(lines)
-
-
-def _keys(action: QAction) -> str:
-    """An action's shortcuts as Actions.shortcut_rows writes them."""
-    return " / ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
-
-
-def show_shortcuts(window: MainWindow) -> QMessageBox:
-    box = QMessageBox(
-        QMessageBox.Icon.Information, "Keyboard shortcuts", shortcuts_text(window.actions), parent=window
-    )
-    box.setTextFormat(Qt.TextFormat.PlainText)
-    box.setStyleSheet("QLabel { font-family: monospace; }")  # the keys column lines up
-    box.open()
-    return box
 
 
 def when_text(created: float, now: float | None = None) -> str:
@@ -79,12 +46,12 @@ class HistoryDialog(QDialog):
 
     STEP, CARDS, WHEN = range(3)
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
+    def __init__(self, store: Store, stack: QUndoStack, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
         self.setWindowTitle("Edit history")
         self.setObjectName("historyDialog")
-        self.store = window.store
-        self.stack: QUndoStack = window.edits.history.stack
+        self.store = store
+        self.stack = stack
         note = plain.label(
             "Every edit in the library's journal, oldest first. Click a step to go back to it; steps in grey "
             "are undone (Redo brings them back).", wrap=True,
@@ -162,40 +129,3 @@ class HistoryDialog(QDialog):
 
     def _clicked(self, item: QTreeWidgetItem, _column: int) -> None:
         self.stack.setIndex(self.tree.indexOfTopLevelItem(item))
-
-
-def show_history(window: MainWindow) -> QDialog:
-    """Edit > History (one dialog per window, raised when already open)."""
-    dialog = getattr(window, "history_dialog", None)
-    if dialog is None or not shiboken6.isValid(dialog):
-        dialog = HistoryDialog(window)
-        window.history_dialog = dialog  # type: ignore[attr-defined]
-    dialog.open()
-    dialog.raise_()
-    return dialog
-
-
-def show_preferences(window: MainWindow) -> None:
-    scale, ok = QInputDialog.getInt(
-        window, "Preferences",
-        "Quality keys: each digit key sets the quality to the digit times this step\n"
-        "(0 counts as 10; nothing goes above 100).\n"
-        "With 10, the default: 1 sets 10, 5 sets 50, 9 sets 90 and 0 sets 100.\n\nStep:",
-        window.settings.value(keys.QUALITY_SCALE), 1, 100,
-    )  # fmt: skip
-    if ok:
-        window.settings.set_value(keys.QUALITY_SCALE, scale)
-        window.actions.set_quality_scale(scale)
-
-
-def edit_related(window: MainWindow) -> None:
-    """Open the related-links editor on the current card; Save is one Store.set_related call."""
-    from curator.gui.views.related_editor import RelatedEditor
-
-    card = window.detail.card
-    if card is None:
-        return
-    dialog = RelatedEditor(window.store, card, window.images, window)
-    window.related_dialog = dialog  # type: ignore[attr-defined]
-    if window.files.run_dialog(dialog):
-        window.edits.set_related(card.id, dialog.items())
