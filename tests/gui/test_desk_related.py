@@ -21,7 +21,7 @@ def open_editor(qtbot, window: MainWindow, cards: Path) -> tuple[int, RelatedEdi
     window.filter_bar.set_text("")
     assert window.select_card(cid)
     dialogs: list[RelatedEditor] = []
-    window.files.run_dialog = lambda d: dialogs.append(d) or False  # type: ignore[arg-type, func-returns-value]
+    window.related.run_dialog = lambda d: dialogs.append(d) or False  # type: ignore[arg-type, func-returns-value]
     window.actions.edit_related.trigger()
     editor = dialogs[0]
     qtbot.addWidget(editor)

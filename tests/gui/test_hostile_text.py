@@ -88,6 +88,7 @@ def hostile_window(qtbot, tmp_path: Path, images, captured):  # type: ignore[no-
         window.__dict__.setdefault("dialogs", []).append(dialog),
         False,
     )[1]
+    window.related.run_dialog = window.files.run_dialog  # type: ignore[assignment]
     window.edits.confirm = lambda dialog: (window.__dict__.setdefault("dialogs", []).append(dialog), False)[1]
     qtbot.addWidget(window)
     window.resize(1366, 768)
@@ -164,11 +165,11 @@ def test_hostile_cards_never_render_as_markup(hostile_window, captured, qtbot) -
     )
     w.select_card(provider_id)
     w.edits.change_topic([provider_id], "<img src=/x> & <b>", add=True)
+    assert "&&" in w.actions.undo.text()  # the topic's & is not a mnemonic in Edit > Undo
     w.edits.set_fields([provider_id], {"category": "<b>sport</b>"}, "Set category")
     assert unsafe_texts(w) == []
-    assert "&&" in w.actions.undo.text()  # the topic's & is not a mnemonic in Edit > Undo
     # Dialogs that quote card text: related links, bulk confirmation, a refused edit, About.
-    w.edit_related()
+    w.related.edit()
     w.edits.select_all_matching()
     w.actions.publish.trigger()  # 14 cards: below the confirmation threshold, so ask for more explicitly
     from curator.gui.views.bulk_dialog import BulkConfirmDialog, flagged_cards
@@ -255,7 +256,7 @@ def test_import_errors_are_named_kept_and_cleared_when_fixed(edit_window, tmp_pa
     assert [e.path for e in entries] == [str(bad)] and entries[0].reason
     message = w.statusBar().currentMessage()
     assert "bad.md" in message and "Problems Report" in message
-    assert w.problems_button.isVisible() and "1 problem" in w.problems_button.text()
+    assert w.status_line.problems_button.isVisible() and "1 problem" in w.status_line.problems_button.text()
     dialog = w.show_problems()
     assert str(bad) in dialog.text() and "\t" in dialog.text()
     dialog.copy_all()
@@ -267,7 +268,7 @@ def test_import_errors_are_named_kept_and_cleared_when_fixed(edit_window, tmp_pa
     # Fixed: the next import clears it.
     bad.write_text('---\ntitle: "Fixed"\n---\n', encoding="utf-8")
     w.import_paths([str(folder)])
-    assert w.problems.of_kind("import") == [] and not w.problems_button.isVisible()
+    assert w.problems.of_kind("import") == [] and not w.status_line.problems_button.isVisible()
     assert not captured
 
 

@@ -94,6 +94,7 @@ def test_monkey(monkey_window, monkeypatch, qtbot) -> None:  # type: ignore[no-u
     boxes: list[str] = []
     monkeypatch.setattr(plain, "show", lambda box: boxes.append(box.text()) or 0)
     window.files.run_dialog = lambda _dialog: rng.random() < 0.5
+    window.related.run_dialog = lambda _dialog: rng.random() < 0.5  # Save: the list as the editor left it
     window.edits.confirm = lambda _dialog: rng.random() < 0.7
     monkeypatch.setattr(
         QInputDialog, "getInt", lambda *a, **k: (rng.choice([-1, 0, 37, 100]), rng.random() < 0.8)
