@@ -58,7 +58,7 @@ class WindowStatus(QObject):
         if totals.problems:
             extra.append(f"{totals.problems:,} with problems")
         if totals.conflicts:
-            extra.append(f"{totals.conflicts:,} conflicts")
+            extra.append(f"{totals.conflicts:,} conflict{'s' if totals.conflicts != 1 else ''}")
         if totals.missing:
             extra.append(f"{totals.missing:,} missing")
         # Whole-library counts (the facets count the query): said, so the two never seem to disagree.
