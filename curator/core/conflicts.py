@@ -64,10 +64,7 @@ def _same(a: Any, b: Any) -> bool:
 
 def _library_state(store: Any, card_id: int) -> tuple[str, dict[str, Any], dict[str, tuple[Any, Any]]]:
     """(path, the mapping as last read, pending edits) of a card; ConflictError for an unknown card."""
-    conn = store.connection()
-    row = conn.execute(
-        "SELECT c.path, d.doc FROM card c JOIN card_doc d ON d.card_id = c.id WHERE c.id = ?", (card_id,)
-    ).fetchone()
+    row = store.backend.card_doc(card_id)
     if row is None:
         raise ConflictError(f"no card {card_id} in the library")
     return row[0], json.loads(row[1]), store.pending(card_id)

@@ -4,7 +4,7 @@ A rescan costs about one ``stat`` per file: a file whose size and mtime match th
 Only when they differ is it read and hashed; the same sha256 just refreshes the mtime, a different one is
 parsed again and updated in place (the card keeps its id). Parsing runs in worker processes when there are
 many files, and each worker also builds the stored record (``store_rows.card_record``), so the main process
-only stats, batches and runs executemany.
+only stats, batches and hands the records to the backend's bulk paths.
 """
 
 from __future__ import annotations
@@ -12,17 +12,18 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-import sqlite3
 import stat
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import nullcontext
 from typing import Any
 
 from curator.core import cards
-from curator.core.store_rows import CardRecord, card_record, delete_cards, insert_records, update_records
+from curator.core.backend.base import Backend, Known
+from curator.core.store_rows import CardRecord, card_record
 from curator.core.store_types import ImportReport
 
 __all__ = ["ImportReport", "import_paths", "walk"]
@@ -32,10 +33,8 @@ POOL_THRESHOLD = 200
 #: Paths sent to a worker at a time (big enough to amortise pickling, small enough to balance the load).
 CHUNK = 250
 #: Cards stored per transaction: bigger batches amortise the commit (FTS5 flushes its pending terms then).
+#: An import of more files than this runs in the backend's bulk-import mode.
 BATCH = 4000
-#: WAL pages between checkpoints while importing (64 MB instead of SQLite's 4 MB): fewer fsyncs, and the
-#: index pages an import touches again and again are copied into the library once, not at every commit.
-IMPORT_CHECKPOINT_PAGES = 16384
 
 # A worker's answer about one file: ("same", path, state) when its bytes are the known ones,
 # ("card", path, record) when parsed, ("error", path, (line, column, message)) when it is not a card.
@@ -46,7 +45,7 @@ Stamp = tuple[int, int]
 
 #: A card the library holds: (id, size, mtime_ns). A bare tuple, because a rescan builds one per card and
 #: a named one cost a tenth of a 100k-card rescan.
-_Known = tuple[int, int, int]
+_Known = Known
 
 
 def walk(paths: Iterable[str | os.PathLike[str]]) -> tuple[dict[str, Stamp], list[str], list[str]]:
@@ -158,49 +157,6 @@ def pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def _known(conn: Any, roots: Sequence[str]) -> dict[str, _Known]:
-    """The library's cards at or under the given roots.
-
-    Few cards under the roots: a range of the path index per root. Most of the library (the usual
-    rescan): one sequential scan of the card table, because each index entry would cost a random lookup
-    of its row (measured at 100k cards: 0.8 s through the index, 0.15 s scanning).
-    """
-    out: dict[str, _Known] = {}
-    # The flags come from their small partial indexes (_flagged): fewer columns make the scan cheaper.
-    columns = "SELECT path, id, size, mtime_ns FROM card"
-    ranges = []
-    for root in dict.fromkeys(roots):
-        prefix = root.rstrip(os.sep) + os.sep
-        ranges.append((root, prefix, prefix[:-1] + chr(ord(os.sep) + 1)))
-    if len(ranges) > 64:  # many files named one by one: one scan, filtered here
-        exact = {root for root, _, _ in ranges}
-        prefixes = tuple(prefix for _, prefix, _ in ranges)
-        rows = conn.execute(columns)
-        return {row[0]: row[1:] for row in rows if row[0] in exact or row[0].startswith(prefixes)}
-    in_range = "path = ? OR (path >= ? AND path < ?)"
-    # Counting a range reads the path index alone, without touching the rows.
-    under = sum(conn.execute(f"SELECT count(*) FROM card WHERE {in_range}", r).fetchone()[0] for r in ranges)
-    total = conn.execute("SELECT max(id) FROM card").fetchone()[0] or 0  # an upper bound, read from the end
-    if under * 4 < total:
-        for r in ranges:
-            out.update((row[0], row[1:]) for row in conn.execute(f"{columns} WHERE {in_range}", r))
-        return out
-    # NOT INDEXED: read the table in order rather than through the path index (a random lookup per row).
-    where = " OR ".join(in_range for _ in ranges)
-    rows = conn.execute(f"{columns} NOT INDEXED WHERE {where}", [v for r in ranges for v in r])
-    return {row[0]: row[1:] for row in rows}
-
-
-def _flagged(conn: Any, flag: str) -> set[int]:
-    """Ids of the cards with a rare flag set ("dirty" or "missing"), read from its partial index."""
-    return {row[0] for row in conn.execute(f"SELECT id FROM card WHERE {flag} = 1")}
-
-
-def _sha256(conn: Any, card_id: int) -> str:
-    """The sha256 the library holds for a card (only wanted for files whose size or mtime changed)."""
-    return conn.execute("SELECT sha256 FROM card WHERE id = ?", (card_id,)).fetchone()[0]
-
-
 class _Importer:
     """One run of import_paths: the report and the rows waiting for the next transaction."""
 
@@ -224,13 +180,13 @@ class _Importer:
     def flush(self) -> None:
         if not self.batch:
             return
-        conn = self.store.connection()
+        backend: Backend = self.store.backend
         report = self.report
-        with self.store.db.atomic("IMMEDIATE"):
+        with backend.transaction():
             new: list[tuple[str, CardRecord]] = []
             updates: list[tuple[str, int, CardRecord]] = []
             same: list[tuple[int, int, int]] = []
-            conflicts: list[tuple[int]] = []
+            conflicts: list[int] = []
             for kind, path, payload in self.batch:
                 known = self.known.get(path)
                 if kind == "error":
@@ -245,50 +201,48 @@ class _Importer:
                 elif known[0] in self.dirty:
                     # Keep the pending edits and the base they were made against: write-back's conflict
                     # check needs that base, and the editor resolves the conflict.
-                    conflicts.append((known[0],))
+                    conflicts.append(known[0])
                     report.conflicts.append(path)
                 else:
                     updates.append((path, known[0], payload))
                     report.updated += 1
-            conn.executemany(
-                "UPDATE card SET size = ?, mtime_ns = ?, missing = 0, conflict = 0 WHERE id = ?", same
-            )
-            conn.executemany("UPDATE card SET conflict = 1, missing = 0 WHERE id = ?", conflicts)
-            self.store_records(conn, new, updates)
+            backend.refresh_stamps(same)
+            backend.mark_conflicts(conflicts)
+            self.store_records(backend, new, updates)
         self.batch = []
 
-    def store_records(self, conn: sqlite3.Connection, new: list[tuple[str, CardRecord]],
+    def store_records(self, backend: Backend, new: list[tuple[str, CardRecord]],
                       updates: list[tuple[str, int, CardRecord]]) -> None:
         """Insert and update the batch's cards; a card the library refuses costs only itself.
 
         card_record makes every value storable, so the batch's statements succeed; should one still fail
         (a bug), the batch is rolled back to a savepoint and stored card by card, and each card that
         fails again is reported as an error for its file. Errors of the library itself (disk full,
-        locked: sqlite3.OperationalError) are nobody's file's and stop the import as before.
+        locked: ``backend.is_library_failure``) are nobody's file's and stop the import as before.
         """
         try:
-            with self.store.db.atomic():  # a savepoint inside the batch's transaction
-                _store(conn, new, updates)
-        except sqlite3.OperationalError:
-            raise
-        except Exception:  # noqa: BLE001 - whatever it was, find the card it belongs to
-            self._store_singly(conn, new, updates)
+            with backend.transaction():  # a savepoint inside the batch's transaction
+                _store(backend, new, updates)
+        except Exception as e:
+            if backend.is_library_failure(e):
+                raise
+            self._store_singly(backend, new, updates)
 
-    def _store_singly(self, conn: sqlite3.Connection, new: list[tuple[str, CardRecord]],
+    def _store_singly(self, backend: Backend, new: list[tuple[str, CardRecord]],
                       updates: list[tuple[str, int, CardRecord]]) -> None:
         for path, record in new:
-            self._store_one(conn, path, [(path, record)], [])
+            self._store_one(backend, path, [(path, record)], [])
         for path, card_id, record in updates:
-            self._store_one(conn, path, [], [(path, card_id, record)])
+            self._store_one(backend, path, [], [(path, card_id, record)])
 
-    def _store_one(self, conn: sqlite3.Connection, path: str, new: list[tuple[str, CardRecord]],
+    def _store_one(self, backend: Backend, path: str, new: list[tuple[str, CardRecord]],
                    updates: list[tuple[str, int, CardRecord]]) -> None:
         try:
-            with self.store.db.atomic():
-                _store(conn, new, updates)
-        except sqlite3.OperationalError:
-            raise
-        except Exception as e:  # noqa: BLE001 - reported for this one file
+            with backend.transaction():
+                _store(backend, new, updates)
+        except Exception as e:
+            if backend.is_library_failure(e):
+                raise
             if new:
                 self.report.added -= 1
             else:
@@ -300,22 +254,18 @@ class _Importer:
         gone = [(p, k) for p, k in self.known.items() if p not in seen and not os.path.lexists(p)]
         if not gone:
             return
-        conn = self.store.connection()
-        with self.store.db.atomic("IMMEDIATE"):
-            delete_cards(conn, [k[0] for _, k in gone if k[0] not in self.dirty])
-            kept = [(k[0],) for _, k in gone if k[0] in self.dirty]
-            conn.executemany("UPDATE card SET missing = 1 WHERE id = ?", kept)
+        backend: Backend = self.store.backend
+        with backend.transaction():
+            backend.delete_cards([k[0] for _, k in gone if k[0] not in self.dirty])
+            backend.mark_missing([k[0] for _, k in gone if k[0] in self.dirty])
         self.report.removed += len(gone)
         self.report.missing.extend(sorted(p for p, k in gone if k[0] in self.dirty))
 
 
-def _store(conn: sqlite3.Connection, new: list[tuple[str, CardRecord]],
+def _store(backend: Backend, new: list[tuple[str, CardRecord]],
            updates: list[tuple[str, int, CardRecord]]) -> None:
-    update_records(conn, [(card_id, record) for _, card_id, record in updates])
-    if new:
-        # The IMMEDIATE transaction holds the write lock, so these ids cannot be taken meanwhile.
-        first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM card").fetchone()[0]
-        insert_records(conn, list(enumerate((record for _, record in new), start=first)))
+    backend.update_cards([(card_id, record) for _, card_id, record in updates])
+    backend.insert_cards([record for _, record in new])  # the backend allocates their ids
 
 
 def _pooled(
@@ -371,15 +321,15 @@ def import_paths(
     from curator.core.store_write import record_roots  # here: store_write imports this module
 
     record_roots(store, paths)
-    conn = store.connection()
+    backend: Backend = store.backend
     # One range query per folder covers every file found in it; only files named on their own need theirs
     # (a query per file made a rescan of 100k cards cost 100k queries).
     inside = tuple(folder.rstrip(os.sep) + os.sep for folder in folders)
     # A root the library cannot hold (its name is not UTF-8) has no cards there: its files are refused.
     roots = [*folders, *(p for p in seen if not p.startswith(inside)), *absent]
-    known = _known(conn, [root for root in roots if storable_path(root)])
-    missing = _flagged(conn, "missing")
-    run = _Importer(store, known, _flagged(conn, "dirty"))
+    known = backend.known_cards([root for root in roots if storable_path(root)])
+    missing = backend.flagged_ids("missing")
+    run = _Importer(store, known, backend.flagged_ids("dirty"))
     for path in absent:
         if path not in known:
             run.fail(shown_path(path), "no such file or folder")
@@ -392,7 +342,7 @@ def import_paths(
         elif k[1:] == stamp and k[0] not in missing:
             run.report.unchanged += 1
         else:
-            todo.append((path, _sha256(conn, k[0])))
+            todo.append((path, backend.sha256(k[0])))
     total = len(seen)
     done = total - len(todo)
     if progress is not None:
@@ -408,15 +358,7 @@ def import_paths(
         if progress is not None:
             progress(done, total)
 
-    (default_pages,) = conn.execute("PRAGMA wal_autocheckpoint").fetchone()
-    (default_mmap,) = conn.execute("PRAGMA mmap_size").fetchone()
-    if len(todo) > BATCH:
-        conn.execute(f"PRAGMA wal_autocheckpoint = {IMPORT_CHECKPOINT_PAGES}")
-        # Pages read through the memory map count as this process's memory, and a big import (and the
-        # ANALYZE after it) reads most of the library: 250 MB more peak RSS at 100k cards. The bounded
-        # page cache serves an import as well.
-        conn.execute("PRAGMA mmap_size = 0")
-    try:
+    with backend.bulk_import() if len(todo) > BATCH else nullcontext():
         if len(todo) > POOL_THRESHOLD and (workers or os.cpu_count() or 1) > 1:
             chunks = _pooled(chunks, now, workers, run, settle, cancel)
         for chunk in chunks:  # small runs, one core, or what a broken pool left
@@ -429,9 +371,6 @@ def import_paths(
             run.remove_vanished(seen)
         if _stale_statistics(store, run.report):
             store.optimize()
-    finally:
-        conn.execute(f"PRAGMA wal_autocheckpoint = {int(default_pages)}")
-        conn.execute(f"PRAGMA mmap_size = {int(default_mmap)}")
     return run.report
 
 

@@ -1,4 +1,4 @@
-"""The library's tables (peewee models), its schema version and migrations.
+"""The library's tables (peewee models, bound to no database) and its schema version.
 
 The card row holds the *current* value of every known field: the value in the
 file, or the pending edit when there is one. ``PendingEdit`` keeps the value the
@@ -7,18 +7,19 @@ a conflict check knows what the edit was based on. Values that are not plain
 columns (lists, maps) are stored as JSON text. The whole mapping as read lives in
 ``CardDoc``, apart from the card row, so that scans and bulk updates of the card
 table never read or rewrite it (it is most of a card's bytes).
+
+The models are declarations only: no database is bound to them (no global proxy), so two Stores on two
+libraries can be used at once from two threads. Each backend builds queries from them and runs those on
+its own connection (``query.execute(database)``); the DDL, the migrations and every statement live in
+``curator.core.backend`` (``sqlite_schema`` for SQLite). Nothing here runs SQL.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from peewee import (
     AutoField,
     BooleanField,
     CompositeKey,
-    Database,
-    DatabaseProxy,
     FloatField,
     ForeignKeyField,
     IntegerField,
@@ -27,10 +28,37 @@ from peewee import (
 )
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
-#: Bumped whenever the tables change; ``migrate`` brings older libraries up to it.
+#: Bumped whenever the tables change; the backend's migrations bring older libraries up to it.
 SCHEMA_VERSION = 2
 
-database_proxy = DatabaseProxy()
+#: Card columns a file determines, in the order of ``CardRecord.values``.
+FILE_COLUMNS: tuple[str, ...] = (
+    "path", "size", "mtime_ns", "sha256",
+    "category", "title", "excerpt", "published_at", "date", "source_url", "amp_url", "cdn_amp_url",
+    "type", "quality", "heat", "published", "provider_name", "provider_domain",
+    "topics", "lead_image", "related_count", "problems", "imported_at",
+)  # fmt: skip
+
+#: Card columns derived from the mapping's known fields (what an edit may change), by file key.
+FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "category": ("category",),
+    "title": ("title",),
+    "excerpt": ("excerpt",),
+    "publishedDateTime": ("published_at", "date"),
+    "sourceUrl": ("source_url",),
+    "ampUrl": ("amp_url",),
+    "cdnAmpUrl": ("cdn_amp_url",),
+    "type": ("type",),
+    "quality": ("quality",),
+    "heat": ("heat",),
+    "published": ("published",),
+    "provider": ("provider_name", "provider_domain"),
+    "topics": ("topics",),
+    "images": ("lead_image",),
+    "related": ("related_count",),
+}
+#: Fields that feed the full-text index.
+FTS_FIELDS = frozenset({"title", "excerpt", "provider", "topics"})
 
 
 def parse_version(value: object) -> int:
@@ -58,7 +86,7 @@ def parse_version(value: object) -> int:
 
 class BaseModel(Model):
     class Meta:
-        database = database_proxy
+        database = None  # bound per Store: see the module docstring
         legacy_table_names = False
 
 
@@ -112,24 +140,6 @@ class Card(BaseModel):
             (("provider_name", "id"), False),
             (("category", "id"), False),
         )
-
-
-#: Partial indexes on the rare flags: a small index the planner prefers to walking a sort index through
-#: the whole table (``dirty:true`` sorted by date took 125 ms at 100k cards with the plain ``dirty`` index).
-#: Their WHERE terms are written as the search module compiles the flags (``dirty = 1``, ``problems > 0``)
-#: because SQLite uses a partial index only when the query's terms imply the index's.
-FLAG_INDEXES: tuple[tuple[str, str], ...] = (
-    ("card_dirty_flag", "dirty = 1"),
-    ("card_conflict_flag", "conflict = 1"),
-    ("card_missing_flag", "missing = 1"),
-    ("card_problems_flag", "problems > 0"),
-)
-
-
-def create_flag_indexes(db: Database) -> None:
-    """Create the partial indexes of FLAG_INDEXES (idempotent)."""
-    for name, condition in FLAG_INDEXES:
-        db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{name}" ON "card" ("id") WHERE {condition}')
 
 
 class CardDoc(BaseModel):
@@ -225,7 +235,7 @@ class CardIndex(FTS5Model):
     topics = SearchField()
 
     class Meta:
-        database = database_proxy
+        database = None
         table_name = "card_index"
         # No prefix indexes: they tripled the index entries every card and every topic edit writes (a
         # bulk topic edit of 10k cards spent 0.5 s re-indexing, 0.2 s without), while `ab*` queries run
@@ -245,77 +255,3 @@ MODELS: tuple[type[Model], ...] = (
     JournalEntry,
     CardIndex,
 )
-
-
-# --- Migrations -------------------------------------------------------------------------------------------
-# Version 0 is the prototype layout: no ``meta`` table (so no recorded version), no full-text index, and
-# ``card`` without ``related_count``, ``problems`` and ``missing``. Each step brings a library from version
-# N to N+1; ``Store`` runs the steps in order inside one transaction and then records the new version.
-
-
-def _migrate_0_to_1(db: Database) -> None:
-    """Add the columns and the full-text index the prototype lacked, and fill them from what it had."""
-    import json
-
-    from curator.core import fields  # only here: the tables themselves need no field rules
-
-    for column in ("related_count", "problems", "missing"):
-        db.execute_sql(f'ALTER TABLE "card" ADD COLUMN "{column}" INTEGER NOT NULL DEFAULT 0')
-    db.execute_sql(
-        'UPDATE "card" SET "related_count" = '
-        '(SELECT count(*) FROM "related_item" WHERE "related_item"."card_id" = "card"."id")'
-    )
-    Meta.create_table()
-    CardIndex.create_table()
-    db.execute_sql(
-        'INSERT INTO "card_index" (rowid, "title", "excerpt", "provider", "topics") '
-        "SELECT id, coalesce(title, ''), coalesce(excerpt, ''), "
-        "trim(coalesce(provider_name, '') || ' ' || coalesce(provider_domain, '')), "
-        "coalesce((SELECT group_concat(name, ', ') FROM "
-        "(SELECT name FROM card_topic WHERE card_id = card.id ORDER BY position)), '') FROM card"
-    )
-    # Problems are counted over the current mapping: the file's mapping with pending edits laid over it.
-    pending: dict[int, dict[str, str]] = {}
-    for card_id, field, value in db.execute_sql('SELECT card_id, field, value FROM "pending_edit"'):
-        pending.setdefault(card_id, {})[field] = value
-    counts = []
-    for card_id, doc in db.execute_sql('SELECT id, doc FROM "card"'):
-        data = json.loads(doc)
-        for field, value in pending.get(card_id, {}).items():
-            if (loaded := json.loads(value)) is None:
-                data.pop(field, None)
-            else:
-                data[field] = loaded
-        counts.append((len(fields.problems(data)), card_id))
-    db.cursor().executemany('UPDATE "card" SET "problems" = ? WHERE id = ?', counts)
-
-
-def _migrate_1_to_2(db: Database) -> None:
-    """Move each card's whole-mapping JSON out of the card row into ``card_doc``; flag indexes.
-
-    ``related_item.doc`` goes too: nothing read it (the items are in the card's mapping), and encoding it
-    cost each import about a tenth of its parse. The full-text index loses its prefix indexes.
-    """
-    CardDoc.create_table()
-    db.execute_sql('INSERT INTO "card_doc" ("card_id", "doc") SELECT "id", "doc" FROM "card"')
-    # DROP COLUMN rewrites every card row without the JSON: the table shrinks to its list columns.
-    db.execute_sql('ALTER TABLE "card" DROP COLUMN "doc"')
-    db.execute_sql('ALTER TABLE "related_item" DROP COLUMN "doc"')
-    db.execute_sql('DROP INDEX IF EXISTS "card_dirty"')  # replaced by the partial index below
-    create_flag_indexes(db)
-    # The full-text index without its prefix indexes (see CardIndex), rebuilt from its own stored text.
-    db.execute_sql(
-        'CREATE VIRTUAL TABLE "card_index_v2" USING fts5 ("title", "excerpt", "provider", "topics", '
-        "tokenize='unicode61 remove_diacritics 2')"
-    )
-    db.execute_sql(
-        'INSERT INTO "card_index_v2" (rowid, "title", "excerpt", "provider", "topics") '
-        'SELECT rowid, "title", "excerpt", "provider", "topics" FROM "card_index"'
-    )
-    db.execute_sql('DROP TABLE "card_index"')
-    db.execute_sql('ALTER TABLE "card_index_v2" RENAME TO "card_index"')
-
-
-#: MIGRATIONS[n] brings a version-n library to version n+1.
-MIGRATIONS: dict[int, Callable[[Database], None]] = {0: _migrate_0_to_1, 1: _migrate_1_to_2}
-assert sorted(MIGRATIONS) == list(range(SCHEMA_VERSION)), "one migration per version step"

@@ -4,18 +4,19 @@ Every change of a card's field goes through :func:`apply_values`, which keeps th
 one place: ``pending_edit`` holds (file value, pending value) only while they differ, the card row and its
 topic/image/related/full-text rows hold the current value, ``dirty`` says whether pending edits exist,
 and ``problems`` counts the problems of the current mapping. It works set-wise: one query per edited field
-reads the old values of every card, and executemany writes the results, so a bulk edit of 10k cards is a
-handful of statements rather than 10k ORM saves.
+reads the old values of every card, and the backend's bulk paths write the results, so a bulk edit of 10k
+cards is a handful of statements rather than 10k ORM saves. No SQL here: the library is the Store's
+``backend`` (``curator.core.backend.base.Backend``).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from curator.core import fields
+from curator.core.backend.base import Backend, Change, FieldRow
 from curator.core.store_rows import (
     FIELD_COLUMNS,
     FTS_FIELDS,
@@ -25,22 +26,20 @@ from curator.core.store_rows import (
     image_rows,
     related_rows,
     summary_columns,
-    update_records,
 )
 from curator.core.store_types import EditResult
 
 if TYPE_CHECKING:
     from curator.core.cards import Card
 
-# A field's change: (card id, field, old JSON, new JSON).
-Change = tuple[int, str, str, str]
+__all__ = ["Change", "apply_values", "change_topic", "current_values", "rebase", "replay", "set_fields", "validate"]
+
 _FTS_COLUMN = {"title": 0, "excerpt": 1, "provider": 2, "topics": 3}
 
 
 class _StoreLike(Protocol):
-    db: Any
+    backend: Backend
 
-    def connection(self) -> sqlite3.Connection: ...
     def now(self) -> float: ...
 
 
@@ -85,36 +84,19 @@ def validate(field: str, value: Any) -> Any:
     return value
 
 
-def _load_ids(conn: sqlite3.Connection, ids: Iterable[int]) -> None:
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS edit_ids (id INTEGER PRIMARY KEY)")
-    conn.execute("DELETE FROM temp.edit_ids")
-    conn.executemany("INSERT OR IGNORE INTO temp.edit_ids (id) VALUES (?)", [(i,) for i in ids])
-
-
-def _current(conn: sqlite3.Connection, field: str, ids: Iterable[int]) -> list[tuple[int, str, str]]:
-    """(card id, file value JSON, current value JSON) of one field; "null" stands for an absent key."""
-    _load_ids(conn, ids)
-    return conn.execute(
-        "SELECT c.card_id, coalesce(c.doc -> ?1, 'null'), coalesce(p.value, c.doc -> ?1, 'null') "
-        "FROM card_doc c JOIN temp.edit_ids t ON t.id = c.card_id "
-        "LEFT JOIN pending_edit p ON p.card_id = c.card_id AND p.field = ?2",
-        ('$."' + field.replace('"', '""') + '"', field),
-    ).fetchall()
-
-
-def current_values(conn: sqlite3.Connection, field: str, ids: Iterable[int]) -> dict[int, tuple[Any, Any]]:
+def current_values(backend: Backend, field: str, ids: Iterable[int]) -> dict[int, tuple[Any, Any]]:
     """card id -> (value in the file, current value) of one field; None for an absent key."""
-    return {cid: (json.loads(base), json.loads(cur)) for cid, base, cur in _current(conn, field, ids)}
+    return {cid: (json.loads(base), json.loads(cur)) for cid, base, cur in backend.current(field, ids)}
 
 
 def apply_values(
-    conn: sqlite3.Connection, items: Sequence[tuple[int, str, Any]],
-    known: Mapping[str, list[tuple[int, str, str]]] | None = None,
+    backend: Backend, items: Sequence[tuple[int, str, Any]],
+    known: Mapping[str, list[FieldRow]] | None = None,
 ) -> list[Change]:  # fmt: skip
     """Make each (card, field, value) current; returns the changes actually made (no-ops left out).
 
     Runs inside the caller's transaction. Unknown card ids are ignored. ``known``: rows of
-    :func:`_current` the caller has already read in this transaction, by field (spares a second read).
+    ``backend.current`` the caller has already read in this transaction, by field (spares a second read).
     """
     by_field: dict[str, dict[int, Any]] = {}
     for cid, field, value in items:
@@ -144,7 +126,7 @@ def apply_values(
             return problem_counts[key]
 
         upserts, deletes, changed = [], [], []
-        rows = known[field] if known and field in known else _current(conn, field, new_values)
+        rows = known[field] if known and field in known else backend.current(field, new_values)
         for cid, base_text, cur_text in rows:
             if cid not in new_values:
                 continue
@@ -168,27 +150,16 @@ def apply_values(
                 problem_delta[cid] = problem_delta.get(cid, 0) + delta
         pending.update(u[0] for u in upserts)
         cleared.update(d[0] for d in deletes)
-        conn.executemany("DELETE FROM pending_edit WHERE card_id = ? AND field = ?", deletes)
-        conn.executemany(
-            "INSERT INTO pending_edit (card_id, field, base, value) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(card_id, field) DO UPDATE SET value = excluded.value",
-            upserts,
-        )
-        _update_columns(conn, field, changed)
-    conn.executemany(
-        "UPDATE card SET problems = max(0, problems + ?) WHERE id = ?", [(d, c) for c, d in problem_delta.items()]
-    )
+        backend.drop_pending(deletes)
+        backend.set_pending(upserts)
+        _update_columns(backend, field, changed)
+    backend.adjust_problems([(d, c) for c, d in problem_delta.items()])
     # A card with a pending value is dirty; one whose edits all went back to the file's values may not be.
-    conn.executemany("UPDATE card SET dirty = 1 WHERE id = ? AND dirty = 0", [(cid,) for cid in pending])
-    conn.executemany(
-        "UPDATE card SET dirty = EXISTS (SELECT 1 FROM pending_edit p WHERE p.card_id = card.id) "
-        "WHERE id = ?",
-        [(cid,) for cid in cleared - pending],
-    )
+    backend.refresh_dirty(pending, cleared - pending)
     return changes
 
 
-def _update_columns(conn: sqlite3.Connection, field: str, values: Sequence[tuple[int, Any]]) -> None:
+def _update_columns(backend: Backend, field: str, values: Sequence[tuple[int, Any]]) -> None:
     """Bring the card columns and child rows that ``field`` feeds up to date."""
     columns = FIELD_COLUMNS.get(field)
     if not columns or not values:
@@ -212,9 +183,7 @@ def _update_columns(conn: sqlite3.Connection, field: str, values: Sequence[tuple
         col_values, fts, children = derived[id(value)]
         if field == "publishedDateTime" and value is None:
             # Without publishedDateTime the list shows the blog-style `date` key, as summarize does.
-            fallback = conn.execute(
-                "SELECT doc -> '$.\"date\"' FROM card_doc WHERE card_id = ?", (cid,)
-            ).fetchone()[0]
+            fallback = backend.file_value(cid, "date")
             if fallback is not None:
                 cols = summary_columns(fields.summarize({"date": json.loads(fallback)}))
                 col_values = tuple(cols[c] for c in columns)
@@ -222,27 +191,11 @@ def _update_columns(conn: sqlite3.Connection, field: str, values: Sequence[tuple
         if fts is not None:
             fts_rows.append((fts, cid))
         child_rows.extend((cid, *row) for row in children)
-    topic_rows = image_rows_ = related_rows_ = child_rows
-    conn.executemany(f"UPDATE card SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?", col_rows)
+    backend.update_columns(columns, col_rows)
     if fts_rows:
-        conn.executemany(f"UPDATE card_index SET {field} = ? WHERE rowid = ?", fts_rows)
-    ids = [(cid,) for cid, _ in values]
-    if field == "topics":
-        conn.executemany("DELETE FROM card_topic WHERE card_id = ?", ids)
-        conn.executemany("INSERT INTO card_topic (card_id, name, position) VALUES (?, ?, ?)", topic_rows)
-    elif field == "images":
-        conn.executemany("DELETE FROM card_image WHERE card_id = ?", ids)
-        conn.executemany(
-            "INSERT INTO card_image (card_id, position, url, width, height, title) VALUES (?, ?, ?, ?, ?, ?)",
-            image_rows_,
-        )
-    elif field == "related":
-        conn.executemany("DELETE FROM related_item WHERE card_id = ?", ids)
-        conn.executemany(
-            "INSERT INTO related_item (card_id, position, title, source_url, provider_name, quality) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            related_rows_,
-        )
+        backend.update_fulltext(field, fts_rows)
+    if field == "topics" or field == "images" or field == "related":
+        backend.replace_children(field, [cid for cid, _ in values], child_rows)
 
 
 def _record(
@@ -250,18 +203,14 @@ def _record(
     known: Mapping[str, list[tuple[int, str, str]]] | None = None,
 ) -> EditResult:  # fmt: skip
     """Apply edits and journal them as one batch, in one transaction (``known``: see apply_values)."""
-    conn = store.connection()
-    with store.db.atomic("IMMEDIATE"):
-        changes = apply_values(conn, items, known)
+    backend = store.backend
+    with backend.transaction():
+        changes = apply_values(backend, items, known)
         if not changes:
             return EditResult(None, [])
         now = store.now()
-        cur = conn.execute("INSERT INTO edit_batch (label, created, undone) VALUES (?, ?, 0)", (label, now))
-        batch_id = cur.lastrowid
-        conn.executemany(
-            "INSERT INTO journal_entry (batch_id, card_id, field, old, new, created) VALUES (?, ?, ?, ?, ?, ?)",
-            [(batch_id, cid, field, old, new, now) for cid, field, old, new in changes],
-        )
+        batch_id = backend.add_batch(label, now)
+        backend.add_journal(batch_id, changes, now)
     return EditResult(batch_id, sorted({c[0] for c in changes}))
 
 
@@ -278,13 +227,13 @@ def change_topic(store: _StoreLike, ids: Iterable[int], name: str, *, add: bool,
     if not isinstance(name, str) or not name.strip():
         raise ValueError("a topic must be a non-empty text")
     name = name.strip()
-    conn = store.connection()
+    backend = store.backend
     items = []
     # Cards holding the same topic list get the same new list object, so apply_values encodes, checks
     # and summarizes each distinct list once (a bulk add on 10k cards meets a few hundred lists).
     new_lists: dict[str, list[str] | None] = {}
-    with store.db.atomic("IMMEDIATE"):  # read and change under one lock: no edit can slip in between
-        rows = _current(conn, "topics", list(dict.fromkeys(ids)))
+    with backend.transaction():  # read and change under one lock: no edit can slip in between
+        rows = backend.current("topics", list(dict.fromkeys(ids)))
         for cid, _, text in rows:
             if text not in new_lists:
                 new_lists[text] = _changed_topics(json.loads(text), name, add)
@@ -310,21 +259,19 @@ def _changed_topics(topics: Any, name: str, add: bool) -> list[str] | None:
 
 def replay(store: _StoreLike, batch_id: int, *, undo: bool) -> EditResult:
     """Undo (put back each entry's old value) or redo (its new value) a batch from the journal."""
-    conn = store.connection()
-    with store.db.atomic("IMMEDIATE"):
-        row = conn.execute("SELECT undone FROM edit_batch WHERE id = ?", (batch_id,)).fetchone()
-        if row is None:
+    backend = store.backend
+    with backend.transaction():
+        undone = backend.batch_undone(batch_id)
+        if undone is None:
             raise ValueError(f"no edit batch {batch_id}")
-        if bool(row[0]) == undo:
+        if undone == undo:
             return EditResult(batch_id, [])  # already in the asked-for state
-        entries = conn.execute(
-            "SELECT card_id, field, old, new FROM journal_entry WHERE batch_id = ? ORDER BY id", (batch_id,)
-        ).fetchall()
+        entries = backend.batch_entries(batch_id)
         if undo:
             entries.reverse()
         items = [(cid, field, json.loads(old if undo else new)) for cid, field, old, new in entries]
-        changes = apply_values(conn, items)
-        conn.execute("UPDATE edit_batch SET undone = ? WHERE id = ?", (int(undo), batch_id))
+        changes = apply_values(backend, items)
+        backend.set_batch_undone(batch_id, undo)
     return EditResult(batch_id, sorted({c[0] for c in changes}))
 
 
@@ -344,16 +291,15 @@ def rebase(store: _StoreLike, card_id: int, card: Card, keep: Mapping[str, Any],
         raise ValueError("the card must be read from its file (it has no fingerprint)")
     # Validated before anything is touched: a refused value leaves the conflict as it was.
     kept = {field: validate(field, value) for field, value in keep.items()}
-    conn = store.connection()
-    with store.db.atomic("IMMEDIATE"):
-        row = conn.execute("SELECT path FROM card WHERE id = ?", (card_id,)).fetchone()
-        if row is None:
+    backend = store.backend
+    with backend.transaction():
+        path = backend.card_path(card_id)
+        if path is None:
             raise ValueError(f"no card {card_id} in the library")
-        if row[0] != card.path:
-            raise ValueError(f"card {card_id} is {row[0]}, not {card.path}")
-        update_records(conn, [(card_id, card_record(card.path, card.state, card.data, store.now()))])
-        conn.execute("DELETE FROM pending_edit WHERE card_id = ?", (card_id,))
-        conn.execute("UPDATE card SET dirty = 0 WHERE id = ?", (card_id,))
+        if path != card.path:
+            raise ValueError(f"card {card_id} is {path}, not {card.path}")
+        backend.update_cards([(card_id, card_record(card.path, card.state, card.data, store.now()))])
+        backend.clear_pending(card_id)
         # Nested (a savepoint): the new base and the kept values commit together or not at all.
         result = _record(store, [(card_id, field, value) for field, value in kept.items()], label)
     return EditResult(result.batch_id, [card_id])

@@ -1,48 +1,24 @@
-"""Card rows as plain tuples, and the executemany upserts the importer and write-back share.
+"""Card rows as plain tuples: what the library stores about a card, built without a database.
 
 The importer's worker processes build records with :func:`card_record` (plain, picklable values), and
-the main process stores them with :func:`insert_records` / :func:`update_records` on the raw sqlite3
-connection: peewee's ``insert_many`` was measured about ten times slower on this path.
+the main process hands them to the backend's bulk paths (``insert_cards`` / ``update_cards``: executemany
+on SQLite; peewee's ``insert_many`` was measured about ten times slower on this path).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from curator.core import fields
+from curator.core.schema import FIELD_COLUMNS, FILE_COLUMNS, FTS_FIELDS
 
-#: Card columns a file determines, in the order of ``CardRecord.values``.
-FILE_COLUMNS: tuple[str, ...] = (
-    "path", "size", "mtime_ns", "sha256",
-    "category", "title", "excerpt", "published_at", "date", "source_url", "amp_url", "cdn_amp_url",
-    "type", "quality", "heat", "published", "provider_name", "provider_domain",
-    "topics", "lead_image", "related_count", "problems", "imported_at",
-)  # fmt: skip
-
-#: Card columns derived from the mapping's known fields (what an edit may change), by file key.
-FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
-    "category": ("category",),
-    "title": ("title",),
-    "excerpt": ("excerpt",),
-    "publishedDateTime": ("published_at", "date"),
-    "sourceUrl": ("source_url",),
-    "ampUrl": ("amp_url",),
-    "cdnAmpUrl": ("cdn_amp_url",),
-    "type": ("type",),
-    "quality": ("quality",),
-    "heat": ("heat",),
-    "published": ("published",),
-    "provider": ("provider_name", "provider_domain"),
-    "topics": ("topics",),
-    "images": ("lead_image",),
-    "related": ("related_count",),
-}
-#: Fields that feed the full-text index.
-FTS_FIELDS = frozenset({"title", "excerpt", "provider", "topics"})
+__all__ = [
+    "FIELD_COLUMNS", "FILE_COLUMNS", "FTS_FIELDS", "CardRecord", "card_record", "dumps", "fts_values",
+    "image_rows", "library_doc", "related_rows", "safe_value", "summary_columns",
+]  # fmt: skip
 
 
 class CardRecord(NamedTuple):
@@ -204,65 +180,3 @@ def card_record(path: str, state: Any, data: Mapping[str, Any], now: float) -> C
     )  # fmt: skip
     return CardRecord(values, doc, list(summary.topics), image_rows(summary), related_rows(summary),
                       fts_values(summary))  # fmt: skip
-
-
-_INSERT_CARD = (
-    f"INSERT INTO card (id, {', '.join(FILE_COLUMNS)}, dirty, conflict, missing) "
-    f"VALUES (?, {', '.join('?' for _ in FILE_COLUMNS)}, 0, 0, 0)"
-)
-_UPDATE_CARD = (
-    f"UPDATE card SET {', '.join(f'{c} = ?' for c in FILE_COLUMNS)}, conflict = 0, missing = 0 WHERE id = ?"
-)
-
-
-def _insert_children(conn: sqlite3.Connection, pairs: Sequence[tuple[int, CardRecord]]) -> None:
-    conn.executemany(
-        "INSERT INTO card_topic (card_id, name, position) VALUES (?, ?, ?)",
-        [(cid, name, pos) for cid, rec in pairs for pos, name in enumerate(rec.topics)],
-    )
-    conn.executemany(
-        "INSERT INTO card_image (card_id, position, url, width, height, title) VALUES (?, ?, ?, ?, ?, ?)",
-        [(cid, *img) for cid, rec in pairs for img in rec.images],
-    )
-    conn.executemany(
-        "INSERT INTO related_item (card_id, position, title, source_url, provider_name, quality) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        [(cid, *item) for cid, rec in pairs for item in rec.related],
-    )
-    conn.executemany(
-        "INSERT INTO card_index (rowid, title, excerpt, provider, topics) VALUES (?, ?, ?, ?, ?)",
-        [(cid, *rec.fts) for cid, rec in pairs],
-    )
-
-
-def delete_children(conn: sqlite3.Connection, ids: Iterable[int], tables: Iterable[str] | None = None) -> None:
-    """Remove the child rows (and index rows) of the given cards."""
-    params = [(cid,) for cid in ids]
-    for table in tables or ("card_topic", "card_image", "related_item"):
-        conn.executemany(f"DELETE FROM {table} WHERE card_id = ?", params)
-    if tables is None:
-        conn.executemany("DELETE FROM card_index WHERE rowid = ?", params)
-
-
-def insert_records(conn: sqlite3.Connection, pairs: Sequence[tuple[int, CardRecord]]) -> None:
-    """Insert new cards with the ids the caller reserved (inside its transaction)."""
-    conn.executemany(_INSERT_CARD, [(cid, *rec.values) for cid, rec in pairs])
-    conn.executemany("INSERT INTO card_doc (card_id, doc) VALUES (?, ?)", [(cid, rec.doc) for cid, rec in pairs])
-    _insert_children(conn, pairs)
-
-
-def update_records(conn: sqlite3.Connection, pairs: Sequence[tuple[int, CardRecord]]) -> None:
-    """Replace cards' file-derived columns and children in place: the id never changes."""
-    conn.executemany(_UPDATE_CARD, [(*rec.values, cid) for cid, rec in pairs])
-    conn.executemany(
-        "INSERT INTO card_doc (card_id, doc) VALUES (?, ?) ON CONFLICT (card_id) DO UPDATE SET doc = excluded.doc",
-        [(cid, rec.doc) for cid, rec in pairs],
-    )
-    delete_children(conn, [cid for cid, _ in pairs])
-    _insert_children(conn, pairs)
-
-
-def delete_cards(conn: sqlite3.Connection, ids: Sequence[int]) -> None:
-    """Delete cards; foreign keys cascade to children, pending edits and journal entries."""
-    conn.executemany("DELETE FROM card_index WHERE rowid = ?", [(cid,) for cid in ids])
-    conn.executemany("DELETE FROM card WHERE id = ?", [(cid,) for cid in ids])

@@ -7,7 +7,22 @@ from typing import Any
 
 
 class LibraryError(Exception):
-    """The library file cannot be used (newer schema, not a Curator library, unreadable)."""
+    """The library cannot be used (newer schema, not a Curator library, unreadable)."""
+
+
+class LibraryBusy(LibraryError):
+    """Another connection (another Curator) held the library's write lock for longer than the busy timeout.
+
+    The refused call changed nothing: its transaction either never began or was rolled back whole, so the
+    caller may simply try again later.
+    """
+
+
+class LibraryDiskError(LibraryError):
+    """The disk under the library failed it: full (SQLITE_FULL) or an I/O error (SQLITE_IOERR).
+
+    As with LibraryBusy, the transaction that met it was rolled back; the files (the truth) are untouched.
+    """
 
 
 @dataclass(frozen=True)

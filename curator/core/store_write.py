@@ -14,6 +14,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, NamedTuple, Protocol
 
 from curator.core import cards, writeback
+from curator.core.backend.base import DirtyCard, TakenBack
 from curator.core.store_rows import dumps
 from curator.core.store_types import WriteReport
 
@@ -42,11 +43,11 @@ def imported_roots(store: Any) -> list[str]:
     made before the roots were recorded holds none, and then every linked card is refused until its
     folder is imported again.
     """
-    row = store.connection().execute("SELECT value FROM meta WHERE key = ?", (ROOTS_KEY,)).fetchone()
-    if row is None:
+    text = store.backend.get_meta(ROOTS_KEY)
+    if text is None:
         return []
     try:
-        roots = json.loads(row[0])
+        roots = json.loads(text)
     except ValueError:
         return []  # a damaged entry allows no write through a link; the next import rewrites it
     return [r for r in roots if isinstance(r, str)] if isinstance(roots, list) else []
@@ -65,7 +66,7 @@ def record_roots(store: Any, paths: Iterable[str | os.PathLike[str]]) -> None:
     def inside(path: str, root: str) -> bool:
         return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
-    with store.db.atomic("IMMEDIATE"):
+    with store.backend.transaction():
         old = imported_roots(store)
         roots = list(old)
         for path in given:
@@ -73,10 +74,7 @@ def record_roots(store: Any, paths: Iterable[str | os.PathLike[str]]) -> None:
                 continue
             roots = [root for root in roots if not inside(root, path)] + [path]
         if roots != old:
-            store.connection().execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (ROOTS_KEY, json.dumps(sorted(roots))),
-            )
+            store.backend.set_meta(ROOTS_KEY, json.dumps(sorted(roots)))
 
 
 class _Written(NamedTuple):
@@ -88,15 +86,14 @@ class _Written(NamedTuple):
     doc: str  # JSON of the mapping the file now holds
 
 
-def _base_data(conn: Any, card_id: int) -> dict[str, Any]:
+def _base_data(store: Any, card_id: int) -> dict[str, Any]:
     """The mapping the file held when it was read (what the pending edits were made against)."""
-    return json.loads(conn.execute("SELECT doc FROM card_doc WHERE card_id = ?", (card_id,)).fetchone()[0])
+    return json.loads(store.backend.doc(card_id) or "{}")
 
 
-def _pending(conn: Any, card_id: int) -> dict[str, Any]:
+def _pending(store: Any, card_id: int) -> dict[str, Any]:
     """The pending values of one card (None: remove the key)."""
-    rows = conn.execute("SELECT field, value FROM pending_edit WHERE card_id = ?", (card_id,))
-    return {field: json.loads(text) for field, text in rows}
+    return {field: json.loads(text) for field, _, text in store.backend.pending_rows(card_id)}
 
 
 def _take_back(store: Any, written: list[_Written]) -> None:
@@ -110,17 +107,10 @@ def _take_back(store: Any, written: list[_Written]) -> None:
         return
     for folder in sorted({w.folder for w in written}):
         writeback.fsync_dir(folder)
-    conn = store.connection()
-    with store.db.atomic("IMMEDIATE"):
-        conn.executemany(
-            "UPDATE card SET size = ?, mtime_ns = ?, sha256 = ?, dirty = 0, conflict = 0, missing = 0 "
-            "WHERE id = ?",
-            [(w.state.size, w.state.mtime_ns, w.state.sha256, w.card_id) for w in written],
+    with store.backend.transaction():
+        store.backend.take_back(
+            [TakenBack(w.card_id, w.state.size, w.state.mtime_ns, w.state.sha256, w.doc) for w in written]
         )
-        conn.executemany(
-            "UPDATE card_doc SET doc = ? WHERE card_id = ?", [(w.doc, w.card_id) for w in written]
-        )
-        conn.executemany("DELETE FROM pending_edit WHERE card_id = ?", [(w.card_id,) for w in written])
 
 
 class _Job(NamedTuple):
@@ -248,9 +238,7 @@ def write(
     and results are settled in path order (cards sharing one file with an earlier card: after it, see
     _rounds).
     """
-    conn = store.connection()
-    sql = "SELECT id, path, size, mtime_ns, sha256, missing FROM card WHERE dirty = 1"
-    todo = conn.execute(sql + " ORDER BY path").fetchall()
+    todo = store.backend.dirty_cards()
     if ids is not None:
         wanted = set(ids)
         todo = [row for row in todo if row[0] in wanted]
@@ -286,7 +274,7 @@ def write(
     return run.report
 
 
-def _rounds(todo: list[tuple[Any, ...]]) -> list[list[tuple[Any, ...]]]:
+def _rounds(todo: list[DirtyCard]) -> list[list[DirtyCard]]:
     """The cards to write, in rounds such that no two cards of a round are the same file.
 
     Two library paths can reach one file: a card that links to another card of the library (written
@@ -297,12 +285,12 @@ def _rounds(todo: list[tuple[Any, ...]]) -> list[list[tuple[Any, ...]]]:
     lost). Files are told apart by (device, inode): one stat per card. Rounds keep path order.
     """
     count: dict[tuple[int, int], int] = {}
-    rounds: list[list[tuple[Any, ...]]] = [[]]
+    rounds: list[list[DirtyCard]] = [[]]
     for row in todo:
         n = 0
-        if not row[5]:  # not missing
+        if not row.missing:
             try:
-                st = os.stat(row[1])
+                st = os.stat(row.path)
             except OSError:
                 pass  # the worker reports why it cannot read the file
             else:
@@ -327,7 +315,6 @@ class _Run:
         cancel: Callable[[], bool] | None,
     ) -> None:  # fmt: skip
         self.store = store
-        self.conn = store.connection()
         self.total = total
         self.dry_run = dry_run
         self.progress = progress
@@ -356,7 +343,7 @@ class _Run:
     def _run_here(self, jobs: list[_Job]) -> Future[list[_Result]]:
         return _finished(_write_jobs(jobs, self.dry_run, self.pool.stop, self.roots))
 
-    def submit(self, rows: list[tuple[Any, ...]]) -> None:
+    def submit(self, rows: list[DirtyCard]) -> None:
         """Hand one task's cards to the workers (a missing file becomes its own, finished task)."""
         task: list[tuple[int, str]] = []
         jobs: list[_Job] = []
@@ -369,7 +356,7 @@ class _Run:
                 continue
             base = cards.FileState(size=size, mtime_ns=mtime_ns, sha256=sha256)
             task.append((card_id, path))
-            jobs.append(_Job(path, base, _pending(self.conn, card_id), _base_data(self.conn, card_id)))
+            jobs.append(_Job(path, base, _pending(self.store, card_id), _base_data(self.store, card_id)))
             self.folders.add(os.path.dirname(path))
         if task:
             self.in_flight.append((task, jobs, self._future(jobs)))
@@ -437,8 +424,8 @@ def _settle(
     if result[0] == "conflict":
         report.conflicts.append({"path": path, "reason": result[1]})
         if not dry_run:
-            with store.db.atomic():
-                store.connection().execute("UPDATE card SET conflict = 1 WHERE id = ?", (card_id,))
+            with store.backend.transaction():
+                store.backend.mark_conflict(card_id)
         return None
     if result[0] == "failed":
         report.failed.append({"path": path, "reason": result[1]})

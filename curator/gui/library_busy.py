@@ -9,10 +9,6 @@ keep a long timeout on their own connections: they run off the GUI thread and sh
 
 from __future__ import annotations
 
-import sqlite3
-
-import peewee
-
 from curator.core.store import LibraryBusy, Store
 
 #: The GUI thread's busy timeout: the longest one attempt can stall the event loop.
@@ -33,15 +29,10 @@ BUSY_MESSAGE = (
 
 def is_busy(exc: BaseException) -> bool:
     """Whether `exc` means another connection holds the library's write lock (nothing was changed)."""
-    if isinstance(exc, LibraryBusy):
-        return True
-    # Raw SQLite errors from code that reads the connection directly (the Store wraps its own calls).
-    if isinstance(exc, (sqlite3.OperationalError, peewee.OperationalError)):
-        text = str(exc).lower()
-        return "locked" in text or "busy" in text
-    return False
+    # The Store raises every lock timeout as LibraryBusy (its backend maps the driver's errors).
+    return isinstance(exc, LibraryBusy)
 
 
 def set_busy_timeout(store: Store, milliseconds: int) -> None:
     """Set the busy timeout of this thread's connection to the library (other threads keep theirs)."""
-    store.connection().execute(f"PRAGMA busy_timeout = {int(milliseconds)}")
+    store.set_busy_timeout(milliseconds / 1000)

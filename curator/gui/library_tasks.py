@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -20,7 +19,7 @@ def unmap(store: Store) -> None:
     app's resident memory: at 100k cards a facet count or the status totals alone added ~190 MB to
     the window's RSS. Read through the OS page cache, the same pages cost the process nothing.
     """
-    store.connection().execute("PRAGMA mmap_size = 0")
+    store.lean_reads()
 
 
 def read_task(store: Store, read: Callable[[Store], T]) -> TaskFn:
@@ -45,10 +44,4 @@ def read_task(store: Store, read: Callable[[Store], T]) -> TaskFn:
 
 def card_folders(store: Store) -> list[str]:
     """The existing folders holding the library's cards, sorted (what the folder watcher watches)."""
-    # rtrim(path, <path without its slashes>) strips the file name: the folder is found in SQLite,
-    # without building 100k Python strings (and without holding the GIL while it scans).
-    rows = store.connection().execute(
-        "SELECT DISTINCT rtrim(path, replace(path, ?, '')) FROM card", (os.sep,)
-    )
-    folders = {folder.rstrip(os.sep) or os.sep for (folder,) in rows if folder}
-    return sorted(f for f in folders if os.path.isdir(f))
+    return store.card_folders()

@@ -90,7 +90,7 @@ class EditHistory(QObject):
 
         Either every call's batch is recorded or (an exception: ValueError, a busy library) none is.
         """
-        with self.store.db.atomic():
+        with self.store.transaction():
             results = [call() for call in calls]
         group = GroupCommand(self, label)
         changed: list[int] = []
@@ -135,7 +135,7 @@ class EditHistory(QObject):
             return
         self._grouping = True
         try:
-            with self.store.db.atomic():
+            with self.store.transaction():
                 replay()
         except Exception as err:
             if not library_busy.is_busy(err):

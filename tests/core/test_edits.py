@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from curator.core import fields
 from curator.core.cards import read_card
 from curator.core.importer import import_paths
 from curator.core.store import Store
-from curator.core.store_rows import card_record, insert_records
+from curator.core.store_rows import card_record
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,11 +53,10 @@ def consistent(store: Store, card_id: int) -> None:
     assert row.topics == summary.topics and row.related_count == len(summary.related)
     assert row.problems == len(fields.problems(data))
     assert row.dirty == bool(store.pending(card_id))
-    conn = store.connection()
-    names = [n for (n,) in conn.execute("SELECT name FROM card_topic WHERE card_id = ? ORDER BY position", (card_id,))]
+    names = [name for name, _position in store.backend.child_rows("topics", card_id)]
     assert names == summary.topics
-    fts = conn.execute("SELECT title, topics FROM card_index WHERE rowid = ?", (card_id,)).fetchone()
-    assert fts == (summary.title or "", ", ".join(summary.topics))
+    fts = store.backend.fulltext_row(card_id)
+    assert fts is not None and (fts[0], fts[3]) == (summary.title or "", ", ".join(summary.topics))
 
 
 def test_set_field_records_a_pending_edit(lib: tuple[Store, int, Path]) -> None:
@@ -149,9 +147,8 @@ def test_set_related_keeps_rows_in_sync(lib: tuple[Store, int, Path]) -> None:
     store.set_related(cid, items, label="related")
     detail = store.detail(cid)
     assert detail.related == items and detail.related_count == 1
-    rows = store.connection().execute(
-        "SELECT title, source_url, provider_name, quality FROM related_item WHERE card_id = ?", (cid,)).fetchall()
-    assert rows == [("Other coverage", "https://example.org/a", "Org", 70)]
+    rows = store.backend.child_rows("related", cid)  # (position, title, source_url, provider_name, quality)
+    assert rows == [(0, "Other coverage", "https://example.org/a", "Org", 70)]
     with pytest.raises(ValueError):
         store.set_related(cid, ["not a mapping"], label="bad")
     consistent(store, cid)
@@ -198,10 +195,9 @@ def test_undo_and_redo_also_after_reopening(lib: tuple[Store, int, Path], tmp_pa
 def _many_cards(store: Store, example_card: Path, n: int) -> list[int]:
     card, _ = read_card(str(example_card))
     record = card_record(str(example_card), card.state, card.data, 0.0)
-    conn = store.connection()
-    with store.db.atomic():
-        insert_records(conn, [(i + 1, record._replace(values=(f"/cards/{i}.txt", *record.values[1:])))
-                              for i in range(n)])
+    with store.transaction():
+        store.backend.insert_cards([record._replace(values=(f"/cards/{i}.txt", *record.values[1:]))
+                                    for i in range(n)])
     return store.ids()
 
 
@@ -225,13 +221,15 @@ def test_bulk_edit_of_10k_cards_is_one_batch(tmp_path: Path, example_card: Path)
 def test_a_failing_bulk_edit_leaves_nothing_behind(tmp_path: Path, example_card: Path) -> None:
     with Store(tmp_path / "lib.sqlite") as store:
         ids = _many_cards(store, example_card, 2_000)
-        # A fault on the last card's pending row: the whole edit must roll back, not stop half-way.
-        store.connection().execute(
-            f"CREATE TEMP TRIGGER fail AFTER INSERT ON pending_edit WHEN new.card_id = {ids[-1]} "
-            "BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
-        )
-        with pytest.raises(Exception, match="injected fault"):
+        # A fault at the edit's last step (its journal), after the cards, pending edits and flags were
+        # written: the whole edit must roll back, not stop half-way.
+        def fail(*_args: object) -> None:
+            raise RuntimeError("injected fault")
+
+        store.backend.add_journal = fail  # type: ignore[method-assign]
+        with pytest.raises(RuntimeError, match="injected fault"):
             store.set_fields(ids, {"quality": 99}, label="doomed")
+        del store.backend.add_journal
         assert store.totals().dirty == 0 and store.history() == []
         assert {r.quality for r in store.rows()} == {54}
 
@@ -251,10 +249,9 @@ def test_edits_survive_a_killed_process(lib: tuple[Store, int, Path], tmp_path: 
     with Store(tmp_path / "lib.sqlite") as again:
         assert again.pending(cid) == {"quality": (40, 12)}
         assert again.history()[0].label == "before the crash"
-    # The WAL held the commit; a plain sqlite3 reader sees it too.
-    conn = sqlite3.connect(tmp_path / "lib.sqlite")
-    assert conn.execute("SELECT quality, dirty FROM card WHERE id = ?", (cid,)).fetchone() == (12, 1)
-    conn.close()
+        # The commit reached the library whole: the card row holds the value and the flag too.
+        row = again.rows_by_id([cid])[0]
+        assert (row.quality, row.dirty) == (12, True)
 
 
 def test_cards_sharing_a_topic_list_are_edited_independently(tmp_path: Path) -> None:

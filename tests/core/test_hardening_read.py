@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from curator.core import cards, fields, importer, store_rows
 from curator.core.cards import CardError, parse_card
 from curator.core.importer import import_paths
-from curator.core.store import Store
+from curator.core.store import LibraryDiskError, Store
 from curator.core.store_types import ImportReport
 
 
@@ -84,9 +84,8 @@ def check_import(store: Store, manifest: oddcards.Manifest, report: ImportReport
             else:
                 assert not found, (odd.why, found)
     assert report.failed == len(manifest.expecting("error")) == len(report.errors)
-    conn = store.connection()
-    # SQLite's JSON functions can read every stored document (no NaN or Infinity ever reaches them).
-    assert conn.execute("SELECT count(*) FROM card_doc WHERE NOT json_valid(doc)").fetchone()[0] == 0
+    # The library's own JSON functions can read every stored document (no NaN or Infinity reaches them).
+    assert store.backend.invalid_json() == 0
 
 
 @pytest.mark.parametrize("workers", [1, 2], ids=["inline", "pool"])
@@ -269,10 +268,10 @@ def test_errors_of_the_library_itself_still_stop_the_import(tmp_path: Path, stor
     (folder / "a.md").write_bytes(oddcards.good_card(1))
 
     def full(*args: Any) -> None:
-        raise sqlite3.OperationalError("database or disk is full")
+        raise LibraryDiskError(f"disk full: cannot write to the library ({store.path})")
 
     monkeypatch.setattr(importer, "_store", full)
-    with pytest.raises(sqlite3.OperationalError, match="disk is full"):
+    with pytest.raises(LibraryDiskError, match="disk full"):
         import_paths(store, [folder])
 
 
@@ -309,8 +308,8 @@ def test_values_that_do_not_fit_are_stored_safely_and_edits_over_them_work(tmp_p
     data = store.current_data(card_id)
     assert data is not None
     assert data["quality"] == 2**63 and data["ratio"] == ".nan" and data["big"] == "7" * 5000
-    conn = store.connection()
-    assert conn.execute("SELECT width FROM card_image WHERE card_id = ?", (card_id,)).fetchone() == (None,)
+    # The image row: (position, url, width, height, title); no column holds the width that does not fit.
+    assert [image[2] for image in store.backend.child_rows("images", card_id)] == [None]
     found = {p.field: p for p in fields.problems(data)}
     assert found["quality"].problem == "quality 9223372036854775808 is out of range (and too big for the library)"
     assert found["ratio"].kind == found["big"].kind == found["images[0].width"].kind == "number"
@@ -324,9 +323,7 @@ def test_values_that_do_not_fit_are_stored_safely_and_edits_over_them_work(tmp_p
     store.write()
     text = path.read_bytes()
     assert b"quality: 50\n" in text and b"ratio: .nan\n" in text and b"7" * 5000 in text
-    assert conn.execute("SELECT count(*) FROM card_doc WHERE NOT json_valid(doc)").fetchone()[0] == 0
-    assert conn.execute("SELECT count(*) FROM journal_entry WHERE NOT json_valid(old) OR NOT json_valid(new)"
-                        ).fetchone()[0] == 0
+    assert store.backend.invalid_json() == 0  # documents, journal and pending edits alike
 
 
 def test_safe_value_makes_any_value_storable() -> None:

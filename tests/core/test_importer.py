@@ -121,9 +121,9 @@ def test_touched_file_with_same_bytes_only_refreshes_mtime(store: Store, cards_d
     bump_mtime(cards_dir / "c2.md")
     report = import_paths(store, [cards_dir])
     assert (report.unchanged, report.updated) == (6, 0)
-    mtime = store.connection().execute(
-        "SELECT mtime_ns FROM card WHERE path = ?", (str(cards_dir / "c2.md"),)).fetchone()[0]
-    assert mtime == (cards_dir / "c2.md").stat().st_mtime_ns
+    cid = store.card_id(cards_dir / "c2.md")
+    assert cid is not None
+    assert store.backend.card_columns(cid, ["mtime_ns"]) == ((cards_dir / "c2.md").stat().st_mtime_ns,)
 
 
 def test_rename_is_a_removal_and_an_addition(store: Store, cards_dir: Path) -> None:
@@ -157,7 +157,7 @@ def test_a_card_that_becomes_unreadable_keeps_its_row(store: Store, cards_dir: P
 def test_pending_edits_survive_an_outside_change_as_a_conflict(store: Store, cards_dir: Path) -> None:
     import_paths(store, [cards_dir])
     cid = by_path(store)[str(cards_dir / "c2.md")]
-    base = store.connection().execute("SELECT sha256, size FROM card WHERE id = ?", (cid,)).fetchone()
+    base = store.backend.card_columns(cid, ["sha256", "size"])
     store.set_fields([cid], {"quality": 77}, label="q")
     write(cards_dir / "c2.md", card_text("Changed outside", quality=1))
     bump_mtime(cards_dir / "c2.md")
@@ -166,7 +166,7 @@ def test_pending_edits_survive_an_outside_change_as_a_conflict(store: Store, car
     row = store.rows_by_id([cid])[0]
     assert row.conflict and row.dirty and row.quality == 77 and row.title == "Card 2"
     assert store.pending(cid) == {"quality": (20, 77)}
-    assert store.connection().execute("SELECT sha256, size FROM card WHERE id = ?", (cid,)).fetchone() == base
+    assert store.backend.card_columns(cid, ["sha256", "size"]) == base
     assert store.facets().status["conflicts"] == 1
 
 
@@ -232,63 +232,6 @@ def test_progress_and_cancel(store: Store, cards_dir: Path) -> None:
     report = import_paths(other, [cards_dir], cancel=lambda: True)
     assert report.cancelled and other.count() == 0
     other.close()
-
-
-def test_rescan_reads_the_library_with_one_query_per_folder(store: Store, tmp_path: Path) -> None:
-    folder = tmp_path / "many"
-    for i in range(60):
-        write(folder / f"{i % 3}" / f"c{i}.md", card_text(f"Card {i}"))
-    single = write(tmp_path / "single.md", card_text("On its own"))
-    import_paths(store, [folder, single])
-    statements: list[str] = []
-    store.connection().set_trace_callback(statements.append)
-    try:
-        report = import_paths(store, [folder, single])
-    finally:
-        store.connection().set_trace_callback(None)
-    assert report.unchanged == 61 and report.added == report.updated == 0
-    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT") and "FROM card " in s + " "]
-    # Counting the two roots' ranges, the table's size, one scan of the rows, the dirty and missing ids
-    # (from their partial indexes): a fixed handful, not one query per card.
-    assert len(reads) == 6 and sum("NOT INDEXED" in s for s in reads) == 1, reads
-    writes = ("INSERT", "UPDATE", "DELETE", "ANALYZE")
-    assert not [s for s in statements if s.lstrip().upper().startswith(writes)]
-    # A small part of the library is read through the path index; a changed file's hash is fetched alone.
-    write(folder / "1" / "c1.md", card_text("Card 1, changed"))
-    bump_mtime(folder / "1" / "c1.md")
-    statements.clear()
-    store.connection().set_trace_callback(statements.append)
-    try:
-        report = import_paths(store, [single, folder / "1" / "c1.md"])
-    finally:
-        store.connection().set_trace_callback(None)
-    assert (report.unchanged, report.updated) == (1, 1)
-    assert store.rows("changed")[0].path == str(folder / "1" / "c1.md")
-    assert not [s for s in statements if "NOT INDEXED" in s]  # no scan of the whole table
-
-
-def test_big_imports_refresh_statistics_and_restore_checkpoints(store: Store, tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(importer, "BATCH", 10)  # so 30 files count as a big import
-    folder = tmp_path / "cards"
-    for i in range(30):
-        write(folder / f"c{i}.md", card_text(f"Card {i}", quality=i))
-    conn = store.connection()
-    default = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
-    seen: list[int] = []
-    maps: list[int] = []
-
-    def watch(done: int, total: int) -> None:
-        seen.append(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
-        maps.append(conn.execute("PRAGMA mmap_size").fetchone()[0])
-
-    import_paths(store, [folder], progress=watch)
-    assert 0 in maps  # no memory map while importing
-    assert importer.IMPORT_CHECKPOINT_PAGES in seen  # raised while the files were stored
-    assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == default
-    assert conn.execute("PRAGMA mmap_size").fetchone()[0] == 256 * 1024 * 1024  # the map is back
-    stats = dict(conn.execute("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'card'"))
-    assert stats["card_quality_id"].startswith("30 ") and stats["card_problems_flag"] == "1 1"
 
 
 def test_statistics_are_refreshed_only_when_the_library_changed_a_lot(store: Store, tmp_path: Path) -> None:

@@ -111,9 +111,9 @@ class Server:
 
 def card_id(store, path) -> int:  # type: ignore[no-untyped-def]
     """The library id of the card file at `path`."""
-    row = store.connection().execute("SELECT id FROM card WHERE path = ?", (str(path),)).fetchone()
-    assert row is not None, f"{path} is not in the library"
-    return int(row[0])
+    found = store.card_id(path)
+    assert found is not None, f"{path} is not in the library"
+    return int(found)
 
 
 def changed_lines(before: bytes, after: bytes) -> tuple[list[str], list[str]]:

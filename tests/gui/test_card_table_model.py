@@ -44,8 +44,8 @@ def test_a_page_that_comes_back_short_recounts(qtbot, store: Store) -> None:
     total = model.total
     gone = store.ids(sort=[("date", True)])[-30:]
     # Cards vanish behind the model's back (another process, a rescan not yet reported).
-    with store.db.atomic():
-        store.connection().executemany("DELETE FROM card WHERE id = ?", [(i,) for i in gone])
+    with store.transaction():
+        store.backend.delete_cards(gone)
     assert model.card_at(total - 1) is None
     qtbot.waitUntil(lambda: model.total == total - 30)
     assert model.rowCount() == total - 30

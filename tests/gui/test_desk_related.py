@@ -9,7 +9,6 @@ from gui_helpers import card_id
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox
 
-from curator.core.link_lookup import RELATED
 from curator.gui.views.main_window import MainWindow
 from curator.gui.views.related_editor import ITEM_ROLE, RelatedEditor
 
@@ -63,10 +62,10 @@ def test_a_pasted_link_takes_title_and_provider_from_the_library(qtbot, edit_win
     own = store.detail(cid).data.get("sourceUrl")
 
     # Another library card, pasted in another form of its address (http, tracking parameter): that card.
-    _other_id, other_title, other_url, other_provider = store.db.execute_sql(
-        "SELECT id, title, source_url, provider_name FROM card WHERE id != ? AND source_url LIKE 'https://%' "
-        "AND source_url != ? AND provider_name IS NOT NULL ORDER BY id LIMIT 1", (cid, own or ""),
-    ).fetchone()  # fmt: skip
+    details = [store.detail(i) for i in store.ids()]
+    other = next(d for d in details if d.id != cid and str(d.data.get("sourceUrl", "")).startswith("https://")
+                 and d.data.get("sourceUrl") != (own or "") and d.provider is not None)  # fmt: skip
+    other_title, other_url, other_provider = other.title, other.data["sourceUrl"], other.provider
     pasted = other_url.replace("https://", "http://") + "?utm_source=newsletter"
     editor.url_edit.setFocus()
     qtbot.keyClicks(editor.url_edit, pasted)
@@ -76,10 +75,10 @@ def test_a_pasted_link_takes_title_and_provider_from_the_library(qtbot, edit_win
     assert item["provider"]["name"] == other_provider
 
     # A link known only as another card's related item: that item's title and provider.
-    known = [r for r in store.db.execute_sql(
-        f"SELECT title, source_url, provider_name FROM {RELATED} WHERE provider_name IS NOT NULL"
-    ).fetchall() if r[1] not in editor._urls() and r[1] != own]  # fmt: skip
-    urls = {u for (u,) in store.db.execute_sql("SELECT source_url FROM card").fetchall()}
+    related = [(item.get("title"), item.get("sourceUrl"), (item.get("provider") or {}).get("name"))
+               for d in details for item in d.related]  # fmt: skip
+    known = [r for r in related if r[2] is not None and r[1] not in editor._urls() and r[1] != own]
+    urls = {d.data.get("sourceUrl") for d in details}
     title, url, provider = next(r for r in known if r[1] not in urls)
     editor.url_edit.setFocus()
     qtbot.keyClicks(editor.url_edit, url)

@@ -47,7 +47,7 @@ def copy_in(targets: list[Path], count: int, pause_every: int = 100) -> threadin
 
 def cards_under(store: Store, folder: Path) -> int:
     prefix = str(folder) + os.sep
-    return sum(1 for (path,) in store.connection().execute("SELECT path FROM card") if path.startswith(prefix))
+    return sum(1 for path in store.card_paths() if path.startswith(prefix))
 
 
 def run_bulk_copy(qtbot, window: MainWindow, cards: Path, count: int, timeout_ms: int) -> None:  # type: ignore[no-untyped-def]

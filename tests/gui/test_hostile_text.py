@@ -198,7 +198,7 @@ def test_hostile_cards_never_render_as_markup(hostile_window, captured, qtbot) -
 def test_a_conflict_shows_hostile_values_as_plain_text(hostile_window, qtbot) -> None:  # type: ignore[no-untyped-def]
     w = hostile_window
     path = w.paths["title"]
-    card_id = w.store.connection().execute("SELECT id FROM card WHERE path = ?", (str(path),)).fetchone()[0]
+    card_id = w.store.card_id(path)
     w.edits.set_fields([card_id], {"title": "<b>mine</b> <img src=/etc/hosts>"}, "Edit title")
     text = path.read_text(encoding="utf-8").replace(
         "quality: 50", 'quality: 51\nexcerpt: "<img src=/etc/hosts>"'

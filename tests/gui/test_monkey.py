@@ -187,7 +187,7 @@ def test_monkey(monkey_window, monkeypatch, qtbot) -> None:  # type: ignore[no-u
     changed = [p for p in before if after[p] != before[p]]
     store = window.store
     for path in changed:
-        row = store.connection().execute("SELECT id FROM card WHERE path = ?", (path,)).fetchone()
+        row = store.card_id(path)
         assert row is not None, path
         data = cards.read_card(path)[0].data
         overlay = dict(data)

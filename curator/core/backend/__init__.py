@@ -4,3 +4,22 @@ SQLite (embedded, one editor, the default) and PostgreSQL (a team's shared libra
 postgresql://…``) sit behind one typed protocol; the Store, the importer, edits, checks, the GUI and the
 CLI ask the Store, never a database. ``tests/test_layering.py`` fails on SQL outside this package.
 """
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from curator.core.backend.base import Backend
+
+
+def open_backend(location: str | os.PathLike[str], *, busy_timeout: float) -> Backend:
+    """The backend of the library at ``location``: opened, its schema created or brought up to date.
+
+    A path (any text that is not a URL, ``C:\\...`` included) is an SQLite library file. The driver is
+    imported here, by the Store's first use, so a module that only names the protocol never loads one.
+    """
+    from curator.core.backend.sqlite import SqliteBackend
+
+    return SqliteBackend(location, busy_timeout=busy_timeout)

@@ -22,6 +22,7 @@ from lockholder import locked
 
 from curator.core import cards as cards_mod
 from curator.core import schema
+from curator.core.backend.sqlite import library_error
 from curator.core.importer import import_paths
 from curator.core.store import (
     DEFAULT_BUSY_TIMEOUT,
@@ -29,10 +30,9 @@ from curator.core.store import (
     LibraryDiskError,
     LibraryError,
     Store,
-    library_error,
 )
 
-SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_63d795e8c7832238.txt"
+SEED = Path(__file__).resolve().parents[3] / "seeds" / "000_63d795e8c7832238.txt"
 
 # A child that takes the library's write lock, says so, and keeps it until its stdin closes.
 
@@ -60,7 +60,7 @@ def lib(tmp_path: Path) -> Iterator[Store]:
 
 def snapshot(store: Store) -> tuple[Any, ...]:
     """Everything an edit could change: cards' columns, pending edits, batches, journal, documents."""
-    conn = store.connection()
+    conn = store.backend.db.connection()
     return tuple(
         conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
         for table in ("card", "pending_edit", "edit_batch", "journal_entry", "card_topic", "card_doc")
@@ -139,7 +139,7 @@ def test_a_locked_library_refuses_every_write_with_library_busy_and_changes_noth
         assert str(caught.value) == f"the library is busy: another Curator is writing ({lib.path})"
         assert isinstance(caught.value, LibraryError)
         assert 0.15 <= waited < 5, waited  # it waited its busy timeout, not the default's 10 s
-        assert lib.db.transaction_depth() == 0 and not lib.connection().in_transaction
+        assert lib.backend.db.transaction_depth() == 0 and not lib.backend.db.connection().in_transaction
         assert snapshot(lib) == before  # reads go on beside the writer (WAL), and nothing changed
     assert snapshot(lib) == before
     WRITES[name](lib)  # the same call succeeds once the other writer is done
@@ -187,9 +187,9 @@ def test_busy_timeout_is_the_connections_wait() -> None:
 def test_the_default_busy_timeout_is_what_connections_get(tmp_path: Path) -> None:
     with Store(tmp_path / "lib.sqlite") as store:
         assert store.busy_timeout == DEFAULT_BUSY_TIMEOUT
-        assert store.connection().execute("PRAGMA busy_timeout").fetchone()[0] == 10_000
+        assert store.backend.db.connection().execute("PRAGMA busy_timeout").fetchone()[0] == 10_000
     with Store(tmp_path / "lib.sqlite", busy_timeout=0.25) as store:
-        assert store.connection().execute("PRAGMA busy_timeout").fetchone()[0] == 250
+        assert store.backend.db.connection().execute("PRAGMA busy_timeout").fetchone()[0] == 250
 
 
 # --- damaged, foreign and odd library files ------------------------------------------------------------
@@ -291,7 +291,7 @@ def test_a_damaged_page_is_named_when_met(lib: Store) -> None:
         f.write(b"\xff" * page)
     damaged = r"lib\.sqlite: the library is damaged \(database disk image is malformed\)"
     with Store(path) as store, pytest.raises(LibraryError, match=damaged):
-        store.db.execute_sql("SELECT count(*), max(length(doc)) FROM card_doc").fetchone()
+        store.backend.db.execute_sql("SELECT count(*), max(length(doc)) FROM card_doc").fetchone()
 
 
 def test_a_library_path_that_is_not_utf8(tmp_path: Path) -> None:
@@ -392,10 +392,10 @@ def test_a_full_disk_is_named_and_the_edit_is_rolled_back(small_disk: Path, lib:
         with pytest.raises(LibraryDiskError) as caught:
             store.set_related(card_id(store, "a.md"), big, label="big")
         assert str(caught.value) == f"disk full: cannot write to the library ({store.path})"
-        assert store.db.transaction_depth() == 0
+        assert store.backend.db.transaction_depth() == 0
         filler.unlink()
         assert snapshot(store) == before
         _edit(store)  # with room again, the library works as before
         assert store.pending(card_id(store, "a.md")) == {"quality": (80, 55)}
     with Store(small_disk / "lib.sqlite") as again:
-        assert again.connection().execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert again.backend.db.connection().execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from curator.core import schema
+from curator.core.backend import sqlite_schema
 from curator.core.store import LibraryError, Store
 
 # The prototype (version 0) layout, written by hand: no meta table, no full-text index, and a card table
@@ -90,14 +91,14 @@ def test_failed_migration_leaves_the_library_as_it_was(tmp_path: Path) -> None:
 
 def test_newer_library_is_refused(tmp_path: Path) -> None:
     with Store(tmp_path / "lib.sqlite") as store:
-        store.connection().execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
+        store.backend.db.connection().execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
                                    (str(schema.SCHEMA_VERSION + 1),))
     with pytest.raises(LibraryError, match="newer"):
         Store(tmp_path / "lib.sqlite")
 
 
 def test_every_version_step_has_a_migration() -> None:
-    assert sorted(schema.MIGRATIONS) == list(range(schema.SCHEMA_VERSION))
+    assert sorted(sqlite_schema.MIGRATIONS) == list(range(schema.SCHEMA_VERSION))
 
 
 # Version 1: the whole mapping in card.doc and each related item in related_item.doc; a plain index on
@@ -175,11 +176,11 @@ def test_version_1_library_moves_the_card_json_to_its_own_table(tmp_path: Path) 
     build_v1(tmp_path / "v1.sqlite")
     with Store(tmp_path / "v1.sqlite") as store:
         assert store.schema_version == schema.SCHEMA_VERSION == 2
-        conn = store.connection()
+        conn = store.backend.db.connection()
         assert "doc" not in columns(conn, "card") and "doc" not in columns(conn, "related_item")
         assert json.loads(conn.execute("SELECT doc FROM card_doc WHERE card_id = 3").fetchone()[0]) == DOC
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-        assert {name for name, _ in schema.FLAG_INDEXES} <= indexes and "card_dirty" not in indexes
+        assert {name for name, _ in sqlite_schema.FLAG_INDEXES} <= indexes and "card_dirty" not in indexes
         # The pending edit is still laid over the file's mapping, which now comes from card_doc.
         assert store.current_data(3) == {**DOC, "heat": 40}
         assert store.pending(3) == {"heat": (3, 40)}

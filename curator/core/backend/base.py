@@ -1,0 +1,288 @@
+"""The ``Backend`` protocol: everything the Store, the importer, edits and write-back ask of a database.
+
+A backend owns one library (a file for SQLite, a database for PostgreSQL): its connections (one per
+thread), write transactions and their locking, the schema (create, version, migrate), full-text search,
+the bulk paths and the bulk-import mode, id allocation, statistics, and the mapping of its driver's
+failures onto LibraryError. The methods speak the library's terms (cards, pending edits, journal
+batches), never SQL, so a second backend implements the same list and nothing above it changes.
+
+Values that are stored as JSON travel as JSON *text* in both directions (``dumps`` of ``store_rows``):
+the caller decodes and compares them, the backend only stores them. "null" stands for an absent key.
+Every method that changes the library must run inside :meth:`Backend.transaction`; the reads may run
+outside one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
+
+from curator.core.store_types import BatchInfo, CardRow, Facets, LibraryError, Totals
+
+if TYPE_CHECKING:
+    from curator.core.query import Term
+    from curator.core.store_rows import CardRecord
+
+#: (card id, value in the file as JSON text, current value as JSON text) of one field.
+FieldRow = tuple[int, str, str]
+#: One journalled change: (card id, field, old JSON text, new JSON text).
+Change = tuple[int, str, str, str]
+#: A card's child rows an edit replaces: topics, images or related items.
+ChildKind = Literal["topics", "images", "related"]
+#: A flag of the card row the importer reads as a set of ids.
+CardFlag = Literal["dirty", "missing", "conflict"]
+#: A rescan's view of a card the library holds: (id, size, mtime_ns).
+Known = tuple[int, int, int]
+
+
+class DirtyCard(NamedTuple):
+    """A card with pending edits, as write-back needs it: where its file is and what it was based on."""
+
+    id: int
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    missing: bool
+
+
+class FlaggedCard(NamedTuple):
+    """A card with validation problems, a conflict or a missing file (the bulk dialog lists them)."""
+
+    id: int
+    path: str
+    title: str | None
+    problems: int
+    conflict: bool
+    missing: bool
+
+
+class TakenBack(NamedTuple):
+    """A card whose file now holds its pending values: its new fingerprint and mapping (JSON text)."""
+
+    id: int
+    size: int
+    mtime_ns: int
+    sha256: str
+    doc: str
+
+
+class Backend(Protocol):
+    """A library's storage. See the module docstring for the conventions every method keeps."""
+
+    #: Where the library is, as errors name it (a path, or a URL without its password).
+    location: str
+
+    # -- connections, transactions, failures --------------------------------------------------------------
+    def close(self) -> None:
+        """Close this thread's connection (other threads' connections close with their threads)."""
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """A write transaction holding the library's write lock from its start; nested: a savepoint.
+
+        The outermost one raises the library's failures (busy, disk) as LibraryError after rolling back.
+        """
+
+    def in_transaction(self) -> bool:
+        """Whether this thread's connection is inside a transaction."""
+
+    def set_busy_timeout(self, seconds: float) -> None:
+        """How long this thread's connection waits for another writer's lock before LibraryBusy."""
+
+    def lean_reads(self) -> None:
+        """Make this thread's connection read without growing the process's resident memory."""
+
+    def library_error(self, exc: BaseException) -> LibraryError | None:
+        """The LibraryError a driver failure stands for (busy, disk, damaged...); None for a bug of ours."""
+
+    def is_library_failure(self, exc: BaseException) -> bool:
+        """Whether ``exc`` is the library's own failure (locked, disk), not one statement's or one card's."""
+
+    # -- schema, statistics -------------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        """The schema version the library records (0: none recorded)."""
+
+    def optimize(self) -> None:
+        """Refresh the query planner's statistics."""
+
+    def analyzed_cards(self) -> int | None:
+        """How many cards the planner's statistics were taken over (None: never analyzed)."""
+
+    def get_meta(self, key: str) -> str | None:
+        """A fact about the library itself (``meta``), None when absent."""
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Record a fact about the library itself (inside a transaction)."""
+
+    # -- reading ------------------------------------------------------------------------------------------
+    def rows(
+        self, term: Term | None, sort: Sequence[tuple[str, bool]], offset: int, limit: int | None
+    ) -> list[CardRow]:
+        """One page of the card list under a parsed query (None: every card) and ``sort``."""
+
+    def count(self, term: Term | None) -> int:
+        """How many cards match."""
+
+    def ids(self, term: Term | None, sort: Sequence[tuple[str, bool]]) -> list[int]:
+        """The ids of the matching cards in ``sort`` order (by id when unsorted)."""
+
+    def rows_by_id(self, ids: Sequence[int]) -> list[CardRow]:
+        """Rows for the given ids, in any order (unknown ids are left out)."""
+
+    def facets(self, term: Term | None, limit: int) -> Facets:
+        """Status counts and the top categories, topics and providers under a query."""
+
+    def values(self, field: str) -> list[str]:
+        """Distinct values of topics, provider, category or type (sorted, case-insensitive)."""
+
+    def totals(self) -> Totals:
+        """Whole-library counts."""
+
+    def problem_cards(self, term: Term | None) -> list[tuple[int, str]]:
+        """(id, path) of the matching cards with problems, by id."""
+
+    def doc(self, card_id: int) -> str | None:
+        """The card's whole mapping as last read from its file (JSON text); None: no such card."""
+
+    def card_doc(self, card_id: int) -> tuple[str, str] | None:
+        """(path, mapping as last read as JSON text) of a card; None: no such card."""
+
+    def pending_rows(self, card_id: int) -> list[tuple[str, str, str]]:
+        """(field, base JSON text, pending JSON text) of a card's pending edits, by field."""
+
+    def history(self, limit: int) -> list[BatchInfo]:
+        """The latest edit batches, newest first."""
+
+    def batch_titles(self, batch_ids: Sequence[int]) -> dict[int, str]:
+        """The title of the single card each batch changed (batches over several cards are left out)."""
+
+    def card_paths(self) -> list[str]:
+        """Every card's path, in no particular order."""
+
+    def card_folders(self) -> list[str]:
+        """The distinct folders of the cards' paths (as text, unchecked)."""
+
+    def card_id_at(self, path: str) -> int | None:
+        """The id of the card at ``path`` (as imported), or None."""
+
+    def flagged_cards(self, ids: Sequence[int]) -> list[FlaggedCard]:
+        """The cards among ``ids`` with problems, a conflict or a missing file."""
+
+    def card_with_url(self, url: str) -> int | None:
+        """The lowest id of a card whose source, AMP or CDN AMP URL is exactly ``url``."""
+
+    def card_urls_like(self, patterns: Sequence[str], limit: int) -> list[tuple[int, str]]:
+        """(id, source URL) of cards whose source URL matches a LIKE pattern, newest first."""
+
+    def related_titles_like(self, patterns: Sequence[str], limit: int) -> list[tuple[str, str]]:
+        """(title, source URL) of titled related items whose URL matches a LIKE pattern."""
+
+    def provider_name_for(self, domains: Sequence[str], patterns: Sequence[str]) -> str | None:
+        """The most common provider name of cards at ``domains``, else of related items matching."""
+
+    # -- edits --------------------------------------------------------------------------------------------
+    def current(self, field: str, ids: Iterable[int]) -> list[FieldRow]:
+        """(id, file value, current value) of one field for the known cards among ``ids``."""
+
+    def file_value(self, card_id: int, key: str) -> str | None:
+        """One top-level key of the card's mapping as read (JSON text), None when absent."""
+
+    def set_pending(self, rows: Sequence[tuple[int, str, str, str]]) -> None:
+        """Upsert pending edits (card, field, base, value); an existing row keeps its base."""
+
+    def drop_pending(self, pairs: Sequence[tuple[int, str]]) -> None:
+        """Remove the pending edits of (card, field)."""
+
+    def update_columns(self, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+        """Set card columns: each row is the columns' values then the card id."""
+
+    def update_fulltext(self, field: str, rows: Sequence[tuple[str, int]]) -> None:
+        """Set one full-text column (title, excerpt, provider or topics): rows of (text, card id)."""
+
+    def replace_children(self, kind: ChildKind, ids: Sequence[int], rows: Sequence[tuple[Any, ...]]) -> None:
+        """Replace the child rows of the given cards (rows start with the card id)."""
+
+    def adjust_problems(self, deltas: Sequence[tuple[int, int]]) -> None:
+        """Move cards' problem counts by (delta, card id), never below 0."""
+
+    def refresh_dirty(self, gained: Iterable[int], lost: Iterable[int]) -> None:
+        """``gained`` now have a pending edit; ``lost`` had one removed (dirty only if any is left)."""
+
+    def add_batch(self, label: str, created: float) -> int:
+        """A new edit batch (one undo step); its id."""
+
+    def add_journal(self, batch_id: int, changes: Sequence[Change], created: float) -> None:
+        """Journal field changes under a batch."""
+
+    def batch_undone(self, batch_id: int) -> bool | None:
+        """Whether the batch is undone; None: no such batch."""
+
+    def batch_entries(self, batch_id: int) -> list[Change]:
+        """A batch's changes in the order they were made."""
+
+    def set_batch_undone(self, batch_id: int, undone: bool) -> None:
+        """Record that a batch was undone or redone."""
+
+    def card_path(self, card_id: int) -> str | None:
+        """The card's path, None: no such card."""
+
+    def clear_pending(self, card_id: int) -> None:
+        """Drop every pending edit of a card (it is clean afterwards)."""
+
+    # -- import -------------------------------------------------------------------------------------------
+    def known_cards(self, roots: Sequence[str]) -> dict[str, Known]:
+        """The cards at or under the given roots: path -> (id, size, mtime_ns)."""
+
+    def flagged_ids(self, flag: CardFlag) -> set[int]:
+        """Ids of the cards with a rare flag set."""
+
+    def sha256(self, card_id: int) -> str:
+        """The sha256 the library holds for a card."""
+
+    def refresh_stamps(self, rows: Sequence[tuple[int, int, int]]) -> None:
+        """Files whose bytes are the known ones: (size, mtime_ns, id); clears conflict and missing."""
+
+    def mark_conflicts(self, ids: Sequence[int]) -> None:
+        """Cards whose file changed under pending edits (also no longer missing)."""
+
+    def mark_missing(self, ids: Sequence[int]) -> None:
+        """Cards whose file vanished but whose pending edits are kept."""
+
+    def insert_cards(self, records: Sequence[CardRecord]) -> list[int]:
+        """Store new cards; the ids allocated for them, in order (inside a transaction)."""
+
+    def update_cards(self, pairs: Sequence[tuple[int, CardRecord]]) -> None:
+        """Replace cards' file-derived columns and children in place (ids never change)."""
+
+    def delete_cards(self, ids: Sequence[int]) -> None:
+        """Delete cards with their children, pending edits and journal entries."""
+
+    def bulk_import(self) -> AbstractContextManager[None]:
+        """The mode a big import runs in on this thread's connection (restored afterwards)."""
+
+    # -- write-back ---------------------------------------------------------------------------------------
+    def dirty_cards(self) -> list[DirtyCard]:
+        """Every card with pending edits, by path."""
+
+    def take_back(self, written: Sequence[TakenBack]) -> None:
+        """Written files become the cards' base: fingerprints and mapping refreshed, nothing pending."""
+
+    def mark_conflict(self, card_id: int) -> None:
+        """A write found the card's file changed on disk."""
+
+    # -- inspection (what the tests check an operation stored; no caller of the Store needs these) ---------
+    def card_columns(self, card_id: int, columns: Sequence[str]) -> tuple[Any, ...] | None:
+        """Raw card-row columns of one card (fingerprints, flags); ValueError for an unknown column."""
+
+    def child_rows(self, kind: ChildKind, card_id: int) -> list[tuple[Any, ...]]:
+        """A card's stored child rows without the card id, by position."""
+
+    def fulltext_row(self, card_id: int) -> tuple[str, str, str, str] | None:
+        """A card's full-text text as indexed: title, excerpt, provider, topics."""
+
+    def journal_rows(self) -> list[tuple[int, int, str, str, str]]:
+        """Every journal entry (batch, card, field, old, new), in order."""
+
+    def invalid_json(self) -> int:
+        """How many stored JSON texts the database's own JSON functions refuse (0 in a sound library)."""
