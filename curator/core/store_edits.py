@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 __all__ = ["Change", "apply_values", "change_topic", "current_values", "rebase", "replay", "set_fields", "validate"]
 
 _FTS_COLUMN = {"title": 0, "excerpt": 1, "provider": 2, "topics": 3}
+#: Cards sharing one new value from which their columns are set by one statement rather than a row each.
+_SHARED_AT_LEAST = 32
 
 
 class _StoreLike(Protocol):
@@ -105,6 +107,7 @@ def apply_values(
     problem_delta: dict[int, int] = {}
     pending: set[int] = set()  # cards given a pending value
     cleared: set[int] = set()  # cards with a pending value removed
+    marked: set[int] = set()  # cards already marked dirty by a set-based column update
     for field, new_values in by_field.items():
         # A bulk edit gives every card the same value object: encode and check it once, not 10k times.
         # Stored values repeat too (10k cards hold a few hundred distinct topic lists): decode each once.
@@ -152,18 +155,27 @@ def apply_values(
         cleared.update(d[0] for d in deletes)
         backend.drop_pending(deletes)
         backend.set_pending(upserts)
-        _update_columns(backend, field, changed)
+        gained = {u[0] for u in upserts} - marked
+        marked |= _update_columns(backend, field, changed, gained)
     backend.adjust_problems([(d, c) for c, d in problem_delta.items()])
-    # A card with a pending value is dirty; one whose edits all went back to the file's values may not be.
-    backend.refresh_dirty(pending, cleared - pending)
+    # A card with a pending value is dirty (most were marked with their columns, in the same statement);
+    # one whose edits all went back to the file's values may not be.
+    backend.refresh_dirty(pending - marked, cleared - pending)
     return changes
 
 
-def _update_columns(backend: Backend, field: str, values: Sequence[tuple[int, Any]]) -> None:
-    """Bring the card columns and child rows that ``field`` feeds up to date."""
+def _update_columns(
+    backend: Backend, field: str, values: Sequence[tuple[int, Any]], dirty: set[int]
+) -> set[int]:
+    """Bring the card columns and child rows that ``field`` feeds up to date; returns the cards of
+    ``dirty`` (cards that now have a pending edit) it also marked dirty.
+
+    Set-based where the edit is: cards given the same column values (a bulk edit's one value) are
+    updated by one statement per distinct value, marking them dirty in the same pass over their rows.
+    """
     columns = FIELD_COLUMNS.get(field)
     if not columns or not values:
-        return
+        return set()
     # Derived values per distinct value object (a bulk edit shares one): summarize once, not per card.
     derived: dict[int, tuple[tuple[Any, ...], str | None, list[tuple[Any, ...]]]] = {}
     col_rows, fts_rows, child_rows = [], [], []
@@ -191,11 +203,25 @@ def _update_columns(backend: Backend, field: str, values: Sequence[tuple[int, An
         if fts is not None:
             fts_rows.append((fts, cid))
         child_rows.extend((cid, *row) for row in children)
-    backend.update_columns(columns, col_rows)
+    by_value: dict[tuple[Any, ...], list[int]] = {}
+    for row in col_rows:
+        by_value.setdefault(row[:-1], []).append(row[-1])
+    marked: set[int] = set()
+    singles: list[tuple[Any, ...]] = []
+    for col_values, ids in by_value.items():
+        if len(ids) < _SHARED_AT_LEAST:
+            singles.extend((*col_values, cid) for cid in ids)
+            continue
+        gaining = [cid for cid in ids if cid in dirty]
+        backend.set_columns(columns, col_values, gaining, dirty=True)
+        backend.set_columns(columns, col_values, [cid for cid in ids if cid not in dirty], dirty=False)
+        marked.update(gaining)
+    backend.update_columns(columns, singles)
     if fts_rows:
         backend.update_fulltext(field, fts_rows)
     if field == "topics" or field == "images" or field == "related":
         backend.replace_children(field, [cid for cid, _ in values], child_rows)
+    return marked
 
 
 def _record(

@@ -187,16 +187,16 @@ def test_monkey(monkey_window, monkeypatch, qtbot) -> None:  # type: ignore[no-u
     changed = [p for p in before if after[p] != before[p]]
     store = window.store
     for path in changed:
-        row = store.card_id(path)
-        assert row is not None, path
+        cid = store.card_id(path)
+        assert cid is not None, path
         data = cards.read_card(path)[0].data
         overlay = dict(data)
-        for name, (_in_file, pending) in store.pending(row[0]).items():
+        for name, (_in_file, pending) in store.pending(cid).items():
             if pending is None:
                 overlay.pop(name, None)
             else:
                 overlay[name] = pending
-        assert overlay == store.current_data(row[0]), path
+        assert overlay == store.current_data(cid), path
         moved = {k for k in set(data) | set(originals[path]) if data.get(k) != originals[path].get(k)}
         assert moved <= EDITED & set(fields.EDITABLE), (path, moved)
     print(f"monkey: {len(changed)} of {len(before)} files written, the rest byte-identical")

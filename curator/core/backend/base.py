@@ -197,6 +197,9 @@ class Backend(Protocol):
     def update_columns(self, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
         """Set card columns: each row is the columns' values then the card id."""
 
+    def set_columns(self, columns: Sequence[str], values: Sequence[Any], ids: Sequence[int], *, dirty: bool) -> None:
+        """Give many cards the same column values in one statement (a bulk edit); ``dirty``: mark them too."""
+
     def update_fulltext(self, field: str, rows: Sequence[tuple[str, int]]) -> None:
         """Set one full-text column (title, excerpt, provider or topics): rows of (text, card id)."""
 

@@ -762,6 +762,14 @@ class SqliteBackend:
         if rows:
             self._many(f"UPDATE card SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?", rows)
 
+    def set_columns(self, columns: Sequence[str], values: Sequence[Any], ids: Sequence[int], *, dirty: bool) -> None:
+        bad = [c for c in columns if c not in _EDITABLE_COLUMNS]
+        if bad:
+            raise ValueError(f"not a card column an edit sets: {bad[0]!r}")
+        if ids:
+            sets = ", ".join([*(f"{c} = ?" for c in columns), *(["dirty = 1"] if dirty else [])])
+            self._conn().execute(f"UPDATE card SET {sets} WHERE id {_IN_IDS}", (*values, _ids_json(ids)))
+
     def update_fulltext(self, field: str, rows: Sequence[tuple[str, int]]) -> None:
         if field not in _FTS_COLUMNS:
             raise ValueError(f"not a full-text column: {field!r}")
