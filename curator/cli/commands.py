@@ -10,13 +10,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import peewee
 
 from curator.cli import (
     EXIT_CONFLICT,
@@ -30,7 +28,7 @@ from curator.cli import (
     shown,
 )
 from curator.core.query import QueryError
-from curator.core.store import DEFAULT_BUSY_TIMEOUT, LibraryBusy, LibraryDiskError, Store, library_error
+from curator.core.store import DEFAULT_BUSY_TIMEOUT, LibraryBusy, LibraryDiskError, Store
 from curator.core.store_types import LibraryError
 
 if TYPE_CHECKING:
@@ -58,10 +56,10 @@ def run(args: argparse.Namespace) -> int:
             raise CliError(f"query: {err}", EXIT_USAGE) from err
         except LibraryError as err:
             raise CliError(library_message(err)) from err
-        except (sqlite3.Error, peewee.DatabaseError) as err:
-            # A raw read outside the Store's transactions met the file's trouble (see store.library_error);
-            # anything it does not recognise is a bug in Curator and keeps its traceback.
-            known = library_error(err, store.path)
+        except Exception as err:
+            # A driver failure the Store did not translate yet (see Store.library_error); anything it
+            # does not recognise is a bug in Curator and keeps its traceback.
+            known = store.library_error(err)
             if known is None:
                 raise
             raise CliError(library_message(known)) from err
