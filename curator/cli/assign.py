@@ -90,8 +90,16 @@ def parse_assignment(text: str) -> Assignment:
     if name == "related":
         return Assignment(name, op, _related_value(op, raw))
     if name in TEXT_FIELDS:
+        _check_unicode(name, raw)
         return Assignment(name, op, fields.coerce(name, raw))  # as typed: a title may start with a blank
     return Assignment(name, op, fields.coerce(name, raw.strip()))
+
+
+def _check_unicode(name: str, text: str) -> None:
+    """Refuse text with a lone surrogate: how Python hands over command-line bytes that are not UTF-8."""
+    bad = next((i for i, ch in enumerate(text) if "\ud800" <= ch <= "\udfff"), None)
+    if bad is not None:
+        raise ValueError(f"{name}: the text is not UTF-8 (an undecodable byte at character {bad + 1})")
 
 
 def _related_value(op: str, raw: str) -> Any:

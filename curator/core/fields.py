@@ -582,20 +582,13 @@ def _parse_topic(text: str) -> str:
     return name
 
 
-def _parse_text(name: str) -> Callable[[str], str]:
+def _parse_text(text: str) -> str:
     """A text field's `set` parser: the text exactly as given (blanks, line breaks and all).
 
-    A title is what the editor typed, so nothing is stripped; only text that is not Unicode at all is
-    refused: a lone surrogate, which is how Python hands over command-line bytes that are not UTF-8.
+    A title is what the editor typed, so nothing is stripped. Text that is no Unicode at all (a lone
+    surrogate) is the Store's to refuse, as for every value it cannot store.
     """
-
-    def parse(text: str) -> str:
-        bad = next((i for i, ch in enumerate(text) if "\ud800" <= ch <= "\udfff"), None)
-        if bad is not None:
-            raise ValueError(f"{name}: not valid UTF-8 (an undecodable byte at character {bad + 1})")
-        return text
-
-    return parse
+    return text
 
 
 #: Top-level fields an editor may change (GUI, `set`, `check --fix`), with their rules.
@@ -605,9 +598,9 @@ EDITABLE: dict[str, FieldRule] = {
     "published": FieldRule("published", "true or false", _parse_published),
     "topics": FieldRule("topics", "a list of names", _parse_topic),  # coerce gives one name (topics+=/-=)
     "related": FieldRule("related", "a list of articles"),
-    "title": FieldRule("title", "text", _parse_text("title")),
-    "excerpt": FieldRule("excerpt", "text", _parse_text("excerpt")),
-    "category": FieldRule("category", "text", _parse_text("category")),
+    "title": FieldRule("title", "text", _parse_text),
+    "excerpt": FieldRule("excerpt", "text", _parse_text),
+    "category": FieldRule("category", "text", _parse_text),
 }
 
 

@@ -367,7 +367,8 @@ def test_related_add_of_an_unknown_or_linkless_card_changes_nothing(
     assert unknown.code == 1 and "related+=99999: no card with id 99999" in unknown.err
     linkless = cli("set", "--id", str(ids["block.md"]), "title=Changed", f"related+={ids['nourl.md']}")
     assert linkless.code == 2 and "has no sourceUrl, so it cannot be a related link" in linkless.err
-    for bad in ("related+=seven", "related-=not a link", "related=5", "title+=x"):
+    # "title=a\udcff": the bytes b"title=a\xff" on argv, not UTF-8.
+    for bad in ("related+=seven", "related-=not a link", "related=5", "title+=x", "title=a\udcff"):
         result = cli("set", "--id", str(ids["block.md"]), bad)
         assert result.code == 2 and result.err.startswith("curator: set: "), bad
     assert cli("list", "dirty:true", "--json").out == ""  # the valid title= beside them was not recorded
