@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-
 from curator.cli import (
     EXIT_CONFLICT,
     EXIT_FAILED,
