@@ -121,3 +121,9 @@ def message(
 def warning(parent: QWidget | None, title: str, text: str, *, detail: str | None = None) -> QMessageBox:
     """A modal plain-text warning (the replacement for QMessageBox.warning, which guesses rich text)."""
     return message(parent, QMessageBox.Icon.Warning, title, text, detail=detail)
+
+
+def count(n: int, singular: str, plural: str | None = None) -> str:
+    """``count(1, "file")`` -> "1 file", ``count(2_000, "file")`` -> "2,000 files" (never "file(s)")."""
+    return f"{n:,} {singular if n == 1 else (plural or singular + 's')}"
+

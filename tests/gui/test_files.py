@@ -167,7 +167,7 @@ def test_close_prompt_cancel_keep_and_write(qtbot, edit_window: MainWindow, own_
     edit_window.files.ask_close = lambda box: boxes.append(box) or file_sync.CANCEL
     assert not edit_window.close() and edit_window.isVisible()
     box = boxes[0]
-    assert box.text() == "1 card(s) have changes not yet written to their files."
+    assert box.text() == "1 card has changes not yet written to its file."
     assert "stay in the library" in box.informativeText() and "undoable" in box.informativeText()
     assert [b.text() for b in box.buttons()] != [] and box.write_button.text() == "Write Changes and Quit"
     before = path.read_bytes()
@@ -247,4 +247,4 @@ def test_unified_diff_names_the_file() -> None:
 @pytest.mark.parametrize("count", [1, 1200])
 def test_close_prompt_counts(qapp, count: int) -> None:  # type: ignore[no-untyped-def]
     box = file_sync.unwritten_box(count)
-    assert f"{count:,} card(s)" in box.text()
+    assert f"{count:,} card{'' if count == 1 else 's'}" in box.text()

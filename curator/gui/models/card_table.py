@@ -160,7 +160,7 @@ def tooltip(row: CardRow, column: Column) -> str | None:
         ]
         return "\n".join(states) or None
     if column == Column.PROBLEMS and row.problems:
-        return f"{row.problems} problem(s): the card's pane lists them, with a Fix button where one is known"
+        return f"{plain.count(row.problems, 'problem')}: the card's pane lists them, with a Fix button where one is known"
     if column == Column.DATE:
         return plain.tip(row.published_at)  # the file's own text: may hold anything, markup included
     if column == Column.HEAT and row.heat is not None and row.heat < 0:

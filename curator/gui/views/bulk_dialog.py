@@ -51,7 +51,7 @@ def flagged_cards(store: Any, ids: list[int], limit: int = LIST_LIMIT) -> tuple[
             reason = "the file changed on disk (conflict): it will not be written until resolved"
         else:
             found_problems = fields.problems(store.current_data(card_id) or {})
-            reason = "; ".join(p.problem for p in found_problems[:2]) or f"{problems} problem(s)"
+            reason = "; ".join(p.problem for p in found_problems[:2]) or plain.count(problems, "problem")
         listed.append(Flagged(card_id, path, title or path.rsplit("/", 1)[-1], reason))
     return listed, len(found)
 
@@ -96,7 +96,7 @@ class BulkConfirmDialog(QDialog):
             more = f" (the first {len(flagged)} are listed)" if flagged_total > len(flagged) else ""
             self.problems_label.setText(
                 f"{flagged_total:,} of them fail validation or cannot be written{more}. They are edited too; "
-                "`check` and the Problems filter keep listing them."
+                "the Problems filter and the card's own problems list keep showing them."
             )
         else:
             self.problems_label.setText("None of them has a validation problem.")

@@ -291,7 +291,7 @@ class EditController(QObject):
             return
         low = -1 if field == "heat" else 0
         value, ok = QInputDialog.getInt(
-            self.parent_widget, f"Set {field}", f"{field.capitalize()} for {len(ids):,} card(s)"
+            self.parent_widget, f"Set {field}", f"{field.capitalize()} for {plain.count(len(ids), 'card')}"
             + (" (-1 = not rated)" if field == "heat" else ""), 50, low, 100
         )  # fmt: skip
         if ok:
@@ -302,7 +302,7 @@ class EditController(QObject):
         if not ids:
             return
         name, ok = QInputDialog.getItem(
-            self.parent_widget, "Add topic" if add else "Remove topic", f"Topic for {len(ids):,} card(s)",
+            self.parent_widget, "Add topic" if add else "Remove topic", f"Topic for {plain.count(len(ids), 'card')}",
             self.store.values("topics"), 0, True,
         )  # fmt: skip
         if ok and name.strip():

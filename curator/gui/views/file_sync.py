@@ -33,7 +33,7 @@ def unwritten_box(count: int, parent: QObject | None = None) -> QMessageBox:
     box = QMessageBox(parent)  # type: ignore[arg-type]
     box.setIcon(QMessageBox.Icon.Question)
     box.setWindowTitle("Unwritten changes")
-    box.setText(f"{count:,} card(s) have changes not yet written to their files.")
+    box.setText(f"{plain.count(count, 'card')} {'has' if count == 1 else 'have'} changes not yet written to {'its file' if count == 1 else 'their files'}.")
     box.setInformativeText(
         "If you quit without writing, the changes stay in the library: they are still pending, marked and "
         "undoable the next time you open Curator. The card files keep their old contents until you write."

@@ -23,7 +23,7 @@ from PySide6.QtCore import QElapsedTimer, QFileSystemWatcher, QObject, QTimer, S
 
 from curator.core.store import Store
 from curator.core.store_write import imported_roots
-from curator.gui import errorlog, library_tasks
+from curator.gui import errorlog, library_tasks, plain
 from curator.gui.workers import Pool, run_task
 
 #: Quiet time after the last change in a watched folder before rescanning (editors save in bursts).
@@ -147,7 +147,7 @@ class FolderWatcher(QObject):
             return
         refused = self.watcher.addPaths(folders[:room])
         if refused:
-            self.status.emit(f"{len(refused):,} folder(s) cannot be watched (the system's limit of watched "
+            self.status.emit(f"{plain.count(len(refused), 'folder')} cannot be watched (the system's limit of watched "
                              "folders?): they are rescanned every two minutes, or press F5")  # fmt: skip
 
     def _failed(self, exc: BaseException) -> None:

@@ -223,7 +223,7 @@ class ProblemsDialog(QDialog):
                 item.setToolTip(plain.tip(text) or "")
                 self.table.setItem(row, column, item)
         count = len(problems) + self._more_checks
-        text = f"{count:,} problem(s)." if count else "No problems: every file was imported and written."
+        text = f"{plain.count(count, 'problem')}." if count else "No problems: every file was imported and written."
         if self._more_checks:
             text += f" The first {MAX_CHECKS:,} card problems are listed (see `curator check` for all)."
         self.summary.setText(text)

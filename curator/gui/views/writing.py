@@ -41,7 +41,7 @@ def unified_diff(path: str, old: bytes, new: bytes) -> str:
 
 def report_text(report: WriteReport) -> str:
     """A truthful summary: what was written, and every file that was not, with its reason."""
-    parts = [f"{report.written:,} file(s) written"]
+    parts = [f"{plain.count(report.written, 'file')} written"]
     if report.already:
         parts.append(f"{report.already:,} already held the changes")
     if report.unchanged:
@@ -52,7 +52,7 @@ def report_text(report: WriteReport) -> str:
     ]
     if report.conflicts:
         lines.append(
-            f"\n{len(report.conflicts):,} conflict(s): the file changed on disk; the edits stay pending "
+            f"\n{plain.count(len(report.conflicts), 'conflict')}: the file changed on disk; the edits stay pending "
             "until you resolve them (Cards > Resolve Conflict…):"
         )
         lines += [f"  {c['path']}: {c['reason']}" for c in report.conflicts[:50]]
@@ -166,7 +166,7 @@ class ReviewDialog(QDialog):
         shown = diffs[:REVIEW_FILES]
         more = f" (the first {len(shown):,} are shown)" if len(diffs) > len(shown) else ""
         heading = QLabel(
-            f"{len(diffs):,} file(s) will change{more}. Green lines (+) enter the file, red lines (-) leave it."
+            f"{plain.count(len(diffs), 'file')} will change{more}. Green lines (+) enter the file, red lines (-) leave it."
         )
         heading.setTextFormat(Qt.TextFormat.PlainText)
         heading.setWordWrap(True)
