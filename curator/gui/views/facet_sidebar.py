@@ -72,12 +72,13 @@ class FacetSidebar(QTreeWidget):
         self.setRootIsDecorated(True)
         self.setIndentation(12)
         self.setUniformRowHeights(True)
-        # Names take the room left after the counts; long names elide in the middle.
+        # Names take the room left after the counts; a long name keeps its start ("Computer Vi…" reads,
+        # "Compu…ision" does not) and shows whole in its tooltip.
         header = self.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.setMinimumWidth(190)
         self.setSelectionMode(QTreeWidget.SelectionMode.NoSelection)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
