@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from peewee import (
     AutoField,
+    BlobField,
     BooleanField,
     CompositeKey,
     FloatField,
@@ -29,7 +30,7 @@ from peewee import (
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
 #: Bumped whenever the tables change; the backend's migrations bring older libraries up to it.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Card columns a file determines, in the order of ``CardRecord.values``.
 FILE_COLUMNS: tuple[str, ...] = (
@@ -243,6 +244,43 @@ class CardIndex(FTS5Model):
         options = {"tokenize": "unicode61 remove_diacritics 2"}
 
 
+# -- the checks index (issue 11: duplicates, copies, same story; curator/core/store_checks.py) ----------------
+class CheckArray(BaseModel):
+    """One array of ``CheckIndex.to_arrays`` as saved (``numpy.save`` bytes, no pickles)."""
+
+    name = TextField(primary_key=True)
+    data = BlobField()
+
+
+class CheckCard(BaseModel):
+    """A card as the saved checks index saw it: its stamp and canonical URLs (no foreign key on purpose:
+    a card deleted since the index was saved must still be found here to be taken out of the index)."""
+
+    card_id = IntegerField(primary_key=True)
+    stamp = TextField()  # the card's sha256 and a digest of its pending edits: another stamp is stale
+    source = TextField(null=True)  # canonical sourceUrl, ampUrl, cdnAmpUrl
+    amp = TextField(null=True)
+    cdn = TextField(null=True)
+
+
+class CheckGroup(BaseModel):
+    """A group of cards that are one article: kind "url" (equal canonical URLs) or "copy"."""
+
+    id = AutoField()
+    kind = TextField()
+    canonical = TextField(null=True)
+
+
+class CheckMember(BaseModel):
+    """A card of a group."""
+
+    group = ForeignKeyField(CheckGroup, on_delete="CASCADE", backref="members")
+    card_id = IntegerField(index=True)
+
+    class Meta:
+        primary_key = CompositeKey("group", "card_id")
+
+
 MODELS: tuple[type[Model], ...] = (
     Meta,
     Card,
@@ -254,4 +292,8 @@ MODELS: tuple[type[Model], ...] = (
     EditBatch,
     JournalEntry,
     CardIndex,
+    CheckArray,
+    CheckCard,
+    CheckGroup,
+    CheckMember,
 )

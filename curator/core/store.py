@@ -36,7 +36,10 @@ from curator.core.store_types import (
 
 if TYPE_CHECKING:  # only for annotations: importing cards (and yaml) costs every `curator list`
     from curator.core.cards import Card as CardFile
+    from curator.core.checks.index import CheckIndex, Group, Suggestion
+    from curator.core.checks.thresholds import Thresholds
     from curator.core.query import Term
+    from curator.core.store_checks import RefreshReport
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT", "BatchInfo", "CardDetail", "CardRow", "EditResult", "Facets", "FlaggedCard",
@@ -285,6 +288,49 @@ class Store:
         if label is None:
             label = f"Resolve conflict: keep mine ({', '.join(keep)})" if keep else "Resolve conflict"
         return store_edits.rebase(self, card_id, card, keep, label=label)
+
+    # -- checks: duplicates, copies, same story (curator.core.store_checks) ----------------------------------
+    def check_index(self) -> CheckIndex:
+        """The library's checks index, loaded from the library and brought up to date (built if none)."""
+        from curator.core import store_checks
+
+        return store_checks.check_index(self)
+
+    def refresh_checks(self) -> RefreshReport:
+        """Bring a stale checks index up to date: changed cards one by one, a rebuild when most changed."""
+        from curator.core import store_checks
+
+        return store_checks.refresh(self)
+
+    def checks_stale(self) -> bool:
+        """Whether cards changed since the saved duplicate groups were computed."""
+        from curator.core import store_checks
+
+        return store_checks.is_stale(self)
+
+    def duplicate_groups(self, query: str | None = None) -> list[Group]:
+        """Saved duplicate and copy groups (whole groups with a card matching ``query``); refresh first."""
+        from curator.core import store_checks
+
+        return store_checks.duplicate_groups(self, query)
+
+    def suggest_related(self, card_id: int, limit: int = 10) -> list[Suggestion]:
+        """Same-story suggestions for a card from the up-to-date index; KeyError: no such card."""
+        from curator.core import store_checks
+
+        return store_checks.suggest_related(self, card_id, limit)
+
+    def check_thresholds(self) -> Thresholds:
+        """The library's checks thresholds (``checks.thresholds`` defaults unless set)."""
+        from curator.core import store_checks
+
+        return store_checks.thresholds(self)
+
+    def set_check_thresholds(self, value: Thresholds) -> None:
+        """Set the library's checks thresholds (shared by the GUI, the CLI and a team); the index rebuilds."""
+        from curator.core import store_checks
+
+        store_checks.set_thresholds(self, value)
 
     # -- files (curator.core.store_write) -------------------------------------------------------------------
     def write(

@@ -274,6 +274,37 @@ class Backend(Protocol):
     def mark_conflict(self, card_id: int) -> None:
         """A write found the card's file changed on disk."""
 
+    # -- checks index (issue 11: duplicates, copies, same story; used by curator/core/store_checks.py) -----
+    # Tables check_array, check_card, check_group, check_member (schema.py). The index's arrays are saved
+    # as opaque bytes; a card's "stamp" is whatever store_checks derives from card_stamps' row.
+    def card_stamps(self) -> list[tuple[int, str, str | None]]:
+        """(id, sha256, pending edits) of every card, by id; pending edits: every ``field NUL value`` of
+        the card's pending edits, by field, joined with SOH (None without any): it changes exactly when the
+        card's current mapping may have."""
+
+    def card_docs(self, ids: Sequence[int] | None) -> Iterable[tuple[int, str]]:
+        """(id, mapping as last read as JSON text) of the given cards (None: all), by id; may be a stream."""
+
+    def pending_values(self, ids: Sequence[int] | None) -> list[tuple[int, str, str]]:
+        """(card id, field, pending JSON text) of the given cards' pending edits (None: all), by card, field."""
+
+    def check_arrays(self) -> dict[str, bytes]:
+        """The saved index arrays, name -> bytes (empty: never saved)."""
+
+    def check_cards(self) -> list[tuple[int, str]]:
+        """(card id, stamp) of the cards the saved arrays reflect, by id."""
+
+    def save_check_index(
+        self, arrays: dict[str, bytes], cards: Sequence[tuple[int, str, str | None, str | None, str | None]]
+    ) -> None:
+        """Replace the saved arrays and the (card id, stamp, canonical source, amp, cdn URL) rows."""
+
+    def check_groups(self) -> list[tuple[str, str | None, list[int]]]:
+        """(kind, canonical URL or None, card ids by id) of every saved group, in the order saved."""
+
+    def set_check_groups(self, groups: Sequence[tuple[str, str | None, Sequence[int]]]) -> None:
+        """Replace the saved groups with ``groups`` (kept in the given order)."""
+
     # -- inspection (what the tests check an operation stored; no caller of the Store needs these) ---------
     def card_columns(self, card_id: int, columns: Sequence[str]) -> tuple[Any, ...] | None:
         """Raw card-row columns of one card (fingerprints, flags); ValueError for an unknown column."""

@@ -952,6 +952,67 @@ class SqliteBackend:
         names = ("journal_mode", "foreign_keys", "wal_autocheckpoint", "mmap_size", "busy_timeout")
         return {name: self._one(f"PRAGMA {name}")[0] for name in names}
 
+    # -- checks index (issue 11) ----------------------------------------------------------------------------
+    def card_stamps(self) -> list[tuple[int, str, str | None]]:
+        return self._all(
+            "SELECT c.id, c.sha256, (SELECT group_concat(p.field || char(0) || p.value, char(1)) FROM "
+            "(SELECT field, value FROM pending_edit WHERE card_id = c.id ORDER BY field) AS p) "
+            "FROM card c ORDER BY c.id"
+        )
+
+    def card_docs(self, ids: Sequence[int] | None) -> Iterator[tuple[int, str]]:
+        if ids is None:
+            cursor = self._read("SELECT card_id, doc FROM card_doc ORDER BY card_id")
+        else:
+            cursor = self._read(
+                "SELECT card_id, doc FROM card_doc WHERE card_id IN (SELECT value FROM json_each(?)) "
+                "ORDER BY card_id", (_ids_json(ids),)
+            )
+        with _Translated(self.path):  # a stream: the build reads 100k mappings without holding them all
+            while rows := cursor.fetchmany(2048):
+                yield from rows
+
+    def pending_values(self, ids: Sequence[int] | None) -> list[tuple[int, str, str]]:
+        if ids is None:
+            return self._all("SELECT card_id, field, value FROM pending_edit ORDER BY card_id, field")
+        return self._all(
+            "SELECT card_id, field, value FROM pending_edit WHERE card_id IN (SELECT value FROM json_each(?)) "
+            "ORDER BY card_id, field", (_ids_json(ids),)
+        )
+
+    def check_arrays(self) -> dict[str, bytes]:
+        return {name: bytes(data) for name, data in self._all("SELECT name, data FROM check_array")}
+
+    def check_cards(self) -> list[tuple[int, str]]:
+        return self._all("SELECT card_id, stamp FROM check_card ORDER BY card_id")
+
+    def save_check_index(
+        self, arrays: dict[str, bytes], cards: Sequence[tuple[int, str, str | None, str | None, str | None]]
+    ) -> None:
+        conn = self._conn()
+        conn.execute("DELETE FROM check_array")
+        conn.executemany("INSERT INTO check_array (name, data) VALUES (?, ?)", list(arrays.items()))
+        conn.execute("DELETE FROM check_card")
+        conn.executemany("INSERT INTO check_card (card_id, stamp, source, amp, cdn) VALUES (?, ?, ?, ?, ?)", cards)
+
+    def check_groups(self) -> list[tuple[str, str | None, list[int]]]:
+        groups: dict[int, tuple[str, str | None, list[int]]] = {}
+        for gid, kind, canonical in self._all("SELECT id, kind, canonical FROM check_group ORDER BY id"):
+            groups[gid] = (kind, canonical, [])
+        for gid, card_id in self._all("SELECT group_id, card_id FROM check_member ORDER BY group_id, card_id"):
+            groups[gid][2].append(card_id)
+        return list(groups.values())
+
+    def set_check_groups(self, groups: Sequence[tuple[str, str | None, Sequence[int]]]) -> None:
+        conn = self._conn()
+        conn.execute("DELETE FROM check_member")
+        conn.execute("DELETE FROM check_group")
+        members = []
+        for gid, (kind, canonical, ids) in enumerate(groups, 1):
+            conn.execute("INSERT INTO check_group (id, kind, canonical) VALUES (?, ?, ?)", (gid, kind, canonical))
+            members += [(gid, int(i)) for i in ids]
+        conn.executemany("INSERT INTO check_member (group_id, card_id) VALUES (?, ?)", members)
+
     # -- write-back -----------------------------------------------------------------------------------------
     def dirty_cards(self) -> list[DirtyCard]:
         rows = self._all("SELECT id, path, size, mtime_ns, sha256, missing FROM card WHERE dirty = 1 ORDER BY path")

@@ -109,6 +109,12 @@ def _migrate_1_to_2(db: Database) -> None:
     db.execute_sql('ALTER TABLE "card_index_v2" RENAME TO "card_index"')
 
 
+def _migrate_2_to_3(db: Database) -> None:
+    """Add the checks index's tables (issue 11), empty: the first ``Store.refresh_checks`` builds it."""
+    for model in (schema.CheckArray, schema.CheckCard, schema.CheckGroup, schema.CheckMember):
+        create_table(db, model)
+
+
 #: MIGRATIONS[n] brings a version-n library to version n+1.
-MIGRATIONS: dict[int, Callable[[Database], None]] = {0: _migrate_0_to_1, 1: _migrate_1_to_2}
+MIGRATIONS: dict[int, Callable[[Database], None]] = {0: _migrate_0_to_1, 1: _migrate_1_to_2, 2: _migrate_2_to_3}
 assert sorted(MIGRATIONS) == list(range(schema.SCHEMA_VERSION)), "one migration per version step"

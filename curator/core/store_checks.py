@@ -1,0 +1,229 @@
+"""The checks index kept in the library: duplicates, copies and same-story suggestions (issue 11).
+
+The index (``checks.index.CheckIndex``) is saved in the library as its ``to_arrays`` arrays, with one
+``check_card`` row per card it reflects: the card's *stamp* (its file's sha256 and a digest of its
+pending edits, so any change of its current mapping changes it) and its canonical URLs. A card whose
+stamp differs, a card without a row and a row without a card are what is stale. Nothing on the import or
+edit paths writes here, so ``curator import`` and edits keep their speed; the checks catch up in
+``refresh``: incrementally (``CheckIndex.update``/``remove``, a few ms a card) while few cards changed, a
+full rebuild when most did. The arrays are re-saved only after a full build or once ``RESAVE`` cards
+were applied on top of them (rewriting tens of MB for each edited card would break the 50 ms target);
+until then each load re-applies the few changed cards. The groups are saved on every refresh, small,
+so a facet can count them without loading the index.
+
+Thresholds are per library: ``meta`` key ``checks.thresholds`` (JSON of ``Thresholds.as_dict``), the
+defaults of ``checks.thresholds`` when absent. A library whose saved index was built with other
+thresholds is rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import threading
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from curator.core.checks.index import CheckCard, CheckIndex, Group, Suggestion
+from curator.core.checks.thresholds import Thresholds
+
+if TYPE_CHECKING:
+    from curator.core.store import Store
+
+#: Meta key of the library's thresholds.
+THRESHOLDS_KEY = "checks.thresholds"
+#: Meta key of the digest of all stamps the saved groups were computed at.
+GROUPS_KEY = "checks.groups_at"
+#: Cards applied on top of the saved arrays before they are saved again.
+RESAVE = 500
+#: Above this share of the library changed, a full rebuild is cheaper than card-by-card updates.
+REBUILD_SHARE = 0.5
+
+#: Per open Store: its lock (a worker and the GUI thread may both refresh) and its index in memory.
+_LOCKS: weakref.WeakKeyDictionary[Store, threading.Lock] = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[Store, _Cached] = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+
+
+@dataclass
+class _Cached:
+    """The index a Store holds in memory and the stamps it reflects."""
+
+    index: CheckIndex
+    stamps: dict[int, str]
+    saved_behind: int  # cards applied since the arrays were last saved
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    """What ``refresh`` did: ``rebuilt`` (from scratch), how many cards it ``updated`` and ``removed``."""
+
+    rebuilt: bool
+    updated: int
+    removed: int
+
+
+def _lock(store: Store) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(store, threading.Lock())
+
+
+def thresholds(store: Store) -> Thresholds:
+    """The library's thresholds (the defaults when it stores none)."""
+    raw = store.backend.get_meta(THRESHOLDS_KEY)
+    return Thresholds() if raw is None else Thresholds.from_dict(json.loads(raw))
+
+
+def set_thresholds(store: Store, value: Thresholds) -> None:
+    """Store the library's thresholds; the next refresh rebuilds the index with them."""
+    with store.transaction():
+        store.backend.set_meta(THRESHOLDS_KEY, json.dumps(value.as_dict(), sort_keys=True))
+    _CACHE.pop(store, None)
+
+
+def _stamp(sha256: str, pending: str | None) -> str:
+    if pending is None:
+        return sha256
+    return f"{sha256}+{hashlib.blake2b(pending.encode('utf-8'), digest_size=8).hexdigest()}"
+
+
+def current_stamps(store: Store) -> dict[int, str]:
+    """Card id -> stamp of every card now."""
+    return {card_id: _stamp(sha, pending) for card_id, sha, pending in store.backend.card_stamps()}
+
+
+def _digest(stamps: Mapping[int, str]) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for card_id in sorted(stamps):
+        h.update(f"{card_id}:{stamps[card_id]};".encode())
+    return h.hexdigest()
+
+
+def is_stale(store: Store) -> bool:
+    """Whether cards changed since the saved groups were computed (one scan of the card rows)."""
+    return store.backend.get_meta(GROUPS_KEY) != _digest(current_stamps(store))
+
+
+def _check_cards(store: Store, ids: Sequence[int] | None) -> Iterator[CheckCard]:
+    """The checks' view of the given cards' current mappings (file mapping with pending edits over it)."""
+    pending: dict[int, list[tuple[str, str]]] = {}
+    for card_id, field, value in store.backend.pending_values(ids):
+        pending.setdefault(card_id, []).append((field, value))
+    for card_id, doc in store.backend.card_docs(ids):
+        data = json.loads(doc)
+        for field, value in pending.get(card_id, ()):
+            if (loaded := json.loads(value)) is None:
+                data.pop(field, None)
+            else:
+                data[field] = loaded
+        yield CheckCard.from_mapping(card_id, data)
+
+
+def _encode(arrays: Mapping[str, np.ndarray]) -> dict[str, bytes]:
+    out = {}
+    for name, array in arrays.items():
+        buffer = io.BytesIO()
+        np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+        out[name] = buffer.getvalue()
+    return out
+
+
+def _decode(blobs: Mapping[str, bytes]) -> dict[str, np.ndarray]:
+    return {name: np.load(io.BytesIO(data), allow_pickle=False) for name, data in blobs.items()}
+
+
+def _save_arrays(store: Store, index: CheckIndex, stamps: Mapping[int, str]) -> None:
+    cards = [(card_id, stamps[card_id], *index.canonical[index.row_of[card_id]])
+             for card_id in sorted(stamps) if card_id in index.row_of]
+    with store.transaction():
+        store.backend.save_check_index(_encode(index.to_arrays()), cards)
+
+
+def _save_groups(store: Store, index: CheckIndex, stamps: Mapping[int, str]) -> None:
+    with store.transaction():
+        store.backend.set_check_groups([(g.kind, g.canonical, g.ids) for g in index.groups()])
+        store.backend.set_meta(GROUPS_KEY, _digest(stamps))
+
+
+def _load(store: Store, t: Thresholds) -> _Cached | None:
+    """The saved index and its stamps; None when none is saved or it was built with other thresholds."""
+    blobs = store.backend.check_arrays()
+    if not blobs:
+        return None
+    try:
+        index = CheckIndex.from_arrays(_decode(blobs), t)
+    except (ValueError, KeyError):  # other thresholds, or arrays of an older layout: rebuild
+        return None
+    return _Cached(index, dict(store.backend.check_cards()), 0)
+
+
+def refresh(store: Store) -> RefreshReport:
+    """Bring the library's checks index up to date with its cards (see the module docstring)."""
+    with _lock(store):
+        return _refresh(store)
+
+
+def _refresh(store: Store) -> RefreshReport:
+    t = thresholds(store)
+    now = current_stamps(store)
+    cached: _Cached | None = _CACHE.get(store)
+    if cached is None or cached.index.thresholds != t:
+        cached = _load(store, t)
+    changed = removed = []
+    if cached is not None:
+        changed = [i for i, s in now.items() if cached.stamps.get(i) != s]
+        removed = [i for i in cached.stamps if i not in now]
+    if cached is None or len(changed) + len(removed) > max(RESAVE, REBUILD_SHARE * len(now)):
+        index = CheckIndex.build(_check_cards(store, None), t)
+        cached = _Cached(index, now, 0)
+        _save_arrays(store, index, now)
+        _save_groups(store, index, now)
+        _CACHE[store] = cached
+        return RefreshReport(True, len(now), 0)
+    for card in _check_cards(store, changed) if changed else ():
+        cached.index.update(card)
+    for card_id in removed:
+        cached.index.remove(card_id)
+    cached.stamps = now
+    cached.saved_behind += len(changed) + len(removed)
+    if cached.saved_behind >= RESAVE:
+        _save_arrays(store, cached.index, now)
+        cached.saved_behind = 0
+    if changed or removed or store.backend.get_meta(GROUPS_KEY) != _digest(now):
+        _save_groups(store, cached.index, now)
+    _CACHE[store] = cached
+    return RefreshReport(False, len(changed), len(removed))
+
+
+def check_index(store: Store) -> CheckIndex:
+    """The library's index, up to date (loaded, built or refreshed as needed)."""
+    with _lock(store):
+        _refresh(store)
+        return _CACHE[store].index
+
+
+def duplicate_groups(store: Store, query: str | None = None) -> list[Group]:
+    """The saved groups (whole groups with at least one card matching ``query``), largest first.
+
+    Reads the groups table only: call ``refresh`` first for an up-to-date answer.
+    """
+    groups = [Group(kind, tuple(ids), canonical) for kind, canonical, ids in store.backend.check_groups()]
+    if query is None or not query.strip():
+        return groups
+    matching = set(store.ids(query))
+    return [g for g in groups if matching.intersection(g.ids)]
+
+
+def suggest_related(store: Store, card_id: int, limit: int = 10) -> list[Suggestion]:
+    """Same-story suggestions for a card (KeyError: no such card), from the up-to-date index."""
+    return check_index(store).suggest(card_id, limit)
+
+
+def summary(groups: Sequence[Group]) -> dict[str, Any]:
+    """Counts for a facet: groups and the cards in them."""
+    return {"groups": len(groups), "cards": len({i for g in groups for i in g.ids})}
