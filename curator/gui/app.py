@@ -44,7 +44,9 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     assert isinstance(app, QApplication)
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
-    app.setApplicationDisplayName(APPLICATION)
+    # No display name: with one set, Qt appends " — Curator" to every window title on X11 and Windows, and
+    # the main window's own "Curator — LIBRARY" read "Curator — library.sqlite — Curator".
+    app.setDesktopFileName("curator")
     app.setWindowIcon(QIcon(str(resources.path("curator.svg"))))
     # Fusion draws the same on every platform and honours our palettes fully.
     app.setStyle(QStyleFactory.create("Fusion"))
