@@ -52,3 +52,33 @@ def corpus_copy(tmp_path: Path) -> Path:
     # copyfile, not copy2: shared/ is read-only and the copies must be writable like real folders.
     shutil.copytree(CORPORA, target, copy_function=shutil.copyfile)
     return target
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sqlite_only(reason): the test checks the SQLite file itself; it runs on SQLite alone"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out the PostgreSQL run of a ``sqlite_only`` test (left out, not skipped: under CI a skip fails)."""
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_pg = callspec is not None and callspec.params.get("library_url") == "postgresql"
+        (dropped if on_pg and item.get_closest_marker("sqlite_only") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def library_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a test's library lives, once per backend: a fresh SQLite file, then a fresh PostgreSQL database.
+
+    Without a PostgreSQL server the second run is skipped, except under ``CI=true``, where ``pg_cluster``
+    fails instead (CI never goes green by skipping the team backend).
+    """
+    if request.param == "sqlite":
+        return str(tmp_path / "lib.sqlite")
+    return str(request.getfixturevalue("pg_url"))

@@ -62,7 +62,7 @@ def _parse(query: str | None) -> Term | None:
 
 
 class Store:
-    """A library: cards, edits, history. Create or open with ``Store(path)``; close when done.
+    """A library: cards, edits, history. Create or open with ``Store(path)`` or ``Store("postgresql://…")``.
 
     ``busy_timeout``: seconds each connection waits for another writer's lock before the call raises
     LibraryBusy (nothing changed). The GUI thread passes a fraction of a second so it never freezes.
@@ -73,9 +73,17 @@ class Store:
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
         if not busy_timeout >= 0:  # also refuses NaN
             raise ValueError(f"busy_timeout must be a number of seconds >= 0, not {busy_timeout!r}")
-        self.path = Path(os.path.abspath(path))
+        from curator.core.backend.location import parse_location
+
+        where = parse_location(os.fspath(path))  # ValueError for a URL scheme that is not PostgreSQL's
+        #: The library's file (SQLite); for a team library the URL without its password, as a name only.
+        self.path = Path(where.display) if where.is_postgresql else Path(os.path.abspath(path))
+        #: Where the library is, as messages and titles name it (a path, or a URL without its password).
+        self.location = where.display if where.is_postgresql else str(self.path)
         self.busy_timeout = float(busy_timeout)
-        self.backend: Backend = open_backend(self.path, busy_timeout=self.busy_timeout)
+        self.backend: Backend = open_backend(
+            where.url if where.is_postgresql and where.url else self.path, busy_timeout=self.busy_timeout
+        )
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     @property

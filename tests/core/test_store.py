@@ -26,7 +26,7 @@ def make(folder: Path, name: str, **values: object) -> Path:
 
 
 @pytest.fixture
-def lib(tmp_path: Path) -> Iterator[Store]:
+def lib(tmp_path: Path, library_url: str) -> Iterator[Store]:
     cards = tmp_path / "cards"
     cards.mkdir()
     shutil.copyfile(SEED, cards / SEED.name)
@@ -34,7 +34,7 @@ def lib(tmp_path: Path) -> Iterator[Store]:
          topics="[Space, Rockets]", provider="{name: Ars, domain: ars.example}")
     make(cards, "b.md", title="Quiet week", category="news", quality=20, heat=5, topics="[AI]")
     make(cards, "c.md", title="Broken numbers", category="news", quality="high")
-    store = Store(tmp_path / "lib.sqlite")
+    store = Store(library_url)
     import_paths(store, [cards])
     yield store
     store.close()

@@ -15,11 +15,20 @@ if TYPE_CHECKING:
 
 
 def open_backend(location: str | os.PathLike[str], *, busy_timeout: float) -> Backend:
-    """The backend of the library at ``location``: opened, its schema created or brought up to date.
+    """The backend of the library at ``location``: opened, its schema created or checked.
 
-    A path (any text that is not a URL, ``C:\\...`` included) is an SQLite library file. The driver is
-    imported here, by the Store's first use, so a module that only names the protocol never loads one.
+    ``postgresql://`` (or ``postgres://``) is a team library on a server; any other ``scheme://`` is a
+    ValueError naming it (never a SQLite file in a folder named after the scheme); every other text
+    (``C:\\...`` included) is an SQLite library file. The driver is imported here, by the Store's first
+    use, so a module that only names the protocol never loads one.
     """
+    from curator.core.backend.location import parse_location
+
+    where = parse_location(os.fspath(location))
+    if where.is_postgresql:
+        from curator.core.backend.postgres import PostgresBackend
+
+        return PostgresBackend(where, busy_timeout=busy_timeout)
     from curator.core.backend.sqlite import SqliteBackend
 
     return SqliteBackend(location, busy_timeout=busy_timeout)

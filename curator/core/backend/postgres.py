@@ -1,0 +1,758 @@
+"""The PostgreSQL backend: a team's shared library in one database, over psycopg 3.
+
+Connections: one autocommit psycopg connection per thread (opened through :mod:`pg_connect`, so the
+password comes from libpq's own places and failures are sentences). A reader sees each statement's
+committed state; :meth:`PostgresBackend.transaction` opens a real transaction (nested: a savepoint).
+
+One writer at a time, as on SQLite: the outermost write transaction takes a transaction-scoped advisory
+lock first, waiting at most this thread's busy timeout (``lock_timeout``); a wait that runs out is
+LibraryBusy with nothing changed, like SQLite's BEGIN IMMEDIATE. Edits of two editors therefore never
+interleave half-way, and the ids the importer allocates come from the identity sequence
+(:func:`pg_schema.reserve_ids`), which no other client can hand out again.
+
+Schema: :func:`pg_schema.open_library` creates it in an empty database and refuses a library of another
+version (an older library waits for ``curator migrate``: a shared library is never migrated on connect).
+
+Full text: ``card_text`` holds one tsvector per column built by :mod:`pg_fulltext` from SQLite's own
+tokenizer, and queries are compiled by :mod:`pg_search`, so searches find what FTS5 finds. JSON travels
+as text both ways (``doc::text``): psycopg would otherwise decode it.
+
+Bulk paths: ``executemany``, which psycopg 3 runs in pipeline mode (one round trip per batch, not per
+row); lists of ids travel as one array parameter (``= ANY(%s)``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+from psycopg import errors as pg_errors
+
+from curator.core.backend import pg_connect, pg_fulltext, pg_schema, pg_search
+from curator.core.backend.base import (
+    CardFlag,
+    Change,
+    ChildKind,
+    DirtyCard,
+    FieldRow,
+    FlaggedCard,
+    Known,
+    TakenBack,
+)
+from curator.core.backend.location import Location, parse_location
+from curator.core.schema import FIELD_COLUMNS, FILE_COLUMNS
+from curator.core.store_types import (
+    BatchInfo,
+    CardRow,
+    Facets,
+    LibraryBusy,
+    LibraryDiskError,
+    LibraryError,
+    Totals,
+)
+
+if TYPE_CHECKING:
+    from curator.core.query import Term
+    from curator.core.store_rows import CardRecord
+
+#: Advisory lock (transaction scope, bigint form) every write transaction holds: one writer at a time.
+WRITE_LOCK_KEY = 0x43555241_00000002
+
+_ROW_COLUMNS = (
+    "id, path, title, category, provider_name, published_at, date, quality, heat, published, topics, "
+    "lead_image, dirty, conflict, missing, problems, related_count"
+)
+_CARD_COLUMNS = frozenset((*FILE_COLUMNS, "id", "dirty", "conflict", "missing", "version", "change_xid"))
+_EDITABLE_COLUMNS = frozenset(c for columns in FIELD_COLUMNS.values() for c in columns)
+_BOOL_COLUMNS = frozenset({"published", "dirty", "conflict", "missing"})
+_FTS_COLUMNS = frozenset({"title", "excerpt", "provider", "topics"})
+_VALUE_COLUMNS = {
+    "category": "category", "categories": "category",
+    "provider": "provider_name", "providers": "provider_name",
+    "type": "type", "types": "type",
+}  # fmt: skip
+_CHILD_TABLES: dict[str, tuple[str, str, str]] = {
+    "topics": (
+        "card_topic",
+        "name, position",
+        "INSERT INTO card_topic (card_id, name, position) VALUES (%s, %s, %s)",
+    ),
+    "images": (
+        "card_image",
+        "position, url, width, height, title",
+        "INSERT INTO card_image (card_id, position, url, width, height, title) VALUES (%s, %s, %s, %s, %s, %s)",
+    ),
+    "related": (
+        "related_item",
+        "position, title, source_url, provider_name, quality",
+        (
+            "INSERT INTO related_item (card_id, position, title, source_url, provider_name, quality) "
+            "VALUES (%s, %s, %s, %s, %s, %s)"
+        ),
+    ),
+}
+_BOOL_FILE_INDEXES = tuple(i for i, c in enumerate(FILE_COLUMNS) if c in _BOOL_COLUMNS)
+_INSERT_CARD = (
+    f"INSERT INTO card (id, {', '.join(FILE_COLUMNS)}, dirty, conflict, missing) "
+    f"VALUES (%s, {', '.join('%s' for _ in FILE_COLUMNS)}, FALSE, FALSE, FALSE)"
+)
+_UPDATE_CARD = (
+    f"UPDATE card SET {', '.join(f'{c} = %s' for c in FILE_COLUMNS)}, conflict = FALSE, missing = FALSE "
+    "WHERE id = %s"
+)
+_INSERT_TEXT = (
+    "INSERT INTO card_text (card_id, title, excerpt, provider, topics, related) "
+    "VALUES (%s, %s::tsvector, %s::tsvector, %s::tsvector, %s::tsvector, %s::tsvector)"
+)
+
+
+def _bool(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def _file_values(values: Sequence[Any]) -> list[Any]:
+    """A record's FILE_COLUMNS values with the flags as booleans (SQLite's 0/1 are not PostgreSQL's)."""
+    out = list(values)
+    for i in _BOOL_FILE_INDEXES:
+        out[i] = _bool(out[i])
+    return out
+
+
+def _card_row(t: Sequence[Any]) -> CardRow:
+    values = list(t)
+    values[10] = json.loads(values[10])
+    return CardRow(*values)
+
+
+def _text_vectors(fts: Sequence[str]) -> tuple[str, ...]:
+    """The card_text literals of a record's four indexed texts (related titles are not indexed on SQLite)."""
+    return pg_fulltext.card_vectors((*fts, ""))
+
+
+def library_error(exc: BaseException, display: str) -> LibraryError | None:
+    """The LibraryError a psycopg failure of the team library stands for; None for a bug of Curator's.
+
+    A lock wait that ran out or a serialisation failure is LibraryBusy; a full disk on the server is
+    LibraryDiskError; a lost or refused connection, a read-only server or role and a damaged library are
+    LibraryError naming the library by its password-free display.
+    """
+    if isinstance(exc, LibraryError):
+        return exc
+    if isinstance(exc, pg_connect.ConnectError):
+        return LibraryError(str(exc))
+    if isinstance(exc, pg_schema.SchemaError):
+        return LibraryError(f"{display}: {exc}")
+    if not isinstance(exc, psycopg.Error):
+        return None
+    if isinstance(
+        exc, (pg_errors.LockNotAvailable, pg_errors.SerializationFailure, pg_errors.DeadlockDetected)
+    ):
+        return LibraryBusy(f"the library is busy: another Curator is writing ({display})")
+    if isinstance(exc, (pg_errors.DiskFull, pg_errors.OutOfMemory)):
+        return LibraryDiskError(f"disk full: the server cannot write to the library ({display})")
+    if isinstance(exc, pg_errors.IoError):
+        return LibraryDiskError(f"disk I/O error on the server of the library {display} ({exc})")
+    if isinstance(exc, (pg_errors.ReadOnlySqlTransaction, pg_errors.InsufficientPrivilege)):
+        return LibraryError(f"{display}: the library is read-only for this user ({str(exc).strip()})")
+    if isinstance(exc, (pg_errors.UndefinedTable, pg_errors.UndefinedColumn, pg_errors.DataCorrupted)):
+        return LibraryError(f"{display}: the library is damaged ({str(exc).strip()})")
+    if isinstance(exc, psycopg.OperationalError):
+        return LibraryError(f"{display}: the connection to the server was lost ({str(exc).strip()})")
+    return None
+
+
+class _Translated:
+    """Re-raise a psycopg failure of the library as its LibraryError (others unchanged)."""
+
+    __slots__ = ("display",)
+
+    def __init__(self, display: str) -> None:
+        self.display = display
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> bool:
+        if exc is not None and not isinstance(exc, LibraryError):
+            error = library_error(exc, self.display)
+            if error is not None:
+                raise error from exc
+        return False
+
+
+class PostgresBackend:
+    """A team library in one PostgreSQL database (see the module docstring). Opening creates its schema.
+
+    ``busy_timeout``: seconds a write transaction waits for another writer before LibraryBusy.
+    """
+
+    def __init__(
+        self, where: Location | str, *, busy_timeout: float, password: str | None = None, create: bool = True
+    ) -> None:
+        self.where = parse_location(where) if isinstance(where, str) else where
+        if not self.where.is_postgresql:
+            raise ValueError(f"{self.where.display} is not a PostgreSQL URL")
+        self.location = self.where.display
+        self.busy_timeout = float(busy_timeout)
+        self._password = password
+        self._local = threading.local()
+        with _Translated(self.location):
+            conn = self._conn()
+            try:
+                pg_schema.open_library(conn, create=create, where=self.location)
+            except pg_schema.SchemaError as e:
+                self.close()
+                raise LibraryError(str(e)) from e
+            except BaseException:
+                self.close()
+                raise
+
+    # -- connections, transactions, failures ----------------------------------------------------------------
+    def _conn(self) -> psycopg.Connection[Any]:
+        """This thread's connection (opened on first use, again after the server dropped it)."""
+        conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
+        if conn is None or conn.closed:
+            conn = pg_connect.connect(self.where, password=self._password, autocommit=True)
+            self._local.conn = conn
+            self._local.depth = 0
+        return conn
+
+    def _depth(self) -> int:
+        return int(getattr(self._local, "depth", 0))
+
+    def close(self) -> None:
+        conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
+        if conn is not None and not conn.closed:
+            conn.close()
+        self._local.conn = None
+        self._local.depth = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        conn = self._conn()
+        outer = self._depth() == 0
+        self._local.depth = self._depth() + 1
+        try:
+            if not outer:
+                with conn.transaction():
+                    yield
+                return
+            with _Translated(self.location), conn.transaction():
+                timeout_ms = max(1, int(self.busy_timeout_seconds() * 1000))
+                conn.execute(f"SET LOCAL lock_timeout = {timeout_ms}")
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
+                yield
+        finally:
+            self._local.depth = self._depth() - 1
+
+    def in_transaction(self) -> bool:
+        return self._depth() > 0
+
+    def busy_timeout_seconds(self) -> float:
+        """This thread's wait for another writer's lock (the backend's default unless set per thread)."""
+        return float(getattr(self._local, "busy_timeout", self.busy_timeout))
+
+    def set_busy_timeout(self, seconds: float) -> None:
+        self._local.busy_timeout = float(seconds)
+
+    def lean_reads(self) -> None:
+        """Nothing to do: the pages a query reads live in the server's memory, not in this process's."""
+
+    def library_error(self, exc: BaseException) -> LibraryError | None:
+        return library_error(exc, self.location)
+
+    def is_library_failure(self, exc: BaseException) -> bool:
+        """A lost connection, a lock wait or a full server disk is the library's; a bad value is one card's."""
+        return isinstance(exc, (psycopg.OperationalError, LibraryError)) or (
+            isinstance(exc, psycopg.Error)
+            and isinstance(library_error(exc, self.location), LibraryError)
+            and not isinstance(exc, psycopg.DataError)
+        )
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+        conn = self._conn()
+        if self._depth():
+            return conn.execute(sql, params)
+        with _Translated(self.location):
+            return conn.execute(sql, params)
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        if self._depth():
+            return self._conn().execute(sql, params).fetchone()
+        with _Translated(self.location):
+            return self._conn().execute(sql, params).fetchone()
+
+    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        if self._depth():
+            return self._conn().execute(sql, params).fetchall()
+        with _Translated(self.location):
+            return self._conn().execute(sql, params).fetchall()
+
+    def _many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """executemany (pipelined by psycopg) inside the caller's transaction."""
+        rows = list(rows)
+        if rows:
+            with self._conn().cursor() as cur:
+                cur.executemany(sql, rows)
+
+    # -- schema, statistics, meta ---------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        with _Translated(self.location):
+            try:
+                return pg_schema.library_version(self._conn()) or 0
+            except pg_schema.SchemaError as e:
+                raise LibraryError(f"{self.location}: {e}") from e
+
+    def optimize(self) -> None:
+        """ANALYZE the library's tables (the importer calls it after big imports)."""
+        self._execute("ANALYZE")
+
+    def analyzed_cards(self) -> int | None:
+        row = self._one(
+            "SELECT c.reltuples, s.last_analyze, s.last_autoanalyze FROM pg_class c "
+            "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = 'card'::regclass"
+        )
+        if row is None or row[0] < 0:
+            return None
+        return int(row[0])
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._one("SELECT value FROM meta WHERE key = %s", (key,))
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._execute(
+            "INSERT INTO meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    # -- reading --------------------------------------------------------------------------------------------
+    def rows(
+        self, term: Term | None, sort: Sequence[tuple[str, bool]], offset: int, limit: int | None
+    ) -> list[CardRow]:
+        cond, params = pg_search.where(term)
+        sql = f"SELECT {_ROW_COLUMNS} FROM card WHERE {cond} ORDER BY {pg_search.order_by(sort)}"
+        if limit is not None:
+            sql += " LIMIT %s"
+            params = [*params, limit]
+        if offset:
+            sql += " OFFSET %s"
+            params = [*params, offset]
+        return [_card_row(t) for t in self._all(sql, params)]
+
+    def count(self, term: Term | None) -> int:
+        cond, params = pg_search.where(term)
+        return int(self._one(f"SELECT count(*) FROM card WHERE {cond}", params)[0])
+
+    def ids(self, term: Term | None, sort: Sequence[tuple[str, bool]]) -> list[int]:
+        cond, params = pg_search.where(term)
+        return [r[0] for r in self._all(f"SELECT id FROM card WHERE {cond} ORDER BY {pg_search.order_by(sort)}",
+                                        params)]  # fmt: skip
+
+    def rows_by_id(self, ids: Sequence[int]) -> list[CardRow]:
+        return [_card_row(t) for t in self._all(f"SELECT {_ROW_COLUMNS} FROM card WHERE id = ANY(%s)",
+                                                ([int(i) for i in ids],))]  # fmt: skip
+
+    def facets(self, term: Term | None, limit: int) -> Facets:
+        cond, params = pg_search.where(term)
+        row = self._one(
+            "SELECT count(*), count(*) FILTER (WHERE published IS NOT TRUE), count(*) FILTER (WHERE published), "
+            "count(*) FILTER (WHERE dirty), count(*) FILTER (WHERE problems > 0), "
+            f"count(*) FILTER (WHERE conflict), count(*) FILTER (WHERE missing) FROM card WHERE {cond}",
+            params,
+        )
+        names = ("all", "unpublished", "published", "changed", "problems", "conflicts", "missing")
+        status = dict(zip(names, (int(v or 0) for v in row), strict=True))
+
+        def top(column: str) -> list[tuple[str, int]]:
+            # NOCASE grouping, as SQLite's: one group per folded value, named by one of its spellings.
+            rows = self._all(
+                f"SELECT min({column}), count(*) AS n FROM card WHERE ({cond}) AND {column} IS NOT NULL "
+                f"GROUP BY curator_fold({column}) ORDER BY n DESC, curator_fold({column}) LIMIT %s",
+                [*params, limit],
+            )
+            return [(name, int(n)) for name, n in rows]
+
+        topics = self._all(
+            "SELECT min(t.name), count(*) AS n FROM card_topic t WHERE t.card_id IN "
+            f"(SELECT id FROM card WHERE {cond}) GROUP BY curator_fold(t.name) "
+            "ORDER BY n DESC, curator_fold(min(t.name)) LIMIT %s",
+            [*params, limit],
+        )
+        return Facets(status, top("category"), [(n, int(c)) for n, c in topics], top("provider_name"))
+
+    def values(self, field: str) -> list[str]:
+        if field in ("topic", "topics"):
+            table, column = "card_topic", "name"
+        elif field in _VALUE_COLUMNS:
+            table, column = "card", _VALUE_COLUMNS[field]
+        else:
+            raise ValueError(f"no list of values for {field!r}; try topics, provider, category or type")
+        rows = self._all(
+            f"SELECT min({column}) FROM {table} WHERE {column} IS NOT NULL GROUP BY curator_fold({column}) "
+            f"ORDER BY curator_fold({column})"
+        )
+        return [r[0] for r in rows]
+
+    def totals(self) -> Totals:
+        row = self._one(
+            "SELECT count(*), count(*) FILTER (WHERE dirty), count(*) FILTER (WHERE conflict), "
+            "count(*) FILTER (WHERE missing), count(*) FILTER (WHERE problems > 0) FROM card"
+        )
+        return Totals(*(int(v) for v in row))
+
+    def problem_cards(self, term: Term | None) -> list[tuple[int, str]]:
+        cond, params = pg_search.where(term)
+        return [(i, p) for i, p in self._all(f"SELECT id, path FROM card WHERE ({cond}) AND problems > 0 "
+                                             "ORDER BY id", params)]  # fmt: skip
+
+    def doc(self, card_id: int) -> str | None:
+        row = self._one("SELECT doc::text FROM card_doc WHERE card_id = %s", (card_id,))
+        return None if row is None else row[0]
+
+    def card_doc(self, card_id: int) -> tuple[str, str] | None:
+        row = self._one(
+            "SELECT c.path, d.doc::text FROM card c JOIN card_doc d ON d.card_id = c.id WHERE c.id = %s",
+            (card_id,),
+        )
+        return None if row is None else (row[0], row[1])
+
+    def pending_rows(self, card_id: int) -> list[tuple[str, str, str]]:
+        return [tuple(r) for r in self._all(
+            "SELECT field, base, value FROM pending_edit WHERE card_id = %s ORDER BY field", (card_id,)
+        )]  # fmt: skip
+
+    def history(self, limit: int) -> list[BatchInfo]:
+        rows = self._all(
+            "SELECT b.id, b.label, b.created, b.undone, "
+            "(SELECT count(DISTINCT card_id) FROM journal_entry WHERE batch_id = b.id), "
+            "(SELECT count(*) FROM journal_entry WHERE batch_id = b.id) "
+            "FROM edit_batch b ORDER BY b.id DESC LIMIT %s",
+            (limit,),
+        )
+        return [BatchInfo(i, label, created, bool(undone), c, e) for i, label, created, undone, c, e in rows]
+
+    def batch_titles(self, batch_ids: Sequence[int]) -> dict[int, str]:
+        rows = self._all(
+            "SELECT j.batch_id, min(c.title) FROM journal_entry j JOIN card c ON c.id = j.card_id "
+            "WHERE j.batch_id = ANY(%s) GROUP BY j.batch_id HAVING count(DISTINCT j.card_id) = 1",
+            ([int(b) for b in batch_ids],),
+        )
+        return {int(b): str(t) for b, t in rows if t}
+
+    def card_paths(self) -> list[str]:
+        return [r[0] for r in self._all("SELECT path FROM card")]
+
+    def card_folders(self) -> list[str]:
+        # The text up to the last separator, found on the server (as SQLite's rtrim trick does).
+        rows = self._all(
+            "SELECT DISTINCT left(path, length(path) - strpos(reverse(path), %s) + 1) FROM card "
+            "WHERE strpos(path, %s) > 0",
+            (os.sep, os.sep),
+        )
+        return [folder for (folder,) in rows if folder]
+
+    def card_id_at(self, path: str) -> int | None:
+        row = self._one("SELECT id FROM card WHERE path = %s", (path,))
+        return None if row is None else int(row[0])
+
+    def flagged_cards(self, ids: Sequence[int]) -> list[FlaggedCard]:
+        rows = self._all(
+            "SELECT id, path, title, problems, conflict, missing FROM card WHERE id = ANY(%s) "
+            "AND (problems > 0 OR conflict OR missing)",
+            ([int(i) for i in ids],),
+        )
+        return [FlaggedCard(i, p, t, n, bool(c), bool(m)) for i, p, t, n, c, m in rows]
+
+    def card_with_url(self, url: str) -> int | None:
+        row = self._one(
+            "SELECT id FROM card WHERE source_url = %s OR amp_url = %s OR cdn_amp_url = %s ORDER BY id LIMIT 1",
+            (url, url, url),
+        )
+        return None if row is None else int(row[0])
+
+    @staticmethod
+    def _like(column: str, patterns: Sequence[str]) -> str:
+        # SQLite's LIKE folds ASCII case and has no escape character unless told: the same here.
+        return (
+            " OR ".join(f"curator_fold({column}) LIKE curator_fold(%s) ESCAPE ''" for _ in patterns)
+            or "FALSE"
+        )
+
+    def card_urls_like(self, patterns: Sequence[str], limit: int) -> list[tuple[int, str]]:
+        return [tuple(r) for r in self._all(
+            f"SELECT id, source_url FROM card WHERE {self._like('source_url', patterns)} "
+            "ORDER BY date DESC NULLS LAST LIMIT %s", (*patterns, limit)
+        )]  # fmt: skip
+
+    def related_titles_like(self, patterns: Sequence[str], limit: int) -> list[tuple[str, str]]:
+        return [tuple(r) for r in self._all(
+            f"SELECT title, source_url FROM related_item WHERE ({self._like('source_url', patterns)}) "
+            "AND title IS NOT NULL AND title <> '' LIMIT %s", (*patterns, limit)
+        )]  # fmt: skip
+
+    def provider_name_for(self, domains: Sequence[str], patterns: Sequence[str]) -> str | None:
+        most = (
+            "AND provider_name IS NOT NULL AND provider_name <> '' GROUP BY curator_fold(provider_name) "
+            "ORDER BY count(*) DESC LIMIT 1"
+        )
+        row = self._one(
+            f"SELECT min(provider_name) FROM card WHERE curator_fold(provider_domain) = ANY(%s) {most}",
+            ([d.lower() for d in domains],),
+        )
+        if row:
+            return str(row[0])
+        row = self._one(f"SELECT min(provider_name) FROM related_item WHERE ({self._like('source_url', patterns)}) "
+                        f"{most}", tuple(patterns))  # fmt: skip
+        return str(row[0]) if row else None
+
+    # -- edits ----------------------------------------------------------------------------------------------
+    def current(self, field: str, ids: Iterable[int]) -> list[FieldRow]:
+        return [tuple(r) for r in self._all(
+            "SELECT c.card_id, coalesce((c.doc -> %s)::text, 'null'), "
+            "coalesce(p.value, (c.doc -> %s)::text, 'null') "
+            "FROM card_doc c LEFT JOIN pending_edit p ON p.card_id = c.card_id AND p.field = %s "
+            "WHERE c.card_id = ANY(%s)",
+            (field, field, field, [int(i) for i in dict.fromkeys(ids)]),
+        )]  # fmt: skip
+
+    def file_value(self, card_id: int, key: str) -> str | None:
+        row = self._one("SELECT (doc -> %s)::text FROM card_doc WHERE card_id = %s", (key, card_id))
+        return None if row is None else row[0]
+
+    def set_pending(self, rows: Sequence[tuple[int, str, str, str]]) -> None:
+        self._many(
+            "INSERT INTO pending_edit (card_id, field, base, value) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (card_id, field) DO UPDATE SET value = excluded.value",
+            rows,
+        )
+
+    def drop_pending(self, pairs: Sequence[tuple[int, str]]) -> None:
+        self._many("DELETE FROM pending_edit WHERE card_id = %s AND field = %s", pairs)
+
+    @staticmethod
+    def _editable(columns: Sequence[str]) -> None:
+        bad = [c for c in columns if c not in _EDITABLE_COLUMNS]
+        if bad:
+            raise ValueError(f"not a card column an edit sets: {bad[0]!r}")
+
+    @staticmethod
+    def _typed(columns: Sequence[str], values: Sequence[Any]) -> list[Any]:
+        return [_bool(v) if c in _BOOL_COLUMNS else v for c, v in zip(columns, values, strict=False)] + list(
+            values[len(columns) :]
+        )
+
+    def update_columns(self, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+        self._editable(columns)
+        if rows:
+            self._many(f"UPDATE card SET {', '.join(f'{c} = %s' for c in columns)} WHERE id = %s",
+                       [self._typed(columns, row) for row in rows])  # fmt: skip
+
+    def set_columns(
+        self, columns: Sequence[str], values: Sequence[Any], ids: Sequence[int], *, dirty: bool
+    ) -> None:
+        self._editable(columns)
+        if ids:
+            sets = ", ".join([*(f"{c} = %s" for c in columns), *(["dirty = TRUE"] if dirty else [])])
+            self._execute(f"UPDATE card SET {sets} WHERE id = ANY(%s)",
+                          (*self._typed(columns, values), [int(i) for i in ids]))  # fmt: skip
+
+    def update_fulltext(self, field: str, rows: Sequence[tuple[str, int]]) -> None:
+        if field not in _FTS_COLUMNS:
+            raise ValueError(f"not a full-text column: {field!r}")
+        self._many(f"UPDATE card_text SET {field} = %s::tsvector WHERE card_id = %s",
+                   [(pg_fulltext.column_vector(text), cid) for text, cid in rows])  # fmt: skip
+
+    def replace_children(self, kind: ChildKind, ids: Sequence[int], rows: Sequence[tuple[Any, ...]]) -> None:
+        table, _, insert = _CHILD_TABLES[kind]
+        self._execute(f"DELETE FROM {table} WHERE card_id = ANY(%s)", ([int(i) for i in ids],))
+        self._many(insert, rows)
+
+    def adjust_problems(self, deltas: Sequence[tuple[int, int]]) -> None:
+        self._many("UPDATE card SET problems = greatest(0, problems + %s) WHERE id = %s", deltas)
+
+    def refresh_dirty(self, gained: Iterable[int], lost: Iterable[int]) -> None:
+        gained = [int(i) for i in gained]
+        if gained:
+            self._execute("UPDATE card SET dirty = TRUE WHERE NOT dirty AND id = ANY(%s)", (gained,))
+        lost = [int(i) for i in lost]
+        if lost:
+            self._execute(
+                "UPDATE card SET dirty = EXISTS (SELECT 1 FROM pending_edit p WHERE p.card_id = card.id) "
+                "WHERE id = ANY(%s)",
+                (lost,),
+            )
+
+    def add_batch(self, label: str, created: float) -> int:
+        row = self._one("INSERT INTO edit_batch (label, created, undone) VALUES (%s, %s, FALSE) RETURNING id",
+                        (label, created))  # fmt: skip
+        return int(row[0])
+
+    def add_journal(self, batch_id: int, changes: Sequence[Change], created: float) -> None:
+        self._many(
+            "INSERT INTO journal_entry (batch_id, card_id, field, old, new, created) VALUES (%s, %s, %s, %s, %s, %s)",
+            [(batch_id, cid, field, old, new, created) for cid, field, old, new in changes],
+        )
+
+    def batch_undone(self, batch_id: int) -> bool | None:
+        row = self._one("SELECT undone FROM edit_batch WHERE id = %s", (batch_id,))
+        return None if row is None else bool(row[0])
+
+    def batch_entries(self, batch_id: int) -> list[Change]:
+        return [tuple(r) for r in self._all(
+            "SELECT card_id, field, old, new FROM journal_entry WHERE batch_id = %s ORDER BY id", (batch_id,)
+        )]  # fmt: skip
+
+    def set_batch_undone(self, batch_id: int, undone: bool) -> None:
+        self._execute("UPDATE edit_batch SET undone = %s WHERE id = %s", (bool(undone), batch_id))
+
+    def card_path(self, card_id: int) -> str | None:
+        row = self._one("SELECT path FROM card WHERE id = %s", (card_id,))
+        return None if row is None else row[0]
+
+    def clear_pending(self, card_id: int) -> None:
+        self._execute("DELETE FROM pending_edit WHERE card_id = %s", (card_id,))
+        self._execute("UPDATE card SET dirty = FALSE WHERE id = %s", (card_id,))
+
+    # -- import ---------------------------------------------------------------------------------------------
+    def known_cards(self, roots: Sequence[str]) -> dict[str, Known]:
+        """The cards at or under the given roots (path is ``COLLATE "C"``: byte ranges, as on SQLite)."""
+        out: dict[str, Known] = {}
+        for root in dict.fromkeys(roots):
+            prefix = root.rstrip(os.sep) + os.sep
+            rows = self._all(
+                "SELECT path, id, size, mtime_ns FROM card WHERE path = %s OR (path >= %s AND path < %s)",
+                (root, prefix, prefix[:-1] + chr(ord(os.sep) + 1)),
+            )
+            out.update((r[0], (r[1], r[2], r[3])) for r in rows)
+        return out
+
+    def flagged_ids(self, flag: CardFlag) -> set[int]:
+        if flag not in ("dirty", "missing", "conflict"):
+            raise ValueError(f"not a card flag: {flag!r}")
+        return {r[0] for r in self._all(f"SELECT id FROM card WHERE {flag}")}
+
+    def sha256(self, card_id: int) -> str:
+        return str(self._one("SELECT sha256 FROM card WHERE id = %s", (card_id,))[0])
+
+    def refresh_stamps(self, rows: Sequence[tuple[int, int, int]]) -> None:
+        self._many(
+            "UPDATE card SET size = %s, mtime_ns = %s, missing = FALSE, conflict = FALSE WHERE id = %s", rows
+        )
+
+    def mark_conflicts(self, ids: Sequence[int]) -> None:
+        self._execute(
+            "UPDATE card SET conflict = TRUE, missing = FALSE WHERE id = ANY(%s)", ([int(i) for i in ids],)
+        )
+
+    def mark_missing(self, ids: Sequence[int]) -> None:
+        self._execute("UPDATE card SET missing = TRUE WHERE id = ANY(%s)", ([int(i) for i in ids],))
+
+    def _insert_children(self, pairs: Sequence[tuple[int, CardRecord]]) -> None:
+        self._many(_CHILD_TABLES["topics"][2],
+                   [(cid, name, pos) for cid, rec in pairs for pos, name in enumerate(rec.topics)])  # fmt: skip
+        self._many(_CHILD_TABLES["images"][2], [(cid, *img) for cid, rec in pairs for img in rec.images])
+        self._many(_CHILD_TABLES["related"][2], [(cid, *item) for cid, rec in pairs for item in rec.related])
+        self._many(_INSERT_TEXT, [(cid, *_text_vectors(rec.fts)) for cid, rec in pairs])
+
+    def insert_cards(self, records: Sequence[CardRecord]) -> list[int]:
+        if not records:
+            return []
+        ids = pg_schema.reserve_ids(self._conn(), len(records))
+        pairs = list(zip(ids, records, strict=True))
+        self._many(_INSERT_CARD, [(cid, *_file_values(rec.values)) for cid, rec in pairs])
+        self._many(
+            "INSERT INTO card_doc (card_id, doc) VALUES (%s, %s)", [(cid, rec.doc) for cid, rec in pairs]
+        )
+        self._insert_children(pairs)
+        return ids
+
+    def update_cards(self, pairs: Sequence[tuple[int, CardRecord]]) -> None:
+        if not pairs:
+            return
+        self._many(_UPDATE_CARD, [(*_file_values(rec.values), cid) for cid, rec in pairs])
+        self._many(
+            "INSERT INTO card_doc (card_id, doc) VALUES (%s, %s) ON CONFLICT (card_id) DO UPDATE SET doc = excluded.doc",
+            [(cid, rec.doc) for cid, rec in pairs],
+        )
+        ids = [cid for cid, _ in pairs]
+        for table in ("card_topic", "card_image", "related_item", "card_text"):
+            self._execute(f"DELETE FROM {table} WHERE card_id = ANY(%s)", (ids,))
+        self._insert_children(pairs)
+
+    def delete_cards(self, ids: Sequence[int]) -> None:
+        """Delete cards; foreign keys cascade to children, full text, pending edits and journal entries."""
+        self._execute("DELETE FROM card WHERE id = ANY(%s)", ([int(i) for i in ids],))
+
+    @contextmanager
+    def bulk_import(self) -> Iterator[None]:
+        """A big import commits without waiting for the server's WAL flush (the files stay the truth)."""
+        self._execute("SET synchronous_commit = off")
+        try:
+            yield
+        finally:
+            self._execute("RESET synchronous_commit")
+
+    # -- write-back -----------------------------------------------------------------------------------------
+    def dirty_cards(self) -> list[DirtyCard]:
+        rows = self._all(
+            "SELECT id, path, size, mtime_ns, sha256, missing FROM card WHERE dirty ORDER BY path"
+        )
+        return [DirtyCard(i, p, s, m, h, bool(x)) for i, p, s, m, h, x in rows]
+
+    def take_back(self, written: Sequence[TakenBack]) -> None:
+        self._many(
+            "UPDATE card SET size = %s, mtime_ns = %s, sha256 = %s, dirty = FALSE, conflict = FALSE, missing = FALSE "
+            "WHERE id = %s",
+            [(w.size, w.mtime_ns, w.sha256, w.id) for w in written],
+        )
+        self._many("UPDATE card_doc SET doc = %s WHERE card_id = %s", [(w.doc, w.id) for w in written])
+        self._execute("DELETE FROM pending_edit WHERE card_id = ANY(%s)", ([w.id for w in written],))
+
+    def mark_conflict(self, card_id: int) -> None:
+        self._execute("UPDATE card SET conflict = TRUE WHERE id = %s", (card_id,))
+
+    # -- inspection -----------------------------------------------------------------------------------------
+    def card_columns(self, card_id: int, columns: Sequence[str]) -> tuple[Any, ...] | None:
+        unknown = [c for c in columns if c not in _CARD_COLUMNS]
+        if unknown:
+            raise ValueError(f"no card column {unknown[0]!r}")
+        row = self._one(f"SELECT {', '.join(columns)} FROM card WHERE id = %s", (card_id,))
+        if row is None:
+            return None
+        # The flags as SQLite's 0/1, so checks of what an operation stored read the same on both backends.
+        return tuple(int(v) if isinstance(v, bool) else v for v in row)
+
+    def child_rows(self, kind: ChildKind, card_id: int) -> list[tuple[Any, ...]]:
+        table, columns, _ = _CHILD_TABLES[kind]
+        return [tuple(r) for r in self._all(f"SELECT {columns} FROM {table} WHERE card_id = %s ORDER BY position",
+                                            (card_id,))]  # fmt: skip
+
+    def fulltext_row(self, card_id: int) -> tuple[str, str, str, str] | None:
+        """A card's indexed full text: the four tsvectors as text (PostgreSQL keeps lexemes, not the text)."""
+        row = self._one("SELECT title::text, excerpt::text, provider::text, topics::text FROM card_text "
+                        "WHERE card_id = %s", (card_id,))  # fmt: skip
+        return None if row is None else tuple(row)
+
+    def journal_rows(self) -> list[tuple[int, int, str, str, str]]:
+        return [
+            tuple(r)
+            for r in self._all("SELECT batch_id, card_id, field, old, new FROM journal_entry ORDER BY id")
+        ]
+
+    def invalid_json(self) -> int:
+        """Stored JSON texts that do not parse (card_doc is typed json, so only the text columns can be)."""
+        bad = 0
+        for sql in ("SELECT old, new FROM journal_entry", "SELECT base, value FROM pending_edit"):
+            for row in self._all(sql):
+                for text in row:
+                    try:
+                        json.loads(text)
+                    except ValueError:
+                        bad += 1
+        return bad
