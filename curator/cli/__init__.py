@@ -71,6 +71,27 @@ def default_db() -> Path:
     return library
 
 
+def library_location(db: str | None) -> str | Path:
+    """The library a command opens: ``--db``, else ``$CURATOR_DB``, else :func:`default_db`.
+
+    A ``postgresql://`` URL is a team library and is passed on as written (libpq finds the password in
+    ~/.pgpass or $PGPASSWORD; messages show it without one). Any other ``scheme://`` is a usage error
+    (exit 2): it used to become an SQLite file in a folder named after the scheme.
+    """
+    from curator.core.backend.location import parse_location
+
+    given = db if db else os.environ.get("CURATOR_DB") or None
+    if not given:
+        return default_db()
+    try:
+        where = parse_location(given)
+    except ValueError as err:
+        raise CliError(f"{'--db' if db else '$CURATOR_DB'}: {err}", EXIT_USAGE) from None
+    if where.is_postgresql and where.url:
+        return where.url
+    return Path(given).expanduser()
+
+
 #: The largest number SQLite stores (int64): a --limit beyond it is no limit, an id beyond it no card.
 MAX_INT64 = 2**63 - 1
 # A whole number as argparse values and id lists take it; its digits are counted before int() runs, which
@@ -177,9 +198,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="curator", description=DESCRIPTION, epilog=QUERY_HELP, formatter_class=formatter)
     parser.add_argument(
         "--db",
-        metavar="PATH",
+        metavar="PATH|URL",
         default=None,
-        help="the library file (default: $CURATOR_DB, else library.sqlite in the user data folder)",
+        help=(
+            "the library file or a team library's postgresql://user@host/dbname URL (default: $CURATOR_DB, "
+            "else library.sqlite in the user data folder)"
+        ),
     )
     from curator import __version__
 
@@ -302,6 +326,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", nargs="*", metavar="QUERY", help="only cards matching QUERY")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--fix", metavar="KIND", help="record fixes for the fixable problems of KIND")
+
+    p = command(
+        "dupes",
+        "list groups of cards that are one article: equal canonical URLs or syndicated copies",
+        "One group a line: its kind (url: the same canonical sourceUrl/ampUrl/cdnAmpUrl; copy: the same\n"
+        "text under another headline or provider), its card ids and the canonical URL (url groups).\n"
+        "With QUERY, the whole groups with at least one card matching. Cards changed since the last\n"
+        "check are checked first.\n\n" + QUERY_HELP,
+    )
+    p.add_argument("query", nargs="*", metavar="QUERY", help="only groups with a card matching QUERY")
+    p.add_argument(
+        "--json", action="store_true", help='one JSON object per line: {"kind", "ids", "canonical"}'
+    )
+
+    p = command(
+        "related",
+        "show a card's related items; with --suggest, other coverage of its story in the library",
+        "--suggest: cards of other providers first, within a few days of the card, by TF-IDF score (0-1);\n"
+        "items already related, duplicates and copies are left out. Add one with\n"
+        "`curator set --id ID related+=OTHER`.",
+    )
+    p.add_argument("id", type=_card_id, metavar="ID", help="the card's id (see `curator list`)")
+    p.add_argument("--suggest", action="store_true", help="suggest library cards on the same story")
+    p.add_argument("--limit", type=int, default=10, metavar="N", help="at most N suggestions (default 10)")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
 
     p = command("gui", "open the desktop app (on --db/$CURATOR_DB when given, else the last library)")
     p.add_argument(

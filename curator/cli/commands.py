@@ -12,7 +12,6 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from curator.cli import (
@@ -22,7 +21,7 @@ from curator.cli import (
     EXIT_USAGE,
     CliError,
     card_id_value,
-    default_db,
+    library_location,
     output,
     shown,
 )
@@ -40,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     """Open the library and run the chosen command (no command: the desktop app)."""
     if args.command in (None, "gui"):
         return cmd_gui(args)
-    db = Path(args.db).expanduser() if args.db else default_db()
+    db = library_location(args.db)
     try:
         store = Store(db, busy_timeout=busy_timeout())
     except LibraryError as err:
@@ -414,6 +413,45 @@ def _fix(store: Store, query: str | None, kind: str) -> int:
     return EXIT_OK
 
 
+def cmd_dupes(store: Store, args: argparse.Namespace) -> int:
+    """Print duplicate and copy groups (whole groups with a card matching the query), one a line."""
+    store.refresh_checks()  # the import only stores cards: the checks catch up here
+    for group in store.duplicate_groups(_query(args.query)):
+        if args.json:
+            output.emit_json({"kind": group.kind, "ids": list(group.ids), "canonical": group.canonical})
+        else:
+            ids = " ".join(str(i) for i in group.ids)
+            print(f"{group.kind:<4}  {ids}" + (f"  {group.canonical}" if group.canonical else ""))
+    return EXIT_OK
+
+
+def cmd_related(store: Store, args: argparse.Namespace) -> int:
+    """Print a card's related items, or with --suggest the library's other coverage of its story."""
+    detail = _find(store, args.id, "related")
+    if not args.suggest:
+        for item in detail.related:
+            if args.json:
+                output.emit_json(item)
+            else:
+                print(f"{item.get('title') or ''}  {item.get('sourceUrl') or ''}".strip())
+        return EXIT_OK
+    if args.limit < 1:
+        raise CliError(f"related: --limit must be 1 or more, not {args.limit}", EXIT_USAGE)
+    store.refresh_checks()
+    suggestions = store.suggest_related(args.id, args.limit)
+    rows = {row.id: row for row in store.rows_by_id([s.id for s in suggestions])}
+    for suggestion in suggestions:
+        row = rows[suggestion.id]
+        found = {"id": row.id, "title": row.title, "provider": row.provider, "published_at": row.published_at,
+                 "score": round(suggestion.score, 3)}
+        if args.json:
+            output.emit_json(found)
+        else:
+            print(f"{row.id:>6}  {found['score']:.3f}  {row.provider or '-'}  {row.published_at or '-'}  "
+                  f"{row.title or ''}")
+    return EXIT_OK
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     """Hand over to the desktop app, imported only now (the CLI never needs Qt otherwise)."""
     try:
@@ -435,4 +473,6 @@ COMMANDS: dict[str, Command] = {
     "set": cmd_set,
     "write": cmd_write,
     "check": cmd_check,
+    "dupes": cmd_dupes,
+    "related": cmd_related,
 }

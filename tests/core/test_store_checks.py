@@ -79,7 +79,9 @@ def test_query_keeps_whole_groups_with_a_matching_card(store: Store) -> None:
     assert any(len(g.ids) == 2 for g in groups)  # the other card comes along, matching or not
 
 
-def test_an_edit_is_caught_up_incrementally_and_a_reopened_library_reuses_the_saved_index(store: Store) -> None:
+def test_an_edit_is_caught_up_incrementally_and_a_reopened_library_reuses_the_saved_index(
+    store: Store,
+) -> None:
     store.refresh_checks()
     num = numbers(store)
     follower = next(i for i, n in num.items() if n == 85)
