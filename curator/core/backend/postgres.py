@@ -143,8 +143,8 @@ def library_error(exc: BaseException, display: str) -> LibraryError | None:
     """
     if isinstance(exc, LibraryError):
         return exc
-    if isinstance(exc, pg_connect.ConnectError):
-        return LibraryError(str(exc))
+    if isinstance(exc, pg_connect.ConnectError):  # "PLACE: reason", as every LibraryError about a library
+        return LibraryError(f"{display}: {str(exc).removeprefix(f'the team library {display} ')}")
     if isinstance(exc, pg_schema.SchemaError):
         return LibraryError(f"{display}: {exc}")
     if not isinstance(exc, psycopg.Error):
