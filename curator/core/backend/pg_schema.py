@@ -55,6 +55,7 @@ SCHEMA_LOCK_KEY = 0x43555241_00000001
 TABLES: tuple[str, ...] = (
     "meta", "card", "card_doc", "card_topic", "card_image", "related_item", "card_text", "card_removed",
     "pending_edit", "edit_batch", "journal_entry", "lock_holder",
+    "check_array", "check_card", "check_group", "check_member",
 )  # fmt: skip
 
 _FOLD = """
@@ -123,6 +124,16 @@ SCHEMA_DDL: tuple[str, ...] = (
     f"""CREATE TABLE lock_holder (
         lock {_T} PRIMARY KEY, editor {_T} NOT NULL, pid integer NOT NULL,
         since double precision NOT NULL DEFAULT extract(epoch FROM clock_timestamp()))""",
+    # The checks index (issue 11, schema.CheckArray…CheckMember): saved arrays, the cards they reflect
+    # (no foreign key: a card deleted since must still be found to be taken out), the groups.
+    f"CREATE TABLE check_array (name {_T} PRIMARY KEY, data bytea NOT NULL)",
+    f"""CREATE TABLE check_card (card_id bigint PRIMARY KEY, stamp {_T} NOT NULL,
+        source {_T}, amp {_T}, cdn {_T})""",
+    f"CREATE TABLE check_group (id bigint PRIMARY KEY, kind {_T} NOT NULL, canonical {_T})",
+    """CREATE TABLE check_member (
+        group_id bigint NOT NULL REFERENCES check_group (id) ON DELETE CASCADE, card_id bigint NOT NULL,
+        PRIMARY KEY (group_id, card_id))""",
+    "CREATE INDEX check_member_card ON check_member (card_id)",
     # The list's sort orders: both directions for the keys editors sort newest/best first (PostgreSQL
     # cannot walk an ASC NULLS LAST index backwards for DESC NULLS LAST), folded text for NOCASE keys.
     "CREATE INDEX card_date ON card (date, id)",

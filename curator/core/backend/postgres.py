@@ -161,7 +161,10 @@ def library_error(exc: BaseException, display: str) -> LibraryError | None:
         return LibraryError(f"{display}: the library is read-only for this user ({str(exc).strip()})")
     if isinstance(exc, (pg_errors.UndefinedTable, pg_errors.UndefinedColumn, pg_errors.DataCorrupted)):
         return LibraryError(f"{display}: the library is damaged ({str(exc).strip()})")
-    if isinstance(exc, psycopg.OperationalError):
+    lost = exc.sqlstate is None or exc.sqlstate.startswith(
+        ("08", "57P")
+    )  # no answer, or the server went away
+    if isinstance(exc, psycopg.OperationalError) and lost:
         return LibraryError(f"{display}: the connection to the server was lost ({str(exc).strip()})")
     return None
 
@@ -697,6 +700,73 @@ class PostgresBackend:
             yield
         finally:
             self._execute("RESET synchronous_commit")
+
+    # -- checks index (issue 11; see base.Backend) -------------------------------------------------------------
+    def card_stamps(self) -> list[tuple[int, str, str | None]]:
+        # Joined here, not by the server: PostgreSQL text cannot hold the NUL that separates field and value.
+        pending: dict[int, list[str]] = {}
+        for card_id, field, value in self._all(
+            "SELECT card_id, field, value FROM pending_edit ORDER BY card_id, field"
+        ):
+            pending.setdefault(int(card_id), []).append(f"{field}\0{value}")
+        rows = self._all("SELECT id, sha256 FROM card ORDER BY id")
+        return [(int(i), h, "\x01".join(pending[i]) if i in pending else None) for i, h in rows]
+
+    def card_docs(self, ids: Sequence[int] | None) -> Iterator[tuple[int, str]]:
+        if ids is None:
+            sql, params = "SELECT card_id, doc::text FROM card_doc ORDER BY card_id", ()
+        else:
+            sql = "SELECT card_id, doc::text FROM card_doc WHERE card_id = ANY(%s) ORDER BY card_id"
+            params = ([int(i) for i in ids],)  # type: ignore[assignment]
+        with _Translated(self.location):  # a stream: a build reads every mapping without holding them all
+            cur = self._conn().execute(sql, params)
+            while rows := cur.fetchmany(2048):
+                yield from ((int(i), d) for i, d in rows)
+
+    def pending_values(self, ids: Sequence[int] | None) -> list[tuple[int, str, str]]:
+        if ids is None:
+            rows = self._all("SELECT card_id, field, value FROM pending_edit ORDER BY card_id, field")
+        else:
+            rows = self._all(
+                "SELECT card_id, field, value FROM pending_edit WHERE card_id = ANY(%s) ORDER BY card_id, field",
+                ([int(i) for i in ids],),
+            )
+        return [tuple(r) for r in rows]
+
+    def check_arrays(self) -> dict[str, bytes]:
+        return {name: bytes(data) for name, data in self._all("SELECT name, data FROM check_array")}
+
+    def check_cards(self) -> list[tuple[int, str]]:
+        return [tuple(r) for r in self._all("SELECT card_id, stamp FROM check_card ORDER BY card_id")]
+
+    def save_check_index(
+        self, arrays: dict[str, bytes], cards: Sequence[tuple[int, str, str | None, str | None, str | None]]
+    ) -> None:
+        self._execute("DELETE FROM check_array")
+        self._many("INSERT INTO check_array (name, data) VALUES (%s, %s)", list(arrays.items()))
+        self._execute("DELETE FROM check_card")
+        self._many(
+            "INSERT INTO check_card (card_id, stamp, source, amp, cdn) VALUES (%s, %s, %s, %s, %s)", cards
+        )
+
+    def check_groups(self) -> list[tuple[str, str | None, list[int]]]:
+        groups: dict[int, tuple[str, str | None, list[int]]] = {}
+        for gid, kind, canonical in self._all("SELECT id, kind, canonical FROM check_group ORDER BY id"):
+            groups[gid] = (kind, canonical, [])
+        for gid, card_id in self._all(
+            "SELECT group_id, card_id FROM check_member ORDER BY group_id, card_id"
+        ):
+            groups[gid][2].append(int(card_id))
+        return list(groups.values())
+
+    def set_check_groups(self, groups: Sequence[tuple[str, str | None, Sequence[int]]]) -> None:
+        self._execute("DELETE FROM check_member")
+        self._execute("DELETE FROM check_group")
+        numbered = list(enumerate(groups, 1))
+        self._many("INSERT INTO check_group (id, kind, canonical) VALUES (%s, %s, %s)",
+                   [(gid, kind, canonical) for gid, (kind, canonical, _) in numbered])  # fmt: skip
+        self._many("INSERT INTO check_member (group_id, card_id) VALUES (%s, %s)",
+                   [(gid, int(i)) for gid, (_, _, ids) in numbered for i in ids])  # fmt: skip
 
     # -- write-back -----------------------------------------------------------------------------------------
     def dirty_cards(self) -> list[DirtyCard]:
