@@ -320,7 +320,11 @@ def build_parser() -> argparse.ArgumentParser:
         "list validation problems (wrong types, out-of-range values, bad links, ...)",
         "With --fix KIND, the fixable problems of that kind become pending edits (see `curator write`).\n"
         "KIND: type (e.g. quality: '60'), range, url, date, duplicate (topics), mojibake (title, excerpt),\n"
-        "malformed, number (a value too large for the library; listed, never fixed), or all.\n"
+        "malformed, number (a value too large for the library; listed, never fixed),\n"
+        "related-self (a related item that is the card), related-twice, amp-cache (cdnAmpUrl not the\n"
+        "AMP cache form of ampUrl), html (tags or entities in a title or excerpt), cut (an excerpt cut\n"
+        "mid-word), or all. Listed, never fixed: related-card (a related item that is a library card:\n"
+        "link it with `set related+=ID`), future (publishedDateTime ahead), image-size (no width/height).\n"
         "`curator show ID` names each problem's kind.\n\n" + QUERY_HELP,
     )
     p.add_argument("query", nargs="*", metavar="QUERY", help="only cards matching QUERY")

@@ -376,7 +376,11 @@ def cmd_check(store: Store, args: argparse.Namespace) -> int:
     """List validation problems; with --fix KIND, record fixes for the fixable ones of that kind."""
     if args.fix:
         return _fix(store, _query(args.query), args.fix.strip().lower())
-    found = store.problems(_query(args.query))
+    from curator.core import store_checks
+
+    query = _query(args.query)
+    store.refresh_checks()  # the import leaves the checks stale: catch up first
+    found = sorted([*store.problems(query), *store_checks.check_problems(store, query)], key=lambda p: p.id)
     if args.json:
         for problem in found:
             output.emit_json(output.problem_dict(problem))
@@ -389,10 +393,11 @@ def cmd_check(store: Store, args: argparse.Namespace) -> int:
 
 
 def fix_kinds() -> tuple[str, ...]:
-    """Problem kinds (fields.Problem.kind) that `check --fix` takes, plus "all"."""
+    """Kinds `check --fix` takes: fields.PROBLEM_KINDS, checks.problems.FIXABLE_KINDS, then "all"."""
     from curator.core import fields
+    from curator.core.checks import problems as check_kinds
 
-    return (*fields.PROBLEM_KINDS, "all")
+    return (*fields.PROBLEM_KINDS, *check_kinds.FIXABLE_KINDS, "all")
 
 
 def _fix(store: Store, query: str | None, kind: str) -> int:
@@ -401,10 +406,24 @@ def _fix(store: Store, query: str | None, kind: str) -> int:
     kinds = fix_kinds()
     if kind not in kinds:
         raise CliError(f"check: unknown problem kind {kind!r} (one of: {', '.join(kinds)})", EXIT_USAGE)
+    from curator.core import store_checks
+    from curator.core.checks import problems as check_kinds
+
     changed: set[int] = set()
-    for card_id in sorted({p.id for p in store.problems(query) if p.fixable}):
+    store.refresh_checks()
+    wanted = {p.id for p in store.problems(query) if p.fixable}
+    if kind == "all" or kind in check_kinds.FIXABLE_KINDS:
+        wanted |= {p.id for p in store_checks.check_problems(store, query) if p.fixable}
+    for card_id in sorted(wanted):
         data = store.current_data(card_id)
-        changes = fields.fix_all(data or {}, None if kind == "all" else kind)
+        plain = kind in check_kinds.FIXABLE_KINDS
+        changes = {} if plain else fields.fix_all(data or {}, None if kind == "all" else kind)
+        if kind == "all" or kind in check_kinds.FIXABLE_KINDS:
+            # The checks' fixes over the fields' ones: both are top-level changes of the current mapping.
+            base = {**(data or {}), **changes}
+            from_checks = check_kinds.fix_all(base, None if kind == "all" else kind,
+                                              context=store_checks.card_context(store, card_id))
+            changes.update(from_checks)
         if changes:
             # Fixes differ from card to card, so each card is its own set_fields call.
             changed.update(store.set_fields([card_id], changes, label=f"fix {kind} problems").changed)

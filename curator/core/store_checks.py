@@ -25,12 +25,16 @@ import threading
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from curator.core.checks import problems as check_kinds
 from curator.core.checks.index import CheckCard, CheckIndex, Group, Suggestion
+from curator.core.checks.problems import Context
 from curator.core.checks.thresholds import Thresholds
+from curator.core.store_types import ProblemRow
 
 if TYPE_CHECKING:
     from curator.core.store import Store
@@ -111,16 +115,7 @@ def is_stale(store: Store) -> bool:
 
 def _check_cards(store: Store, ids: Sequence[int] | None) -> Iterator[CheckCard]:
     """The checks' view of the given cards' current mappings (file mapping with pending edits over it)."""
-    pending: dict[int, list[tuple[str, str]]] = {}
-    for card_id, field, value in store.backend.pending_values(ids):
-        pending.setdefault(card_id, []).append((field, value))
-    for card_id, doc in store.backend.card_docs(ids):
-        data = json.loads(doc)
-        for field, value in pending.get(card_id, ()):
-            if (loaded := json.loads(value)) is None:
-                data.pop(field, None)
-            else:
-                data[field] = loaded
+    for card_id, data in _current(store, ids):
         yield CheckCard.from_mapping(card_id, data)
 
 
@@ -227,3 +222,44 @@ def suggest_related(store: Store, card_id: int, limit: int = 10) -> list[Suggest
 def summary(groups: Sequence[Group]) -> dict[str, Any]:
     """Counts for a facet: groups and the cards in them."""
     return {"groups": len(groups), "cards": len({i for g in groups for i in g.ids})}
+
+
+def _context(index: CheckIndex, card_id: int) -> Context:
+    return Context(now=datetime.now(UTC), card_by_url=index.card_by_url, card_id=card_id,
+                   is_word=index.is_word)
+
+
+def check_problems(store: Store, query: str | None = None) -> list[ProblemRow]:
+    """Problems of ``checks.problems.CHECK_KINDS`` in the matching cards' current mappings, by card id.
+
+    With the library's context: which related URLs are cards of the library, which words are words (for
+    excerpts cut mid-word), the time now (dates in the future). Reads every matching card's mapping.
+    """
+    index = check_index(store)
+    ids = store.ids(query)
+    paths = {row.id: row.path for row in store.rows_by_id(ids)}
+    out = []
+    for card in _current(store, ids):
+        card_id, data = card
+        for p in check_kinds.problems(data, context=_context(index, card_id)):
+            out.append(ProblemRow(card_id, paths[card_id], p.field, p.problem, p.fixable))
+    return out
+
+
+def card_context(store: Store, card_id: int) -> Context:
+    """The library's context for checking (and fixing) one card: see ``check_problems``."""
+    return _context(check_index(store), card_id)
+
+
+def _current(store: Store, ids: Sequence[int] | None) -> Iterator[tuple[int, dict[str, Any]]]:
+    pending: dict[int, list[tuple[str, str]]] = {}
+    for card_id, field, value in store.backend.pending_values(ids):
+        pending.setdefault(card_id, []).append((field, value))
+    for card_id, doc in store.backend.card_docs(ids):
+        data = json.loads(doc)
+        for field, value in pending.get(card_id, ()):
+            if (loaded := json.loads(value)) is None:
+                data.pop(field, None)
+            else:
+                data[field] = loaded
+        yield card_id, data

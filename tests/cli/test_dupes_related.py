@@ -106,3 +106,55 @@ def test_related_errors_are_clear(curator: Curator, tmp_path: Path) -> None:
     assert missing.code == 1 and "related: no card with id 999999" in missing.err
     bad = curator("related", "1", "--suggest", "--limit", "0")
     assert bad.code == 2 and "--limit must be 1 or more" in bad.err
+
+
+PROBLEM_CARD = """---
+title: "Budget <b>passes</b> &amp; markets rally"
+excerpt: Lawmakers approved the budget late on Tuesday after a long debate.
+publishedDateTime: 2099-01-01T10:00:00Z
+sourceUrl: https://paper.example/budget
+related:
+  - title: Itself
+    sourceUrl: https://www.paper.example/budget/?utm_source=x
+  - title: Other desk
+    sourceUrl: https://other.example/markets
+  - title: Other desk again
+    sourceUrl: http://other.example/markets#top
+  - title: Library card
+    sourceUrl: https://wire.example/story
+---
+"""
+LINKED_CARD = """---
+title: Wire story
+excerpt: A wire story the first card links to.
+publishedDateTime: 2021-03-01T10:00:00Z
+sourceUrl: https://wire.example/story
+---
+"""
+
+
+def test_check_lists_and_fixes_the_new_problem_kinds(curator: Curator, tmp_path: Path) -> None:
+    folder = tmp_path / "cards"
+    folder.mkdir()
+    (folder / "budget.md").write_text(PROBLEM_CARD, encoding="utf-8")
+    (folder / "wire.md").write_text(LINKED_CARD, encoding="utf-8")
+    assert curator("import", str(folder)).code == 0
+    ids = {Path(r["path"]).name: r["id"] for r in curator("list", "--json").json_lines()}
+    found = curator("check", "--json").json_lines()
+    by_field = {(p["id"], p["field"]): p for p in found}
+    budget = ids["budget.md"]
+    assert by_field[(budget, "related[0]")]["fixable"]  # the card itself
+    assert by_field[(budget, "related[2]")]["fixable"]  # twice
+    linked = by_field[(budget, "related[3]")]
+    assert not linked["fixable"] and f"card {ids['wire.md']}" in linked["problem"]
+    assert (budget, "title") in by_field and (budget, "publishedDateTime") in by_field
+    assert "related-self" in curator("check", "--help").out and "html" in curator("check", "--help").out
+    fixed = curator("check", "--fix", "related-twice")
+    assert fixed.code == 0 and fixed.out.startswith("1 card changed")
+    related = curator("show", "--json", str(budget)).json()["related"]
+    assert [r["title"] for r in related] == ["Itself", "Other desk", "Library card"]
+    assert curator("check", "--fix", "html").out.startswith("1 card changed")
+    title = curator("show", "--json", str(budget)).json()["title"]
+    assert "<b>" not in title and "&amp;" not in title and "passes" in title
+    unknown = curator("check", "--fix", "nonsense")
+    assert unknown.code == 2 and "related-self" in unknown.err
