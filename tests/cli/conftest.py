@@ -116,9 +116,13 @@ class Curator:
 
 
 @pytest.fixture
-def curator(tmp_path: Path) -> Curator:
-    """A runner for the real command line with its own library file in tmp_path."""
-    return Curator(tmp_path)
+def curator(tmp_path: Path, library_url: str) -> Curator:
+    """A runner for the real command line with its own library: a file in tmp_path, then a PostgreSQL
+    database (``library_url``; a test about the file itself is marked ``sqlite_only``)."""
+    runner = Curator(tmp_path)
+    if library_url.startswith("postgresql://"):
+        runner.db = library_url  # type: ignore[assignment]
+    return runner
 
 
 @pytest.fixture

@@ -67,6 +67,7 @@ def rows(curator: Curator) -> list[dict]:
     [("set", "--id", "1", "quality=5"), ("set", "--query", "", "topics+=Moon"), ("check", "--fix", "all"),
      ("import", "{cards}"), ("write",)],
 )  # fmt: skip
+@pytest.mark.sqlite_only(reason="locks the SQLite file with sqlite3")
 def test_a_locked_library_is_named_exit_1_and_nothing_changes(
     lib: Curator, tmp_path: Path, args: tuple[str, ...]
 ) -> None:
@@ -83,6 +84,7 @@ def test_a_locked_library_is_named_exit_1_and_nothing_changes(
     assert lib(*argv).code == 0  # and the same command works once the other Curator is done
 
 
+@pytest.mark.sqlite_only(reason="an SQLite file being created")
 def test_a_new_library_someone_is_creating_is_busy(curator: Curator, tmp_path: Path) -> None:
     sqlite3.connect(curator.db).close()
     with locked(curator.db):
@@ -109,6 +111,7 @@ def set_version(db: Path, value: object) -> None:
 
 
 @pytest.mark.parametrize(("value", "shown"), [("abc", "'abc'"), ("-1", "'-1'"), (2.5, "'2.5'")])
+@pytest.mark.sqlite_only(reason="writes the SQLite file's meta table directly")
 def test_a_malformed_schema_version(lib: Curator, value: object, shown: str) -> None:
     set_version(lib.db, value)
     done = lib("list")
@@ -119,6 +122,7 @@ def test_a_malformed_schema_version(lib: Curator, value: object, shown: str) -> 
     )
 
 
+@pytest.mark.sqlite_only(reason="a file that is not SQLite")
 def test_a_file_that_is_not_sqlite(curator: Curator) -> None:
     curator.db.write_bytes(b"GIF89a" + bytes(range(256)) * 20)
     done = curator("import", str(curator.db.parent))
@@ -127,6 +131,7 @@ def test_a_file_that_is_not_sqlite(curator: Curator) -> None:
     )  # fmt: skip
 
 
+@pytest.mark.sqlite_only(reason="damages the SQLite file's bytes")
 def test_a_damaged_library(lib: Curator) -> None:
     conn = sqlite3.connect(lib.db)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -255,6 +260,7 @@ _FAULTY = textwrap.dedent(
 
 
 @pytest.mark.parametrize(("code", "doing"), [(266, "reading"), (778, "writing"), (10, "using")])
+@pytest.mark.sqlite_only(reason="SQLite's I/O error codes")
 def test_a_disk_io_error_is_named(lib: Curator, code: int, doing: str) -> None:
     done = subprocess.run([sys.executable, "-c", _FAULTY.format(code=code), str(lib.db)], capture_output=True,
                           text=True, env=lib.env, timeout=60, check=False)  # fmt: skip
