@@ -377,6 +377,7 @@ class SqliteBackend:
                 f"({schema.SCHEMA_VERSION}); use a newer Curator"
             )
         if version < schema.SCHEMA_VERSION:
+            self._copy_aside(version)
             # All steps in one transaction: a failed migration leaves the library as it was.
             try:
                 with self.db.atomic("EXCLUSIVE"):
@@ -398,6 +399,40 @@ class SqliteBackend:
                 f"table{'s' if len(missing) > 1 else ''} {', '.join(missing)}; import the cards into a new "
                 "library"
             )
+
+    def backup_path(self, version: int) -> Path:
+        """Where the library is copied before it is migrated from ``version``: ``NAME.vN-backup`` (an
+        earlier copy of the same version is kept: ``NAME.vN-backup-2``, ``-3`` …)."""
+        base = self.path.with_name(f"{self.path.name}.v{version}-backup")
+        candidate, n = base, 1
+        while candidate.exists():
+            n += 1
+            candidate = base.with_name(f"{base.name}-{n}")
+        return candidate
+
+    def _copy_aside(self, version: int) -> None:
+        """Copy the library (WAL included, through SQLite's backup API) beside itself before a migration.
+
+        A migration changes the file in a way the Curator that made it cannot read any more; the copy is
+        what an editor goes back to with that Curator. Written to a temporary name and renamed, so a half
+        copy never carries the backup's name; a copy that cannot be made stops the migration.
+        """
+        target = self.backup_path(version)
+        partial = target.with_name(target.name + ".partial")
+        try:
+            dest = sqlite3.connect(_sqlite_name(partial)[0], **_sqlite_name(partial)[1])
+            try:
+                self._conn().backup(dest)
+            finally:
+                dest.close()
+            os.replace(partial, target)
+        except (OSError, sqlite3.Error) as e:
+            if partial.is_file():
+                partial.unlink()
+            raise LibraryError(
+                f"{self.path}: not migrated from schema version {version}: could not copy it aside to {target} "
+                f"first ({e})"
+            ) from e
 
     def schema_version(self) -> int:
         """The schema version in ``meta`` (0 when none is recorded); LibraryError when it is not one."""
