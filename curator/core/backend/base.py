@@ -14,7 +14,7 @@ outside one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
@@ -66,6 +66,31 @@ class TakenBack(NamedTuple):
     mtime_ns: int
     sha256: str
     doc: str
+
+
+class Translated:
+    """A context that re-raises a driver failure of the library as its LibraryError (others unchanged).
+
+    Each backend gives its own mapping (``library_error(exc, where) -> LibraryError | None``: None for an
+    error that is not the library's, i.e. a bug) and what the message names (a path, or a URL shown
+    without its password).
+    """
+
+    __slots__ = ("mapper", "where")
+
+    def __init__(self, mapper: Callable[[BaseException, Any], LibraryError | None], where: Any) -> None:
+        self.mapper = mapper
+        self.where = where
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> bool:
+        if exc is not None and not isinstance(exc, LibraryError):
+            error = self.mapper(exc, self.where)
+            if error is not None:
+                raise error from exc
+        return False
 
 
 class Backend(Protocol):

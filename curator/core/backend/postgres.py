@@ -43,6 +43,7 @@ from curator.core.backend.base import (
     FlaggedCard,
     Known,
     TakenBack,
+    Translated,
 )
 from curator.core.backend.location import Location, parse_location
 from curator.core.schema import FIELD_COLUMNS, FILE_COLUMNS
@@ -169,23 +170,9 @@ def library_error(exc: BaseException, display: str) -> LibraryError | None:
     return None
 
 
-class _Translated:
-    """Re-raise a psycopg failure of the library as its LibraryError (others unchanged)."""
-
-    __slots__ = ("display",)
-
-    def __init__(self, display: str) -> None:
-        self.display = display
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> bool:
-        if exc is not None and not isinstance(exc, LibraryError):
-            error = library_error(exc, self.display)
-            if error is not None:
-                raise error from exc
-        return False
+def _translated(where: Any) -> Translated:
+    """This backend's failures of the library re-raised as LibraryError (base.Translated)."""
+    return Translated(library_error, where)
 
 
 class PostgresBackend:
@@ -204,7 +191,7 @@ class PostgresBackend:
         self.busy_timeout = float(busy_timeout)
         self._password = password
         self._local = threading.local()
-        with _Translated(self.location):
+        with _translated(self.location):
             conn = self._conn()
             try:
                 pg_schema.open_library(conn, create=create, where=self.location)
@@ -245,7 +232,7 @@ class PostgresBackend:
                 with conn.transaction():
                     yield
                 return
-            with _Translated(self.location), conn.transaction():
+            with _translated(self.location), conn.transaction():
                 timeout_ms = max(1, int(self.busy_timeout_seconds() * 1000))
                 conn.execute(f"SET LOCAL lock_timeout = {timeout_ms}")
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
@@ -281,19 +268,19 @@ class PostgresBackend:
         conn = self._conn()
         if self._depth():
             return conn.execute(sql, params)
-        with _Translated(self.location):
+        with _translated(self.location):
             return conn.execute(sql, params)
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         if self._depth():
             return self._conn().execute(sql, params).fetchone()
-        with _Translated(self.location):
+        with _translated(self.location):
             return self._conn().execute(sql, params).fetchone()
 
     def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         if self._depth():
             return self._conn().execute(sql, params).fetchall()
-        with _Translated(self.location):
+        with _translated(self.location):
             return self._conn().execute(sql, params).fetchall()
 
     def _many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
@@ -305,7 +292,7 @@ class PostgresBackend:
 
     # -- schema, statistics, meta ---------------------------------------------------------------------------
     def schema_version(self) -> int:
-        with _Translated(self.location):
+        with _translated(self.location):
             try:
                 return pg_schema.library_version(self._conn()) or 0
             except pg_schema.SchemaError as e:
@@ -718,7 +705,7 @@ class PostgresBackend:
         else:
             sql = "SELECT card_id, doc::text FROM card_doc WHERE card_id = ANY(%s) ORDER BY card_id"
             params = ([int(i) for i in ids],)  # type: ignore[assignment]
-        with _Translated(self.location):  # a stream: a build reads every mapping without holding them all
+        with _translated(self.location):  # a stream: a build reads every mapping without holding them all
             cur = self._conn().execute(sql, params)
             while rows := cur.fetchmany(2048):
                 yield from ((int(i), d) for i, d in rows)

@@ -38,6 +38,7 @@ from curator.core.backend.base import (
     FlaggedCard,
     Known,
     TakenBack,
+    Translated,
 )
 from curator.core.schema import FIELD_COLUMNS, FILE_COLUMNS, Card, CardTopic
 from curator.core.store_types import (
@@ -132,23 +133,9 @@ def library_error(exc: BaseException, path: str | os.PathLike[str]) -> LibraryEr
     return None
 
 
-class _Translated:
-    """A context that re-raises an SQLite failure of the library as its LibraryError (others unchanged)."""
-
-    __slots__ = ("path",)
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> bool:
-        if exc is not None and not isinstance(exc, LibraryError):
-            error = library_error(exc, self.path)
-            if error is not None:
-                raise error from exc
-        return False
+def _translated(where: Any) -> Translated:
+    """This backend's failures of the library re-raised as LibraryError (base.Translated)."""
+    return Translated(library_error, where)
 
 
 class _Atomic:
@@ -176,7 +163,7 @@ class _Atomic:
     def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> bool:
         if not self.outer:
             return bool(self.inner.__exit__(kind, exc, tb))
-        with _Translated(self.path):
+        with _translated(self.path):
             handled = self.inner.__exit__(kind, exc, tb)
         if exc is not None and not handled and not isinstance(exc, LibraryError):
             error = library_error(exc, self.path)
@@ -199,13 +186,13 @@ class _LibraryDatabase(SqliteExtDatabase):
         super().__init__(database, **kwargs)
 
     def connect(self, reuse_if_open: bool = False) -> bool:
-        with _Translated(self.library):
+        with _translated(self.library):
             return bool(super().connect(reuse_if_open))
 
     def execute_sql(self, sql: str, params: Any = None, commit: Any = None) -> Any:
         if self.transaction_depth():  # inside a transaction: its outermost atomic block translates
             return super().execute_sql(sql, params)
-        with _Translated(self.library):
+        with _translated(self.library):
             return super().execute_sql(sql, params)
 
     def atomic(self, *args: Any, **kwargs: Any) -> Any:
@@ -492,21 +479,21 @@ class SqliteBackend:
         conn = self._conn()
         if self.db.transaction_depth():
             return conn.execute(sql, params)
-        with _Translated(self.path):
+        with _translated(self.path):
             return conn.execute(sql, params)
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         conn = self._conn()
         if self.db.transaction_depth():
             return conn.execute(sql, params).fetchone()
-        with _Translated(self.path):
+        with _translated(self.path):
             return conn.execute(sql, params).fetchone()
 
     def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         conn = self._conn()
         if self.db.transaction_depth():
             return conn.execute(sql, params).fetchall()
-        with _Translated(self.path):
+        with _translated(self.path):
             return conn.execute(sql, params).fetchall()
 
     def _many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
@@ -1003,7 +990,7 @@ class SqliteBackend:
                 "SELECT card_id, doc FROM card_doc WHERE card_id IN (SELECT value FROM json_each(?)) "
                 "ORDER BY card_id", (_ids_json(ids),)
             )
-        with _Translated(self.path):  # a stream: the build reads 100k mappings without holding them all
+        with _translated(self.path):  # a stream: the build reads 100k mappings without holding them all
             while rows := cursor.fetchmany(2048):
                 yield from rows
 
