@@ -70,7 +70,12 @@ class Store:
     disk), never a raw driver error: see :meth:`library_error`.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        password: str | None = None,
+    ) -> None:  # fmt: skip
+        """``password``: what the editor typed when a team library asked for one (libpq's own places
+        otherwise); it goes to this Store's connections only and is never stored. SQLite ignores it."""
         if not busy_timeout >= 0:  # also refuses NaN
             raise ValueError(f"busy_timeout must be a number of seconds >= 0, not {busy_timeout!r}")
         from curator.core.backend.location import parse_location
@@ -82,8 +87,9 @@ class Store:
         self.location = where.display if where.is_postgresql else str(self.path)
         self.busy_timeout = float(busy_timeout)
         self.backend: Backend = open_backend(
-            where.url if where.is_postgresql and where.url else self.path, busy_timeout=self.busy_timeout
-        )
+            where.url if where.is_postgresql and where.url else self.path, busy_timeout=self.busy_timeout,
+            password=password,
+        )  # fmt: skip
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     @property

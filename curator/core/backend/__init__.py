@@ -14,13 +14,16 @@ if TYPE_CHECKING:
     from curator.core.backend.base import Backend
 
 
-def open_backend(location: str | os.PathLike[str], *, busy_timeout: float) -> Backend:
+def open_backend(
+    location: str | os.PathLike[str], *, busy_timeout: float, password: str | None = None
+) -> Backend:
     """The backend of the library at ``location``: opened, its schema created or checked.
 
     ``postgresql://`` (or ``postgres://``) is a team library on a server; any other ``scheme://`` is a
     ValueError naming it (never a SQLite file in a folder named after the scheme); every other text
     (``C:\\...`` included) is an SQLite library file. The driver is imported here, by the Store's first
-    use, so a module that only names the protocol never loads one.
+    use, so a module that only names the protocol never loads one. ``password`` (a team library's, typed
+    by the editor) reaches the PostgreSQL connections only; a file has none.
     """
     from curator.core.backend.location import parse_location
 
@@ -28,7 +31,7 @@ def open_backend(location: str | os.PathLike[str], *, busy_timeout: float) -> Ba
     if where.is_postgresql:
         from curator.core.backend.postgres import PostgresBackend
 
-        return PostgresBackend(where, busy_timeout=busy_timeout)
+        return PostgresBackend(where, busy_timeout=busy_timeout, password=password)
     from curator.core.backend.sqlite import SqliteBackend
 
     return SqliteBackend(location, busy_timeout=busy_timeout)
