@@ -17,6 +17,7 @@ its own connection (``query.execute(database)``); the DDL, the migrations and ev
 from __future__ import annotations
 
 from peewee import (
+    SQL,
     AutoField,
     BlobField,
     BooleanField,
@@ -30,7 +31,7 @@ from peewee import (
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
 #: Bumped whenever the tables change; the backend's migrations bring older libraries up to it.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Card columns a file determines, in the order of ``CardRecord.values``.
 FILE_COLUMNS: tuple[str, ...] = (
@@ -58,8 +59,8 @@ FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
     "images": ("lead_image",),
     "related": ("related_count",),
 }
-#: Fields that feed the full-text index.
-FTS_FIELDS = frozenset({"title", "excerpt", "provider", "topics"})
+#: Fields that feed the full-text index (``related``: the related items' titles).
+FTS_FIELDS = frozenset({"title", "excerpt", "provider", "topics", "related"})
 
 
 def parse_version(value: object) -> int:
@@ -83,6 +84,11 @@ def parse_version(value: object) -> int:
     if number < 0:
         raise ValueError(f"its schema version {number} is not a version number (a whole number 0 or more)")
     return number
+
+
+#: The SQL default of the editor columns: '' is "not recorded" (edits made before version 4, or by
+#: statements that name no editor), so inserts that predate the columns stay valid.
+_NO_ONE = SQL("DEFAULT ''")
 
 
 class BaseModel(Model):
@@ -130,6 +136,9 @@ class Card(BaseModel):
     conflict = BooleanField(default=False)  # file changed on disk under pending edits
     missing = BooleanField(default=False)  # file vanished at the last rescan
     imported_at = FloatField()
+    # Bumped by every change of the row's values (optimistic concurrency: an edit names the version it
+    # was based on; PostgreSQL bumps it in a trigger, SQLite in the Store's own statements).
+    version = IntegerField(default=1, constraints=[SQL("DEFAULT 1")])
 
     class Meta:
         indexes = (
@@ -197,6 +206,8 @@ class PendingEdit(BaseModel):
     field = TextField()  # the top-level key in the file, e.g. "quality", "topics", "related"
     base = TextField()  # JSON of the value the file held ("null" when the key was absent)
     value = TextField()  # JSON of the pending value
+    editor = TextField(default="", constraints=[_NO_ONE])  # who made the edit (preferences; default: OS user)
+    changed = FloatField(default=0.0, constraints=[SQL("DEFAULT 0")])  # when (seconds since the epoch)
 
     class Meta:
         primary_key = CompositeKey("card", "field")
@@ -209,6 +220,7 @@ class EditBatch(BaseModel):
     label = TextField()
     created = FloatField()
     undone = BooleanField(default=False)
+    editor = TextField(default="", constraints=[_NO_ONE])  # who made the step: undo steps back only one's own
 
 
 class JournalEntry(BaseModel):
@@ -221,19 +233,21 @@ class JournalEntry(BaseModel):
     old = TextField()  # JSON
     new = TextField()  # JSON
     created = FloatField()
+    editor = TextField(default="", constraints=[_NO_ONE])  # who changed the field (History, `show`)
 
     class Meta:
         indexes = ((("card",), False),)
 
 
 class CardIndex(FTS5Model):
-    """Full-text index over title, excerpt, provider and topics (rowid = card id)."""
+    """Full-text index over title, excerpt, provider, topics and related items' titles (rowid = card id)."""
 
     rowid = RowIDField()
     title = SearchField()
     excerpt = SearchField()
     provider = SearchField()
     topics = SearchField()
+    related = SearchField()  # the related items' titles, one a line (store_rows.fts_values)
 
     class Meta:
         database = None

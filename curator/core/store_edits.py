@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Change", "apply_values", "change_topic", "current_values", "rebase", "replay", "set_fields", "validate"]
 
-_FTS_COLUMN = {"title": 0, "excerpt": 1, "provider": 2, "topics": 3}
+_FTS_COLUMN = {"title": 0, "excerpt": 1, "provider": 2, "topics": 3, "related": 4}
 #: Cards sharing one new value from which their columns are set by one statement rather than a row each.
 _SHARED_AT_LEAST = 32
 

@@ -29,7 +29,7 @@ class CardRecord(NamedTuple):
     topics: list[str]
     images: list[tuple[Any, ...]]  # (position, url, width, height, title)
     related: list[tuple[Any, ...]]  # (position, title, source_url, provider_name, quality)
-    fts: tuple[str, str, str, str]  # title, excerpt, provider, topics
+    fts: tuple[str, str, str, str, str]  # title, excerpt, provider, topics, related titles (fts_values)
 
 
 def _str(value: Any) -> str | None:
@@ -153,13 +153,22 @@ def related_rows(summary: fields.Summary) -> list[tuple[Any, ...]]:
     return rows
 
 
-def fts_values(summary: fields.Summary) -> tuple[str, str, str, str]:
-    """The full-text index row: title, excerpt, provider, topics."""
+def related_text(related: Any) -> str:
+    """The related items' titles as the full-text index holds them: one a line, in list order."""
+    if not isinstance(related, list):
+        return ""
+    titles = (item.get("title") for item in related if isinstance(item, Mapping))
+    return "\n".join(t for t in titles if isinstance(t, str) and t)
+
+
+def fts_values(summary: fields.Summary) -> tuple[str, str, str, str, str]:
+    """The full-text index row: title, excerpt, provider, topics, related items' titles."""
     return (
         summary.title or "",
         summary.excerpt or "",
         " ".join(x for x in (summary.provider_name, summary.provider_domain) if x),
         ", ".join(summary.topics),
+        related_text(summary.related),
     )
 
 

@@ -60,11 +60,12 @@ def consistent(store: Store, card_id: int) -> None:
     fts = store.backend.fulltext_row(card_id)
     assert fts is not None
     title, topics = summary.title or "", ", ".join(summary.topics)
+    related = "\n".join(i["title"] for i in summary.related if isinstance(i, dict) and isinstance(i.get("title"), str))
     if store.backend.location.startswith(("postgresql://", "postgres://")):
         # PostgreSQL indexes lexemes, not the text: the title's and the topics' tokens, as FTS5 makes them.
-        assert (lexemes(fts[0]), lexemes(fts[3])) == (set(pg_fulltext.tokens(title)), set(pg_fulltext.tokens(topics)))
+        assert [lexemes(fts[i]) for i in (0, 3, 4)] == [set(pg_fulltext.tokens(t)) for t in (title, topics, related)]
     else:
-        assert (fts[0], fts[3]) == (title, topics)
+        assert (fts[0], fts[3], fts[4]) == (title, topics, related)
 
 
 def lexemes(vector: str) -> set[str]:
@@ -381,3 +382,21 @@ def test_rebase_refusals_change_nothing(lib: tuple[Store, int, Path], tmp_path: 
     with pytest.raises(ValueError, match="fingerprint"):
         store.rebase(cid, now.__class__(now.path, now.data, None), {})
     unchanged()
+
+
+def test_related_titles_are_full_text_and_follow_edits(lib: tuple[Store, int, Path]) -> None:
+    """Words of a related item's title find the card (one query language: CLI and GUI); an edit of the
+    list re-indexes them, and undo brings the old words back."""
+    store, card_id, _card = lib
+    items = [{"title": "Orbital telescope funding", "sourceUrl": "https://r.example/t"}]
+    store.set_related(card_id, items, label="related")
+    consistent(store, card_id)
+    assert store.ids("orbital") == [card_id] and store.ids('"telescope funding"') == [card_id]
+    assert store.ids("orbit*") == [card_id]
+    second = store.set_related(card_id, [{"title": "Harbour strike ends", "sourceUrl": "https://r.example/h"}],
+                               label="related").batch_id
+    consistent(store, card_id)
+    assert store.ids("orbital") == [] and store.ids("harbour strike") == [card_id]
+    assert second is not None
+    store.undo(second)
+    assert store.ids("orbital") == [card_id] and store.ids("harbour") == []

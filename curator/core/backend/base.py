@@ -337,8 +337,8 @@ class Backend(Protocol):
     def child_rows(self, kind: ChildKind, card_id: int) -> list[tuple[Any, ...]]:
         """A card's stored child rows without the card id, by position."""
 
-    def fulltext_row(self, card_id: int) -> tuple[str, str, str, str] | None:
-        """A card's full-text text as indexed: title, excerpt, provider, topics."""
+    def fulltext_row(self, card_id: int) -> tuple[str, ...] | None:
+        """A card's full-text text as indexed: title, excerpt, provider, topics, related items' titles."""
 
     def journal_rows(self) -> list[tuple[int, int, str, str, str]]:
         """Every journal entry (batch, card, field, old, new), in order."""

@@ -40,7 +40,7 @@ from collections.abc import Callable
 import psycopg
 
 #: The PostgreSQL library layout this Curator reads and writes (independent of SQLite's SCHEMA_VERSION).
-PG_SCHEMA_VERSION = 1
+PG_SCHEMA_VERSION = 2
 
 #: The channel every change is notified on.
 CHANNEL = "curator_changes"
@@ -214,8 +214,28 @@ class LibraryNeedsMigration(SchemaError):
     """The library is older than this Curator; ``curator migrate`` brings it up, never a mere connect."""
 
 
+def _migrate_1_to_2(conn: psycopg.Connection) -> None:
+    """Index the related items' titles: version-1 libraries stored an empty ``card_text.related``.
+
+    The vectors are built in Python (pg_fulltext, as on import) from the titles in list order, joined as
+    ``store_rows.related_text`` joins them, in chunks so a 100k library never sits in memory at once.
+    """
+    from curator.core.backend import pg_fulltext  # only here: the DDL needs no tokenizer
+
+    rows = conn.execute(
+        "SELECT card_id, string_agg(title, E'\\n' ORDER BY position) FROM related_item "
+        "WHERE title <> '' GROUP BY card_id ORDER BY card_id"
+    )
+    with conn.cursor() as cur:
+        while chunk := rows.fetchmany(2000):
+            cur.executemany(
+                "UPDATE card_text SET related = %s::tsvector WHERE card_id = %s",
+                [(pg_fulltext.column_vector(text), cid) for cid, text in chunk],
+            )
+
+
 #: MIGRATIONS[n] brings a version-n PostgreSQL library to n+1 (run by ``migrate`` only, in one transaction).
-MIGRATIONS: dict[int, Callable[[psycopg.Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[psycopg.Connection], None]] = {1: _migrate_1_to_2}
 assert sorted(MIGRATIONS) == list(range(1, PG_SCHEMA_VERSION)), "one migration per version step"
 
 

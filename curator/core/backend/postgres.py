@@ -71,7 +71,7 @@ _ROW_COLUMNS = (
 _CARD_COLUMNS = frozenset((*FILE_COLUMNS, "id", "dirty", "conflict", "missing", "version", "change_xid"))
 _EDITABLE_COLUMNS = frozenset(c for columns in FIELD_COLUMNS.values() for c in columns)
 _BOOL_COLUMNS = frozenset({"published", "dirty", "conflict", "missing"})
-_FTS_COLUMNS = frozenset({"title", "excerpt", "provider", "topics"})
+_FTS_COLUMNS = frozenset({"title", "excerpt", "provider", "topics", "related"})
 _VALUE_COLUMNS = {
     "category": "category", "categories": "category",
     "provider": "provider_name", "providers": "provider_name",
@@ -131,8 +131,8 @@ def _card_row(t: Sequence[Any]) -> CardRow:
 
 
 def _text_vectors(fts: Sequence[str]) -> tuple[str, ...]:
-    """The card_text literals of a record's four indexed texts (related titles are not indexed on SQLite)."""
-    return pg_fulltext.card_vectors((*fts, ""))
+    """The card_text literals of a record's five indexed texts (store_rows.fts_values)."""
+    return pg_fulltext.card_vectors(fts)
 
 
 def library_error(exc: BaseException, display: str) -> LibraryError | None:
@@ -790,9 +790,9 @@ class PostgresBackend:
         return [tuple(r) for r in self._all(f"SELECT {columns} FROM {table} WHERE card_id = %s ORDER BY position",
                                             (card_id,))]  # fmt: skip
 
-    def fulltext_row(self, card_id: int) -> tuple[str, str, str, str] | None:
-        """A card's indexed full text: the four tsvectors as text (PostgreSQL keeps lexemes, not the text)."""
-        row = self._one("SELECT title::text, excerpt::text, provider::text, topics::text FROM card_text "
+    def fulltext_row(self, card_id: int) -> tuple[str, ...] | None:
+        """A card's indexed full text: the five tsvectors as text (PostgreSQL keeps lexemes, not the text)."""
+        row = self._one("SELECT title::text, excerpt::text, provider::text, topics::text, related::text FROM card_text "
                         "WHERE card_id = %s", (card_id,))  # fmt: skip
         return None if row is None else tuple(row)
 

@@ -223,7 +223,7 @@ _VALUE_COLUMNS = {
 }  # fmt: skip
 #: The card columns an edit may set: only these are ever spliced into a statement's text.
 _EDITABLE_COLUMNS = frozenset(c for columns in FIELD_COLUMNS.values() for c in columns)
-_FTS_COLUMNS = frozenset({"title", "excerpt", "provider", "topics"})
+_FTS_COLUMNS = frozenset({"title", "excerpt", "provider", "topics", "related"})
 _CHILD_TABLES: dict[str, tuple[str, str]] = {
     "topics": ("card_topic", "INSERT INTO card_topic (card_id, name, position) VALUES (?, ?, ?)"),
     "images": (
@@ -289,6 +289,9 @@ class SqliteBackend:
         self.path = Path(os.path.abspath(path))
         self.location = str(self.path)
         self.busy_timeout = float(busy_timeout)
+        #: Set when opening migrated the library: the version it had, and where the copy of it went.
+        self.migrated_from: int | None = None
+        self.backup: Path | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._refuse_foreign()
         name, params = _sqlite_name(self.path)
@@ -376,6 +379,7 @@ class SqliteBackend:
                     f"{self.path}: could not migrate the library from schema version {version} "
                     f"(it is left as it was): {e}"
                 ) from e
+            self.migrated_from = version
             self.optimize()
             tables = {name for name in self.db.get_tables() if not name.startswith("sqlite_")}
         missing = sorted({model._meta.table_name for model in schema.MODELS} - tables)
@@ -413,6 +417,7 @@ class SqliteBackend:
             finally:
                 dest.close()
             os.replace(partial, target)
+            self.backup = target
         except (OSError, sqlite3.Error) as e:
             if partial.is_file():
                 partial.unlink()
@@ -733,9 +738,10 @@ class SqliteBackend:
         return [tuple(r[1:]) for r in self._all(f"SELECT * FROM {table} WHERE card_id = ? ORDER BY position",
                                                 (card_id,))]  # fmt: skip
 
-    def fulltext_row(self, card_id: int) -> tuple[str, str, str, str] | None:
-        """A card's full-text row (title, excerpt, provider, topics) as indexed."""
-        row = self._one("SELECT title, excerpt, provider, topics FROM card_index WHERE rowid = ?", (card_id,))
+    def fulltext_row(self, card_id: int) -> tuple[str, ...] | None:
+        """A card's full-text row (title, excerpt, provider, topics, related titles) as indexed."""
+        row = self._one("SELECT title, excerpt, provider, topics, related FROM card_index WHERE rowid = ?",
+                        (card_id,))  # fmt: skip
         return None if row is None else tuple(row)
 
     def journal_rows(self) -> list[tuple[int, int, str, str, str]]:
@@ -910,7 +916,7 @@ class SqliteBackend:
         conn.executemany(_CHILD_TABLES["images"][1], [(cid, *img) for cid, rec in pairs for img in rec.images])
         conn.executemany(_CHILD_TABLES["related"][1], [(cid, *item) for cid, rec in pairs for item in rec.related])
         conn.executemany(
-            "INSERT INTO card_index (rowid, title, excerpt, provider, topics) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO card_index (rowid, title, excerpt, provider, topics, related) VALUES (?, ?, ?, ?, ?, ?)",
             [(cid, *rec.fts) for cid, rec in pairs],
         )
 

@@ -115,6 +115,34 @@ def _migrate_2_to_3(db: Database) -> None:
         create_table(db, model)
 
 
+def _migrate_3_to_4(db: Database) -> None:
+    """Team-ready columns (card version, who made each edit) and related items' titles in the full text.
+
+    The new columns take their defaults (version 1, editor '' = unknown, changed 0). FTS5 tables cannot
+    gain a column, so the index is rebuilt with ``related`` filled from the related items' titles in list
+    order, exactly as ``store_rows.related_text`` joins them for new cards.
+    """
+    db.execute_sql('ALTER TABLE "card" ADD COLUMN "version" INTEGER NOT NULL DEFAULT 1')
+    db.execute_sql('ALTER TABLE "pending_edit" ADD COLUMN "editor" TEXT NOT NULL DEFAULT \'\'')
+    db.execute_sql('ALTER TABLE "pending_edit" ADD COLUMN "changed" REAL NOT NULL DEFAULT 0')
+    db.execute_sql('ALTER TABLE "edit_batch" ADD COLUMN "editor" TEXT NOT NULL DEFAULT \'\'')
+    db.execute_sql('ALTER TABLE "journal_entry" ADD COLUMN "editor" TEXT NOT NULL DEFAULT \'\'')
+    db.execute_sql(
+        'CREATE VIRTUAL TABLE "card_index_v4" USING fts5 ("title", "excerpt", "provider", "topics", "related", '
+        "tokenize='unicode61 remove_diacritics 2')"
+    )
+    db.execute_sql(
+        'INSERT INTO "card_index_v4" (rowid, "title", "excerpt", "provider", "topics", "related") '
+        'SELECT rowid, "title", "excerpt", "provider", "topics", coalesce((SELECT group_concat(title, char(10)) '
+        'FROM (SELECT title FROM "related_item" WHERE card_id = "card_index".rowid AND title <> \'\' '
+        'ORDER BY position)), \'\') FROM "card_index"'
+    )
+    db.execute_sql('DROP TABLE "card_index"')
+    db.execute_sql('ALTER TABLE "card_index_v4" RENAME TO "card_index"')
+
+
 #: MIGRATIONS[n] brings a version-n library to version n+1.
-MIGRATIONS: dict[int, Callable[[Database], None]] = {0: _migrate_0_to_1, 1: _migrate_1_to_2, 2: _migrate_2_to_3}
+MIGRATIONS: dict[int, Callable[[Database], None]] = {
+    0: _migrate_0_to_1, 1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4,
+}  # fmt: skip
 assert sorted(MIGRATIONS) == list(range(schema.SCHEMA_VERSION)), "one migration per version step"

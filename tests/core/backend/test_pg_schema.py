@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -13,6 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from curator.core.backend import pg_schema
+from curator.core.importer import import_paths
+from curator.core.store import Store
 from curator.core.backend.pg_schema import (
     PG_SCHEMA_VERSION,
     LibraryNeedsMigration,
@@ -69,7 +72,8 @@ def test_newer_library_refuses_an_older_client(conn: psycopg.Connection) -> None
     open_library(conn)
     conn.execute("UPDATE meta SET value = %s WHERE key = 'schema_version'", (str(PG_SCHEMA_VERSION + 1),))
     with pytest.raises(
-        LibraryTooNew, match=r"made by a newer Curator \(library schema 2, this Curator knows 1\)"
+        LibraryTooNew,
+        match=rf"made by a newer Curator \(library schema {PG_SCHEMA_VERSION + 1}, this Curator knows {PG_SCHEMA_VERSION}\)",
     ):
         open_library(conn)
     with pytest.raises(LibraryTooNew):
@@ -87,7 +91,7 @@ def test_older_library_is_never_migrated_on_connect(
         open_library(conn)
     assert ran == []
     assert conn.execute("SELECT value FROM meta").fetchone() == ("0",)
-    assert pg_schema.migrate(conn) == [1]  # only the explicit call migrates
+    assert pg_schema.migrate(conn) == list(range(1, PG_SCHEMA_VERSION + 1))  # only the explicit call migrates
     assert ran == [0] and check_schema(conn) == PG_SCHEMA_VERSION
 
 
@@ -230,3 +234,23 @@ def test_indexes_serve_the_lists_queries(filled: psycopg.Connection, sql: str, i
     params = ("'w7'",) if "%s" in sql else None
     plan = "\n".join(r[0] for r in filled.execute("EXPLAIN " + sql, params))
     assert re.search(rf"(using|on) {index} ", plan), plan
+
+
+def test_version_1_library_gains_related_titles_in_its_full_text(pg_url: str, tmp_path: Path) -> None:
+    """Version 1 stored card_text.related empty; the 1 -> 2 step fills it, so `related words` match."""
+    card = tmp_path / "c.yaml"
+    card.write_text("title: Plain\nrelated:\n  - title: Telescope funding restored\n    sourceUrl: https://r.example/a\n"
+                    "  - title: Second item\n    sourceUrl: https://r.example/b\n")
+    with Store(pg_url) as store:
+        import_paths(store, [card])
+        assert store.ids("telescope") == store.ids()
+    with psycopg.connect(pg_url, autocommit=True) as raw:  # back to what version 1 stored
+        raw.execute("UPDATE card_text SET related = ''")
+        raw.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        with pytest.raises(LibraryNeedsMigration):
+            open_library(raw)
+        assert pg_schema.migrate(raw) == [2]
+    with Store(pg_url) as store:
+        [cid] = store.ids()
+        assert store.ids("telescope") == [cid] and store.ids('"second item"') == [cid]
+        assert store.ids("plain") == [cid] and store.ids("funding -second") == []

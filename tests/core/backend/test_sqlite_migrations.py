@@ -210,3 +210,44 @@ def test_failed_version_1_migration_leaves_the_library_as_it_was(tmp_path: Path)
     assert conn.execute("SELECT count(*) FROM card_doc").fetchone()[0] == 0
     assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'card_dirty'").fetchone()
     conn.close()
+
+
+def downgrade_to_v3(path: Path) -> None:
+    """Turn a current library back into what version 3 stored: no team columns, four full-text columns."""
+    conn = sqlite3.connect(path)
+    conn.execute("ALTER TABLE card DROP COLUMN version")
+    for table, column in (("pending_edit", "editor"), ("pending_edit", "changed"), ("edit_batch", "editor"),
+                          ("journal_entry", "editor")):
+        conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    conn.execute("CREATE VIRTUAL TABLE v3 USING fts5 (title, excerpt, provider, topics, "
+                 "tokenize='unicode61 remove_diacritics 2')")
+    conn.execute("INSERT INTO v3 (rowid, title, excerpt, provider, topics) "
+                 "SELECT rowid, title, excerpt, provider, topics FROM card_index")
+    conn.execute("DROP TABLE card_index")
+    conn.execute("ALTER TABLE v3 RENAME TO card_index")
+    conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+
+
+def test_version_3_library_gains_team_columns_and_related_titles_in_its_full_text(tmp_path: Path) -> None:
+    from curator.core.importer import import_paths
+
+    (tmp_path / "cards").mkdir()
+    (tmp_path / "cards" / "a.md").write_text(
+        "---\ntitle: Plain card\nquality: 10\nrelated:\n  - title: Telescope funding restored\n"
+        "    sourceUrl: https://r.example/a\n  - title: Second item\n    sourceUrl: https://r.example/b\n---\n")
+    lib = tmp_path / "lib.sqlite"
+    with Store(lib) as store:
+        import_paths(store, [tmp_path / "cards"])
+        [cid] = store.ids()
+        batch = store.set_fields([cid], {"quality": 20}, label="q").batch_id
+    downgrade_to_v3(lib)
+    with Store(lib) as store:
+        assert store.schema_version == schema.SCHEMA_VERSION
+        assert store.ids("telescope") == [cid] and store.ids('"second item"') == [cid]
+        assert store.ids("plain") == [cid] and store.ids("funding -second") == []
+        assert store.backend.fulltext_row(cid) == ("Plain card", "", "", "", "Telescope funding restored\nSecond item")
+        assert store.pending(cid) == {"quality": (10, 20)}
+        assert batch is not None and store.undo(batch).changed == [cid]  # the old journal still replays
+    assert (tmp_path / "lib.sqlite.v3-backup").is_file()  # copied aside first
