@@ -93,16 +93,32 @@ def default_library() -> Path:
     return legacy if legacy.is_file() else library
 
 
-def library_to_open(explicit: str | os.PathLike[str] | None = None, last: str | None = None) -> Path:
+def library_to_open(explicit: str | os.PathLike[str] | None = None, last: str | None = None) -> Path | str:
     """The library the desktop app opens: `explicit` (``--db``), else ``$CURATOR_DB``, else `last` (the
     library the app used last) while that file still exists, else :func:`default_library`.
 
-    A vanished last library is not recreated empty at its old place: the app falls back to the default.
+    A ``postgresql://`` URL (a team library) is returned as the text it is, for libpq (a Path would fold
+    its ``//``); a last library that is a URL is always taken (whether the server answers is for the
+    connection to say). Any other ``scheme://`` in `explicit` or ``$CURATOR_DB`` is a ValueError naming it;
+    such a remembered `last` is passed over. A vanished last library file is not recreated empty at its
+    old place: the app falls back to the default.
     """
-    if explicit:
-        return Path(explicit).expanduser()
-    if not os.environ.get("CURATOR_DB") and last and Path(last).expanduser().is_file():
-        return Path(last).expanduser()
+    from curator.core.backend.location import parse_location  # no driver: the parser alone
+
+    env = os.environ.get("CURATOR_DB")
+    given = os.fspath(explicit) if explicit else env
+    if given:
+        where = parse_location(given)
+        return where.url if where.is_postgresql and where.url else Path(given).expanduser()
+    if last:
+        try:
+            where = parse_location(last)
+        except ValueError:
+            where = None
+        if where is not None and where.is_postgresql and where.url:
+            return where.url
+        if where is not None and Path(last).expanduser().is_file():
+            return Path(last).expanduser()
     return default_library()
 
 

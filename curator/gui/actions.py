@@ -120,6 +120,16 @@ class Actions(QObject):
         self.about = _action(self, "&About Curator", icon="about")
         self.problems = _action(self, "&Problems Report…", shortcut="Ctrl+Shift+E", icon="problem",
                                 tip="Every file that could not be imported or written, and why")
+        # File > Connect to Team Library… (curator/gui/views/team_connect.py)
+        self.connect_team = _action(self, "Connect to &Team Library…", icon="link",
+                                    tip="Open a library shared on a PostgreSQL server")
+        # Every action that changes the library. In a group so that a read-only role or a lost server
+        # connection disables them all at once, and no other code can enable one meanwhile (Qt keeps an
+        # action of a disabled group disabled; enabling the group again restores each one's own state).
+        self.edit_group = QActionGroup(self)
+        self.edit_group.setExclusionPolicy(QActionGroup.ExclusionPolicy.None_)
+        for action in self.edit_actions():
+            self.edit_group.addAction(action)
 
     def set_quality_scale(self, scale: int) -> None:
         """Digit d sets quality d × scale, capped at 100; 0 is the key after 9, so it counts as 10
@@ -128,6 +138,17 @@ class Actions(QObject):
             value = quality_for_digit(digit, scale)
             action.setText(f"Set Quality to {value}")
             action.setData(value)
+
+    def edit_actions(self) -> list[QAction]:
+        """The actions that change the library (imports, edits, undo, writes): off for a read-only GUI."""
+        return [self.open_folder, self.rescan, self.undo, self.redo, self.publish, self.unpublish,
+                *self.quality_keys, self.heat_up, self.heat_down, self.set_quality, self.set_heat,
+                self.add_topic, self.remove_topic, self.edit_related, self.resolve_conflict, self.write,
+                self.review]  # fmt: skip
+
+    def set_edits_allowed(self, allowed: bool) -> None:
+        """Enable or disable every edit action at once (see edit_group)."""
+        self.edit_group.setEnabled(allowed)
 
     def triage_actions(self) -> list[QAction]:
         """The single-key actions the list views own (never active while typing elsewhere)."""
@@ -171,6 +192,7 @@ class Actions(QObject):
         """Fill the menu bar; returns the (empty) View > Columns menu, which the window fills on demand."""
         file = bar.addMenu("&File")
         file.addActions([self.open_folder, self.rescan])
+        file.addAction(self.connect_team)
         file.addSeparator()
         file.addActions([self.write, self.review])
         file.addSeparator()

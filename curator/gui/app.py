@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
-from PySide6.QtWidgets import QApplication, QStyleFactory
+from PySide6.QtWidgets import QApplication, QMessageBox, QStyleFactory
 
 from curator import paths
 from curator.gui import icons, platform_check, resources
 from curator.gui import settings as keys
 from curator.gui.settings import Settings
+
+if TYPE_CHECKING:
+    from curator.core.store import Store
+    from curator.gui.views.main_window import MainWindow
 
 ORGANIZATION = paths.APPLICATION
 APPLICATION = paths.APPLICATION
@@ -114,6 +120,92 @@ def apply_theme(theme: str) -> bool:
     return dark
 
 
+#: Every main window the app has open: a window switched to another library is kept alive here.
+_windows: list[MainWindow] = []
+
+
+def open_window(location: Path | str, settings: Settings) -> MainWindow | None:
+    """A window on the library at `location` (a file, or a team library's ``postgresql://`` URL), or None
+    after telling the editor why it cannot be opened.
+
+    When libpq finds no password for a team library (or the one it found is refused), the editor is asked
+    (team_connect.ask_password); the answer reaches this library's connections only. The settings remember
+    the location without any password (core.backend.team.remembered), so the next start asks again unless
+    ``~/.pgpass`` or ``PGPASSWORD`` holds one.
+    """
+    from curator.core.backend import team
+    from curator.core.store import Store
+    from curator.core.store_types import LibraryError
+    from curator.gui import library_busy, plain
+    from curator.gui.views import team_connect
+    from curator.gui.views.main_window import MainWindow
+
+    password: str | None = None
+    while True:
+        try:
+            store = Store(location, busy_timeout=library_busy.GUI_BUSY_TIMEOUT, password=password)
+            break
+        except (LibraryError, ValueError) as err:
+            request = team.password_request(err)
+            if request is not None:
+                password = team_connect.ask_password(None, request)
+                if password is not None:
+                    continue
+                return None
+            sentence = team.connect_problem(err) or str(err)
+            plain.message(None, QMessageBox.Icon.Critical, "Curator", f"Cannot open the library:\n{sentence}")
+            return None
+    settings.set_value(keys.LAST_LIBRARY, team.remembered(str(location)))
+    window = MainWindow(store, settings, defer_startup=True)
+    _windows.append(window)
+    window.destroyed.connect(lambda *_a: _forget(window))
+    return window
+
+
+def _forget(window: MainWindow) -> None:
+    if window in _windows:
+        _windows.remove(window)
+
+
+def switch_library(
+    old: MainWindow, store: Store, location: str, settings: Settings | None = None
+) -> MainWindow | None:
+    """Replace `old` by a window on `store` (just opened by File > Connect to Team Library…).
+
+    `old` closes first, through its own close (its prompt about unwritten edits, its saved layout, which
+    the new window then restores at the same place and size); when the editor keeps it open, the new
+    library is closed again and None returned. The app does not quit in between, though for a moment no
+    window is shown. The settings remember `location` without its password.
+    """
+    from curator.core.backend import team
+    from curator.gui.views.main_window import MainWindow
+
+    settings = settings or old.settings
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    quit_on_close = app.quitOnLastWindowClosed()
+    app.setQuitOnLastWindowClosed(False)
+    try:
+        old.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        if not old.close():
+            old.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+            store.close()
+            old.statusBar().showMessage(
+                f"Still on this library: {team.title(store.location)} was not opened", 8000
+            )
+            return None
+        settings.set_value(keys.LAST_LIBRARY, team.remembered(location))
+        window = MainWindow(store, settings, pool=old.pool, defer_startup=True)
+        _windows.append(window)
+        window.destroyed.connect(lambda *_a: _forget(window))
+        window.show()
+        window.start(None)
+        window.statusBar().showMessage(f"Opened {team.title(store.location)}", 8000)
+        return window
+    finally:
+        app.setQuitOnLastWindowClosed(quit_on_close)
+
+
 def run(path: str | None = None, db: str | None = None) -> int:
     """Open the desktop app on the library `db` (default: paths.library_to_open: $CURATOR_DB, else the last
     library used while it exists, else the default library the CLI uses too).
@@ -140,7 +232,13 @@ def run(path: str | None = None, db: str | None = None) -> int:
     # Imported here so the platform check above runs before any widget module loads.
     from curator.gui.views.main_window import MainWindow
 
-    library = paths.library_to_open(db, settings.value(keys.LAST_LIBRARY) or None)
+    try:
+        library = paths.library_to_open(db, settings.value(keys.LAST_LIBRARY) or None)
+    except ValueError as err:  # --db or $CURATOR_DB names a scheme that is no library's
+        from curator.gui import plain
+
+        plain.message(None, QMessageBox.Icon.Critical, "Curator", f"Cannot open the library:\n{err}")
+        return 1
     window = MainWindow.open_library(library, settings)
     if window is None:
         return 1

@@ -19,7 +19,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QFont
 
 from curator.core import search
-from curator.core.store_types import CardRow
+from curator.core.store_types import CardRow, LibraryError
 from curator.gui import plain
 
 PAGE_SIZE = 200
@@ -175,6 +175,7 @@ class CardTableModel(QAbstractTableModel):
 
     totalChanged = Signal(int)  # cards matching the current query
     reset = Signal()  # after any re-query (new query, sort, reload)
+    readFailed = Signal(str)  # a page could not be read (a team library's lost connection): the sentence
 
     def __init__(
         self, store: RowSource, *, page_size: int = PAGE_SIZE, parent: Any = None, load: bool = True,
@@ -198,6 +199,7 @@ class CardTableModel(QAbstractTableModel):
         self._counter = counter
         self._counting = False  # _total is the first page's length until the count arrives
         self._generation = 0  # of re-queries: a count for an older one is dropped
+        self._read_failed = False  # readFailed was said for the current failure (once, not per paint)
         if load:
             self.reload()
 
@@ -309,7 +311,18 @@ class CardTableModel(QAbstractTableModel):
         if page is not None:
             self._pages.move_to_end(number)
             return page
-        page = self.store.rows(self._query, sort=self._sort, offset=number * self.page_size, limit=self.page_size)
+        try:
+            page = self.store.rows(
+                self._query, sort=self._sort, offset=number * self.page_size, limit=self.page_size
+            )
+        except LibraryError as err:
+            # A team library's server went away mid-scroll: the rows stay blank (read again when shown once
+            # the connection is back) and the window says so; never a traceback from inside a paint.
+            if not self._read_failed:
+                self._read_failed = True
+                self.readFailed.emit(str(err))
+            return []
+        self._read_failed = False
         self._hold(number, page)
         expected = min(self.page_size, self._total - number * self.page_size)
         if len(page) < expected and not self._short_page:
@@ -364,15 +377,36 @@ class CardTableModel(QAbstractTableModel):
         """The ids on the held pages, in row order."""
         return [r.id for number in sorted(self._pages) for r in self._pages[number]]
 
+    def held(self, ids: Iterable[int]) -> list[int]:
+        """Which of `ids` are on the held pages (the rows a refresh has to re-read)."""
+        return [i for i in ids if i in self._row_of]
+
     def refresh_rows(self, ids: Iterable[int]) -> None:
         """Re-read the given cards (after edits) and repaint their rows; ids not held are ignored."""
-        wanted = [i for i in ids if i in self._row_of]
-        if not wanted:
-            return
-        for fresh in self.store.rows_by_id(wanted):
-            row = self._row_of[fresh.id]
-            self._pages[row // self.page_size][row % self.page_size] = fresh
-            self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
+        wanted = self.held(ids)
+        if wanted:
+            self.apply_rows(self.store.rows_by_id(wanted))
+
+    def apply_rows(self, rows: Iterable[CardRow]) -> list[int]:
+        """Put fresh CardRows (read elsewhere: a worker, after another editor's change) in place of the held
+        ones and repaint them, one dataChanged per run of neighbouring rows, with no re-query: the
+        selection, the current row and the scroll position stay. Returns the ids that were held."""
+        placed: list[int] = []
+        for fresh in rows:
+            row = self._row_of.get(fresh.id)
+            page = self._pages.get(row // self.page_size) if row is not None else None
+            if row is None or page is None or row % self.page_size >= len(page):
+                continue  # its page was dropped since the read: it is read afresh when shown
+            page[row % self.page_size] = fresh
+            placed.append(row)
+        last = len(Column) - 1
+        placed.sort()
+        start = 0
+        for i in range(1, len(placed) + 1):
+            if i == len(placed) or placed[i] != placed[i - 1] + 1:
+                self.dataChanged.emit(self.index(placed[start], 0), self.index(placed[i - 1], last))
+                start = i
+        return [self._pages[r // self.page_size][r % self.page_size].id for r in placed]
 
     # -- Qt model interface -------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
