@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QInputDialog, QStatusBar, QWidget
 
 from curator.core.store import Store
-from curator.core.store_types import EditResult
+from curator.core.store_types import EditResult, LibraryError
 from curator.gui import library_busy, plain
 from curator.gui import settings as keys
 from curator.gui.actions import HEAT_STEP, Actions
@@ -69,6 +69,9 @@ class EditController(QObject):
         history.failed.connect(self._replay_failed)
         #: Edits waiting to be tried again because another process held the library's write lock.
         self.retrying = 0
+        #: Why no edit may be made now (a read-only role, a lost team-library connection), or None. The
+        #: team-library controller (views/live_updates.py) sets it; every edit asks before it starts.
+        self.refusal: Callable[[], str | None] = lambda: None
         self._connect()
 
     def _connect(self) -> None:
@@ -182,6 +185,10 @@ class EditController(QObject):
 
     def _attempt(self, action: str, run: Callable[[], T], attempt: int) -> T | None:
         """`run()` (one edit through the history); a busy library is tried again later (see library_busy)."""
+        refused = self.refusal()
+        if refused:
+            plain.warning(self.parent_widget, "Cannot make this edit", f"{refused}\n\n{action} was not applied.")
+            return None
         # This thread's wait for the lock stays short (an inline import may have reopened its connection).
         library_busy.set_busy_timeout(self.store, library_busy.GUI_BUSY_TIMEOUT_MS)
         try:
@@ -191,7 +198,13 @@ class EditController(QObject):
             return None
         except Exception as err:
             if not library_busy.is_busy(err):
-                raise
+                if not isinstance(err, LibraryError):
+                    raise
+                # The library failed (a team library's server went away): the edit was one transaction
+                # that did not commit, so nothing of it was applied; say so instead of a traceback.
+                plain.warning(self.parent_widget, "Cannot make this edit",
+                              f"{action} was not applied; nothing changed.\n\n{err}")  # fmt: skip
+                return None
         # Busy: the edit was one transaction that never began, so nothing is half-applied.
         if attempt < library_busy.RETRIES:
             self.retrying += 1

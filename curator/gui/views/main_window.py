@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from curator.core.backend import team
 from curator.core.query import QueryError
 from curator.core.store import Store
 from curator.core.store_types import ImportReport, LibraryError, Totals
@@ -27,7 +28,7 @@ from curator.gui.images import ImageCache
 from curator.gui.models.card_table import CardTableModel
 from curator.gui.settings import Settings
 from curator.gui.undo import EditHistory
-from curator.gui.views import window_layout
+from curator.gui.views import team_connect, window_layout
 from curator.gui.views.card_grid_view import CardGridView
 from curator.gui.views.card_selection import CardSelection
 from curator.gui.views.card_table_view import CardTableView
@@ -41,6 +42,7 @@ from curator.gui.views.filter_bar import FilterBar
 from curator.gui.views.folder_watch import FolderWatcher
 from curator.gui.views.importing import ImportController, ImportRunner, ProgressWidget
 from curator.gui.views.list_focus import ListFocus
+from curator.gui.views.live_updates import TeamLibrary
 from curator.gui.views.problems_report import ProblemsDialog, ProblemsReport, check_problems
 from curator.gui.views.related_editor import RelatedLinks
 from curator.gui.views.searching import SearchController
@@ -83,7 +85,7 @@ class MainWindow(QMainWindow):
         self._deferring = defer_startup  # until finish_startup: facet counts wait for the first paint
         self.importer = ImportRunner(store, pool, self)
         self.search = SearchController(self)
-        self.setWindowTitle(plain.window_title(f"Curator — {store.path.name}"))
+        self.setWindowTitle(plain.window_title(f"Curator — {team.title(store.location)}"))
         self.actions = Actions(self)
         self.images = images or ImageCache(parent=self)
         # Not loaded yet: _restore sets query and sort at once. Counts run on a worker (see count_matches).
@@ -162,15 +164,10 @@ class MainWindow(QMainWindow):
 
     # -- construction -------------------------------------------------------------------------------
     @classmethod
-    def open_library(cls, path: Path, settings: Settings) -> MainWindow | None:
-        """A window on the library at `path`, or None (after telling the user) when it cannot be opened."""
-        try:
-            store = Store(path, busy_timeout=library_busy.GUI_BUSY_TIMEOUT)
-        except LibraryError as err:
-            plain.message(None, QMessageBox.Icon.Critical, "Curator", f"Cannot open the library:\n{err}")
-            return None
-        settings.set_value(keys.LAST_LIBRARY, str(store.path))
-        return cls(store, settings, defer_startup=True)
+    def open_library(cls, path: Path | str, settings: Settings) -> MainWindow | None:
+        """A window on the library at `path` (a file or a team library's URL), or None (after telling the
+        user) when it cannot be opened; see app.open_window (it asks for a team library's password)."""
+        return gui_app.open_window(path, settings)
 
     def _build_menus(self) -> None:
         self.columns_menu = self.actions.build_menus(self.menuBar())
@@ -208,6 +205,7 @@ class MainWindow(QMainWindow):
         a.shortcuts.triggered.connect(lambda: show_shortcuts(self.actions, self))
         a.about.triggered.connect(self.show_about)
         a.problems.triggered.connect(self.show_problems)
+        a.connect_team.triggered.connect(lambda: team_connect.open_dialog(self))
 
         self.filter_bar.queryChanged.connect(self.apply_query)
         self.filter_bar.submitted.connect(self.search.remember_search)
@@ -230,12 +228,18 @@ class MainWindow(QMainWindow):
         self.imports.cardsChanged.connect(self._cards_changed)
         self.imports.libraryChanged.connect(self._library_changed)
         self.imports.rescanStarted.connect(self.folders.rescan_started)
-        self.folders.rescanNeeded.connect(lambda: self.imports.rescan(quiet=True))
+        # Not while the edits are off (a read-only role, a lost team-library connection): a rescan writes.
+        self.folders.rescanNeeded.connect(
+            lambda: self.imports.rescan(quiet=True) if self.actions.rescan.isEnabled() else None
+        )
         self.folders.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.model.reset.connect(lambda: self.update_status(recount=False))  # a query changes what is shown
         self.model.totalChanged.connect(lambda _n: self.update_status(recount=False))
         self.table.doubleClicked.connect(lambda _i: self.open_source())
         self.grid.doubleClicked.connect(lambda _i: self.open_source())
+        # A team library: read-only roles, the server connection's state, other editors' changes. Built
+        # here, before _restore reads the first page, so its live feed catches up from before that read.
+        self.team_library = TeamLibrary(self)
 
     # -- settings -----------------------------------------------------------------------------------
     def _restore(self) -> None:
@@ -336,12 +340,18 @@ class MainWindow(QMainWindow):
         return self.selection.select_card(card_id)
 
     def _show_card(self, card_id: int | None) -> None:
-        self.detail.show_card(self.store.detail(card_id) if card_id is not None else None)
+        try:
+            self.detail.show_card(self.store.detail(card_id) if card_id is not None else None)
+        except LibraryError as err:  # a team library's lost connection: said, never a traceback
+            self.model.readFailed.emit(str(err))
 
     def _reshow_card(self) -> None:
         """The detail pane again from the library (an edit made there did not happen)."""
         if self.detail.card is not None:
-            self.detail.show_card(self.store.detail(self.detail.card.id), keep_scroll=True)
+            try:
+                self.detail.show_card(self.store.detail(self.detail.card.id), keep_scroll=True)
+            except LibraryError as err:
+                self.model.readFailed.emit(str(err))
 
     def _cards_changed(self, ids: list[int]) -> None:
         """Refresh what shows these cards (rows, the detail pane, counts, facets): after an edit, an undo,
@@ -393,7 +403,7 @@ class MainWindow(QMainWindow):
         import curator
 
         return (
-            f"Curator {curator.__version__}\nTriage article cards.\n\nLibrary: {self.store.path}\n"
+            f"Curator {curator.__version__}\nTriage article cards.\n\nLibrary: {self.store.location}\n"
             f"Log file (tracebacks of Curator's own errors): {errorlog.log_path()}"
         )
 
