@@ -356,6 +356,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=10, metavar="N", help="at most N suggestions (default 10)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
 
+    from curator.cli import migrate
+
+    migrate.add_arguments(command("migrate", migrate.SUMMARY, migrate.DETAILS))
+
     p = command("gui", "open the desktop app (on --db/$CURATOR_DB when given, else the last library)")
     p.add_argument(
         "path", nargs="?", default=None, metavar="PATH", help="card files or a folder to import on start"
@@ -373,6 +377,10 @@ def main(argv: list[str] | None = None) -> int:
     from curator.cli import commands  # the core is imported only when a command runs
 
     try:
+        if args.command == "migrate":  # it opens the library itself: how to open it is what it decides
+            from curator.cli.migrate import cmd_migrate
+
+            return cmd_migrate(args)
         return commands.run(args)
     except CliError as err:
         print(f"curator: {commands.output.printable(err.message)}", file=sys.stderr)
