@@ -16,7 +16,7 @@ EXIT_CONFLICT = 3  # write skipped conflicting files
 
 QUERY_HELP = """\
 query language (list, set --query, check):
-  words              full text over title, excerpt, provider and topics
+  words              full text over title, excerpt, provider, topics and related items' titles
   "a phrase"  pre*   a quoted phrase; a prefix
   field:value        category, provider, topic, type, path (case-insensitive)
   published:true|false  dirty:true  problems:true  conflict:true

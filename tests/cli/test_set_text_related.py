@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from curator.cli import main
 from curator.core.cards import compose, parse_card, split
-from tests.cli.conftest import Curator
+from tests.cli.conftest import EXAMPLE_CARD, Curator
 
 SOURCE_URL = "https://www.source.example/story/mars-water"
 CARDS = {
@@ -418,3 +418,15 @@ def test_dry_run_shows_the_diff_and_records_nothing(desk: tuple[Curator, Path, d
     assert cli("set", "--id", card, "title=Dry title", "--dry-run").out == (
         "0 cards would change (dry run: nothing recorded)\n"
     )
+
+
+def test_list_finds_words_of_related_items_titles_and_follows_related_edits(library: Curator) -> None:
+    """One query language: `list WORD` covers related items' titles, on both backends, and a `related-=`
+    edit takes the item's words out of the index."""
+    [example] = library("list", "yandex", "--json").json_lines()
+    assert example["path"].endswith(EXAMPLE_CARD.name)
+    shown = library("show", str(example["id"]), "--json").json()
+    yandex = next(i for i in shown["related"] if "Yandex" in i["title"])
+    assert library("set", "--id", str(example["id"]), f"related-={yandex['sourceUrl']}").code == 0
+    assert library("list", "yandex", "--json").json_lines() == []
+    assert [r["id"] for r in library("list", '"troubling new report"', "--json").json_lines()] == [example["id"]]

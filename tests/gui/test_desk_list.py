@@ -120,6 +120,13 @@ def test_a_syntax_error_greys_the_stale_results_until_the_text_parses(qtbot, win
     assert not window.list_states.fade.isEnabled()
 
 
+def test_words_of_a_related_items_title_find_the_card(qtbot, window: MainWindow, store: Store) -> None:  # type: ignore[no-untyped-def]
+    """Item 12: full text covers related items' titles ("Yandex" is only in the example card's related list)."""
+    type_query(qtbot, window, "yandex")
+    assert window.model.total == 1 == store.count("yandex")
+    assert "face recognition" in (getattr(window.model.card_at(0), "title", None) or "")
+
+
 def test_no_matches_says_so_and_clear_search_brings_every_card_back(qtbot, window: MainWindow, store: Store) -> None:  # type: ignore[no-untyped-def]
     type_query(qtbot, window, "zqxwv")
     assert window.model.total == 0
