@@ -35,7 +35,7 @@ import shlex
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -300,8 +300,11 @@ def copy_to_postgresql(
         with _team_connection(where, password=password, autocommit=True) as conn:
             with src.transaction():
                 _copy(src, conn, where.display, busy_timeout, progress, report)
-            # After the commit: the planner's statistics, for the first lists on the server.
-            conn.execute("ANALYZE")
+            # After the commit: the planner's statistics, for the first lists on the server. The copy is
+            # done by now, so a failure here (a dropped connection) must not read as a failed copy; the
+            # server's autovacuum analyzes the tables later anyway.
+            with suppress(psycopg.Error):
+                conn.execute("ANALYZE")
     finally:
         src.close()
     report.seconds = time.monotonic() - started
@@ -365,8 +368,6 @@ def _copy(
             report.rows["meta"] = _copy_meta(lite, conn)
             _advance_sequences(conn, [plan.table for plan in plans])
             _verify(conn, {**counts, TEXT_TABLE: counts["card"]}, report.rows, display)
-            if progress is not None and total == 0:
-                progress(0, 0)
     except psycopg.Error as exc:
         known = pg_library_error(exc, display)
         reason = str(known) if known is not None else f"{display}: {table}: {str(exc).strip()}"
