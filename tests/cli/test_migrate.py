@@ -266,3 +266,36 @@ def test_moving_in_refuses_bad_targets_and_sources(runner: Curator, pg_url: str,
     assert (
         "already holds a library (1 cards, 0 edit batches" in again.err and "nothing was copied" in again.err
     )
+
+
+def test_moving_in_shows_progress_on_a_terminal(runner: Curator, pg_url: str, tmp_path: Path) -> None:
+    import os
+    import pty
+
+    lite = tmp_path / "alone.sqlite"
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    for i in range(30):
+        (cards / f"{i:02}.md").write_text(f"---\ntitle: Card {i}\ntopics: [A, B]\n---\n", encoding="utf-8")
+    assert _run(runner, "import", str(cards), db=lite).code == 0
+    master, slave = pty.openpty()  # stderr is a terminal: the progress line is drawn there
+    try:
+        done = subprocess.run([sys.executable, "-m", "curator", "--db", str(lite), "migrate", "--to", pg_url],
+                              stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL, env=runner.env,
+                              cwd=runner.cwd, timeout=120, check=False, text=True)  # fmt: skip
+        os.close(slave)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the terminal's other end is closed: everything was read
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(master)
+    assert done.returncode == 0, drawn
+    total = 30 * 2 + 30 * 2 + 30  # card and card_doc rows, two topics each, full-text rows (no images)
+    assert f"copying {total}/{total} (100%)".encode() in drawn, drawn
+    assert done.stdout.startswith("copied 30 cards, 0 pending edits, 0 edit batches, 0 journal entries")
