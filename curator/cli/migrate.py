@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from curator.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, library_location
@@ -74,7 +75,7 @@ def _emit(args: argparse.Namespace, text: str, data: dict[str, Any]) -> None:
         print(output.printable(text))
 
 
-def _migrate_sqlite(args: argparse.Namespace, path: Any, busy_timeout: float) -> int:
+def _migrate_sqlite(args: argparse.Namespace, path: Path, busy_timeout: float) -> int:
     from curator.core.backend import transfer
 
     done = transfer.migrate_sqlite(path, busy_timeout=busy_timeout)
@@ -143,6 +144,7 @@ def _migrate_team(args: argparse.Namespace, url: str) -> int:
 
 def _move_in(args: argparse.Namespace, busy_timeout: float) -> int:
     from curator.cli import output
+    from curator.core import schema
     from curator.core.backend import transfer
     from curator.core.backend.location import parse_location
 
@@ -176,12 +178,11 @@ def _move_in(args: argparse.Namespace, busy_timeout: float) -> int:
     for table, columns in report.left_out.items():
         print(
             output.printable(
-                f"curator: migrate: not copied (no such column on the server): {table}.{', '.join(columns)}"
+                "curator: migrate: not copied (no such column on the server): "
+                + ", ".join(f"{table}.{column}" for column in columns)
             ),
             file=sys.stderr,
         )
-    from curator.core import schema
-
     counts = {
         "cards": report.count(schema.Card),
         "pending edits": report.count(schema.PendingEdit),
