@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from curator.core.backend.pg_listen import Changes, Listener
     from curator.core.store import Store
 
-__all__ = ["Access", "Changes", "LiveFeed", "PasswordRequest", "access", "connect_problem", "is_team",
+__all__ = ["Access", "LiveFeed", "PasswordRequest", "access", "connect_problem", "is_team",
            "live_feed", "password_request", "remembered", "snapshot", "title"]  # fmt: skip
 
 

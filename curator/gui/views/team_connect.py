@@ -141,9 +141,10 @@ class TeamConnectDialog(QDialog):
         form.addRow("User:", self.user)
         form.addRow("SSL:", self.sslmode)
         form.addRow("or URL:", self.url)
-        form.addRow(self.password_label)
-        form.addRow("Password:", self.password)
-        self._form = form
+        # The prompt wraps: in a QVBoxLayout (a QFormLayout row would not grow to its wrapped height).
+        secret = QFormLayout()
+        secret.addRow("Password:", self.password)
+        self._form = secret
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.connect_button = self.buttons.addButton("Connect", QDialogButtonBox.ButtonRole.AcceptRole)
         self.connect_button.setDefault(True)
@@ -151,6 +152,8 @@ class TeamConnectDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.password_label)
+        layout.addLayout(secret)
         layout.addWidget(self.error)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
@@ -178,6 +181,7 @@ class TeamConnectDialog(QDialog):
         self._syncing = True
         self.url.setText(compose_url(self.host.text().strip(), self.port.value(), self.database.text().strip(),
                                      self.user.text().strip(), self.sslmode.currentText()))  # fmt: skip
+        self.url.setCursorPosition(0)  # the start (user@host) is what tells one server from another
         self._syncing = False
         self._update_button()
 
