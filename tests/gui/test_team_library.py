@@ -393,3 +393,95 @@ def test_sqlite_library_has_no_team_state(edit_window: MainWindow) -> None:
     assert not team.banner.isVisible() and not team.read_only_label.isVisible()
     assert edit_window.actions.publish.isEnabled()
     assert edit_window.windowTitle() == "Curator — own.sqlite"
+
+
+def test_a_lost_connection_stops_the_list_reading_until_it_is_back(  # type: ignore[no-untyped-def]
+    qtbot, pg_cluster: PgCluster, team_db: str, settings: Settings, tmp_path: Path
+) -> None:
+    """While the server is away, rows not yet read stay blank (no GUI-thread connect attempt per page)."""
+    window = _window(qtbot, Store(pg_cluster.url(team_db)), settings, tmp_path)
+    team = window.team_library
+    try:
+        team.stop()
+        model = window.model
+        model.page_size = 10  # several pages over the few cards
+        model.reload()
+        team.lost()
+        assert model.offline and team.banner.isVisible()
+        assert model.card_at(0) is not None  # a held page still shows
+        assert model.card_at(model.total - 1) is None  # a page not held is not read
+        team.probe()  # the server answers (SyncPool: inline): back, and the list reads again
+        assert not team.connection_lost and not model.offline and not team.banner.isVisible()
+        assert model.card_at(model.total - 1) is not None
+    finally:
+        _stop(window)
+
+
+def test_start_up_asks_for_a_missing_password_and_keeps_it_out_of_settings(  # type: ignore[no-untyped-def]
+    qtbot, pg_cluster: PgCluster, team_db: str, tmp_path: Path, no_password_env: Path,
+    monkeypatch: pytest.MonkeyPatch, sync_tasks: None,
+) -> None:  # fmt: skip
+    settings = Settings.from_file(tmp_path / "settings.ini")
+    remembered = f"postgresql://{ADMIN}@127.0.0.1:{pg_cluster.port}/{team_db}"
+    asked: list[bool] = []
+    answers = iter(["wrong", pg_cluster.password])
+
+    def ask(_parent, request):  # type: ignore[no-untyped-def]
+        asked.append(request.failed)
+        return next(answers)
+
+    monkeypatch.setattr(team_connect, "ask_password", ask)
+    window = gui_app.open_window(paths.library_to_open(None, remembered), settings)
+    assert window is not None
+    qtbot.addWidget(window)
+    window.files.ask_close = lambda _box: "keep"
+    try:
+        assert asked == [False, True]  # none found, then the wrong one refused
+        assert window.model.total == SEED_FILES
+        assert window.team_library.feed is not None
+        qtbot.waitUntil(lambda: window.team_library.feed.connected, timeout=5000)  # the feed has it too
+        window.close()
+        settings.sync()
+        assert pg_cluster.password not in (tmp_path / "settings.ini").read_text(encoding="utf-8")
+        monkeypatch.setattr(team_connect, "ask_password", lambda _p, _r: None)  # the editor cancels
+        assert gui_app.open_window(remembered, settings) is None
+    finally:
+        _stop(window)
+
+
+def test_a_publish_from_another_process_and_a_new_card_show_up(  # type: ignore[no-untyped-def]
+    qtbot, pg_cluster: PgCluster, team_db: str, settings: Settings, tmp_path: Path,
+    team_template: tuple[str, Path],
+) -> None:  # fmt: skip
+    import subprocess
+    import sys
+
+    url = pg_cluster.url(team_db)
+    window = _window(qtbot, Store(url), settings, tmp_path)
+    try:
+        feed = window.team_library.feed
+        assert feed is not None
+        qtbot.waitUntil(lambda: feed.connected, timeout=5000)
+        model = window.model
+        target = next(r for r in (model.card_at(i) for i in range(model.total)) if r and not r.published)
+        assert window.selection.select_card(target.id)
+        done = subprocess.run(
+            [sys.executable, "-m", "curator", "--db", url, "set", "--id", str(target.id), "published=true"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        qtbot.waitUntil(lambda: model.card_at(model.row_of(target.id)).published is True, timeout=2000)
+        assert window.selection.current_id() == target.id
+
+        # Another editor imports a card: the list grows (a re-query), the card in hand stays.
+        extra = tmp_path / "extra"
+        extra.mkdir()
+        (extra / "new.txt").write_text('---\ntitle: "Breaking: a card from elsewhere"\n---\n', encoding="utf-8")
+        other = Store(url)
+        assert import_paths(other, [extra], workers=1).added == 1
+        other.close()
+        qtbot.waitUntil(lambda: model.total == SEED_FILES + 1, timeout=2000)
+        assert window.selection.current_id() == target.id
+        assert window.status_line.shown_label.text().endswith(f"of {SEED_FILES + 1} cards")
+    finally:
+        _stop(window)

@@ -200,6 +200,9 @@ class CardTableModel(QAbstractTableModel):
         self._counting = False  # _total is the first page's length until the count arrives
         self._generation = 0  # of re-queries: a count for an older one is dropped
         self._read_failed = False  # readFailed was said for the current failure (once, not per paint)
+        #: True while a team library's server is away: pages not held stay blank without a read (each would
+        #: wait up to libpq's connect timeout on the GUI thread). views/live_updates.py sets it.
+        self.offline = False
         if load:
             self.reload()
 
@@ -311,6 +314,8 @@ class CardTableModel(QAbstractTableModel):
         if page is not None:
             self._pages.move_to_end(number)
             return page
+        if self.offline:
+            return []
         try:
             page = self.store.rows(
                 self._query, sort=self._sort, offset=number * self.page_size, limit=self.page_size

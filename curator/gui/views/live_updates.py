@@ -196,6 +196,7 @@ class TeamLibrary(QObject):
         self.read_only_label.setVisible(self.read_only_reason is not None)
         self.read_only_label.setToolTip(plain.tip(self.read_only_reason or ""))
         self.banner.setVisible(self.connection_lost)
+        w.model.offline = self.connection_lost
         if self.connection_lost:
             self._probe_timer.start()
         else:
