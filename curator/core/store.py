@@ -58,7 +58,9 @@ def _parse(query: str | None) -> Term | None:
         return None
     from curator.core import query as query_mod  # here: parsing is needed only when there is a query
 
-    return query_mod.parse(query)
+    # A NUL separates words in the full text of both backends (SQLite's tokenizer; pg_nul's stand-in on
+    # PostgreSQL, whose text cannot hold it), and FTS5 would cut a MATCH string at it: a space here.
+    return query_mod.parse(query.replace("\0", " "))
 
 
 class Store:

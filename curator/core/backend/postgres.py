@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 from psycopg import errors as pg_errors
 
-from curator.core.backend import pg_connect, pg_fulltext, pg_schema, pg_search
+from curator.core.backend import pg_connect, pg_fulltext, pg_nul, pg_schema, pg_search
 from curator.core.backend.base import (
     CardFlag,
     Change,
@@ -403,14 +403,14 @@ class PostgresBackend:
 
     def doc(self, card_id: int) -> str | None:
         row = self._one("SELECT doc::text FROM card_doc WHERE card_id = %s", (card_id,))
-        return None if row is None else row[0]
+        return None if row is None else pg_nul.from_server(row[0])
 
     def card_doc(self, card_id: int) -> tuple[str, str] | None:
         row = self._one(
             "SELECT c.path, d.doc::text FROM card c JOIN card_doc d ON d.card_id = c.id WHERE c.id = %s",
             (card_id,),
         )
-        return None if row is None else (row[0], row[1])
+        return None if row is None else (row[0], pg_nul.from_server(row[1]))
 
     def pending_rows(self, card_id: int) -> list[tuple[str, str, str]]:
         return [tuple(r) for r in self._all(
@@ -503,17 +503,19 @@ class PostgresBackend:
 
     # -- edits ----------------------------------------------------------------------------------------------
     def current(self, field: str, ids: Iterable[int]) -> list[FieldRow]:
-        return [tuple(r) for r in self._all(
-            "SELECT c.card_id, coalesce((c.doc -> %s)::text, 'null'), "
-            "coalesce(p.value, (c.doc -> %s)::text, 'null') "
+        # The pending value apart from the file's: only a stored document is escaped (pg_nul).
+        rows = self._all(
+            "SELECT c.card_id, coalesce((c.doc -> %s)::text, 'null'), p.value "
             "FROM card_doc c LEFT JOIN pending_edit p ON p.card_id = c.card_id AND p.field = %s "
             "WHERE c.card_id = ANY(%s)",
-            (field, field, field, [int(i) for i in dict.fromkeys(ids)]),
-        )]  # fmt: skip
+            (field, field, [int(i) for i in dict.fromkeys(ids)]),
+        )
+        unescape = pg_nul.from_server
+        return [(i, unescape(b), unescape(b) if v is None else v) for i, b, v in rows]
 
     def file_value(self, card_id: int, key: str) -> str | None:
         row = self._one("SELECT (doc -> %s)::text FROM card_doc WHERE card_id = %s", (key, card_id))
-        return None if row is None else row[0]
+        return None if row is None or row[0] is None else pg_nul.from_server(row[0])
 
     def set_pending(self, rows: Sequence[tuple[int, str, str, str]]) -> None:
         self._many(
@@ -541,7 +543,7 @@ class PostgresBackend:
         self._editable(columns)
         if rows:
             self._many(f"UPDATE card SET {', '.join(f'{c} = %s' for c in columns)} WHERE id = %s",
-                       [self._typed(columns, row) for row in rows])  # fmt: skip
+                       pg_nul.clean_rows([self._typed(columns, row) for row in rows]))  # fmt: skip
 
     def set_columns(
         self, columns: Sequence[str], values: Sequence[Any], ids: Sequence[int], *, dirty: bool
@@ -550,18 +552,18 @@ class PostgresBackend:
         if ids:
             sets = ", ".join([*(f"{c} = %s" for c in columns), *(["dirty = TRUE"] if dirty else [])])
             self._execute(f"UPDATE card SET {sets} WHERE id = ANY(%s)",
-                          (*self._typed(columns, values), [int(i) for i in ids]))  # fmt: skip
+                          (*pg_nul.clean(self._typed(columns, values)), [int(i) for i in ids]))  # fmt: skip
 
     def update_fulltext(self, field: str, rows: Sequence[tuple[str, int]]) -> None:
         if field not in _FTS_COLUMNS:
             raise ValueError(f"not a full-text column: {field!r}")
         self._many(f"UPDATE card_text SET {field} = %s::tsvector WHERE card_id = %s",
-                   [(pg_fulltext.column_vector(text), cid) for text, cid in rows])  # fmt: skip
+                   [(pg_fulltext.column_vector(pg_nul.clean(text)), cid) for text, cid in rows])  # fmt: skip
 
     def replace_children(self, kind: ChildKind, ids: Sequence[int], rows: Sequence[tuple[Any, ...]]) -> None:
         table, _, insert = _CHILD_TABLES[kind]
         self._execute(f"DELETE FROM {table} WHERE card_id = ANY(%s)", ([int(i) for i in ids],))
-        self._many(insert, rows)
+        self._many(insert, pg_nul.clean_rows(rows))
 
     def adjust_problems(self, deltas: Sequence[tuple[int, int]]) -> None:
         self._many("UPDATE card SET problems = greatest(0, problems + %s) WHERE id = %s", deltas)
@@ -580,7 +582,7 @@ class PostgresBackend:
 
     def add_batch(self, label: str, created: float) -> int:
         row = self._one("INSERT INTO edit_batch (label, created, undone) VALUES (%s, %s, FALSE) RETURNING id",
-                        (label, created))  # fmt: skip
+                        (pg_nul.clean(label), created))  # fmt: skip
         return int(row[0])
 
     def add_journal(self, batch_id: int, changes: Sequence[Change], created: float) -> None:
@@ -654,7 +656,7 @@ class PostgresBackend:
         if not records:
             return []
         ids = pg_schema.reserve_ids(self._conn(), len(records))
-        pairs = list(zip(ids, records, strict=True))
+        pairs = list(zip(ids, map(pg_nul.clean_record, records), strict=True))  # text holds no NUL: pg_nul
         self._many(_INSERT_CARD, [(cid, *_file_values(rec.values)) for cid, rec in pairs])
         self._many(
             "INSERT INTO card_doc (card_id, doc) VALUES (%s, %s)", [(cid, rec.doc) for cid, rec in pairs]
@@ -665,6 +667,7 @@ class PostgresBackend:
     def update_cards(self, pairs: Sequence[tuple[int, CardRecord]]) -> None:
         if not pairs:
             return
+        pairs = [(cid, pg_nul.clean_record(rec)) for cid, rec in pairs]  # text holds no NUL: pg_nul
         self._many(_UPDATE_CARD, [(*_file_values(rec.values), cid) for cid, rec in pairs])
         self._many(
             "INSERT INTO card_doc (card_id, doc) VALUES (%s, %s) ON CONFLICT (card_id) DO UPDATE SET doc = excluded.doc",
@@ -708,7 +711,7 @@ class PostgresBackend:
         with _translated(self.location):  # a stream: a build reads every mapping without holding them all
             cur = self._conn().execute(sql, params)
             while rows := cur.fetchmany(2048):
-                yield from ((int(i), d) for i, d in rows)
+                yield from ((int(i), pg_nul.from_server(d)) for i, d in rows)
 
     def pending_values(self, ids: Sequence[int] | None) -> list[tuple[int, str, str]]:
         if ids is None:
@@ -733,7 +736,8 @@ class PostgresBackend:
         self._many("INSERT INTO check_array (name, data) VALUES (%s, %s)", list(arrays.items()))
         self._execute("DELETE FROM check_card")
         self._many(
-            "INSERT INTO check_card (card_id, stamp, source, amp, cdn) VALUES (%s, %s, %s, %s, %s)", cards
+            "INSERT INTO check_card (card_id, stamp, source, amp, cdn) VALUES (%s, %s, %s, %s, %s)",
+            pg_nul.clean_rows(cards),
         )
 
     def check_groups(self) -> list[tuple[str, str | None, list[int]]]:
@@ -751,7 +755,7 @@ class PostgresBackend:
         self._execute("DELETE FROM check_group")
         numbered = list(enumerate(groups, 1))
         self._many("INSERT INTO check_group (id, kind, canonical) VALUES (%s, %s, %s)",
-                   [(gid, kind, canonical) for gid, (kind, canonical, _) in numbered])  # fmt: skip
+                   [(gid, kind, pg_nul.clean(canonical)) for gid, (kind, canonical, _) in numbered])  # fmt: skip
         self._many("INSERT INTO check_member (group_id, card_id) VALUES (%s, %s)",
                    [(gid, int(i)) for gid, (_, _, ids) in numbered for i in ids])  # fmt: skip
 
@@ -768,7 +772,8 @@ class PostgresBackend:
             "WHERE id = %s",
             [(w.size, w.mtime_ns, w.sha256, w.id) for w in written],
         )
-        self._many("UPDATE card_doc SET doc = %s WHERE card_id = %s", [(w.doc, w.id) for w in written])
+        self._many("UPDATE card_doc SET doc = %s WHERE card_id = %s",
+                   [(pg_nul.to_server(w.doc), w.id) for w in written])  # fmt: skip
         self._execute("DELETE FROM pending_edit WHERE card_id = ANY(%s)", ([w.id for w in written],))
 
     def mark_conflict(self, card_id: int) -> None:
