@@ -46,7 +46,7 @@ from peewee import Model
 from psycopg import sql
 
 from curator.core import schema
-from curator.core.backend import pg_connect, pg_schema
+from curator.core.backend import pg_connect, pg_nul, pg_schema
 from curator.core.backend.base import Translated
 from curator.core.backend.location import Location, parse_location, without_password
 from curator.core.backend.postgres import WRITE_LOCK_KEY, _text_vectors
@@ -370,7 +370,12 @@ def _copy(
             _verify(conn, {**counts, TEXT_TABLE: counts["card"]}, report.rows, display)
     except psycopg.Error as exc:
         known = pg_library_error(exc, display)
-        reason = str(known) if known is not None else f"{display}: {table}: {str(exc).strip()}"
+        if known is not None:
+            reason = str(known)
+        else:  # one line: the server's message, and where in the COPY it stopped
+            primary = exc.diag.message_primary or str(exc).strip().splitlines()[0]
+            where = (exc.diag.context or "").strip().splitlines()
+            reason = f"{display}: {table}: {primary}" + (f" ({where[0]})" if where else "")
         raise MigrateError(f"{reason}; nothing was copied (the team library is left as it was)") from exc
 
 
@@ -437,23 +442,28 @@ def _chunks(cursor: sqlite3.Cursor, advance: Callable[[int], None]) -> Iterator[
 def _copy_table(
     lite: sqlite3.Connection, conn: psycopg.Connection, plan: _Plan, advance: Callable[[int], None]
 ) -> int:
-    """One table's rows as SQLite holds them (its 0/1 flags as booleans), by COPY."""
+    """One table's rows by COPY, in the form the PostgreSQL backend itself stores them.
+
+    SQLite's 0/1 flags (or any number another program left in one) become booleans as the SQLite backend
+    reads them; a U+0000, which PostgreSQL text cannot hold, is escaped in a card's mapping and replaced
+    elsewhere exactly as the backend's own import and edits do (pg_nul).
+    """
     names = ", ".join(f'"{c}"' for c in plan.columns)
     cursor = lite.execute(f'SELECT {names} FROM "{plan.table}"')
-    rows: Iterator[Sequence[Any]] = _chunks(cursor, advance)
-    if plan.booleans:
-        flags = plan.booleans
+    flags = plan.booleans
+    doc = plan.columns.index("doc") if plan.table == _table(schema.CardDoc) else -1
 
-        def typed(source: Iterator[Sequence[Any]]) -> Iterator[Sequence[Any]]:
-            for row in source:
-                values = list(row)
-                for i in flags:
-                    if values[i] is not None:
-                        values[i] = bool(values[i])
-                yield values
+    def typed(source: Iterator[Sequence[Any]]) -> Iterator[Sequence[Any]]:
+        for row in source:
+            values = [pg_nul.clean(v) if isinstance(v, str) and "\0" in v else v for v in row]
+            for i in flags:
+                if values[i] is not None:
+                    values[i] = bool(values[i])
+            if doc >= 0:
+                values[doc] = pg_nul.to_server(row[doc])
+            yield values
 
-        rows = typed(rows)
-    return _copy_rows(conn, plan.table, plan.columns, rows)
+    return _copy_rows(conn, plan.table, plan.columns, typed(_chunks(cursor, advance)))
 
 
 def _copy_text(lite: sqlite3.Connection, conn: psycopg.Connection, advance: Callable[[int], None]) -> int:
@@ -468,7 +478,7 @@ def _copy_text(lite: sqlite3.Connection, conn: psycopg.Connection, advance: Call
     fts = _sqlite_columns(lite, _table(schema.CardIndex))
     texts = ", ".join(f"coalesce(i.\"{c}\", '')" for c in fts)
     cursor = lite.execute(f'SELECT c.id, {texts} FROM card c LEFT JOIN "card_index" i ON i.rowid = c.id')
-    rows = ((row[0], *_text_vectors(row[1:])) for row in _chunks(cursor, advance))
+    rows = ((row[0], *_text_vectors(pg_nul.clean(tuple(row[1:])))) for row in _chunks(cursor, advance))
     return _copy_rows(conn, TEXT_TABLE, ("card_id", *pg_fulltext.FTS_COLUMNS), rows)
 
 

@@ -213,15 +213,48 @@ def test_a_failure_half_way_leaves_the_database_empty(
     assert calls[0] >= 2
     assert _tables(pg_url) == []  # not even the schema: it was created in the same transaction
 
-    # A value the server refuses (PostgreSQL text holds no NUL) names the table; nothing is left either.
-    with Store(path) as lite:
-        first = lite.ids()[0]
-        lite.set_fields([first], {"title": "nul \x00 inside"}, label="odd")
+    # A value the server refuses (text another program left in an INTEGER column) names the table.
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE card SET heat = 'lots' WHERE id = (SELECT max(id) FROM card)")
+    conn.commit()
+    conn.close()
     with pytest.raises(
-        MigrateError, match=r"card: .*nothing was copied \(the team library is left as it was\)"
+        MigrateError,
+        match=r'card: invalid input syntax for type bigint: "lots" \(COPY card, line \d+, column heat: "lots"\); nothing was copied \(the team library is left as it was\)$',
     ):
         copy_to_postgresql(path, pg_url, busy_timeout=5)
     assert _tables(pg_url) == []
+
+
+def test_a_nul_in_a_card_arrives_as_the_team_backend_stores_it(tmp_path: Path, pg_url: str) -> None:
+    folder = tmp_path / "cards"
+    folder.mkdir()
+    (folder / "nul.yaml").write_text(
+        'title: "Nul\\0here"\ntopics: ["A\\0B", Plain]\nquality: 40\n', encoding="utf-8"
+    )
+    (folder / "plain.yaml").write_text("title: Plain card\n", encoding="utf-8")
+    path = tmp_path / "alone.sqlite"
+    with Store(path) as lite:
+        import_paths(lite, [folder])
+        nul, plain = lite.card_id(folder / "nul.yaml"), lite.card_id(folder / "plain.yaml")
+        assert nul is not None and plain is not None
+        lite.set_fields([plain], {"excerpt": "an edit\0with a NUL"}, label="nul\0label")
+    copy_to_postgresql(path, pg_url, busy_timeout=5)
+    with Store(path) as lite, Store(pg_url) as team:
+        for card in (nul, plain):
+            assert team.current_data(card) == lite.current_data(card)  # the mappings whole, NUL included
+            assert team.file_data(card) == lite.file_data(card) and team.pending(card) == lite.pending(card)
+        assert team.current_data(nul)["title"] == "Nul\0here"
+        assert team.rows_by_id([nul])[0].title == "Nul\ufffdhere"  # the list's column, as an import makes it
+        assert team.history()[0].label == "nul\ufffdlabel"
+        for words in ("here", "nul", "second", "NUL", "with"):
+            assert team.ids(words) == lite.ids(words), words
+        assert team.ids("here") == [nul]
+        assert team.undo(team.history()[0].id).changed == [plain]
+        # The server's JSON operators read the moved mapping (an edit of the field holding the NUL).
+        assert team.set_fields([nul], {"title": "Edited on the server"}, label="t").changed == [nul]
+        assert team.pending(nul)["title"] == ("Nul\0here", "Edited on the server")
+        assert "excerpt" not in team.current_data(plain)
 
 
 def test_an_older_sqlite_source_is_copied_aside_and_migrated_first(tmp_path: Path, pg_url: str) -> None:
