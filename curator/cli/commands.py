@@ -28,6 +28,7 @@ from curator.cli import (
 from curator.core.query import QueryError
 from curator.core.store import DEFAULT_BUSY_TIMEOUT, LibraryBusy, LibraryDiskError, Store
 from curator.core.store_types import LibraryError
+from curator.core.team_locks import LibraryLocked
 
 if TYPE_CHECKING:
     from curator.cli.assign import Assignment
@@ -85,6 +86,8 @@ def busy_timeout() -> float:
 
 def library_message(err: LibraryError, *, opening: bool = False) -> str:
     """The sentence `curator: ...` says for a library that cannot be used (exit 1)."""
+    if isinstance(err, LibraryLocked):  # a team library's writer or importer lock: the holder is named
+        return str(err)
     if isinstance(err, LibraryBusy):
         return f"{err}; try again when it has finished"
     if isinstance(err, LibraryDiskError) or not opening:

@@ -25,6 +25,7 @@ from curator.core import cards
 from curator.core.backend.base import Backend, Known
 from curator.core.store_rows import CardRecord, card_record
 from curator.core.store_types import ImportReport
+from curator.core.team_locks import exclusive
 
 __all__ = ["ImportReport", "import_paths", "walk"]
 
@@ -315,7 +316,18 @@ def import_paths(
     ``progress(done, total)`` is called as files are settled; ``cancel()`` is asked between chunks, and a
     cancelled run keeps what it stored and removes nothing. ``workers``: parse processes (default: the
     CPU count) when more than POOL_THRESHOLD files need reading.
+
+    On a team library the run holds the importer lock (``team_locks``): another editor importing or
+    writing meanwhile makes it raise LibraryLocked at once, naming them, before anything is read.
     """
+    with exclusive(store, "importer"):
+        return _import_paths(store, paths, progress, cancel, workers=workers)
+
+
+def _import_paths(
+    store: Any, paths: Iterable[str | os.PathLike[str]], progress: Callable[[int, int], None] | None,
+    cancel: Callable[[], bool] | None, *, workers: int | None,
+) -> ImportReport:  # fmt: skip
     paths = list(paths)  # walked, then recorded: write-back writes through links only into these roots
     seen, folders, absent = walk(paths)
     from curator.core.store_write import record_roots  # here: store_write imports this module

@@ -17,6 +17,7 @@ from curator.core import cards, writeback
 from curator.core.backend.base import DirtyCard, TakenBack
 from curator.core.store_rows import dumps
 from curator.core.store_types import WriteReport
+from curator.core.team_locks import exclusive
 
 #: Written cards recorded as clean per transaction. A transaction per card cost more than the card's own
 #: fsync; and a crash between a rename and its batch's commit leaves edits whose file already holds them,
@@ -237,7 +238,21 @@ def write(
     Files are written by workers (see _executor); the library is read and changed on this thread only,
     and results are settled in path order (cards sharing one file with an earlier card: after it, see
     _rounds).
+
+    On a team library a write (not a dry run, which writes no file) holds the writer lock
+    (``team_locks``): another editor writing or importing meanwhile makes it raise LibraryLocked at once,
+    naming them, with no file touched.
     """
+    if dry_run:
+        return _write(store, ids, dry_run=True, progress=progress, cancel=cancel)
+    with exclusive(store, "writer"):
+        return _write(store, ids, dry_run=False, progress=progress, cancel=cancel)
+
+
+def _write(
+    store: Any, ids: Iterable[int] | None, *, dry_run: bool, progress: Callable[[int, int], None] | None,
+    cancel: Callable[[], bool] | None,
+) -> WriteReport:
     todo = store.backend.dirty_cards()
     if ids is not None:
         wanted = set(ids)

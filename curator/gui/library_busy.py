@@ -10,6 +10,7 @@ keep a long timeout on their own connections: they run off the GUI thread and sh
 from __future__ import annotations
 
 from curator.core.store import LibraryBusy, Store
+from curator.core.team_locks import LibraryLocked
 
 #: The GUI thread's busy timeout: the longest one attempt can stall the event loop.
 GUI_BUSY_TIMEOUT_MS = 200
@@ -31,6 +32,13 @@ def is_busy(exc: BaseException) -> bool:
     """Whether `exc` means another connection holds the library's write lock (nothing was changed)."""
     # The Store raises every lock timeout as LibraryBusy (its backend maps the driver's errors).
     return isinstance(exc, LibraryBusy)
+
+
+def busy_reason(exc: BaseException, default: str) -> str:
+    """Why a write or an import could not run, for its message: on a team library whose writer or
+    importer lock another editor holds, their sentence ("Ana is writing cards (since 14:02) — try again
+    when they are done"); ``default`` for a library busy any other way."""
+    return str(exc) if isinstance(exc, LibraryLocked) else default
 
 
 def set_busy_timeout(store: Store, milliseconds: int) -> None:

@@ -13,6 +13,7 @@ that with ``pg_locks`` (readable by every role), so a row left by a dead session
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -68,6 +69,16 @@ def holder(conn: psycopg.Connection[Any], lock: str) -> Holder | None:
     if not conn.autocommit:
         conn.rollback()
     return Holder(lock, row[0], row[1], row[2]) if row else None
+
+
+def taken(conn: psycopg.Connection[Any], lock: str) -> bool:
+    """Whether some session holds ``lock`` now (pg_locks alone: true even before its holder row is in)."""
+    row = conn.execute(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objid = %s "
+        "AND objsubid = 2 AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        (LOCK_CLASS, _key(lock)),
+    ).fetchone()
+    return bool(row and row[0])
 
 
 class LibraryLock:
@@ -136,6 +147,26 @@ class LibraryLock:
             pass  # the session is gone, and the lock with it
         finally:
             conn.close()
+
+    def acquire_excluding(self, others: Sequence[str]) -> None:
+        """Take the lock while none of ``others`` is held; else raise LockHeld naming who holds which.
+
+        Write-back and a rescan touch the same files (a rescan reading a card mid-write would mark a
+        clean card as a conflict), so the writer and the importer exclude each other too. Each takes
+        its own lock first and only then looks at the other's: of two editors starting at once at least
+        one sees the other (both may, and both try again later), never neither.
+        """
+        for other in others:
+            _key(other)
+        self.acquire()
+        assert self._conn is not None
+        try:
+            for other in others:
+                if taken(self._conn, other):
+                    raise LockHeld(other, holder(self._conn, other))
+        except BaseException:
+            self.release()
+            raise
 
     def __enter__(self) -> Self:
         self.acquire()

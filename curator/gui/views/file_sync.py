@@ -159,7 +159,7 @@ class FileController(QObject):
         self.progress.finish()
         self._close_after_write = False
         if library_busy.is_busy(exc):
-            reason = "the library is busy: another Curator is writing to it"
+            reason = library_busy.busy_reason(exc, "the library is busy: another Curator is writing to it")
         else:
             reason = f"{type(exc).__name__}: {exc}"
             errorlog.log_failure("The write stopped", exc)

@@ -281,7 +281,9 @@ class ImportController(QObject):
         quiet, self._quiet = self._quiet, False
         what = ", ".join(self.runner.paths) or "the library's folders"
         if library_busy.is_busy(exc):
-            reason = "the library is busy: another Curator is writing to it; nothing was lost, try again"
+            reason = library_busy.busy_reason(
+                exc, "the library is busy: another Curator is writing to it; nothing was lost, try again"
+            )
         else:
             reason = f"{type(exc).__name__}: {exc}"
             errorlog.log_failure(f"Import of {what} stopped", exc)
