@@ -139,7 +139,6 @@ def test_a_current_team_library_is_left_alone(runner: Curator, pg_url: str) -> N
 def test_an_older_team_library_is_migrated_only_when_confirmed(
     runner: Curator, old_team: str, pg_cluster: PgCluster, tmp_path: Path
 ) -> None:
-    assert PG_SCHEMA_VERSION == 2, "this test migrates schema 1 to 2; give it the next step too"
     refused = _run(runner, "list", "--limit", "1", db=old_team)
     assert (
         refused.code == 1 and "never migrated on connect" in refused.err and "curator migrate" in refused.err
@@ -163,8 +162,9 @@ def test_an_older_team_library_is_migrated_only_when_confirmed(
 
     migrated = _run(runner, "migrate", "--yes", "--json", db=old_team)
     assert migrated.code == 0, migrated.err
-    assert migrated.json()["from"] == 1 and migrated.json()["to"] == 2 and migrated.json()["migrated"] is True
-    assert _pg(old_team, "SELECT value FROM meta WHERE key = 'schema_version'") == [("2",)]
+    assert migrated.json() == {"library": migrated.json()["library"], "from": 1, "to": PG_SCHEMA_VERSION,
+                               "migrated": True, "backup": command}  # fmt: skip
+    assert _pg(old_team, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(PG_SCHEMA_VERSION),)]
     assert _pg(old_team, "SELECT count(*) FROM card_text WHERE related <> ''")[0][0] > 0
     assert _run(runner, "list", "--limit", "1", db=old_team).code == 0
 
@@ -179,12 +179,15 @@ def test_on_a_terminal_migrate_asks_and_only_yes_goes_on(
     monkeypatch.setattr(sys, "stdin", Terminal("n\n"))
     assert main(["--db", old_team, "migrate"]) == 1
     err = capsys.readouterr().err
-    assert "from schema 1 to 2 now? [y/N]" in err and "was not migrated (nothing changed)" in err
+    assert (
+        f"from schema 1 to {PG_SCHEMA_VERSION} now? [y/N]" in err
+        and "was not migrated (nothing changed)" in err
+    )
     assert _pg(old_team, "SELECT value FROM meta WHERE key = 'schema_version'") == [("1",)]
     monkeypatch.setattr(sys, "stdin", Terminal("yes\n"))
     assert main(["--db", old_team, "migrate"]) == 0
-    assert "migrated from library schema 1 to 2" in capsys.readouterr().out
-    assert _pg(old_team, "SELECT value FROM meta WHERE key = 'schema_version'") == [("2",)]
+    assert f"migrated from library schema 1 to {PG_SCHEMA_VERSION}" in capsys.readouterr().out
+    assert _pg(old_team, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(PG_SCHEMA_VERSION),)]
 
 
 def test_a_newer_team_library_is_refused(runner: Curator, pg_url: str) -> None:
