@@ -10,6 +10,7 @@ run beside the writer.
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import time
@@ -26,10 +27,13 @@ from curator.core.store_types import (
     CardRow,
     EditResult,
     Facets,
+    FieldChange,
     LibraryBusy,
     LibraryDiskError,
     LibraryError,
     ProblemRow,
+    Skipped,
+    StaleEdit,
     Totals,
     WriteReport,
 )
@@ -42,14 +46,36 @@ if TYPE_CHECKING:  # only for annotations: importing cards (and yaml) costs ever
     from curator.core.store_checks import RefreshReport
 
 __all__ = [
-    "DEFAULT_BUSY_TIMEOUT", "BatchInfo", "CardDetail", "CardRow", "EditResult", "Facets", "FlaggedCard",
-    "LibraryBusy", "LibraryDiskError", "LibraryError", "ProblemRow", "Store", "Totals", "WriteReport",
+    "DEFAULT_BUSY_TIMEOUT", "BatchInfo", "CardDetail", "CardRow", "EditResult", "Facets", "FieldChange",
+    "FlaggedCard", "LibraryBusy", "LibraryDiskError", "LibraryError", "ProblemRow", "Skipped", "StaleEdit",
+    "Store", "Totals", "WriteReport", "default_editor",
 ]  # fmt: skip
 
 #: Seconds a Store's connections wait for another writer's lock before LibraryBusy. Long enough that a
 #: command-line run waits out another Curator's import batch or bulk edit (each is one short transaction),
 #: short enough that a library held for good (a stuck process) is named soon. The GUI passes much less.
 DEFAULT_BUSY_TIMEOUT = 10.0
+
+
+#: The longest editor name kept (a name, not a text: History and `show` print it on one line).
+EDITOR_MAX = 80
+
+
+def _editor_name(name: str) -> str:
+    """``name`` as recorded: control characters dropped, blanks trimmed, at most EDITOR_MAX characters."""
+    return "".join(ch for ch in name if ch.isprintable()).strip()[:EDITOR_MAX]
+
+
+def default_editor() -> str:
+    """Who edits when nobody says: ``$CURATOR_EDITOR``, else the operating system's user name ('' when
+    the system has none to give, e.g. a container without a passwd entry)."""
+    named = _editor_name(os.environ.get("CURATOR_EDITOR", ""))
+    if named:
+        return named
+    try:
+        return _editor_name(getpass.getuser())
+    except (OSError, KeyError, ImportError):  # no LOGNAME/USER and no passwd entry for the uid
+        return ""
 
 
 def _parse(query: str | None) -> Term | None:
@@ -68,13 +94,15 @@ class Store:
 
     ``busy_timeout``: seconds each connection waits for another writer's lock before the call raises
     LibraryBusy (nothing changed). The GUI thread passes a fraction of a second so it never freezes.
+    ``editor``: the name recorded with every edit, undo step and pending edit this Store makes (History
+    and ``show`` say who changed what); None: :func:`default_editor`. Undo steps back only its own.
     Every other failure of the library itself is a LibraryError (LibraryDiskError for a full or failing
     disk), never a raw driver error: see :meth:`library_error`.
     """
 
     def __init__(
         self, path: str | os.PathLike[str], *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
-        password: str | None = None,
+        password: str | None = None, editor: str | None = None,
     ) -> None:  # fmt: skip
         """``password``: what the editor typed when a team library asked for one (libpq's own places
         otherwise); it goes to this Store's connections only and is never stored. SQLite ignores it."""
@@ -88,6 +116,8 @@ class Store:
         #: Where the library is, as messages and titles name it (a path, or a URL without its password).
         self.location = where.display if where.is_postgresql else str(self.path)
         self.busy_timeout = float(busy_timeout)
+        #: Who this Store's edits are recorded as (see the class docstring).
+        self.editor = default_editor() if editor is None else _editor_name(editor)
         self.backend: Backend = open_backend(
             where.url if where.is_postgresql and where.url else self.path, busy_timeout=self.busy_timeout,
             password=password,
@@ -181,6 +211,9 @@ class Store:
 
     def detail(self, card_id: int) -> CardDetail | None:
         """Everything about one card, or None when there is no such card."""
+        # The version first: an edit landing between these reads makes it older than the values shown, so
+        # an edit based on them is refused (safe), never one that passes over values it did not see.
+        version = self.backend.versions([card_id]).get(card_id, 0)
         rows = self.rows_by_id([card_id])
         if not rows:
             return None
@@ -194,7 +227,15 @@ class Store:
             images=[dict(i) for i in summary.images],
             related=[dict(r) for r in summary.related],
             pending=self.pending(card_id),
+            version=version,
         )
+
+    def last_changes(self, card_id: int) -> dict[str, FieldChange]:
+        """field -> who set the field's current value and when, for the fields an edit set (the journal's
+        latest entry of each field among steps not undone; a field the file's value stands in is absent)."""
+        from curator.core import store_edits
+
+        return store_edits.last_changes(self, [card_id]).get(card_id, {})
 
     def pending(self, card_id: int) -> dict[str, tuple[Any, Any]]:
         """field -> (value in the file, pending value); None stands for an absent key."""
@@ -249,36 +290,55 @@ class Store:
         return sorted(self.backend.flagged_cards([int(i) for i in ids]), key=lambda c: c.path)
 
     # -- edits (curator.core.store_edits) -------------------------------------------------------------------
-    def set_fields(self, ids: Iterable[int], changes: Mapping[str, Any], *, label: str) -> EditResult:
+    # Every edit may carry ``expected``: card id -> the version the caller's values were read at (a
+    # CardDetail's ``version``). A card whose version moved on since is left as it is: a single-card edit
+    # raises StaleEdit (naming the fresh values and who made them), a bulk edit reports it in
+    # ``EditResult.skipped`` and applies the rest. Cards without an expected version take current values.
+    def set_fields(
+        self, ids: Iterable[int], changes: Mapping[str, Any], *, label: str,
+        expected: Mapping[int, int] | None = None,
+    ) -> EditResult:  # fmt: skip
         """Set top-level fields on cards (None removes the key). Invalid value: ValueError, nothing changed."""
         from curator.core import store_edits
 
-        return store_edits.set_fields(self, ids, changes, label=label)
+        return store_edits.set_fields(self, ids, changes, label=label, expected=expected)
 
-    def add_topic(self, ids: Iterable[int], name: str, *, label: str) -> EditResult:
+    def add_topic(
+        self, ids: Iterable[int], name: str, *, label: str, expected: Mapping[int, int] | None = None
+    ) -> EditResult:
         """Append a topic to each card that lacks it (case-insensitive)."""
         from curator.core import store_edits
 
-        return store_edits.change_topic(self, ids, name, add=True, label=label)
+        return store_edits.change_topic(self, ids, name, add=True, label=label, expected=expected)
 
-    def remove_topic(self, ids: Iterable[int], name: str, *, label: str) -> EditResult:
+    def remove_topic(
+        self, ids: Iterable[int], name: str, *, label: str, expected: Mapping[int, int] | None = None
+    ) -> EditResult:
         """Remove a topic (case-insensitive) from each card that has it."""
         from curator.core import store_edits
 
-        return store_edits.change_topic(self, ids, name, add=False, label=label)
+        return store_edits.change_topic(self, ids, name, add=False, label=label, expected=expected)
 
-    def set_related(self, card_id: int, items: list[dict[str, Any]], *, label: str) -> EditResult:
-        """Replace one card's ``related`` list."""
-        return self.set_fields([card_id], {"related": items}, label=label)
+    def set_related(
+        self, card_id: int, items: list[dict[str, Any]], *, label: str, expected_version: int | None = None
+    ) -> EditResult:
+        """Replace one card's ``related`` list (``expected_version``: see set_fields' ``expected``)."""
+        expected = None if expected_version is None else {card_id: expected_version}
+        return self.set_fields([card_id], {"related": items}, label=label, expected=expected)
 
     def undo(self, batch_id: int) -> EditResult:
-        """Put back the values a batch replaced."""
+        """Put back the values a batch replaced.
+
+        Only this Store's editor's own batches (ValueError naming whose it is otherwise). A field another
+        editor has changed since is left as it is and reported in ``skipped`` ("quality was changed by Ben
+        since"); the rest of the step is undone. ValueError when every field was changed since.
+        """
         from curator.core import store_edits
 
         return store_edits.replay(self, batch_id, undo=True)
 
     def redo(self, batch_id: int) -> EditResult:
-        """Apply an undone batch again."""
+        """Apply an undone batch again (the same rules as undo)."""
         from curator.core import store_edits
 
         return store_edits.replay(self, batch_id, undo=False)

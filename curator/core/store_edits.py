@@ -7,6 +7,15 @@ and ``problems`` counts the problems of the current mapping. It works set-wise: 
 reads the old values of every card, and the backend's bulk paths write the results, so a bulk edit of 10k
 cards is a handful of statements rather than 10k ORM saves. No SQL here: the library is the Store's
 ``backend`` (``curator.core.backend.base.Backend``).
+
+Many editors (a team library, or several Curators on one SQLite file): every batch, journal entry and
+pending edit records the Store's ``editor`` and the time. Each card has a version that every change of
+its values advances (the backends' column updates do it in the same statements). An edit may say the
+versions its values were read at (``expected``); inside the edit's transaction, which holds the
+library's write lock, a card whose version moved on is left alone: one card refused with StaleEdit
+naming the fresh values and who set them, a bulk edit applying to the rest and reporting what it
+skipped. Undo and redo step back only the editor's own batches, and leave a field another editor has
+changed since (a later batch, not undone) as it is, saying so.
 """
 
 from __future__ import annotations
@@ -27,12 +36,15 @@ from curator.core.store_rows import (
     related_rows,
     summary_columns,
 )
-from curator.core.store_types import EditResult
+from curator.core.store_types import EditResult, FieldChange, Skipped, StaleEdit
 
 if TYPE_CHECKING:
     from curator.core.cards import Card
 
-__all__ = ["Change", "apply_values", "change_topic", "current_values", "rebase", "replay", "set_fields", "validate"]
+__all__ = [
+    "Change", "ago", "apply_values", "change_topic", "current_values", "last_changes", "rebase", "replay",
+    "set_fields", "validate",
+]  # fmt: skip
 
 _FTS_COLUMN = {"title": 0, "excerpt": 1, "provider": 2, "topics": 3, "related": 4}
 #: Cards sharing one new value from which their columns are set by one statement rather than a row each.
@@ -41,8 +53,43 @@ _SHARED_AT_LEAST = 32
 
 class _StoreLike(Protocol):
     backend: Backend
+    editor: str
 
     def now(self) -> float: ...
+
+
+def ago(seconds: float) -> str:
+    """How long ago, as an editor says it: "just now", "5 s ago", "3 min ago", "2 h ago", "4 days ago".
+
+    Team members' clocks differ by a little: a time slightly ahead of this machine's reads "just now".
+    """
+    if seconds < 1:
+        return "just now"
+    if seconds < 60:
+        return f"{int(seconds)} s ago"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    days = int(seconds // 86400)
+    return "1 day ago" if days == 1 else f"{days} days ago"
+
+
+def _value_text(value: Any) -> str:
+    """A field's value as the card file spells it (true, 40, 'Mars', [AI, Space]); absent: "not set"."""
+    if value is None:
+        return "not set"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return fields.show(value).replace("'", "") if len(value) < 8 else f"a list of {len(value)} names"
+    if isinstance(value, list):
+        return f"a list of {len(value)} items"
+    return fields.show(value)
+
+
+def _who(editor: str | None) -> str:
+    return editor or "someone"  # '' : recorded before editors were (or by a Curator without a name)
 
 
 def _key(value: Any) -> Any:
@@ -93,12 +140,13 @@ def current_values(backend: Backend, field: str, ids: Iterable[int]) -> dict[int
 
 def apply_values(
     backend: Backend, items: Sequence[tuple[int, str, Any]],
-    known: Mapping[str, list[FieldRow]] | None = None,
+    known: Mapping[str, list[FieldRow]] | None = None, *, editor: str = "", now: float = 0.0,
 ) -> list[Change]:  # fmt: skip
     """Make each (card, field, value) current; returns the changes actually made (no-ops left out).
 
     Runs inside the caller's transaction. Unknown card ids are ignored. ``known``: rows of
     ``backend.current`` the caller has already read in this transaction, by field (spares a second read).
+    Pending edits record ``editor`` and ``now``; every changed card's version advances.
     """
     by_field: dict[str, dict[int, Any]] = {}
     for cid, field, value in items:
@@ -154,7 +202,7 @@ def apply_values(
         pending.update(u[0] for u in upserts)
         cleared.update(d[0] for d in deletes)
         backend.drop_pending(deletes)
-        backend.set_pending(upserts)
+        backend.set_pending(upserts, editor=editor, changed=now)
         gained = {u[0] for u in upserts} - marked
         marked |= _update_columns(backend, field, changed, gained)
     backend.adjust_problems([(d, c) for c, d in problem_delta.items()])
@@ -174,7 +222,10 @@ def _update_columns(
     updated by one statement per distinct value, marking them dirty in the same pass over their rows.
     """
     columns = FIELD_COLUMNS.get(field)
-    if not columns or not values:
+    if not values:
+        return set()
+    if not columns:  # no column to set, so no statement that would advance the versions on the way
+        backend.touch_versions([cid for cid, _ in values])
         return set()
     # Derived values per distinct value object (a bulk edit shares one): summarize once, not per card.
     derived: dict[int, tuple[tuple[Any, ...], str | None, list[tuple[Any, ...]]]] = {}
@@ -226,30 +277,108 @@ def _update_columns(
 
 def _record(
     store: _StoreLike, items: Sequence[tuple[int, str, Any]], label: str,
-    known: Mapping[str, list[tuple[int, str, str]]] | None = None,
+    known: Mapping[str, list[tuple[int, str, str]]] | None = None, skipped: Sequence[Skipped] = (),
 ) -> EditResult:  # fmt: skip
     """Apply edits and journal them as one batch, in one transaction (``known``: see apply_values)."""
     backend = store.backend
     with backend.transaction():
-        changes = apply_values(backend, items, known)
-        if not changes:
-            return EditResult(None, [])
         now = store.now()
-        batch_id = backend.add_batch(label, now)
-        backend.add_journal(batch_id, changes, now)
-    return EditResult(batch_id, sorted({c[0] for c in changes}))
+        changes = apply_values(backend, items, known, editor=store.editor, now=now)
+        if not changes:
+            return EditResult(None, [], list(skipped))
+        batch_id = backend.add_batch(label, now, store.editor)
+        backend.add_journal(batch_id, changes, now, store.editor)
+    return EditResult(batch_id, sorted({c[0] for c in changes}), list(skipped))
 
 
-def set_fields(store: _StoreLike, ids: Iterable[int], changes: Mapping[str, Any], *, label: str) -> EditResult:
-    """Set each field in ``changes`` on every card in ``ids``: one batch. ValueError when invalid."""
+def last_changes(store: _StoreLike, ids: Sequence[int]) -> dict[int, dict[str, FieldChange]]:
+    """card -> field -> the value the journal's latest change (of a batch not undone) set, by whom, when."""
+    out: dict[int, dict[str, FieldChange]] = {}
+    for cid, field, new, editor, when in store.backend.field_changes(list(ids)):
+        out.setdefault(cid, {})[field] = FieldChange(field, json.loads(new), editor, when)
+    return out
+
+
+def _stale(
+    store: _StoreLike, ids: list[int], expected: Mapping[int, int] | None, edited: Sequence[str]
+) -> tuple[list[int], list[Skipped]]:
+    """Split ``ids`` into the cards to edit and those changed since the caller's ``expected`` versions.
+
+    Inside the edit's transaction (under the write lock), so no edit can land between this check and the
+    edit itself. A skipped card names its fresh values of the ``edited`` fields (and of the field changed
+    last, when another) with who set each and when.
+    """
+    if not expected:
+        return ids, []
+    backend = store.backend
+    versions = backend.versions([cid for cid in ids if cid in expected])
+    stale = [cid for cid in ids if cid in versions and versions[cid] != int(expected[cid])]
+    if not stale:
+        return ids, []
+    changes = last_changes(store, stale)
+    wanted: dict[int, list[str]] = {}
+    for cid in stale:
+        names = list(dict.fromkeys(edited))
+        newest = max(changes.get(cid, {}).values(), key=lambda c: c.when or 0.0, default=None)
+        if newest is not None and newest.field not in names:
+            names.append(newest.field)
+        wanted[cid] = names
+    current: dict[tuple[int, str], Any] = {}
+    for field in dict.fromkeys(f for names in wanted.values() for f in names):
+        for cid, (_, value) in current_values(backend, field, [c for c in stale if field in wanted[c]]).items():
+            current[(cid, field)] = value
+    now = store.now()
+    skipped = []
+    for cid in stale:
+        fresh = []
+        for field in wanted[cid]:
+            change = changes.get(cid, {}).get(field)
+            value = current.get((cid, field))
+            fresh.append(FieldChange(field, value, change.editor if change else None, change.when if change else None))
+        said = [
+            f"{c.field} is now {_value_text(c.value)}"
+            + (f" (set by {_who(c.editor)} {ago(now - c.when)})" if c.when is not None else " (as in its file)")
+            for c in fresh
+        ]
+        reason = (f"card {cid} was changed by another edit since it was shown (version {int(expected[cid])}, "
+                  f"now {versions[cid]}): {'; '.join(said)}. Nothing of this edit was applied to it")  # fmt: skip
+        skipped.append(Skipped(cid, None, reason, tuple(fresh), versions[cid]))
+    gone = set(stale)
+    return [cid for cid in ids if cid not in gone], skipped
+
+
+def _refuse_single(ids: Sequence[int], skipped: Sequence[Skipped]) -> None:
+    """A single-card edit on a stale card is refused whole (the caller sees the fresh values at once)."""
+    if len(ids) == 1 and skipped:
+        raise StaleEdit(skipped[0])
+
+
+def set_fields(
+    store: _StoreLike, ids: Iterable[int], changes: Mapping[str, Any], *, label: str,
+    expected: Mapping[int, int] | None = None,
+) -> EditResult:  # fmt: skip
+    """Set each field in ``changes`` on every card in ``ids``: one batch. ValueError when invalid.
+
+    ``expected``: card id -> version the caller's view was read at (see the module docstring); a single
+    stale card raises StaleEdit, stale cards of a bulk edit are skipped and reported.
+    """
     changes = {field: validate(field, value) for field, value in changes.items()}
     ids = list(dict.fromkeys(ids))
-    items = [(cid, field, value) for field, value in changes.items() for cid in ids]
-    return _record(store, items, label)
+    with store.backend.transaction():  # the version check and the edit under one lock
+        todo, skipped = _stale(store, ids, expected, list(changes))
+        _refuse_single(ids, skipped)
+        items = [(cid, field, value) for field, value in changes.items() for cid in todo]
+        return _record(store, items, label, skipped=skipped)
 
 
-def change_topic(store: _StoreLike, ids: Iterable[int], name: str, *, add: bool, label: str) -> EditResult:
-    """topics+= (append when absent, case-insensitive) or topics-= (remove case-insensitively)."""
+def change_topic(
+    store: _StoreLike, ids: Iterable[int], name: str, *, add: bool, label: str,
+    expected: Mapping[int, int] | None = None,
+) -> EditResult:  # fmt: skip
+    """topics+= (append when absent, case-insensitive) or topics-= (remove case-insensitively).
+
+    ``expected``: as for set_fields.
+    """
     if not isinstance(name, str) or not name.strip():
         raise ValueError("a topic must be a non-empty text")
     name = name.strip()
@@ -258,14 +387,17 @@ def change_topic(store: _StoreLike, ids: Iterable[int], name: str, *, add: bool,
     # Cards holding the same topic list get the same new list object, so apply_values encodes, checks
     # and summarizes each distinct list once (a bulk add on 10k cards meets a few hundred lists).
     new_lists: dict[str, list[str] | None] = {}
+    ids = list(dict.fromkeys(ids))
     with backend.transaction():  # read and change under one lock: no edit can slip in between
-        rows = backend.current("topics", list(dict.fromkeys(ids)))
+        todo, skipped = _stale(store, ids, expected, ["topics"])
+        _refuse_single(ids, skipped)
+        rows = backend.current("topics", todo)
         for cid, _, text in rows:
             if text not in new_lists:
                 new_lists[text] = _changed_topics(json.loads(text), name, add)
             if (new := new_lists[text]) is not None:
                 items.append((cid, "topics", new))
-        return _record(store, items, label, known={"topics": rows})
+        return _record(store, items, label, known={"topics": rows}, skipped=skipped)
 
 
 def _changed_topics(topics: Any, name: str, add: bool) -> list[str] | None:
@@ -284,21 +416,46 @@ def _changed_topics(topics: Any, name: str, add: bool) -> list[str] | None:
 
 
 def replay(store: _StoreLike, batch_id: int, *, undo: bool) -> EditResult:
-    """Undo (put back each entry's old value) or redo (its new value) a batch from the journal."""
+    """Undo (put back each entry's old value) or redo (its new value) a batch from the journal.
+
+    Only the Store's editor's own batches (a batch recorded without an editor is anyone's): another's is
+    refused with a ValueError naming whose it is. A field that another editor changed after the batch (a
+    later batch not undone) keeps that editor's value and is reported in ``skipped``; the rest of the
+    step is replayed. When every entry is held that way nothing changes and ValueError says why.
+    """
     backend = store.backend
+    verb = "undo" if undo else "redo"
     with backend.transaction():
         undone = backend.batch_undone(batch_id)
-        if undone is None:
+        owner = backend.batch_owner(batch_id)
+        if undone is None or owner is None:
             raise ValueError(f"no edit batch {batch_id}")
+        label, made_by = owner
+        if made_by and made_by != store.editor:
+            raise ValueError(f"cannot {verb} {label!r}: {made_by} made it, and only {made_by} can {verb} it "
+                             "(History lists everyone's edits)")  # fmt: skip
         if undone == undo:
             return EditResult(batch_id, [])  # already in the asked-for state
+        held: dict[tuple[int, str], tuple[str, float]] = {}
+        for cid, field, editor, when in backend.later_changes(batch_id, store.editor):
+            held[(cid, field)] = (editor, when)  # oldest first: the latest editor stays
         entries = backend.batch_entries(batch_id)
         if undo:
             entries.reverse()
-        items = [(cid, field, json.loads(old if undo else new)) for cid, field, old, new in entries]
-        changes = apply_values(backend, items)
+        now = store.now()
+        items, skipped = [], []
+        for cid, field, old, new in entries:
+            if (cid, field) in held:
+                editor, when = held[(cid, field)]
+                reason = f"{field} of card {cid} was changed by {_who(editor)} since ({ago(now - when)})"
+                skipped.append(Skipped(cid, field, reason))
+            else:
+                items.append((cid, field, json.loads(old if undo else new)))
+        if skipped and not items:
+            raise ValueError(f"cannot {verb} {label!r}: " + "; ".join(s.reason for s in skipped))
+        changes = apply_values(backend, items, editor=store.editor, now=now)
         backend.set_batch_undone(batch_id, undo)
-    return EditResult(batch_id, sorted({c[0] for c in changes}))
+    return EditResult(batch_id, sorted({c[0] for c in changes}), skipped)
 
 
 def rebase(store: _StoreLike, card_id: int, card: Card, keep: Mapping[str, Any], *, label: str) -> EditResult:

@@ -50,12 +50,17 @@ class CardRow:
 
 @dataclass(frozen=True)
 class CardDetail(CardRow):
-    """A card's row plus its whole current mapping, images, related items and pending edits."""
+    """A card's row plus its whole current mapping, images, related items and pending edits.
+
+    ``version``: the card's version when it was read; an edit made from what this detail shows passes it
+    (``expected``), so a card another editor changed meanwhile is refused rather than overwritten.
+    """
 
     data: dict[str, Any]
     images: list[dict[str, Any]]
     related: list[dict[str, Any]]
     pending: dict[str, tuple[Any, Any]]
+    version: int = 0
 
 
 @dataclass(frozen=True)
@@ -80,11 +85,57 @@ class Totals:
 
 
 @dataclass(frozen=True)
+class FieldChange:
+    """A field's current value and who set it, when (from the journal; None: nobody since the file)."""
+
+    field: str
+    value: Any
+    editor: str | None
+    when: float | None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A card (``field`` None) or one field of it that an edit, undo or redo left as it was, and why.
+
+    ``reason`` is a sentence for the editor; ``fresh`` the card's current values of the fields concerned
+    with who set them; ``version`` the card's current version (pass it to try again on fresh values).
+    """
+
+    card_id: int
+    field: str | None
+    reason: str
+    fresh: tuple[FieldChange, ...] = ()
+    version: int | None = None
+
+
+class StaleEdit(ValueError):
+    """A single-card edit based on a version of the card another edit has since replaced: nothing changed.
+
+    A ValueError, so every caller that shows a refused edit shows this one too; the message names the
+    fresh values and who made them ("published is now true (Ana, 5 s ago)").
+    """
+
+    def __init__(self, skipped: Skipped) -> None:
+        super().__init__(skipped.reason)
+        self.skipped = skipped
+
+    @property
+    def card_id(self) -> int:
+        return self.skipped.card_id
+
+
+@dataclass(frozen=True)
 class EditResult:
-    """What one edit call (or an undo/redo) did."""
+    """What one edit call (or an undo/redo) did.
+
+    ``skipped``: what it left alone and why: cards of a bulk edit changed since the versions the caller
+    passed, fields of an undo or redo another editor has changed since.
+    """
 
     batch_id: int | None  # None when nothing changed (no batch was recorded)
     changed: list[int]  # ids of the cards whose values changed, ascending
+    skipped: list[Skipped] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -97,6 +148,7 @@ class BatchInfo:
     undone: bool
     cards: int  # distinct cards touched
     entries: int  # field changes recorded
+    editor: str = ""  # who made it ('' for a batch recorded before editors were: anyone may undo it)
 
 
 @dataclass(frozen=True)

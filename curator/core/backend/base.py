@@ -213,17 +213,36 @@ class Backend(Protocol):
     def file_value(self, card_id: int, key: str) -> str | None:
         """One top-level key of the card's mapping as read (JSON text), None when absent."""
 
-    def set_pending(self, rows: Sequence[tuple[int, str, str, str]]) -> None:
-        """Upsert pending edits (card, field, base, value); an existing row keeps its base."""
+    def set_pending(
+        self, rows: Sequence[tuple[int, str, str, str]], *, editor: str = "", changed: float = 0.0
+    ) -> None:
+        """Upsert pending edits (card, field, base, value) made by ``editor`` at ``changed``; an existing
+        row keeps its base and takes the new value, editor and time (pending edits are everyone's)."""
 
     def drop_pending(self, pairs: Sequence[tuple[int, str]]) -> None:
         """Remove the pending edits of (card, field)."""
 
     def update_columns(self, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
-        """Set card columns: each row is the columns' values then the card id."""
+        """Set card columns: each row is the columns' values then the card id. Advances each card's version
+        (every edit of a field goes through this or :meth:`set_columns`, so every edit moves the version)."""
 
     def set_columns(self, columns: Sequence[str], values: Sequence[Any], ids: Sequence[int], *, dirty: bool) -> None:
-        """Give many cards the same column values in one statement (a bulk edit); ``dirty``: mark them too."""
+        """Give many cards the same column values in one statement (a bulk edit); ``dirty``: mark them too.
+        Advances each card's version, as update_columns does."""
+
+    def touch_versions(self, ids: Sequence[int]) -> None:
+        """Advance the cards' versions (a change that sets none of their columns: a field without one)."""
+
+    def versions(self, ids: Iterable[int]) -> dict[int, int]:
+        """card id -> current version, for the known cards among ``ids``."""
+
+    def field_changes(self, ids: Sequence[int]) -> list[tuple[int, str, str, str, float]]:
+        """(card, field, new JSON text, editor, time) of the latest journal entry of each field of the
+        given cards among batches not undone: who set each field's current value, and when."""
+
+    def later_changes(self, batch_id: int, editor: str) -> list[tuple[int, str, str, float]]:
+        """(card, field, editor, time) of journal entries of batches after ``batch_id``, not undone, made
+        by editors other than ``editor``, on the fields the batch changed (oldest first)."""
 
     def update_fulltext(self, field: str, rows: Sequence[tuple[str, int]]) -> None:
         """Set one full-text column (title, excerpt, provider or topics): rows of (text, card id)."""
@@ -237,14 +256,17 @@ class Backend(Protocol):
     def refresh_dirty(self, gained: Iterable[int], lost: Iterable[int]) -> None:
         """``gained`` now have a pending edit; ``lost`` had one removed (dirty only if any is left)."""
 
-    def add_batch(self, label: str, created: float) -> int:
-        """A new edit batch (one undo step); its id."""
+    def add_batch(self, label: str, created: float, editor: str = "") -> int:
+        """A new edit batch (one undo step) made by ``editor``; its id."""
 
-    def add_journal(self, batch_id: int, changes: Sequence[Change], created: float) -> None:
-        """Journal field changes under a batch."""
+    def add_journal(self, batch_id: int, changes: Sequence[Change], created: float, editor: str = "") -> None:
+        """Journal field changes under a batch, made by ``editor``."""
 
     def batch_undone(self, batch_id: int) -> bool | None:
         """Whether the batch is undone; None: no such batch."""
+
+    def batch_owner(self, batch_id: int) -> tuple[str, str] | None:
+        """(label, editor) of a batch; None: no such batch."""
 
     def batch_entries(self, batch_id: int) -> list[Change]:
         """A batch's changes in the order they were made."""
@@ -339,6 +361,9 @@ class Backend(Protocol):
 
     def fulltext_row(self, card_id: int) -> tuple[str, ...] | None:
         """A card's full-text text as indexed: title, excerpt, provider, topics, related items' titles."""
+
+    def pending_authors(self, card_id: int) -> list[tuple[str, str, float]]:
+        """(field, editor, time) of a card's pending edits, by field."""
 
     def journal_rows(self) -> list[tuple[int, int, str, str, str]]:
         """Every journal entry (batch, card, field, old, new), in order."""

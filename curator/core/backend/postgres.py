@@ -421,11 +421,11 @@ class PostgresBackend:
         rows = self._all(
             "SELECT b.id, b.label, b.created, b.undone, "
             "(SELECT count(DISTINCT card_id) FROM journal_entry WHERE batch_id = b.id), "
-            "(SELECT count(*) FROM journal_entry WHERE batch_id = b.id) "
+            "(SELECT count(*) FROM journal_entry WHERE batch_id = b.id), b.editor "
             "FROM edit_batch b ORDER BY b.id DESC LIMIT %s",
             (limit,),
         )
-        return [BatchInfo(i, label, created, bool(undone), c, e) for i, label, created, undone, c, e in rows]
+        return [BatchInfo(i, label, created, bool(undone), c, e, who) for i, label, created, undone, c, e, who in rows]
 
     def batch_titles(self, batch_ids: Sequence[int]) -> dict[int, str]:
         rows = self._all(
@@ -517,11 +517,15 @@ class PostgresBackend:
         row = self._one("SELECT (doc -> %s)::text FROM card_doc WHERE card_id = %s", (key, card_id))
         return None if row is None or row[0] is None else pg_nul.from_server(row[0])
 
-    def set_pending(self, rows: Sequence[tuple[int, str, str, str]]) -> None:
+    def set_pending(
+        self, rows: Sequence[tuple[int, str, str, str]], *, editor: str = "", changed: float = 0.0
+    ) -> None:
+        who = pg_nul.clean(editor)
         self._many(
-            "INSERT INTO pending_edit (card_id, field, base, value) VALUES (%s, %s, %s, %s) "
-            "ON CONFLICT (card_id, field) DO UPDATE SET value = excluded.value",
-            rows,
+            "INSERT INTO pending_edit (card_id, field, base, value, editor, changed) "
+            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (card_id, field) DO UPDATE SET value = excluded.value, "
+            "editor = excluded.editor, changed = excluded.changed",
+            [(*row, who, changed) for row in rows],
         )
 
     def drop_pending(self, pairs: Sequence[tuple[int, str]]) -> None:
@@ -554,6 +558,33 @@ class PostgresBackend:
             self._execute(f"UPDATE card SET {sets} WHERE id = ANY(%s)",
                           (*pg_nul.clean(self._typed(columns, values)), [int(i) for i in ids]))  # fmt: skip
 
+    def touch_versions(self, ids: Sequence[int]) -> None:
+        # The card_stamp trigger advances the version of every row an UPDATE touches.
+        if ids:
+            self._execute("UPDATE card SET version = version WHERE id = ANY(%s)", ([int(i) for i in ids],))
+
+    def versions(self, ids: Iterable[int]) -> dict[int, int]:
+        rows = self._all("SELECT id, version FROM card WHERE id = ANY(%s)", ([int(i) for i in dict.fromkeys(ids)],))
+        return {int(i): int(v) for i, v in rows}
+
+    def field_changes(self, ids: Sequence[int]) -> list[tuple[int, str, str, str, float]]:
+        rows = self._all(
+            "SELECT DISTINCT ON (j.card_id, j.field) j.card_id, j.field, j.new, j.editor, j.created "
+            "FROM journal_entry j JOIN edit_batch b ON b.id = j.batch_id "
+            "WHERE NOT b.undone AND j.card_id = ANY(%s) ORDER BY j.card_id, j.field, j.id DESC",
+            ([int(i) for i in ids],),
+        )
+        return [(int(c), f, new, who, float(when)) for c, f, new, who, when in rows]
+
+    def later_changes(self, batch_id: int, editor: str) -> list[tuple[int, str, str, float]]:
+        return [tuple(r) for r in self._all(
+            "SELECT j.card_id, j.field, j.editor, j.created FROM journal_entry mine "
+            "JOIN journal_entry j ON j.card_id = mine.card_id AND j.field = mine.field AND j.batch_id > mine.batch_id "
+            "JOIN edit_batch b ON b.id = j.batch_id AND NOT b.undone "
+            "WHERE mine.batch_id = %s AND j.editor <> %s ORDER BY j.id",
+            (batch_id, pg_nul.clean(editor)),
+        )]  # fmt: skip
+
     def update_fulltext(self, field: str, rows: Sequence[tuple[str, int]]) -> None:
         if field not in _FTS_COLUMNS:
             raise ValueError(f"not a full-text column: {field!r}")
@@ -580,20 +611,28 @@ class PostgresBackend:
                 (lost,),
             )
 
-    def add_batch(self, label: str, created: float) -> int:
-        row = self._one("INSERT INTO edit_batch (label, created, undone) VALUES (%s, %s, FALSE) RETURNING id",
-                        (pg_nul.clean(label), created))  # fmt: skip
+    def add_batch(self, label: str, created: float, editor: str = "") -> int:
+        row = self._one(
+            "INSERT INTO edit_batch (label, created, undone, editor) VALUES (%s, %s, FALSE, %s) RETURNING id",
+            (pg_nul.clean(label), created, pg_nul.clean(editor)),
+        )
         return int(row[0])
 
-    def add_journal(self, batch_id: int, changes: Sequence[Change], created: float) -> None:
+    def add_journal(self, batch_id: int, changes: Sequence[Change], created: float, editor: str = "") -> None:
+        who = pg_nul.clean(editor)
         self._many(
-            "INSERT INTO journal_entry (batch_id, card_id, field, old, new, created) VALUES (%s, %s, %s, %s, %s, %s)",
-            [(batch_id, cid, field, old, new, created) for cid, field, old, new in changes],
+            "INSERT INTO journal_entry (batch_id, card_id, field, old, new, created, editor) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [(batch_id, cid, field, old, new, created, who) for cid, field, old, new in changes],
         )
 
     def batch_undone(self, batch_id: int) -> bool | None:
         row = self._one("SELECT undone FROM edit_batch WHERE id = %s", (batch_id,))
         return None if row is None else bool(row[0])
+
+    def batch_owner(self, batch_id: int) -> tuple[str, str] | None:
+        row = self._one("SELECT label, editor FROM edit_batch WHERE id = %s", (batch_id,))
+        return None if row is None else (str(row[0]), str(row[1]))
 
     def batch_entries(self, batch_id: int) -> list[Change]:
         return [tuple(r) for r in self._all(
@@ -800,6 +839,12 @@ class PostgresBackend:
         row = self._one("SELECT title::text, excerpt::text, provider::text, topics::text, related::text FROM card_text "
                         "WHERE card_id = %s", (card_id,))  # fmt: skip
         return None if row is None else tuple(row)
+
+    def pending_authors(self, card_id: int) -> list[tuple[str, str, float]]:
+        """(field, editor, time) of a card's pending edits, by field: for checks of who made them."""
+        return [(f, e, float(t)) for f, e, t in self._all(
+            "SELECT field, editor, changed FROM pending_edit WHERE card_id = %s ORDER BY field", (card_id,)
+        )]  # fmt: skip
 
     def journal_rows(self) -> list[tuple[int, int, str, str, str]]:
         return [

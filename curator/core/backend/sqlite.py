@@ -274,8 +274,8 @@ _INSERT_CARD = (
     f"VALUES (?, {', '.join('?' for _ in FILE_COLUMNS)}, 0, 0, 0)"
 )
 _UPDATE_CARD = (
-    f"UPDATE card SET {', '.join(f'{c} = ?' for c in FILE_COLUMNS)}, conflict = 0, missing = 0 "
-    "WHERE id = ?"
+    f"UPDATE card SET {', '.join(f'{c} = ?' for c in FILE_COLUMNS)}, conflict = 0, missing = 0, "
+    "version = version + 1 WHERE id = ?"
 )
 
 
@@ -656,11 +656,11 @@ class SqliteBackend:
         rows = self._all(
             "SELECT b.id, b.label, b.created, b.undone, "
             "(SELECT count(DISTINCT card_id) FROM journal_entry WHERE batch_id = b.id), "
-            "(SELECT count(*) FROM journal_entry WHERE batch_id = b.id) "
+            "(SELECT count(*) FROM journal_entry WHERE batch_id = b.id), b.editor "
             "FROM edit_batch b ORDER BY b.id DESC LIMIT ?",
             (limit,),
         )
-        return [BatchInfo(i, label, created, bool(undone), c, e) for i, label, created, undone, c, e in rows]
+        return [BatchInfo(i, label, created, bool(undone), c, e, who) for i, label, created, undone, c, e, who in rows]
 
     def batch_titles(self, batch_ids: Sequence[int]) -> dict[int, str]:
         rows = self._all(
@@ -744,6 +744,12 @@ class SqliteBackend:
                         (card_id,))  # fmt: skip
         return None if row is None else tuple(row)
 
+    def pending_authors(self, card_id: int) -> list[tuple[str, str, float]]:
+        """(field, editor, time) of a card's pending edits, by field: for checks of who made them."""
+        return [(f, e, float(t)) for f, e, t in self._all(
+            "SELECT field, editor, changed FROM pending_edit WHERE card_id = ? ORDER BY field", (card_id,)
+        )]  # fmt: skip
+
     def journal_rows(self) -> list[tuple[int, int, str, str, str]]:
         """Every journal entry (batch, card, field, old, new), in order: for checks of the history."""
         return self._all("SELECT batch_id, card_id, field, old, new FROM journal_entry ORDER BY id")
@@ -773,11 +779,14 @@ class SqliteBackend:
         row = self._one("SELECT doc -> ? FROM card_doc WHERE card_id = ?", (_json_path(key), card_id))
         return None if row is None else row[0]
 
-    def set_pending(self, rows: Sequence[tuple[int, str, str, str]]) -> None:
+    def set_pending(
+        self, rows: Sequence[tuple[int, str, str, str]], *, editor: str = "", changed: float = 0.0
+    ) -> None:
         self._many(
-            "INSERT INTO pending_edit (card_id, field, base, value) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(card_id, field) DO UPDATE SET value = excluded.value",
-            rows,
+            "INSERT INTO pending_edit (card_id, field, base, value, editor, changed) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(card_id, field) DO UPDATE SET value = excluded.value, editor = excluded.editor, "
+            "changed = excluded.changed",
+            [(*row, editor, changed) for row in rows],
         )
 
     def drop_pending(self, pairs: Sequence[tuple[int, str]]) -> None:
@@ -788,15 +797,44 @@ class SqliteBackend:
         if bad:
             raise ValueError(f"not a card column an edit sets: {bad[0]!r}")
         if rows:
-            self._many(f"UPDATE card SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?", rows)
+            sets = ", ".join(f"{c} = ?" for c in columns)
+            self._many(f"UPDATE card SET {sets}, version = version + 1 WHERE id = ?", rows)
 
     def set_columns(self, columns: Sequence[str], values: Sequence[Any], ids: Sequence[int], *, dirty: bool) -> None:
         bad = [c for c in columns if c not in _EDITABLE_COLUMNS]
         if bad:
             raise ValueError(f"not a card column an edit sets: {bad[0]!r}")
         if ids:
-            sets = ", ".join([*(f"{c} = ?" for c in columns), *(["dirty = 1"] if dirty else [])])
+            sets = ", ".join([*(f"{c} = ?" for c in columns), *(["dirty = 1"] if dirty else []),
+                              "version = version + 1"])  # fmt: skip
             self._conn().execute(f"UPDATE card SET {sets} WHERE id {_IN_IDS}", (*values, _ids_json(ids)))
+
+    def touch_versions(self, ids: Sequence[int]) -> None:
+        if ids:
+            self._conn().execute(f"UPDATE card SET version = version + 1 WHERE id {_IN_IDS}", (_ids_json(ids),))
+
+    def versions(self, ids: Iterable[int]) -> dict[int, int]:
+        rows = self._all(f"SELECT id, version FROM card WHERE id {_IN_IDS}", (_ids_json(dict.fromkeys(ids)),))
+        return {int(i): int(v) for i, v in rows}
+
+    def field_changes(self, ids: Sequence[int]) -> list[tuple[int, str, str, str, float]]:
+        # SQLite's bare columns of a max() aggregate come from the row holding the maximum: the latest entry.
+        rows = self._all(
+            "SELECT j.card_id, j.field, j.new, j.editor, j.created, max(j.id) FROM journal_entry j "
+            f"JOIN edit_batch b ON b.id = j.batch_id WHERE b.undone = 0 AND j.card_id {_IN_IDS} "
+            "GROUP BY j.card_id, j.field",
+            (_ids_json(ids),),
+        )
+        return [(int(c), f, new, who, float(when)) for c, f, new, who, when, _ in rows]
+
+    def later_changes(self, batch_id: int, editor: str) -> list[tuple[int, str, str, float]]:
+        return self._all(
+            "SELECT j.card_id, j.field, j.editor, j.created FROM journal_entry mine "
+            "JOIN journal_entry j ON j.card_id = mine.card_id AND j.field = mine.field AND j.batch_id > mine.batch_id "
+            "JOIN edit_batch b ON b.id = j.batch_id AND b.undone = 0 "
+            "WHERE mine.batch_id = ? AND j.editor <> ? ORDER BY j.id",
+            (batch_id, editor),
+        )
 
     def update_fulltext(self, field: str, rows: Sequence[tuple[str, int]]) -> None:
         if field not in _FTS_COLUMNS:
@@ -825,21 +863,26 @@ class SqliteBackend:
                 (_ids_json(lost),),
             )
 
-    def add_batch(self, label: str, created: float) -> int:
+    def add_batch(self, label: str, created: float, editor: str = "") -> int:
         cur = self._conn().execute(
-            "INSERT INTO edit_batch (label, created, undone) VALUES (?, ?, 0)", (label, created)
+            "INSERT INTO edit_batch (label, created, undone, editor) VALUES (?, ?, 0, ?)", (label, created, editor)
         )
         return int(cur.lastrowid or 0)
 
-    def add_journal(self, batch_id: int, changes: Sequence[Change], created: float) -> None:
+    def add_journal(self, batch_id: int, changes: Sequence[Change], created: float, editor: str = "") -> None:
         self._many(
-            "INSERT INTO journal_entry (batch_id, card_id, field, old, new, created) VALUES (?, ?, ?, ?, ?, ?)",
-            [(batch_id, cid, field, old, new, created) for cid, field, old, new in changes],
+            "INSERT INTO journal_entry (batch_id, card_id, field, old, new, created, editor) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(batch_id, cid, field, old, new, created, editor) for cid, field, old, new in changes],
         )
 
     def batch_undone(self, batch_id: int) -> bool | None:
         row = self._one("SELECT undone FROM edit_batch WHERE id = ?", (batch_id,))
         return None if row is None else bool(row[0])
+
+    def batch_owner(self, batch_id: int) -> tuple[str, str] | None:
+        row = self._one("SELECT label, editor FROM edit_batch WHERE id = ?", (batch_id,))
+        return None if row is None else (str(row[0]), str(row[1]))
 
     def batch_entries(self, batch_id: int) -> list[Change]:
         return self._all(
@@ -856,7 +899,7 @@ class SqliteBackend:
     def clear_pending(self, card_id: int) -> None:
         conn = self._conn()
         conn.execute("DELETE FROM pending_edit WHERE card_id = ?", (card_id,))
-        conn.execute("UPDATE card SET dirty = 0 WHERE id = ?", (card_id,))
+        conn.execute("UPDATE card SET dirty = 0, version = version + 1 WHERE id = ?", (card_id,))
 
     # -- import ---------------------------------------------------------------------------------------------
     def known_cards(self, roots: Sequence[str]) -> dict[str, Known]:
