@@ -247,9 +247,20 @@ def build_parser() -> argparse.ArgumentParser:
         "descending with :desc; repeat (or a:desc,b) for ties",
     )
 
-    p = command("show", "show one whole card, pending edits marked")
+    p = command("show", "show one whole card, pending edits marked, and who last changed each field")
     p.add_argument("id", type=_card_id, metavar="ID", help="the card's id (see `curator list`)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = command(
+        "history",
+        "list the latest edits (undo steps) of every editor, newest first: when, who, what",
+        "Edits are recorded as $CURATOR_EDITOR, else the system user name.",
+    )
+    p.add_argument("--limit", type=_non_negative, default=50, metavar="N", help="at most N edits (default 50)")
+    p.add_argument(
+        "--json", action="store_true",
+        help='one JSON object per line: {"id","label","editor","created","undone","cards","entries"}',
+    )  # fmt: skip
 
     p = command(
         "set",

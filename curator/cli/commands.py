@@ -162,10 +162,24 @@ def cmd_show(store: Store, args: argparse.Namespace) -> int:
     detail = _find(store, args.id, "show")
     summary = fields.summarize(detail.data)
     found = fields.problems(detail.data)
+    changes = store.last_changes(args.id)  # who set each field's current value (team libraries)
     if args.json:
-        output.emit_json(output.detail_dict(detail, summary, found))
+        output.emit_json(output.detail_dict(detail, summary, found, changes))
     else:
-        print("\n".join(output.card_text(detail, summary, found)))
+        print("\n".join(output.card_text(detail, summary, found, changes, now=store.now())))
+    return EXIT_OK
+
+
+def cmd_history(store: Store, args: argparse.Namespace) -> int:
+    """Print the latest edit batches (undo steps) of every editor, newest first, with who and when."""
+    batches = store.history(args.limit)
+    if args.json:
+        for batch in batches:
+            output.emit_json(output.batch_dict(batch))
+    else:
+        lines = output.history_text(batches, store.batch_titles([b.id for b in batches]), now=store.now())
+        if lines:
+            print("\n".join(lines))
     return EXIT_OK
 
 
@@ -492,6 +506,7 @@ COMMANDS: dict[str, Command] = {
     "import": cmd_import,
     "list": cmd_list,
     "show": cmd_show,
+    "history": cmd_history,
     "set": cmd_set,
     "write": cmd_write,
     "check": cmd_check,

@@ -279,11 +279,15 @@ def problem_dict(problem: Any) -> dict[str, Any]:
     return {name: getattr(problem, name) for name in ("id", "path", "field", "problem", "fixable")}
 
 
-def detail_dict(detail: Any, summary: Any, problems: Sequence[Any]) -> dict[str, Any]:
+def detail_dict(
+    detail: Any, summary: Any, problems: Sequence[Any], changes: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """The `show --json` object: the list fields, then every known field, images, related, pending edits.
 
     ``problems`` stays the count, as in `list`; ``problem_list`` spells them out. ``other`` holds the
-    file's keys Curator does not know (kept in the file as they are).
+    file's keys Curator does not know (kept in the file as they are). ``version`` is the card's version
+    and ``changed_by`` says who set each edited field's current value and when (seconds since the epoch):
+    ``{"published": {"editor": "Ana", "when": 1764597600.5}}`` (``changes``: Store.last_changes).
     """
     data = detail.data
     result = row_dict(detail)
@@ -307,9 +311,37 @@ def detail_dict(detail: Any, summary: Any, problems: Sequence[Any]) -> dict[str,
                 {"field": p.field, "problem": p.problem, "fixable": p.fixable, "kind": p.kind}
                 for p in problems
             ],
+            "version": detail.version,
+            "changed_by": {
+                key: {"editor": change.editor, "when": change.when} for key, change in (changes or {}).items()
+            },
         }
     )
     return result
+
+
+def batch_dict(batch: Any) -> dict[str, Any]:
+    """The `history --json` object of one edit batch (an undo step)."""
+    return {name: getattr(batch, name) for name in ("id", "label", "editor", "created", "undone", "cards",
+                                                     "entries")}  # fmt: skip
+
+
+def changed_text(change: Any, now: float) -> str:
+    """Who set a field's current value and when, as `show` appends it: ``Ana, 5 s ago``."""
+    from curator.core.store_edits import ago
+
+    return f"{change.editor or 'someone'}, {ago(now - change.when)}"
+
+
+def history_text(batches: Sequence[Any], titles: Mapping[int, str], *, now: float) -> list[str]:
+    """The text form of `history`: id, when, who, what (a single card's title, or the count of cards)."""
+    from curator.core.store_edits import ago
+
+    rows = []
+    for b in batches:
+        what = b.label + (f"  ({titles[b.id]})" if b.id in titles else f"  ({b.cards} cards)" if b.cards > 1 else "")
+        rows.append([str(b.id), ago(now - b.created), b.editor or "-", what + ("  [undone]" if b.undone else "")])
+    return table(["ID", "WHEN", "WHO", "EDIT"], rows, right=[0]) if rows else []
 
 
 def _field_text(key: str, value: Any, summary: Any) -> str:
@@ -323,8 +355,16 @@ def _field_text(key: str, value: Any, summary: Any) -> str:
     return text_value(value)
 
 
-def card_text(detail: Any, summary: Any, problems: Sequence[Any]) -> list[str]:
-    """The readable form of `show`: a header, aligned fields, images, related, other keys, problems."""
+def card_text(
+    detail: Any, summary: Any, problems: Sequence[Any], changes: Mapping[str, Any] | None = None,
+    *, now: float = 0.0,
+) -> list[str]:  # fmt: skip
+    """The readable form of `show`: a header, aligned fields, images, related, other keys, problems.
+
+    ``changes`` (Store.last_changes): a field an edit set ends with who set it and when, as of ``now``
+    ("Published:  yes  (pending; file: no) — Ana, 5 s ago").
+    """
+    changes = changes or {}
     data = detail.data
     flags = [
         flag
@@ -339,14 +379,17 @@ def card_text(detail: Any, summary: Any, problems: Sequence[Any]) -> list[str]:
         if key in detail.pending:
             old, new = detail.pending[key]
             shown = f"{_field_text(key, new, summary)}  (pending; file: {_field_text(key, old, summary)})"
-            pairs.append((label, shown))
         else:
-            pairs.append((label, _field_text(key, data.get(key), summary)))
+            shown = _field_text(key, data.get(key), summary)
+        if key in changes:
+            shown += f" — {changed_text(changes[key], now)}"
+        pairs.append((label, shown))
     lines += _wrap_excerpt(labelled(pairs))
     for key in ("images", "related"):
         if key in detail.pending:
             old, new = detail.pending[key]
-            lines.append(f"{key.title()}: pending edit; file: {_field_text(key, old, summary)}")
+            lines.append(f"{key.title()}: pending edit; file: {_field_text(key, old, summary)}"
+                         + (f" — {changed_text(changes[key], now)}" if key in changes else ""))  # fmt: skip
     lines += _images_text(detail.images)
     lines += _related_text(detail.related)
     other = [key for key in data if key not in KNOWN_KEYS]
