@@ -230,7 +230,9 @@ def run(path: str | None = None, db: str | None = None) -> int:
     QGuiApplication.styleHints().colorSchemeChanged.connect(follow_system)
 
     # Imported here so the platform check above runs before any widget module loads.
+    from curator.gui import images
     from curator.gui.views.main_window import MainWindow
+    from curator.gui.views.startup import AfterFirstPaint
 
     try:
         library = paths.library_to_open(db, settings.value(keys.LAST_LIBRARY) or None)
@@ -239,9 +241,14 @@ def run(path: str | None = None, db: str | None = None) -> int:
 
         plain.message(None, QMessageBox.Icon.Critical, "Curator", f"Cannot open the library:\n{err}")
         return 1
+    # The first page goes on screen before the network stack loads: image requests made while the window
+    # is built (the detail pane's, the grid's) are sent just after the first paint.
+    images.hold_downloads()
     window = MainWindow.open_library(library, settings)
     if window is None:
+        images.release_downloads()
         return 1
+    AfterFirstPaint([window.table.viewport(), window.grid.viewport()], images.release_downloads, window)
     from curator.gui import startup_probe
 
     startup_probe.install(window)  # only with $CURATOR_FIRST_PAINT_REPORT (the start-up benchmark)

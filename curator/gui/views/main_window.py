@@ -161,6 +161,7 @@ class MainWindow(QMainWindow):
         self.refresh_facets()
         self.refresh_values()
         self.folders.watch()
+        self.update_status()  # the library totals, left out of the first paint (see update_status)
 
     # -- construction -------------------------------------------------------------------------------
     @classmethod
@@ -365,6 +366,8 @@ class MainWindow(QMainWindow):
 
     def update_status(self, recount: bool = True) -> None:
         """Counts in the status bar and the write actions; `recount=False` reuses the last library totals."""
+        if self._deferring and self._totals is None:
+            return  # a scan of every card (0.1 s at 100k) the first page does not need: finish_startup counts
         if recount or self._totals is None:
             self._totals = self.store.totals()  # a scan of every card: 45 ms at 100k
         self.status_line.show_counts(
