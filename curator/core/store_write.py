@@ -28,6 +28,10 @@ WRITE_THREADS = 4
 #: Above this many files, worker processes write them, POOL_CHUNK files per task.
 POOL_THRESHOLD = 200
 POOL_CHUNK = 25
+#: Worker processes for a big write, at least: a file's fsync waits on the disk several times as long as
+#: its patch takes the CPU, and a disk completes concurrent fsyncs together (measured: eight at once
+#: flushed five times as many files a second as one). So more writers than cores keep both cores busy.
+WRITE_PROCESSES = 4
 #: Seconds between two looks at ``cancel()`` while a task's files are being written.
 CANCEL_POLL = 0.05
 #: The Meta key holding the imported roots (a JSON list of resolved paths): see :func:`imported_roots`.
@@ -87,14 +91,19 @@ class _Written(NamedTuple):
     doc: str  # JSON of the mapping the file now holds
 
 
-def _base_data(store: Any, card_id: int) -> dict[str, Any]:
-    """The mapping the file held when it was read (what the pending edits were made against)."""
-    return json.loads(store.backend.doc(card_id) or "{}")
+def _task_texts(store: Any, ids: Sequence[int]) -> tuple[dict[int, str], dict[int, dict[str, str]]]:
+    """One task's cards as the library holds them, in two queries for the whole task (two queries a card
+    and their JSON decoding were most of this thread's time: profiled, about 250 of 370 us a card):
+    {id: mapping as last read, JSON}, {id: {field: pending value, JSON}}.
 
-
-def _pending(store: Any, card_id: int) -> dict[str, Any]:
-    """The pending values of one card (None: remove the key)."""
-    return {field: json.loads(text) for field, _, text in store.backend.pending_rows(card_id)}
+    Texts, not values: the worker decodes them (and encodes the mapping the file then holds), so this
+    thread, which also settles every file and records it, does no JSON work per card.
+    """
+    docs = dict(store.backend.card_docs(ids))
+    pending: dict[int, dict[str, str]] = {card_id: {} for card_id in ids}
+    for card_id, field, text in store.backend.pending_values(ids):
+        pending[card_id][field] = text
+    return docs, pending
 
 
 def _take_back(store: Any, written: list[_Written]) -> None:
@@ -119,13 +128,14 @@ class _Job(NamedTuple):
 
     path: str
     base: cards.FileState
-    changes: dict[str, Any]  # pending values; None removes the key (DELETE cannot cross processes)
-    base_data: dict[str, Any]
+    changes: dict[str, str]  # pending values as JSON texts; null removes the key (DELETE cannot be pickled)
+    base_doc: str  # JSON of the mapping the file held when read (what the edits were made against)
 
 
-# A job's result: ("ok", status, state, old, new, target) (old/new only on a dry run; target: the file
-# read and replaced), ("conflict", reason), ("failed", reason) or ("skipped",) (not attempted: the write
-# was cancelled first). Plain tuples, because writeback's exceptions do not pickle.
+# A job's result: ("ok", status, state, old, new, target, doc) (old/new only on a dry run; target: the
+# file read and replaced; doc: JSON of the mapping the file now holds, "" on a dry run), ("conflict",
+# reason), ("failed", reason) or ("skipped",) (not attempted: the write was cancelled first). Plain
+# tuples, because writeback's exceptions do not pickle.
 _Result = tuple[Any, ...]
 _SKIPPED: _Result = ("skipped",)
 
@@ -164,11 +174,14 @@ def _write_jobs(
         if stop is not None and stop.is_set():
             results.append(_SKIPPED)
             continue
-        changes = _as_patch(job.changes)
         try:
+            pending = {field: json.loads(text) for field, text in job.changes.items()}
+            changes = _as_patch(pending)
+            base_data = json.loads(job.base_doc)
             # The folder is fsynced once per batch in _take_back, not once per file.
             out = writeback.write_changes(job.path, job.base, changes, dry_run=dry_run,
-                                          base_data=job.base_data, sync_dir=False, roots=roots)  # fmt: skip
+                                          base_data=base_data, sync_dir=False, roots=roots)  # fmt: skip
+            doc = "" if dry_run else dumps(writeback.applied(base_data, changes))
         except writeback.ConflictError as e:
             results.append(("conflict", e.reason))
         except writeback.WriteError as e:
@@ -183,7 +196,7 @@ def _write_jobs(
         else:
             keep = dry_run and out.new != out.old  # the bytes travel back only for a dry run's diff
             results.append(("ok", out.status, out.state, out.old if keep else b"", out.new if keep else b"",
-                            out.target))  # fmt: skip
+                            out.target, doc))  # fmt: skip
     return results
 
 
@@ -209,7 +222,8 @@ def _executor(count: int) -> _Pool:
 
         ctx = pool_context()
         stop = ctx.Event()
-        executor = ProcessPoolExecutor(max_workers=cpus, mp_context=ctx, initializer=_init_worker,
+        executor = ProcessPoolExecutor(max_workers=max(cpus, WRITE_PROCESSES), mp_context=ctx,
+                                       initializer=_init_worker,
                                        initargs=(stop,))  # fmt: skip
         return _Pool(executor, POOL_CHUNK, stop, True)
     return _Pool(ThreadPoolExecutor(max_workers=WRITE_THREADS), 1, threading.Event(), False)
@@ -362,16 +376,17 @@ class _Run:
         """Hand one task's cards to the workers (a missing file becomes its own, finished task)."""
         task: list[tuple[int, str]] = []
         jobs: list[_Job] = []
+        docs, pending = _task_texts(self.store, [row[0] for row in rows if not row[5]])
         for card_id, path, size, mtime_ns, sha256, missing in rows:
             if missing:  # its own task, already done, so the report keeps path order
                 if task:
                     self.in_flight.append((task, jobs, self._future(jobs)))
                     task, jobs = [], []
-                self.in_flight.append(([(card_id, path)], [_Job(path, _NO_FILE, {}, {})], _missing()))
+                self.in_flight.append(([(card_id, path)], [_Job(path, _NO_FILE, {}, "{}")], _missing()))
                 continue
             base = cards.FileState(size=size, mtime_ns=mtime_ns, sha256=sha256)
             task.append((card_id, path))
-            jobs.append(_Job(path, base, _pending(self.store, card_id), _base_data(self.store, card_id)))
+            jobs.append(_Job(path, base, pending[card_id], docs.get(card_id, "{}")))
             self.folders.add(os.path.dirname(path))
         if task:
             self.in_flight.append((task, jobs, self._future(jobs)))
@@ -445,7 +460,7 @@ def _settle(
     if result[0] == "failed":
         report.failed.append({"path": path, "reason": result[1]})
         return None
-    _, status, state, old, new, target = result
+    _, status, state, old, new, target, doc = result
     if dry_run:
         if new != old:
             report.diffs.append((path, old, new))
@@ -456,8 +471,7 @@ def _settle(
         report.already += 1
     else:
         report.unchanged += 1
-    return _Written(card_id, os.path.dirname(target), state,
-                    dumps(writeback.applied(job.base_data, _as_patch(job.changes))))
+    return _Written(card_id, os.path.dirname(target), state, doc)
 
 
 def _as_patch(pending: Mapping[str, Any]) -> dict[str, Any]:
