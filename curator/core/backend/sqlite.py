@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import peewee
-from peewee import SQL, fn
+from peewee import fn
 from playhouse.sqlite_ext import SqliteExtDatabase
 
 from curator.core import schema
@@ -216,6 +216,29 @@ _ROW_COLUMNS = (
 )  # fmt: skip
 _IN_IDS = "IN (SELECT value FROM json_each(?))"
 _ROWS_BY_ID = f"SELECT {', '.join(c.column_name for c in _ROW_COLUMNS)} FROM card WHERE id {_IN_IDS}"
+#: The card columns the facet counts read, selected once per query (``SqliteBackend.facets``).
+_FACET_COLUMNS = (
+    Card.id, Card.category, Card.provider_name, Card.published, Card.dirty, Card.problems, Card.conflict,
+    Card.missing,
+)  # fmt: skip
+_FACET_NAMES = ", ".join(c.column_name for c in _FACET_COLUMNS)
+_FACET_STATUS_NAMES = ("all", "unpublished", "published", "changed", "problems", "conflicts", "missing")
+# Part 0 of the facet statement: the status counts (a card without `published` counts as unpublished).
+_FACET_STATUS = (
+    "SELECT 0, NULL, count(*), sum(published IS NOT 1), sum(published = 1), sum(dirty), sum(problems > 0), "
+    "sum(conflict), sum(missing)"
+)
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")  # SQLite's NOCASE
+
+
+def _facet_top(part: int, column: str, source: str) -> str:
+    """One UNION ALL part of the facet statement: the top names of a NOCASE column, LIMIT a parameter."""
+    return (
+        f" UNION ALL SELECT * FROM (SELECT {part}, {column}, count(*), 0, 0, 0, 0, 0, 0 FROM {source} "
+        f"WHERE {column} IS NOT NULL GROUP BY {column} ORDER BY 3 DESC, 2 LIMIT ?)"
+    )
+
+
 _VALUE_COLUMNS = {
     "category": Card.category, "categories": Card.category,
     "provider": Card.provider_name, "providers": Card.provider_name,
@@ -591,30 +614,36 @@ class SqliteBackend:
         return [card_row(t) for t in self._all(_ROWS_BY_ID, (_ids_json(ids),))]
 
     def facets(self, term: Term | None, limit: int) -> Facets:
-        where = self._where(term)
-        status_q = Card.select(
-            fn.COUNT(Card.id),
-            fn.SUM(SQL("CASE WHEN published = 1 THEN 0 ELSE 1 END")),
-            fn.SUM(SQL("published = 1")),
-            fn.SUM(Card.dirty),
-            fn.SUM(SQL("problems > 0")),
-            fn.SUM(Card.conflict),
-            fn.SUM(Card.missing),
-        ).where(where)
-        names = ("all", "unpublished", "published", "changed", "problems", "conflicts", "missing")
-        status = dict(zip(names, (v or 0 for v in status_q.tuples().get(self.db)), strict=True))
+        """Status counts and the top categories, providers and topics, from one statement.
 
-        def top(column: Any) -> list[tuple[str, int]]:
-            n = fn.COUNT(Card.id)
-            q = (Card.select(column, n).where(where & column.is_null(False))
-                 .group_by(column).order_by(n.desc(), column).limit(limit))  # fmt: skip
-            return [(name, count) for name, count in q.tuples().execute(self.db)]
-
-        n = fn.COUNT(CardTopic.card)
-        topics_q = (CardTopic.select(CardTopic.name, n).join(Card).where(where)
-                    .group_by(CardTopic.name).order_by(n.desc(), CardTopic.name).limit(limit))  # fmt: skip
-        topics = [(name, count) for name, count in topics_q.tuples().execute(self.db)]
-        return Facets(status, top(Card.category), topics, top(Card.provider_name))
+        The query's cards are selected once (a MATERIALIZED CTE of the few columns the counts read) and
+        every count is a pass over that small table: four statements each re-running the query cost
+        ~0.4-0.6 s at 100k cards for a common word, most of it looking the same 94k matches up four times.
+        Without a query the tables are read directly (the topic counts need no join then).
+        """
+        if term is None:
+            sql, params, cards = "", [], "card"
+            topics_from = "card_topic t"
+        else:
+            inner = Card.select(*_FACET_COLUMNS).where(self._where(term))
+            sql, where_params = self.db.get_sql_context().parse(inner)
+            sql, params, cards = f"WITH m({_FACET_NAMES}) AS MATERIALIZED ({sql}) ", list(where_params), "m"
+            topics_from = "card_topic t JOIN m ON m.id = t.card_id"
+        sql += (
+            f"{_FACET_STATUS} FROM {cards}"
+            f"{_facet_top(1, 'category', cards)}{_facet_top(2, 'provider_name', cards)}"
+            f"{_facet_top(3, 't.name', topics_from)}"
+        )
+        tops: dict[int, list[tuple[str, int]]] = {1: [], 2: [], 3: []}
+        status: dict[str, int] = {}
+        for part, name, *counts in self._all(sql, [*params, limit, limit, limit]):
+            if part == 0:
+                status = dict(zip(_FACET_STATUS_NAMES, (int(v or 0) for v in counts), strict=True))
+            else:
+                tops[part].append((name, int(counts[0])))
+        for rows in tops.values():  # as each part's ORDER BY (NOCASE names), whatever order UNION ALL keeps
+            rows.sort(key=lambda row: (-row[1], row[0].translate(_ASCII_LOWER)))
+        return Facets(status, tops[1], tops[3], tops[2])
 
     def values(self, field: str) -> list[str]:
         if field in ("topic", "topics"):
