@@ -6,6 +6,10 @@ bulk edits of many cards, and opens Edit > History. It is handed its collaborato
 and says what happened by signals: `cardsChanged` after an edit, undo or redo (the window refreshes the
 rows, the detail pane and the counts), `editNotMade` when an edit from the detail pane did not reach the
 library (the pane shows the library's values again).
+
+Many editors: an edit of the card in hand carries the version the detail pane showed, so a card another
+editor changed meanwhile is refused (the library says which values are now there and who set them): the
+editor reads that, and the row and the pane show the fresh values.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QInputDialog, QStatusBar, QWidget
 
 from curator.core.store import Store
-from curator.core.store_types import EditResult, LibraryError
+from curator.core.store_types import CardDetail, EditResult, LibraryError, StaleEdit
 from curator.gui import library_busy, plain
 from curator.gui import settings as keys
 from curator.gui.actions import HEAT_STEP, Actions
@@ -72,6 +76,8 @@ class EditController(QObject):
         #: Why no edit may be made now (a read-only role, a lost team-library connection), or None. The
         #: team-library controller (views/live_updates.py) sets it; every edit asks before it starts.
         self.refusal: Callable[[], str | None] = lambda: None
+        #: The card the detail pane shows (the window sets it): its version goes with every edit of it.
+        self.card_in_hand: Callable[[], CardDetail | None] = lambda: None
         self._connect()
 
     def _connect(self) -> None:
@@ -193,6 +199,12 @@ class EditController(QObject):
         library_busy.set_busy_timeout(self.store, library_busy.GUI_BUSY_TIMEOUT_MS)
         try:
             return run()
+        except StaleEdit as err:
+            # Another editor changed the card since the pane showed it: say what it holds now and who set
+            # it, and show the fresh values (row and pane) before the editor decides again.
+            plain.warning(self.parent_widget, "Changed by another editor", f"{action}: {err}.")
+            self.cardsChanged.emit([err.card_id])
+            return None
         except ValueError as err:
             plain.warning(self.parent_widget, "Cannot make this edit", str(err))
             return None
@@ -225,18 +237,32 @@ class EditController(QObject):
         if shiboken6.isValid(self):
             self.editNotMade.emit()
 
+    def _expected(self, ids: list[int]) -> dict[int, int] | None:
+        """The version the detail pane showed, for an edit of the card in hand alone (a bulk edit applies
+        to current values; the library reports the cards it skipped)."""
+        card = self.card_in_hand()
+        if card is not None and ids == [card.id] and card.version:
+            return {card.id: card.version}
+        return None
+
     def set_fields(self, ids: list[int], changes: dict[str, Any], action: str) -> EditResult | None:
         """One Store.set_fields call on `ids` (confirmed when above the threshold)."""
-        return self._run(ids, action, lambda label: self.store.set_fields(ids, changes, label=label))
+        expected = self._expected(ids)
+        return self._run(ids, action,
+                         lambda label: self.store.set_fields(ids, changes, label=label, expected=expected))  # fmt: skip
 
     def change_topic(self, ids: list[int], name: str, *, add: bool) -> EditResult | None:
         action = f"{'Add' if add else 'Remove'} topic {name!r}"
         call = self.store.add_topic if add else self.store.remove_topic
-        return self._run(ids, action, lambda label: call(ids, name, label=label))
+        expected = self._expected(ids)
+        return self._run(ids, action, lambda label: call(ids, name, label=label, expected=expected))
 
-    def set_related(self, card_id: int, items: list[dict[str, Any]]) -> EditResult | None:
+    def set_related(self, card_id: int, items: list[dict[str, Any]], version: int = 0) -> EditResult | None:
+        """The related editor's Save: `version` is the card's when the dialog opened (0: the pane's now)."""
+        version = version or (self._expected([card_id]) or {}).get(card_id) or 0
         return self._run([card_id], "Edit related links",
-                         lambda label: self.store.set_related(card_id, items, label=label))  # fmt: skip
+                         lambda label: self.store.set_related(card_id, items, label=label,
+                                                              expected_version=version or None))  # fmt: skip
 
     def edit_card(self, card_id: int, changes: dict[str, Any], action: str) -> None:
         """A change made in the detail editor (or a problem fix there): applies to the card it shows."""

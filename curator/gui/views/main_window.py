@@ -127,6 +127,7 @@ class MainWindow(QMainWindow):
             store, history, self.selection, self.actions, settings, status,
             writing=lambda: self.writer.running, parent=self,
         )  # fmt: skip
+        self.edits.card_in_hand = lambda: self.detail.card  # its version goes with edits of it
         self.files = FileController(
             store, history, self.progress, status, self.problems, self.actions, pool=pool,
             other_task=lambda: self.importer.running, loaded_ids=self.model.loaded_ids,

@@ -432,7 +432,9 @@ class RelatedLinks(QObject):
     """Edit > Edit Related Links… (Ctrl+R) and the detail pane's "Edit related…": the dialog over the card
     in hand. It never writes: Save emits `saved(card_id, items)`, which the window wires to the edits."""
 
-    saved = Signal(int, object)  # the card's id and its whole edited related list (Python objects, as is)
+    #: The card's id, its whole edited related list (Python objects, as is) and the card's version when the
+    #: dialog opened (the edit is refused if another editor changed the card meanwhile).
+    saved = Signal(int, object, int)
 
     def __init__(
         self, store: Store, images: ImageCache | None, card_in_hand: Callable[[], CardDetail | None],
@@ -456,5 +458,5 @@ class RelatedLinks(QObject):
         self.last_dialog = dialog
         if not self.run_dialog(dialog):
             return False
-        self.saved.emit(card.id, dialog.items())
+        self.saved.emit(card.id, dialog.items(), card.version)
         return True
