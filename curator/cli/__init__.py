@@ -194,6 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     # --db is accepted before or after the command; SUPPRESS keeps a subcommand from resetting it.
     db_after = argparse.ArgumentParser(add_help=False)
     db_after.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    db_after.add_argument("--map-root", metavar="ORIGINAL=LOCAL", action="append", default=argparse.SUPPRESS,
+                          help=argparse.SUPPRESS)  # fmt: skip
 
     parser = _Parser(prog="curator", description=DESCRIPTION, epilog=QUERY_HELP, formatter_class=formatter)
     parser.add_argument(
@@ -203,6 +205,16 @@ def build_parser() -> argparse.ArgumentParser:
         help=(
             "the library file or a team library's postgresql://user@host/dbname URL (default: $CURATOR_DB, "
             "else library.sqlite in the user data folder)"
+        ),
+    )
+    parser.add_argument(
+        "--map-root",
+        metavar="ORIGINAL=LOCAL",
+        action="append",
+        default=None,
+        help=(
+            "a library root (its first-imported path, id or label) is at LOCAL on this machine; repeatable "
+            "(also $CURATOR_ROOT_MAP: ORIGINAL=LOCAL entries separated like PATH)"
         ),
     )
     from curator import __version__

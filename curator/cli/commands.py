@@ -26,6 +26,7 @@ from curator.cli import (
     shown,
 )
 from curator.core.query import QueryError
+from curator.core.roots import RootMapError
 from curator.core.store import DEFAULT_BUSY_TIMEOUT, LibraryBusy, LibraryDiskError, Store
 from curator.core.store_types import LibraryError
 from curator.core.team_locks import LibraryLocked
@@ -42,12 +43,14 @@ def run(args: argparse.Namespace) -> int:
         return cmd_gui(args)
     db = library_location(args.db)
     try:
-        store = Store(db, busy_timeout=busy_timeout())
+        store = Store(db, busy_timeout=busy_timeout(), root_map=root_map(getattr(args, "map_root", None)))
     except LibraryError as err:
         # A newer or foreign library, a file that is not SQLite, a damaged one; busy; a failing disk.
         raise CliError(library_message(err, opening=True)) from err
     except OSError as err:  # a folder we cannot create, a path we may not read
         raise CliError(f"cannot open the library {db}: {err.strerror or err}") from err
+    except RootMapError as err:  # a root map naming a root the library does not have
+        raise CliError(f"--map-root: {err}", EXIT_USAGE) from err
     with store:
         try:
             return COMMANDS[args.command](store, args)
@@ -62,6 +65,17 @@ def run(args: argparse.Namespace) -> int:
             if known is None:
                 raise
             raise CliError(library_message(known)) from err
+
+
+def root_map(given: Sequence[str] | None) -> dict[str, str]:
+    """Where this editor has the library's roots: ``$CURATOR_ROOT_MAP``, then each ``--map-root`` (a later
+    entry for the same root wins). A malformed entry is a usage error naming where it came from."""
+    from curator.core import roots
+
+    try:
+        return {**roots.from_environment(), **roots.parse_entries(given or (), "--map-root")}
+    except ValueError as err:
+        raise CliError(str(err), EXIT_USAGE) from err
 
 
 def busy_timeout() -> float:

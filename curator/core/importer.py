@@ -319,9 +319,27 @@ def import_paths(
 
     On a team library the run holds the importer lock (``team_locks``): another editor importing or
     writing meanwhile makes it raise LibraryLocked at once, naming them, before anything is read.
+
+    The paths are recorded as the library's roots (``roots.record_roots``, by their library paths). A path
+    inside a mapped root's original place but outside where this editor maps it is refused, as a
+    failed file: its cards would be taken for the other editor's (see ``roots.RootMap.shadowed``).
     """
+    from curator.core import roots
+
     with exclusive(store, "importer"):
-        return _import_paths(store, paths, progress, cancel, workers=workers)
+        root_map = getattr(store.backend, "root_map", None) or roots.RootMap(())
+        given = [os.path.abspath(p) for p in paths]
+        shadowed = {p: root_map.shadowed(p) for p in given}
+        usable = [p for p in given if shadowed[p] is None]
+        if usable:
+            roots.record_roots(store.backend, [root_map.to_library(p) for p in usable])
+        report = _import_paths(store, usable, progress, cancel, workers=workers) if usable else ImportReport()
+        for path, (original, local) in ((p, s) for p, s in shadowed.items() if s is not None):
+            report.failed += 1
+            report.errors.append({"path": shown_path(path), "line": None, "column": None, "message": (
+                f"inside the library's root {original}, which this Curator maps to {local}: import it from there"
+            )})  # fmt: skip
+        return report
 
 
 def _import_paths(

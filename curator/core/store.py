@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # only for annotations: importing cards (and yaml) costs ever
     from curator.core.checks.index import CheckIndex, Group, Suggestion
     from curator.core.checks.thresholds import Thresholds
     from curator.core.query import Term
+    from curator.core.roots import Root
     from curator.core.store_checks import RefreshReport
 
 __all__ = [
@@ -102,10 +103,14 @@ class Store:
 
     def __init__(
         self, path: str | os.PathLike[str], *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
-        password: str | None = None, editor: str | None = None,
+        password: str | None = None, editor: str | None = None, root_map: Mapping[str, str] | None = None,
     ) -> None:  # fmt: skip
         """``password``: what the editor typed when a team library asked for one (libpq's own places
-        otherwise); it goes to this Store's connections only and is never stored. SQLite ignores it."""
+        otherwise); it goes to this Store's connections only and is never stored. SQLite ignores it.
+
+        ``root_map``: where this editor has the library's roots (curator.core.roots): a root's id, label
+        or first-imported path -> the local folder; every path the Store takes and gives is then local.
+        RootMapError (a ValueError) for an id or label the library has no root for."""
         if not busy_timeout >= 0:  # also refuses NaN
             raise ValueError(f"busy_timeout must be a number of seconds >= 0, not {busy_timeout!r}")
         from curator.core.backend.location import parse_location
@@ -122,6 +127,14 @@ class Store:
             where.url if where.is_postgresql and where.url else self.path, busy_timeout=self.busy_timeout,
             password=password,
         )  # fmt: skip
+        if root_map:
+            from curator.core import roots
+
+            try:
+                self.backend = roots.mapped(self.backend, root_map)
+            except BaseException:
+                self.backend.close()
+                raise
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     @property
@@ -364,6 +377,18 @@ class Store:
         if label is None:
             label = f"Resolve conflict: keep mine ({', '.join(keep)})" if keep else "Resolve conflict"
         return store_edits.rebase(self, card_id, card, keep, label=label)
+
+    # -- roots (curator.core.roots) ---------------------------------------------------------------------
+    def roots(self) -> list[Root]:
+        """The folders and files imported so far, by id: what an editor maps to their own mount."""
+        from curator.core import roots
+
+        return roots.library_roots(self.backend)
+
+    def local_root(self, root: Root) -> str:
+        """Where ``root`` is on this machine under this Store's root map (its own path when unmapped)."""
+        root_map = getattr(self.backend, "root_map", None)
+        return root.path if root_map is None else root_map.to_local(root.path)
 
     # -- checks: duplicates, copies, same story (curator.core.store_checks) ----------------------------------
     def check_index(self) -> CheckIndex:
