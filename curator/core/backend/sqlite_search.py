@@ -68,26 +68,51 @@ SORT_COLUMNS: dict[str, peewee.Field] = {
 }
 
 
-def where(term: Term | None) -> Any:
+def where(term: Term | None, *, in_order: bool = False) -> Any:
     """The peewee expression selecting the cards ``term`` matches (all cards for ``None``).
 
     Use it as ``Card.select().where(where(parse(text)))`` and run that on the backend's database.
+
+    ``in_order``: full-text matches are tested card by card (``+id IN (matches)``) instead of driving
+    the scan, so SQLite walks the ORDER BY's index and stops at the LIMIT. Right for a page of a common
+    word (the first 200 of 94k matches by date: ~25 ms instead of ~80 ms of looking up and sorting every
+    match); wrong for a rare one, whose matches are cheaper to sort than the index is to walk. The
+    backend chooses with :func:`leading_match` (see ``SqliteBackend.rows``). Same cards either way.
     """
     if term is None:
         return _TRUE
-    return _compile(term)[0]
+    return _compile(term, in_order)[0]
 
 
-def _compile(term: Term) -> _Compiled:
+def fulltext_only(term: Term | None) -> str | None:
+    """The FTS5 query string when ``term`` is full text alone (words, phrases, prefixes, AND/OR/NOT of
+    them), so its cards are exactly the index rows it matches; else ``None``."""
+    return None if term is None else _fts(term)
+
+
+def leading_match(term: Term | None) -> str | None:
+    """The FTS5 query every card ``term`` matches must also match (its top-level full-text conjunct), or
+    ``None`` when the term has none: how common it is bounds how common the whole term can be."""
+    if term is None:
+        return None
+    if (whole := _fts(term)) is not None:
+        return whole
+    if isinstance(term, And):
+        positive = [fts for sub in term.terms if not isinstance(sub, Not) and (fts := _fts(sub)) is not None]
+        return _fts_and(positive, []) if positive else None
+    return None
+
+
+def _compile(term: Term, in_order: bool = False) -> _Compiled:
     if isinstance(term, (Word, Phrase)):
         fts = _fts(term)
-        return (_match(fts) if fts is not None else _TRUE), False
+        return (_match(fts, in_order) if fts is not None else _TRUE), False
     if isinstance(term, And):
-        return _compile_group(term.terms, operator.and_, _fts_and)
+        return _compile_group(term.terms, operator.and_, _fts_and, in_order)
     if isinstance(term, Or):
-        return _compile_group(term.terms, operator.or_, _fts_or)
+        return _compile_group(term.terms, operator.or_, _fts_or, in_order)
     if isinstance(term, Not):
-        inner, nullable = _compile(term.term)
+        inner, nullable = _compile(term.term, in_order)
         return ~(fn.coalesce(inner, 0) if nullable else inner), False
     if isinstance(term, Field):
         return _field(term.name, term.value)
@@ -99,7 +124,10 @@ def _compile(term: Term) -> _Compiled:
 
 
 def _compile_group(
-    terms: Sequence[Term], join: Callable[[Any, Any], Any], fts_join: Callable[[list[str], list[str]], str]
+    terms: Sequence[Term],
+    join: Callable[[Any, Any], Any],
+    fts_join: Callable[[list[str], list[str]], str],
+    in_order: bool,
 ) -> _Compiled:
     """AND/OR a group, folding its full-text terms into a single MATCH (one index lookup)."""
     positive: list[str] = []
@@ -113,11 +141,11 @@ def _compile_group(
         elif (fts := _fts(term)) is not None:
             positive.append(fts)
         else:
-            parts.append(_compile(term))
+            parts.append(_compile(term, in_order))
     if positive:
-        parts.insert(0, (_match(fts_join(positive, negative)), False))
+        parts.insert(0, (_match(fts_join(positive, negative), in_order), False))
     else:  # FTS5 has no "NOT b" on its own: each negated term gets its own subquery
-        parts.extend(_compile(term) for term in negative_terms)
+        parts.extend(_compile(term, in_order) for term in negative_terms)
     # Terms that match every card (no searchable text) drop out of an AND and decide an OR.
     if join is operator.or_ and any(expr is _TRUE for expr, _ in parts):
         return _TRUE, False
@@ -180,8 +208,13 @@ def _fts_or(positive: list[str], negative: list[str]) -> str:
     return " OR ".join(f"({p})" for p in positive)
 
 
-def _match(fts_query: str) -> Any:
-    return Card.id.in_(CardIndex.select(CardIndex.rowid).where(CardIndex.match(fts_query)))
+#: ``+id``: the same value, but no index can drive a scan from it (SQLite's unary-plus idiom).
+_ID_UNINDEXED = peewee.NodeList((SQL("+"), Card.id), glue="")
+
+
+def _match(fts_query: str, in_order: bool = False) -> Any:
+    matches = CardIndex.select(CardIndex.rowid).where(CardIndex.match(fts_query))
+    return (_ID_UNINDEXED if in_order else Card.id).in_(matches)
 
 
 # --- fields, flags, comparisons --------------------------------------------------------------
