@@ -34,6 +34,7 @@ from curator.core.checks import problems as check_kinds
 from curator.core.checks.index import CheckCard, CheckIndex, Group, Suggestion
 from curator.core.checks.problems import Context
 from curator.core.checks.thresholds import Thresholds
+from curator.core.fields import Problem
 from curator.core.store_types import ProblemRow
 
 if TYPE_CHECKING:
@@ -243,6 +244,36 @@ def check_problems(store: Store, query: str | None = None) -> list[ProblemRow]:
         card_id, data = card
         for p in check_kinds.problems(data, context=_context(index, card_id)):
             out.append(ProblemRow(card_id, paths[card_id], p.field, p.problem, p.fixable))
+    return out
+
+
+def selection_problems(store: Store, ids: Sequence[int]) -> dict[int, list[Problem]]:
+    """The checks' problems (``CHECK_KINDS`` but ``related-card``, a hint rather than a fault) of the
+    given cards' current mappings, for a decision the editor is making now (the publishing gate).
+
+    Never refreshes nor loads the index (that may take seconds on a big library, and this runs on the
+    GUI thread): the library's context comes from the index this Store holds in memory when it holds
+    one; without it the checks that need the library (words for cut excerpts) are left out. Cards with
+    none are absent from the result.
+    """
+    out: dict[int, list[Problem]] = {}
+    if not ids:
+        return out
+    lock = _lock(store)
+    # A refresh running on a worker is changing the index: then check without it rather than wait.
+    held = lock.acquire(blocking=False)
+    try:
+        cached = _CACHE.get(store) if held else None
+        now = datetime.now(UTC)
+        for card_id, data in _current(store, ids):
+            context = (_context(cached.index, card_id) if cached is not None
+                       else Context(now=now, card_id=card_id))  # fmt: skip
+            found = [p for p in check_kinds.problems(data, context=context) if p.kind != "related-card"]
+            if found:
+                out[card_id] = found
+    finally:
+        if held:
+            lock.release()
     return out
 
 

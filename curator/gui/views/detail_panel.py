@@ -1,4 +1,5 @@
-"""The detail panel: the selected card's lead image, text, links, topics, related coverage and a preview.
+"""The detail panel: the selected card's lead image, text, links, topics, related coverage, other coverage
+of the same story (views/same_story.py, filled in from a worker) and a preview.
 
 Every piece of card text is shown as plain text (a title holding ``<img src=...>`` shows those characters);
 only http/https links ever open.
@@ -26,6 +27,7 @@ from curator.gui import icons, plain
 from curator.gui.images import ImageCache, ImageState, is_fetchable
 from curator.gui.views.card_editor import CardEditor
 from curator.gui.views.card_problems import CardProblems
+from curator.gui.views.same_story import SameStorySection
 
 LEAD_SIZE = QSize(432, 243)
 #: A lead image that cannot load shrinks to this, so a broken picture does not dominate the panel.
@@ -281,6 +283,8 @@ class DetailPanel(QScrollArea):
         self.related_box = QVBoxLayout()
         self.related_box.setSpacing(0)
         c.addLayout(self.related_box)
+        self.same_story = SameStorySection()
+        c.addWidget(self.same_story)
         self.preview_heading = plain_label("Card preview — as it appears when published", name="detailSection")
         c.addWidget(self.preview_heading)
         self.preview = CardPreview(images)
@@ -296,6 +300,7 @@ class DetailPanel(QScrollArea):
         self.empty.setVisible(card is None)
         self.content.setVisible(card is not None)
         if card is None:
+            self.same_story.show_card(None)
             return
         data = card.data
         self.image.set_url(card.lead_image)
@@ -314,6 +319,7 @@ class DetailPanel(QScrollArea):
         self.source_label.setText(str(source) if source else "(no source link)")
         self.path.setText(card.path)
         self._show_related(card.related)
+        self.same_story.show_card(card.id)  # asks for the suggestions; a worker fills them in
         self.preview.show_card(card)
         if not keep_scroll:
             self.verticalScrollBar().setValue(0)

@@ -1,7 +1,9 @@
 """The facet sidebar: status, categories, topics and providers with counts under the current query.
 
 Clicking a facet adds its term to the search text (or removes it when it is already there), so the query
-the user sees is always the one the CLI would run.
+the user sees is always the one the CLI would run. The Duplicates row under Status is no query term: it
+counts the library's duplicate and copy groups ("12 groups · 31 cards", from the checks index, filled in
+when a refresh on a worker finishes) and a click opens them (`duplicatesClicked`).
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ STATUS_TIPS = {
     "conflict:true": "conflict:true — the file changed on disk under pending edits",
 }
 TERM_ROLE = Qt.ItemDataRole.UserRole + 1
+DUPLICATES_TIP = ("Cards that are one article: the same link once canonical (www., tracking parameters and "
+                  "AMP forms aside), or syndicated copies of one text. Click to compare each group side by "
+                  "side and keep one.")
 GROUPS = (("status", "Status", "status"), ("category", "Categories", "category"),
           ("topic", "Topics", "topic"), ("provider", "Providers", "provider"))  # fmt: skip
 
@@ -63,6 +68,7 @@ class FacetSidebar(QTreeWidget):
 
     termToggled = Signal(str, bool)
     allClicked = Signal()
+    duplicatesClicked = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -90,6 +96,16 @@ class FacetSidebar(QTreeWidget):
             item.setFont(0, bold)
             item.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self._groups[key] = item
+        # Duplicates sit right under Status: like a status they say what to look at next.
+        self.duplicates_group = QTreeWidgetItem(["Duplicates", ""])
+        self.duplicates_group.setFont(0, bold)
+        self.duplicates_group.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        self.insertTopLevelItem(1, self.duplicates_group)
+        self.duplicates_item = QTreeWidgetItem(self.duplicates_group, ["Checking…", ""])
+        self.duplicates_item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        self.duplicates_item.setFirstColumnSpanned(True)  # "12 groups · 31 cards" needs the whole width
+        self.duplicates_item.setToolTip(0, plain.tip(DUPLICATES_TIP))
+        self.duplicates_group.setToolTip(0, plain.tip(DUPLICATES_TIP))
         self.set_group_icons()
         self.expandAll()
         self.itemClicked.connect(self._clicked)
@@ -99,6 +115,14 @@ class FacetSidebar(QTreeWidget):
         """(Re)draw the group icons in the current theme's colour."""
         for key, _label, icon in GROUPS:
             self._groups[key].setIcon(0, icons.icon(icon))
+        self.duplicates_group.setIcon(0, icons.icon("copy"))
+
+    def show_duplicates(self, text: str) -> None:
+        """The Duplicates row's words: "12 groups · 31 cards", "None found" or "Checking…"."""
+        self.duplicates_item.setText(0, text)
+
+    def duplicates_text(self) -> str:
+        return self.duplicates_item.text(0)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -144,6 +168,9 @@ class FacetSidebar(QTreeWidget):
         return next((it for it in self.items(group) if it.text(0) == label), None)
 
     def _clicked(self, item: QTreeWidgetItem, _column: int) -> None:
+        if item is self.duplicates_item or item is self.duplicates_group:
+            self.duplicatesClicked.emit()
+            return
         if item.parent() is None:
             return
         term = item.data(0, TERM_ROLE)

@@ -32,8 +32,10 @@ from curator.gui.views import team_connect, window_layout
 from curator.gui.views.card_grid_view import CardGridView
 from curator.gui.views.card_selection import CardSelection
 from curator.gui.views.card_table_view import CardTableView
+from curator.gui.views.checks_refresh import ChecksRefresher, ChecksSummary
 from curator.gui.views.context_menu import CardMenu
 from curator.gui.views.detail_panel import DetailPanel
+from curator.gui.views.duplicates import DuplicatesView
 from curator.gui.views.editing import EditController
 from curator.gui.views.empty_state import ListStates
 from curator.gui.views.facet_sidebar import FacetSidebar
@@ -45,6 +47,7 @@ from curator.gui.views.list_focus import ListFocus
 from curator.gui.views.live_updates import TeamLibrary
 from curator.gui.views.problems_report import ProblemsDialog, ProblemsReport, check_problems
 from curator.gui.views.related_editor import RelatedLinks
+from curator.gui.views.same_story import SameStoryFinder
 from curator.gui.views.searching import SearchController
 from curator.gui.views.startup import AfterFirstPaint
 from curator.gui.views.window_status import WindowStatus
@@ -140,6 +143,10 @@ class MainWindow(QMainWindow):
             loaded_ids=self.model.loaded_ids, more_coming=lambda: self.folders.pending, parent=self,
         )  # fmt: skip
         self.folders = FolderWatcher(store, pool, lambda: self.importer.running or self.writer.running, self)
+        # The checks index (duplicates, copies, same story) catches up on a worker after cards change.
+        self.checks = ChecksRefresher(store, pool, self)
+        self.duplicates = DuplicatesView(store, self.checks, self.edits, status, self)
+        self.same_story = SameStoryFinder(store, self.detail.same_story, self.edits, status, pool, self)
         self._build_menus()
         self._connect()
         self._restore()
@@ -162,6 +169,7 @@ class MainWindow(QMainWindow):
         self.refresh_facets()
         self.refresh_values()
         self.folders.watch()
+        self.checks.schedule()  # an import left the checks behind: they catch up once the window is idle
         self.update_status()  # the library totals, left out of the first paint (see update_status)
 
     # -- construction -------------------------------------------------------------------------------
@@ -235,6 +243,11 @@ class MainWindow(QMainWindow):
             lambda: self.imports.rescan(quiet=True) if self.actions.rescan.isEnabled() else None
         )
         self.folders.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.facets.duplicatesClicked.connect(self.duplicates.open)
+        self.checks.updated.connect(self._checks_updated)
+        for changed in (self.edits.cardsChanged, self.files.cardsChanged, self.imports.cardsChanged,
+                        self.imports.libraryChanged):  # fmt: skip
+            changed.connect(self.checks.schedule)
         self.model.reset.connect(lambda: self.update_status(recount=False))  # a query changes what is shown
         self.model.totalChanged.connect(lambda _n: self.update_status(recount=False))
         self.table.doubleClicked.connect(lambda _i: self.open_source())
@@ -364,6 +377,10 @@ class MainWindow(QMainWindow):
         self.update_status()
         self.refresh_facets()
         self.refresh_topic_values()  # an edit may add a topic the library did not know (or drop its last use)
+
+    def _checks_updated(self, summary: ChecksSummary) -> None:
+        """A checks refresh finished: the Duplicates facet's counts."""
+        self.facets.show_duplicates(summary.text() if summary.groups else "None found")
 
     def update_status(self, recount: bool = True) -> None:
         """Counts in the status bar and the write actions; `recount=False` reuses the last library totals."""

@@ -1,0 +1,245 @@
+"""The detail pane's Same story section: other coverage of the card's story, each one click from related.
+
+The suggestions are the checks index's (``curator related ID --suggest`` prints the same): TF-IDF cosine
+within the library's time window, other providers first, with their score. They are looked up on a
+worker (:class:`SameStoryFinder`), which also brings a stale index up to date first, so the GUI thread
+only builds a few rows; while J/K move through the list, only the latest card's lookup runs next.
+
+"Add as related" goes through exactly what ``curator set ID related+=OTHER`` does (``cli.assign``: the
+related item built from the other card's current mapping, the same no-op rules), then one
+``Store.set_fields`` call through the edit controller: one undo step, and on write one block appended
+in the list's own style (``writeback`` emits the new item like its neighbours).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QFrame, QGridLayout, QPushButton, QSizePolicy, QStatusBar, QVBoxLayout, QWidget
+
+from curator.cli.assign import changes_for, parse_assignment, related_item
+from curator.core.checks.index import Suggestion
+from curator.core.store import Store
+from curator.core.store_types import CardRow
+from curator.gui import errorlog, icons, library_busy, library_tasks, plain
+from curator.gui.views.editing import EditController
+from curator.gui.workers import Pool, TaskHandle, run_task
+
+#: How many suggestions the pane shows.
+LIMIT = 5
+
+
+@dataclass(frozen=True)
+class StoryItem:
+    """One suggestion with the card row it names (title, provider, date for the pane)."""
+
+    suggestion: Suggestion
+    row: CardRow
+
+
+def find_suggestions(store: Store, card_id: int, limit: int = LIMIT) -> list[StoryItem]:
+    """The card's same-story suggestions with their rows; [] for a card the library no longer holds.
+
+    Runs on a worker: ``suggest_related`` brings a stale index up to date first (which writes the
+    groups), so the worker's connection waits its turn for the write lock as an import's does.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        library_busy.set_busy_timeout(store, library_busy.WORKER_BUSY_TIMEOUT_MS)
+    try:
+        found = store.suggest_related(card_id, limit)
+    except KeyError:
+        return []
+    rows = {row.id: row for row in store.rows_by_id([s.id for s in found])}
+    return [StoryItem(s, rows[s.id]) for s in found if s.id in rows]
+
+
+def related_with(store: Store, card_id: int, other_id: int) -> tuple[list[Any] | None, list[str]]:
+    """The card's related list after ``related+=other_id`` (None: unchanged), and why it is unchanged.
+
+    The CLI's own steps (``cli.assign``): parse the assignment, build the item from the other card's
+    current mapping (ValueError when it has no usable sourceUrl), apply the no-op rules to the card's
+    current mapping (pending edits included).
+    """
+    other = store.current_data(other_id)
+    data = store.current_data(card_id)
+    if other is None or data is None:
+        return None, ["the card is no longer in the library"]
+    items = {other_id: related_item(other_id, other)}
+    plan = changes_for(card_id, data, [parse_assignment(f"related+={other_id}")], items)
+    return plan.changes.get("related"), plan.notes
+
+
+def _date(row: CardRow) -> str:
+    text = row.published_at or row.date
+    return str(text)[:16].replace("T", " ") if text else "no date"
+
+
+def meta_text(item: StoryItem) -> str:
+    """ "Deutsche Welle · 2019-11-29 21:51 · score 0.79" (and "same provider" when it is)."""
+    parts = [item.row.provider or "(no provider)", _date(item.row), f"score {item.suggestion.score:.2f}"]
+    if item.suggestion.same_provider:
+        parts.append("same provider")
+    return " · ".join(parts)
+
+
+class SuggestionRow(QFrame):
+    """One suggestion: title, provider · date · score, and the add button."""
+
+    addRequested = Signal(int)
+
+    def __init__(self, item: StoryItem) -> None:
+        super().__init__()
+        self.setObjectName("relatedItem")
+        self.item = item
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 6, 0, 6)
+        grid.setHorizontalSpacing(8)
+        grid.setVerticalSpacing(2)
+        self.title = plain.label(item.row.title or "(no title)", wrap=True)
+        self.title.setStyleSheet("font-weight: bold")
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title.setToolTip(plain.tip(item.row.path))
+        self.meta = plain.label(meta_text(item), wrap=True)
+        self.meta.setObjectName("detailMeta")
+        self.meta.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.add = QPushButton("Add")
+        icons.set_icon(self.add, "add")
+        self.add.setToolTip(plain.tip("Add this card as a related item (one step: Edit > Undo undoes it)"))
+        self.add.clicked.connect(lambda: self.addRequested.emit(item.row.id))
+        grid.addWidget(self.title, 0, 0)
+        grid.addWidget(self.meta, 1, 0)
+        grid.addWidget(self.add, 0, 1, 2, 1, Qt.AlignmentFlag.AlignVCenter)
+        grid.setColumnStretch(0, 1)
+
+
+class SameStorySection(QWidget):
+    """The section's view: `wanted(card_id)` asks for a card's suggestions, `show_items` shows them."""
+
+    wanted = Signal(int)
+    addRequested = Signal(int, int)  # the card in the pane, the suggested card to add
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sameStory")
+        self.card_id: int | None = None
+        self.box = QVBoxLayout(self)
+        self.box.setContentsMargins(0, 0, 0, 0)
+        self.box.setSpacing(0)
+        self.heading = plain.label("Same story")
+        self.heading.setObjectName("detailSection")
+        self.heading.setToolTip(plain.tip("Other coverage of this story in the library, found by its words "
+                                          "(other providers first); Add makes one a related item"))
+        self.box.addWidget(self.heading)
+        self.note = plain.label(wrap=True)
+        self.note.setObjectName("detailMeta")
+        self.box.addWidget(self.note)
+        self.rows: list[SuggestionRow] = []
+
+    def show_card(self, card_id: int | None) -> None:
+        """The pane shows `card_id` now: ask for its suggestions (kept on screen when it is the same card)."""
+        same = card_id == self.card_id
+        self.card_id = card_id
+        if card_id is None:
+            self._clear()
+            return
+        if not same:
+            self._clear()
+            self.note.setText("Looking for other coverage…")
+            self.note.show()
+        self.wanted.emit(card_id)
+
+    def show_items(self, card_id: int, items: list[StoryItem]) -> None:
+        """Show a lookup's result (ignored when the pane has moved on to another card)."""
+        if card_id != self.card_id:
+            return
+        self._clear()
+        self.heading.setText(f"Same story ({len(items)})" if items else "Same story")
+        self.note.setText("" if items else "No other coverage of this story found near its date.")
+        self.note.setVisible(not items)
+        for item in items:
+            row = SuggestionRow(item)
+            row.addRequested.connect(lambda other, c=card_id: self.addRequested.emit(c, other))
+            self.box.addWidget(row)
+            row.show()
+            self.rows.append(row)
+
+    def show_failure(self, card_id: int, text: str) -> None:
+        if card_id == self.card_id:
+            self._clear()
+            self.note.setText(text)
+            self.note.show()
+
+    def _clear(self) -> None:
+        for row in self.rows:
+            self.box.removeWidget(row)
+            row.hide()
+            row.setParent(None)
+            row.deleteLater()
+        self.rows = []
+        self.heading.setText("Same story")
+
+
+class SameStoryFinder(QObject):
+    """Looks suggestions up on a worker for the section and adds one as a related item through the edits."""
+
+    def __init__(self, store: Store, section: SameStorySection, edits: EditController, status: QStatusBar,
+                 pool: Pool | None = None, parent: QObject | None = None) -> None:  # fmt: skip
+        super().__init__(parent)
+        self.store = store
+        self.section = section
+        self.edits = edits
+        self.status = status
+        self.pool = pool
+        self.handle: TaskHandle | None = None
+        self._next: int | None = None  # a card asked for while a lookup ran: looked up after it
+        section.wanted.connect(self.request)
+        section.addRequested.connect(self.add)
+
+    def request(self, card_id: int) -> None:
+        """Look the card's suggestions up on a worker (after the running lookup, if one runs)."""
+        if self.handle is not None and self.handle.running:
+            self._next = card_id
+            return
+        self._next = None
+        self.handle = run_task(
+            library_tasks.read_task(self.store, lambda store: find_suggestions(store, card_id)),
+            on_done=lambda items: self._found(card_id, items),
+            on_error=lambda exc: self._failed(card_id, exc), pool=self.pool,
+        )  # fmt: skip
+
+    def _found(self, card_id: int, items: list[StoryItem]) -> None:
+        self.section.show_items(card_id, items)
+        self._again()
+
+    def _failed(self, card_id: int, exc: BaseException) -> None:
+        if library_busy.is_busy(exc):
+            self.section.show_failure(card_id, "The library is busy (another Curator is writing); "
+                                               "select the card again in a moment.")
+        else:
+            errorlog.log_failure("same-story suggestions", exc)
+            self.section.show_failure(card_id, f"Could not look for other coverage: {exc}")
+        self._again()
+
+    def _again(self) -> None:
+        if self._next is not None:
+            card_id, self._next = self._next, None
+            # The finished task is still settling (its handle says running): start after it.
+            QTimer.singleShot(0, lambda: self.request(card_id))
+
+    def add(self, card_id: int, other_id: int) -> None:
+        """Add card `other_id` to card `card_id`'s related list: the CLI's ``related+=`` in one undo step."""
+        try:
+            value, notes = related_with(self.store, card_id, other_id)
+        except ValueError as err:
+            plain.warning(self.section, "Cannot add this related item", str(err))
+            return
+        if value is None:
+            self.status.showMessage(f"Not added: {'; '.join(notes)}", 6000)
+            return
+        rows = self.store.rows_by_id([other_id])
+        title = (rows[0].title if rows else None) or f"card {other_id}"
+        short = title if len(title) <= 40 else title[:39] + "…"
+        self.edits.set_fields([card_id], {"related": value}, f"Add related {short!r}")
