@@ -28,6 +28,7 @@ def test_bulk_publish_of_10k_selected_cards(qtbot, settings, images, tmp_path: P
     window.edits.select_all_matching()
     assert len(window.edits.target_ids()) == N
     window.edits.confirm = lambda dialog: dialog.count == N  # the confirmation names the count
+    window.edits.ask_gate = lambda _gate: "all"  # the publishing gate (duplicates, problems): publish all
     window.actions.publish.trigger()
     assert store.count("published:true") == N and store.totals().dirty == unpublished
     # The loaded rows show it without a re-query; the status bar counts the changed cards.

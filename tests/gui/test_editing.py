@@ -203,6 +203,7 @@ def test_bulk_edit_is_one_step_and_asks_above_the_threshold(edit_window: MainWin
     assert matching > 20
     asked: list[Any] = []
     edit_window.edits.confirm = lambda dialog: asked.append(dialog) or False  # cancel first
+    edit_window.edits.ask_gate = lambda _gate: "all"  # the publishing gate (duplicates, problems): publish all
     edit_window.edits.select_all_matching()
     assert edit_window.edits.target_ids() == store.ids("published:false")
     edit_window.actions.publish.trigger()

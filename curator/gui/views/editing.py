@@ -28,6 +28,7 @@ from curator.gui import settings as keys
 from curator.gui.actions import HEAT_STEP, Actions
 from curator.gui.settings import Settings
 from curator.gui.undo import EditHistory
+from curator.gui.views import publish_gate
 from curator.gui.views.bulk_dialog import CONFIRM_ABOVE, BulkConfirmDialog, flagged_cards
 from curator.gui.views.card_selection import CardSelection
 from curator.gui.views.history_dialog import HistoryDialog
@@ -68,6 +69,8 @@ class EditController(QObject):
         #: Shows a bulk confirmation and says whether to go ahead (tests replace it to answer).
         self.confirm: Callable[[BulkConfirmDialog], bool] = _exec_dialog
         self.last_confirmation: BulkConfirmDialog | None = None
+        #: Asks about a bulk publish's duplicates and problem cards: "all", "skip" or "cancel" (tests answer).
+        self.ask_gate: Callable[[publish_gate.Gate], str] = lambda gate: publish_gate.ask(gate, parent)
         self.history_dialog: HistoryDialog | None = None
         history.changed.connect(self.cardsChanged)
         history.failed.connect(self._replay_failed)
@@ -89,7 +92,7 @@ class EditController(QObject):
         stack.indexChanged.connect(self._sync_undo_actions)
         stack.cleanChanged.connect(self._sync_undo_actions)
         self._sync_undo_actions()
-        a.publish.triggered.connect(lambda: self.triage({"published": True}, "Publish"))
+        a.publish.triggered.connect(self.publish)
         a.unpublish.triggered.connect(lambda: self.triage({"published": False}, "Unpublish"))
         for action in a.quality_keys:
             action.triggered.connect(
@@ -275,11 +278,28 @@ class EditController(QObject):
     def remove_topic_in_hand(self, name: str) -> None:
         self.change_topic(self._current(), name, add=False)
 
-    def triage(self, changes: dict[str, Any], action: str) -> None:
-        """A triage key (P, U, a quality key) on the targets, then (when enabled) on to the next card."""
-        ids = self.target_ids()
+    def triage(self, changes: dict[str, Any], action: str, ids: list[int] | None = None) -> None:
+        """A triage key (P, U, a quality key) on the targets (or `ids`), then (if enabled) to the next card."""
+        ids = self.target_ids() if ids is None else ids
         if self.set_fields(ids, changes, action) is not None:
             self._advance(len(ids))
+
+    def publish(self) -> None:
+        """P, Cards > Publish: a bulk publish first names the duplicates and cards with problems among its
+        targets and offers to skip them (views/publish_gate.py); one card is published as it is."""
+        ids = self.target_ids()
+        if len(ids) > 1 and not self._blocked():
+            gate = publish_gate.find(self.store, ids)
+            if gate.held_ids:
+                answer = self.ask_gate(gate)
+                if answer == "cancel":
+                    return
+                if answer == "skip":
+                    ids = gate.rest()
+                    if not ids:
+                        self.status.showMessage("Nothing published: every card was skipped", 6000)
+                        return
+        self.triage({"published": True}, "Publish", ids)
 
     def step_heat(self, step: int) -> None:
         """+ / -: heat up or down by `step` per card (not rated counts as 0; stays within 0..100).

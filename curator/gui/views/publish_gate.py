@@ -1,0 +1,160 @@
+"""The publishing gate: before a bulk publish, name the duplicates and the cards with problems in it.
+
+A feed carries one article under several links and syndicated copies of one text; publishing a selection
+that holds two of them puts the story out twice. :func:`find` works out, from the checks index's saved
+groups and the cards' problems, which targets to hold back:
+
+- a **duplicate**: a card whose group already has a published card outside the selection, or every card
+  of a group in the selection but the one kept (published already, else the best quality, else the
+  earliest, else the lowest id: the same card each time);
+- a card with **problems**: validation problems, a conflict or a missing file (``Store.flagged_cards``,
+  one indexed query) or the checks' problems (``store_checks.selection_problems``: markup in a title,
+  a date ahead, an AMP cache link that is not the AMP page's, …), looked for in selections of up to
+  :data:`CHECK_LIMIT` cards (each card's mapping is read, ~0.4 ms a card, on the GUI thread).
+
+The question is a plain-text message box: "Publish all", "Skip N", Cancel (:func:`ask`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from curator.core import fields, store_checks
+from curator.core.store import Store
+from curator.core.store_types import CardRow
+from curator.gui import plain
+
+#: How many held-back cards the box's text names (the details list them all).
+NAMED = 8
+#: Validation problems are put in words for this many cards (each mapping is read); the rest are counted.
+REASONS = 200
+#: The checks' problems are looked for in selections of at most this many cards (~0.2 s).
+CHECK_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Held:
+    """A target held back, and why, in words."""
+
+    card_id: int
+    title: str
+    reason: str
+
+
+@dataclass
+class Gate:
+    """What a bulk publish of `targets` would put out that it perhaps should not."""
+
+    targets: list[int]
+    duplicates: list[Held] = field(default_factory=list)
+    problems: list[Held] = field(default_factory=list)
+
+    @property
+    def held_ids(self) -> set[int]:
+        return {h.card_id for h in (*self.duplicates, *self.problems)}
+
+    def rest(self) -> list[int]:
+        """The targets once the held-back ones are skipped, in their order."""
+        held = self.held_ids
+        return [i for i in self.targets if i not in held]
+
+
+def _title(row: CardRow | None, card_id: int) -> str:
+    if row is None:
+        return f"card {card_id}"
+    return row.title or row.path.rsplit("/", 1)[-1]
+
+
+def _keeper(members: list[CardRow]) -> CardRow:
+    return min(members, key=lambda r: (not r.published, -(r.quality or 0), r.published_at or r.date or "~",
+                                       r.id))
+
+
+def find(store: Store, targets: list[int]) -> Gate:
+    """The duplicates and problem cards among `targets` (see the module docstring)."""
+    gate = Gate(list(targets))
+    chosen = set(targets)
+    groups = [g for g in store.duplicate_groups() if chosen.intersection(g.ids)]
+    rows = {r.id: r for r in store.rows_by_id(sorted({i for g in groups for i in g.ids} | chosen))}
+    duplicate: dict[int, str] = {}
+    for group in groups:
+        members = [rows[i] for i in group.ids if i in rows]
+        outside = [r for r in members if r.id not in chosen and r.published]
+        inside = [r for r in members if r.id in chosen]
+        what = "the same article as" if group.kind == "url" else "a copy of"
+        if outside:
+            for r in inside:
+                duplicate[r.id] = f"{what} {_title(outside[0], outside[0].id)!r}, already published"
+        elif len(inside) > 1:
+            kept = _keeper(inside)
+            for r in inside:
+                if r.id != kept.id:
+                    duplicate[r.id] = f"{what} {_title(kept, kept.id)!r}, also in this publish"
+    problems: dict[int, str] = {}
+    for n, flagged in enumerate(store.flagged_cards(list(chosen))):
+        if flagged.missing:
+            problems[flagged.id] = "its file is missing"
+        elif flagged.conflict:
+            problems[flagged.id] = "its file changed on disk (a conflict)"
+        elif n < REASONS:
+            found = fields.problems(store.current_data(flagged.id) or {})
+            words = "; ".join(p.problem for p in found[:2])
+            problems[flagged.id] = words or plain.count(flagged.problems, "problem")
+        else:
+            problems[flagged.id] = plain.count(flagged.problems, "problem")
+    checked = store_checks.selection_problems(store, list(chosen)) if len(chosen) <= CHECK_LIMIT else {}
+    for card_id, found in checked.items():
+        words = "; ".join(p.problem for p in found[:2])
+        problems[card_id] = f"{problems[card_id]}; {words}" if card_id in problems else words
+    for card_id in targets:  # in the selection's order
+        if card_id in duplicate:
+            gate.duplicates.append(Held(card_id, _title(rows.get(card_id), card_id), duplicate[card_id]))
+        elif card_id in problems:
+            gate.problems.append(Held(card_id, _title(rows.get(card_id), card_id), problems[card_id]))
+    return gate
+
+
+def text(gate: Gate) -> tuple[str, str]:
+    """The box's text and its details (every held-back card)."""
+    parts = []
+    if gate.duplicates:
+        parts.append(plain.count(len(gate.duplicates), "duplicate"))
+    if gate.problems:
+        parts.append(plain.count(len(gate.problems), "card") + " with problems")
+    held = [*gate.duplicates, *gate.problems]
+    head = f"Publishing {plain.count(len(gate.targets), 'card')}: {' and '.join(parts)} among them.\n\n"
+    named = "\n".join(f"• {h.title} — {h.reason}" for h in held[:NAMED])
+    more = f"\n… and {len(held) - NAMED:,} more (Show Details…)" if len(held) > NAMED else ""
+    detail = "\n".join(f"{h.card_id}\t{h.title}\t{h.reason}" for h in held)
+    rest = len(gate.rest())
+    tail = (f"\n\nSkip {len(gate.held_ids):,} publishes the other {plain.count(rest, 'card')}; Publish all "
+            "publishes every one." if rest else f"\n\nSkip {len(gate.held_ids):,} publishes none of them.")
+    return head + named + more + tail, detail
+
+
+def box(gate: Gate, parent: QWidget | None) -> tuple[QMessageBox, dict[object, str]]:
+    """The question, and what each of its buttons answers ("all", "skip", "cancel")."""
+    body, detail = text(gate)
+    question = QMessageBox(parent)
+    question.setIcon(QMessageBox.Icon.Warning)
+    question.setWindowTitle("Publish")
+    question.setTextFormat(Qt.TextFormat.PlainText)
+    question.setText(body)
+    question.setDetailedText(detail)
+    publish_all = question.addButton("Publish all", QMessageBox.ButtonRole.AcceptRole)
+    held = len(gate.held_ids)
+    skip = question.addButton(f"Skip {held:,}", QMessageBox.ButtonRole.AcceptRole)
+    cancel = question.addButton(QMessageBox.StandardButton.Cancel)
+    question.setDefaultButton(skip)
+    question.setEscapeButton(cancel)
+    return question, {publish_all: "all", skip: "skip", cancel: "cancel"}
+
+
+def ask(gate: Gate, parent: QWidget | None) -> str:
+    """Show the question (through ``plain.show``, which tests replace): "all", "skip" or "cancel"."""
+    question, answers = box(gate, parent)
+    plain.show(question)
+    return answers.get(question.clickedButton(), "cancel")
