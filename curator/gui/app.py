@@ -124,6 +124,14 @@ def apply_theme(theme: str) -> bool:
 _windows: list[MainWindow] = []
 
 
+def root_map(settings: Settings) -> dict[str, str]:
+    """This editor's root map (core.roots): ``$CURATOR_ROOT_MAP``, then the preference
+    (settings.ROOT_MAP), which wins for the same root. RootMapError (a ValueError) names a bad entry."""
+    from curator.core import roots
+
+    return {**roots.from_environment(), **roots.parse_entries(settings.value(keys.ROOT_MAP), "the root map preference")}
+
+
 def open_window(location: Path | str, settings: Settings) -> MainWindow | None:
     """A window on the library at `location` (a file, or a team library's ``postgresql://`` URL), or None
     after telling the editor why it cannot be opened.
@@ -143,7 +151,8 @@ def open_window(location: Path | str, settings: Settings) -> MainWindow | None:
     password: str | None = None
     while True:
         try:
-            store = Store(location, busy_timeout=library_busy.GUI_BUSY_TIMEOUT, password=password)
+            store = Store(location, busy_timeout=library_busy.GUI_BUSY_TIMEOUT, password=password,
+                          root_map=root_map(settings))  # fmt: skip
             break
         except (LibraryError, ValueError) as err:
             request = team.password_request(err)

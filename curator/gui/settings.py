@@ -42,6 +42,9 @@ QUALITY_SCALE: Key[int] = Key("triage/qualityScale", 10, int)  # digit d sets d 
 ADVANCE: Key[bool] = Key("triage/advanceAfterKey", True, bool)  # next card after P, U or a quality key
 # The library file last opened.
 LAST_LIBRARY: Key[str] = Key("library/last", "", str)
+# Where this editor has a team library's roots: "ORIGINAL=LOCAL" entries (curator/core/roots.py; ORIGINAL a
+# root's first-imported path, id or label). $CURATOR_ROOT_MAP gives more; these win for the same root.
+ROOT_MAP: Key[list] = Key("library/rootMap", [], list)
 
 MAX_RECENT = 10
 

@@ -39,7 +39,7 @@ def test_list_show_set_write_and_rescan_on_mount_b(curator: Curator, tmp_path: P
 
 
 def test_the_map_from_the_environment_by_root_id(curator: Curator, tmp_path: Path) -> None:
-    mount_a, mount_b = _mounts(curator, tmp_path)
+    _, mount_b = _mounts(curator, tmp_path)
     listed = curator("list", "--json", env={"CURATOR_ROOT_MAP": f"1={mount_b}"})
     assert sorted(r["path"] for r in listed.json_lines()) == [str(mount_b / "a.yaml"), str(mount_b / "sub" / "b.md")]
     # --map-root wins over the environment for the same root.

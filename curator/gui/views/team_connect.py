@@ -13,7 +13,7 @@ so the dialog stays responsive and can be cancelled meanwhile.
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
@@ -100,8 +100,14 @@ class TeamConnectDialog(QDialog):
 
     connected = Signal(object, str)
 
-    def __init__(self, parent: QWidget | None = None, *, pool: Pool | None = None, last: str = "") -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, pool: Pool | None = None, last: str = "",
+        root_map: Callable[[], Mapping[str, str]] | None = None,
+    ) -> None:  # fmt: skip
+        """``root_map``: this editor's root map (app.root_map), read when Connect is pressed; a bad entry
+        is said like any other reason the library did not open."""
         super().__init__(parent)
+        self.root_map = root_map
         self.setWindowTitle("Connect to Team Library")
         self.setObjectName("teamConnect")
         self.pool = pool
@@ -231,6 +237,11 @@ class TeamConnectDialog(QDialog):
             self.show_error("Give the server's database name (or a postgresql://user@host/dbname URL).")
             return
         password = self.password.text() if self.password.isVisible() else None
+        try:  # here, on the GUI thread that owns the settings
+            mapping = self.root_map() if self.root_map is not None else None
+        except ValueError as err:  # a malformed root map entry: said like any reason not to open
+            self.failed(err)
+            return
         self._attempt += 1
         attempt = self._attempt
         self.show_error("")
@@ -238,7 +249,8 @@ class TeamConnectDialog(QDialog):
         self.connect_button.setEnabled(False)
 
         def work(_progress: object, _cancelled: object) -> Store:
-            store = Store(location, busy_timeout=library_busy.GUI_BUSY_TIMEOUT, password=password or None)
+            store = Store(location, busy_timeout=library_busy.GUI_BUSY_TIMEOUT, password=password or None,
+                          root_map=mapping)  # fmt: skip
             store.close()  # this worker thread's connection; the window's threads open their own
             return store
 
@@ -287,7 +299,8 @@ def open_dialog(window: MainWindow) -> TeamConnectDialog:
     from curator.gui import settings as keys
 
     last = window.settings.value(keys.LAST_LIBRARY)
-    dialog = TeamConnectDialog(window, pool=window.pool, last=last if split_url(last) else "")
+    dialog = TeamConnectDialog(window, pool=window.pool, last=last if split_url(last) else "",
+                               root_map=lambda: gui_app.root_map(window.settings))  # fmt: skip
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.connected.connect(lambda store, location: gui_app.switch_library(window, store, location))
     dialog.open()
