@@ -74,6 +74,44 @@ def label(text: str = "", parent: QWidget | None = None, *, wrap: bool = False) 
     return widget
 
 
+class ElidedLabel(QLabel):
+    """A one-line plain-text label that shows as much of its text as fits, eliding in the middle
+    (``https://www.wired.com/sto…ange-year``: a URL's host and its last words are what tell links apart),
+    with the whole text as its tooltip. It never widens its layout: the text follows the width given."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setWordWrap(False)
+        self.setMinimumWidth(0)
+        self._full = ""
+        self.set_full_text(text)
+
+    def full_text(self) -> str:
+        """The whole text (what :meth:`text` shows may be elided)."""
+        return self._full
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(tip(text) or "")
+        self._elide()
+
+    def minimumSizeHint(self):  # type: ignore[no-untyped-def]  # noqa: N802 (Qt's name)
+        hint = super().minimumSizeHint()
+        hint.setWidth(0)
+        return hint
+
+    def resizeEvent(self, event):  # type: ignore[no-untyped-def]  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        width = self.contentsRect().width()
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, width) if width > 0 else self._full
+        if shown != self.text():
+            super().setText(shown)
+
+
 def menu_text(text: str) -> str:
     """`text` for a QAction or button label: a lone ``&`` would become a shortcut mnemonic."""
     return text.replace("&", "&&")

@@ -47,6 +47,7 @@ print(json.dumps({
     "status": rect(window.statusBar()), "detail": rect(window.detail), "list": rect(window.table),
     "facets": rect(window.facets), "sizes": window.splitter.sizes(),
     "detail_min": window.detail.minimumSizeHint().width(),
+    "title": window.table.columnWidth(1),
 }))
 """
 
@@ -80,3 +81,5 @@ def test_every_pane_is_on_the_screen(tmp_path: Path, seeded_library: Path, width
     facets, cards, detail = got["sizes"]
     assert facets >= 150 and cards >= 400 and detail >= 320, got
     assert detail >= got["detail_min"] - 1
+    # The title column (which stretches) shows ~30 characters at 1366 (it showed 15), ~25 at 1280.
+    assert got["title"] >= (200 if width >= 1366 else 160), got

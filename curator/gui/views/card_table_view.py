@@ -19,8 +19,8 @@ from curator.gui.delegates import MarkerDelegate, ScoreDelegate
 from curator.gui.models.card_table import HEADERS, CardTableModel, Column
 
 DEFAULT_WIDTHS = {
-    Column.PUBLISHED: 28, Column.TITLE: 380, Column.PROVIDER: 104, Column.CATEGORY: 70,
-    Column.TOPICS: 100, Column.DATE: 112, Column.QUALITY: 60, Column.HEAT: 60,
+    Column.PUBLISHED: 28, Column.TITLE: 380, Column.PROVIDER: 96, Column.CATEGORY: 70,
+    Column.TOPICS: 92, Column.DATE: 112, Column.QUALITY: 56, Column.HEAT: 56,
     Column.CHANGED: 28, Column.PROBLEMS: 28,
 }  # fmt: skip
 # Narrow on purpose: with the detail pane at its default width the title (which stretches) gets the room.

@@ -262,10 +262,11 @@ class DetailPanel(QScrollArea):
         icons.set_icon(self.source_button, "open-source")
         self.source_button.clicked.connect(lambda: self._open(self.card.data.get("sourceUrl") if self.card else None))
         links.addWidget(self.source_button)
-        self.source_label = plain_label(name="detailMeta", wrap=False, select=True)
-        # A long URL must not widen the panel (that would stop the title from wrapping): let it clip.
+        # A long URL must not widen the panel (that would stop the title from wrapping): elided in the
+        # middle, whole in its tooltip (and on the row's context menu: Copy Link).
+        self.source_label = plain.ElidedLabel()
+        self.source_label.setObjectName("detailMeta")
         self.source_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.source_label.setMinimumWidth(0)
         links.addWidget(self.source_label, 1)
         c.addLayout(links)
         self.path = plain_label(name="detailMeta", select=True)
@@ -316,7 +317,7 @@ class DetailPanel(QScrollArea):
         self.editor.show_card(card)
         source = data.get("sourceUrl")
         self.source_button.setEnabled(is_fetchable(source if isinstance(source, str) else None))
-        self.source_label.setText(str(source) if source else "(no source link)")
+        self.source_label.set_full_text(str(source) if source else "(no source link)")
         self.path.setText(card.path)
         self._show_related(card.related)
         self.same_story.show_card(card.id)  # asks for the suggestions; a worker fills them in

@@ -51,10 +51,11 @@ def first_size(window: QWidget) -> None:
 
 
 def splitter_sizes(width: int) -> list[int]:
-    """Facets, list and detail widths for a window `width` wide: 16 % and 30 % of it (within limits),
-    the list takes the rest (at 1366 pixels the facets show "Computer Vision" whole)."""
+    """Facets, list and detail widths for a window `width` wide: 16 % and 27 % of it (within limits),
+    the list takes the rest (at 1366 pixels the facets show "Computer Vision" whole, the detail pane its
+    sliders and buttons, and the list's title column about 30 characters)."""
     facets = max(MIN_WIDTHS[0], min(240, width * 16 // 100))
-    detail = max(MIN_WIDTHS[2], min(460, width * 30 // 100))
+    detail = max(MIN_WIDTHS[2], min(460, width * 27 // 100))
     return [facets, max(MIN_WIDTHS[1], width - facets - detail - 24), detail]
 
 
