@@ -38,8 +38,8 @@ from curator.gui.views.editing import EditController
 
 KEEP_TEXT = "Keep this one, unpublish the others"
 KIND_WORDS = {"url": "Same link", "copy": "Copy"}
-#: A group card's column width: five short facts and a title wrapped over a few lines.
-CARD_WIDTH = 240
+#: A group card's column width: five short facts, a title wrapped over a few lines, the keep button's text.
+CARD_WIDTH = 290
 GROUP_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
@@ -80,17 +80,25 @@ class GroupCard(QFrame):
         self.date = plain.label(_date(row))
         self.quality = plain.label(f"Quality {row.quality}" if row.quality is not None else "Quality not set")
         self.published = plain.label("Published" if row.published else "Not published")
-        self.published.setObjectName("duplicatePublished" if row.published else "detailMeta")
+        if row.published:
+            self.published.setStyleSheet("font-weight: bold")
+        else:
+            self.published.setObjectName("detailMeta")
         self.title = plain.label(row.title or "(no title)", wrap=True)
         self.title.setToolTip(plain.tip(row.path))
-        for widget in (self.provider, self.date, self.quality, self.published, self.title):
+        # Cards of one link often share every fact above: the file tells them apart.
+        self.file = plain.label(row.path.rsplit("/", 1)[-1])
+        self.file.setObjectName("detailMeta")
+        self.file.setToolTip(plain.tip(row.path))
+        for widget in (self.provider, self.date, self.quality, self.published, self.title, self.file):
             layout.addWidget(widget)
-        layout.addStretch(1)
-        self.keep = QPushButton("Keep this one")
+        layout.addSpacing(6)
+        self.keep = QPushButton(KEEP_TEXT)
         icons.set_icon(self.keep, "publish")
         self.keep.setToolTip(plain.tip(f"{KEEP_TEXT} (one step: Edit > Undo takes it back)"))
         self.keep.clicked.connect(lambda: self.keepRequested.emit(row.id))
         layout.addWidget(self.keep)
+        layout.addStretch(1)
 
 
 class DuplicatesDialog(QDialog):
@@ -111,7 +119,10 @@ class DuplicatesDialog(QDialog):
         self.heading.setObjectName("detailSection")
         self.list = QListWidget()
         self.list.setObjectName("duplicateGroups")
+        # Long titles are cut at the end (whole in the tooltip), never scrolled sideways.
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setUniformItemSizes(True)
         self.list.currentRowChanged.connect(self._show_group)
         self.group_heading = plain.label(wrap=True)
         self.group_heading.setObjectName("detailMeta")
@@ -133,7 +144,7 @@ class DuplicatesDialog(QDialog):
         splitter.addWidget(self.list)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([300, 640])
+        splitter.setSizes([300, 3 * (CARD_WIDTH + 8)])
         splitter.setChildrenCollapsible(False)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
@@ -141,7 +152,7 @@ class DuplicatesDialog(QDialog):
         layout.addWidget(self.heading)
         layout.addWidget(splitter, 1)
         layout.addWidget(buttons)
-        self.resize(980, 520)
+        self.resize(1200, 480)
 
     def show_groups(self, summary: ChecksSummary) -> None:
         """Fill the list from a refresh's groups, keeping the chosen group when it is still there."""
@@ -187,12 +198,12 @@ class DuplicatesDialog(QDialog):
             what = "These cards link to one article" + (f" ({group.canonical})" if group.canonical else "")
         else:
             what = "These cards carry the same text (syndicated copies)"
-        self.group_heading.setText(f"{what}. {KEEP_TEXT}: the button under the card to keep.")
+        self.group_heading.setText(f"{what}. Under the card to keep: {KEEP_TEXT} (one undo step).")
         rows = {row.id: row for row in self.store.rows_by_id(list(group.ids))}
         for position, card_id in enumerate(i for i in group.ids if i in rows):
             card = GroupCard(rows[card_id])
             card.keepRequested.connect(self._keep)
-            self.strip.insertWidget(position, card)
+            self.strip.insertWidget(position, card, 0, Qt.AlignmentFlag.AlignTop)
             card.show()
             self.cards.append(card)
 

@@ -33,6 +33,8 @@ NAMED = 8
 REASONS = 200
 #: The checks' problems are looked for in selections of at most this many cards (~0.2 s).
 CHECK_LIMIT = 500
+#: A title or reason in the box's text is cut here (the details hold them whole).
+REASON_CHARS = 110
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,16 @@ def _title(row: CardRow | None, card_id: int) -> str:
     return row.title or row.path.rsplit("/", 1)[-1]
 
 
+def _named(row: CardRow) -> str:
+    """A card as another card's reason names it: its title, provider and date (copies share titles)."""
+    facts = ", ".join(x for x in (row.provider, (row.published_at or row.date or "")[:10]) if x)
+    return f"{_title(row, row.id)!r}" + (f" ({facts})" if facts else "")
+
+
+def _short(text: str, limit: int = REASON_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _keeper(members: list[CardRow]) -> CardRow:
     return min(members, key=lambda r: (not r.published, -(r.quality or 0), r.published_at or r.date or "~",
                                        r.id))
@@ -87,12 +99,12 @@ def find(store: Store, targets: list[int]) -> Gate:
         what = "the same article as" if group.kind == "url" else "a copy of"
         if outside:
             for r in inside:
-                duplicate[r.id] = f"{what} {_title(outside[0], outside[0].id)!r}, already published"
+                duplicate[r.id] = f"{what} {_named(outside[0])}, already published"
         elif len(inside) > 1:
             kept = _keeper(inside)
             for r in inside:
                 if r.id != kept.id:
-                    duplicate[r.id] = f"{what} {_title(kept, kept.id)!r}, also in this publish"
+                    duplicate[r.id] = f"{what} {_named(kept)}, also in this publish"
     problems: dict[int, str] = {}
     for n, flagged in enumerate(store.flagged_cards(list(chosen))):
         if flagged.missing:
@@ -126,7 +138,7 @@ def text(gate: Gate) -> tuple[str, str]:
         parts.append(plain.count(len(gate.problems), "card") + " with problems")
     held = [*gate.duplicates, *gate.problems]
     head = f"Publishing {plain.count(len(gate.targets), 'card')}: {' and '.join(parts)} among them.\n\n"
-    named = "\n".join(f"• {h.title} — {h.reason}" for h in held[:NAMED])
+    named = "\n".join(f"• {_short(h.title)} — {_short(h.reason)}" for h in held[:NAMED])
     more = f"\n… and {len(held) - NAMED:,} more (Show Details…)" if len(held) > NAMED else ""
     detail = "\n".join(f"{h.card_id}\t{h.title}\t{h.reason}" for h in held)
     rest = len(gate.rest())

@@ -157,7 +157,8 @@ class SameStorySection(QWidget):
             return
         self._clear()
         self.heading.setText(f"Same story ({len(items)})" if items else "Same story")
-        self.note.setText("" if items else "No other coverage of this story found near its date.")
+        empty = "No other coverage found near its date (related items are not suggested again)."
+        self.note.setText("" if items else empty)
         self.note.setVisible(not items)
         for item in items:
             row = SuggestionRow(item)
