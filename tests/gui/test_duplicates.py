@@ -71,8 +71,16 @@ def test_keep_this_one_unpublishes_the_others_in_one_undo_step(qtbot, edit_windo
     window = edit_window
     store = window.store
     refreshed(window)
-    group = max(store.duplicate_groups(), key=lambda g: len(g.ids))
+    # A third copy of a copy group's text, so "the others" are several cards (still one undo step).
+    copy = next(g for g in store.duplicate_groups() if g.kind == "copy")
+    source = store.current_data(copy.ids[0]) or {}
+    grouped = {m for g in store.duplicate_groups() for m in g.ids}
+    loner = next(i for i in store.ids("") if i not in grouped)
+    store.set_fields([loner], {"title": source["title"], "excerpt": source["excerpt"]}, label="setup")
+    refreshed(window)
+    group = next(g for g in store.duplicate_groups() if loner in g.ids)
     ids = list(group.ids)
+    assert len(ids) >= 3
     store.set_fields(ids, {"published": True}, label="setup")
     window.edits.history.rebuild()
     steps = window.edits.history.stack.count()
