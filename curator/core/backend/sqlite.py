@@ -230,6 +230,14 @@ _FACET_STATUS = (
     "sum(conflict), sum(missing)"
 )
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")  # SQLite's NOCASE
+# Part 0 for the whole library: each count from an index (the flags' WHERE as their partial indexes').
+_EVERY_STATUS = (
+    "SELECT 0, NULL, (SELECT count(*) FROM card), "
+    "(SELECT count(*) FROM card) - (SELECT count(*) FROM card WHERE published = 1), "
+    "(SELECT count(*) FROM card WHERE published = 1), (SELECT count(*) FROM card WHERE dirty = 1), "
+    "(SELECT count(*) FROM card WHERE problems > 0), (SELECT count(*) FROM card WHERE conflict = 1), "
+    "(SELECT count(*) FROM card WHERE missing = 1)"
+)
 
 
 def _facet_top(part: int, column: str, source: str) -> str:
@@ -678,36 +686,81 @@ class SqliteBackend:
         return [card_row(t) for t in self._all(_ROWS_BY_ID, (_ids_json(ids),))]
 
     def facets(self, term: Term | None, limit: int) -> Facets:
-        """Status counts and the top categories, providers and topics, from one statement.
+        """Status counts and the top categories, providers and topics under ``term``.
 
         The query's cards are selected once (a MATERIALIZED CTE of the few columns the counts read) and
-        every count is a pass over that small table: four statements each re-running the query cost
-        ~0.4-0.6 s at 100k cards for a common word, most of it looking the same 94k matches up four times.
-        Without a query the tables are read directly (the topic counts need no join then).
+        every count is a pass over that small table, all in one statement: four statements each re-running
+        the query cost ~0.4-0.6 s at 100k cards for a common word, most of it looking the same 94k matches
+        up four times. A query that matches most of the library (its full text alone finds more than half
+        the cards) is counted the other way round: the whole library's counts, read off indexes, minus the
+        counts of the few cards it does not match.
         """
         if term is None:
-            sql, params, cards = "", [], "card"
-            topics_from = "card_topic t"
+            status, tops = self._facet_counts(None, limit)
+        elif self._mostly_matched(term):
+            status, tops = self._facet_complement(term)
         else:
-            inner = Card.select(*_FACET_COLUMNS).where(self._where(term))
+            status, tops = self._facet_counts(self._where(term), limit)
+        for rows in tops.values():  # as each part's ORDER BY (NOCASE names), whatever order UNION ALL keeps
+            rows.sort(key=lambda row: (-row[1], row[0].translate(_ASCII_LOWER)))
+            del rows[limit:]
+        return Facets(status, tops[1], tops[3], tops[2])
+
+    def _facet_counts(
+        self, where: Any | None, limit: int | None
+    ) -> tuple[dict[str, int], dict[int, list[tuple[str, int]]]]:
+        """The facet statement over the cards ``where`` selects (every card for None): status counts and
+        the top ``limit`` names of each facet part (every name for None), unsorted."""
+        if where is None:  # the whole library: each count read off an index (the flags' partial ones)
+            sql, params, cards, topics_from = _EVERY_STATUS, [], "card", "card_topic t"
+        else:
+            inner = Card.select(*_FACET_COLUMNS).where(where)
             sql, where_params = self.db.get_sql_context().parse(inner)
-            sql, params, cards = f"WITH m({_FACET_NAMES}) AS MATERIALIZED ({sql}) ", list(where_params), "m"
-            topics_from = "card_topic t JOIN m ON m.id = t.card_id"
+            sql = f"WITH m({_FACET_NAMES}) AS MATERIALIZED ({sql}) {_FACET_STATUS} FROM m"
+            params, cards, topics_from = list(where_params), "m", "card_topic t JOIN m ON m.id = t.card_id"
         sql += (
-            f"{_FACET_STATUS} FROM {cards}"
             f"{_facet_top(1, 'category', cards)}{_facet_top(2, 'provider_name', cards)}"
             f"{_facet_top(3, 't.name', topics_from)}"
         )
+        top = -1 if limit is None else limit  # SQLite: LIMIT -1 is no limit
         tops: dict[int, list[tuple[str, int]]] = {1: [], 2: [], 3: []}
         status: dict[str, int] = {}
-        for part, name, *counts in self._all(sql, [*params, limit, limit, limit]):
+        for part, name, *counts in self._all(sql, [*params, top, top, top]):
             if part == 0:
                 status = dict(zip(_FACET_STATUS_NAMES, (int(v or 0) for v in counts), strict=True))
             else:
                 tops[part].append((name, int(counts[0])))
-        for rows in tops.values():  # as each part's ORDER BY (NOCASE names), whatever order UNION ALL keeps
-            rows.sort(key=lambda row: (-row[1], row[0].translate(_ASCII_LOWER)))
-        return Facets(status, tops[1], tops[3], tops[2])
+        return status, tops
+
+    def _mostly_matched(self, term: Term) -> bool:
+        """Whether ``term``'s full text alone matches more than half the cards (a count that stops there)."""
+        from curator.core.backend import sqlite_search
+
+        fts = sqlite_search.leading_match(term)
+        if fts is None:
+            return False
+        half = (self._one("SELECT count(*) FROM card")[0] or 0) // 2 + 1
+        found = self._one("SELECT count(*) FROM (SELECT 1 FROM card_index WHERE card_index MATCH ? LIMIT ?)",
+                          (fts, half))[0]  # fmt: skip
+        return bool(found >= half)
+
+    def _facet_complement(self, term: Term) -> tuple[dict[str, int], dict[int, list[tuple[str, int]]]]:
+        """Facet counts of a query matching most cards: every card's counts minus those of the cards it does
+        not match (each name of the whole library's spelling; names left with no card dropped)."""
+        every_status, every = self._facet_counts(None, None)
+        # The cards the term does not match (NULL is "does not match"); matches tested card by card.
+        rest_where = ~fn.coalesce(self._where(term, in_order=True), 0)
+        rest_status, rest = self._facet_counts(rest_where, None)
+        status = {key: every_status[key] - rest_status[key] for key in _FACET_STATUS_NAMES}
+        tops: dict[int, list[tuple[str, int]]] = {}
+        for part, names in every.items():
+            left = {name.translate(_ASCII_LOWER): count for name, count in rest[part]}
+            tops[part] = [
+                (name, count - left.get(name.translate(_ASCII_LOWER), 0))
+                for name, count in names
+                if count > left.get(name.translate(_ASCII_LOWER), 0)
+            ]
+        return status, tops
 
     def values(self, field: str) -> list[str]:
         if field in ("topic", "topics"):
