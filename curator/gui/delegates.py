@@ -23,10 +23,6 @@ def score_color(value: int) -> QColor:
 
 #: Behind a marker icon on a selected row.
 MARKER_BACKDROP = QColor(255, 255, 255, 235)
-#: The number's colour where it lies on a bar's fill (score colours are light in both themes).
-ON_SCORE = QColor("#1b1d20")
-
-
 def score_text(value: int | None, *, heat: bool) -> str:
     if value is None or (heat and value < 0):
         return NO_VALUE
@@ -34,30 +30,35 @@ def score_text(value: int | None, *, heat: bool) -> str:
 
 
 def paint_score(painter: QPainter, rect: QRect, value: int | None, palette: QPalette, *, heat: bool) -> None:
-    """A horizontal bar filled to value% with the number on it; "—" for no value (or heat -1)."""
+    """The number, then a slim bar filled to value%; "—" for no value (or heat -1).
+
+    The number stands beside the bar, never on it, in the theme's text colour (the caller passes the
+    highlighted-text colour for a selected row): readable in the light and the dark theme alike, where
+    digits half on a light fill and half on a dark track were not.
+    """
     text = score_text(value, heat=heat)
     painter.save()
-    bar = rect.adjusted(4, 5, -4, -5)
-    if text != NO_VALUE and value is not None:
+    inner = rect.adjusted(3, 0, -3, 0)
+    if text == NO_VALUE or value is None:
+        painter.setPen(palette.color(QPalette.ColorRole.Mid))
+        painter.drawText(inner, Qt.AlignmentFlag.AlignCenter, text)
+        painter.restore()
+        return
+    digits = painter.fontMetrics().horizontalAdvance("100")
+    number = QRect(inner.left(), inner.top(), digits, inner.height())
+    painter.setPen(palette.color(QPalette.ColorRole.Text))
+    painter.drawText(number, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text)
+    bar = QRect(number.right() + 5, inner.center().y() - 3, inner.right() - number.right() - 5, 7)
+    if bar.width() >= 6:
         painter.setPen(Qt.PenStyle.NoPen)
         track = QColor(palette.color(QPalette.ColorRole.Mid))
-        track.setAlpha(45)
+        track.setAlpha(70)
         painter.setBrush(track)
         painter.drawRoundedRect(bar, 3, 3)
         filled = QRect(bar)
         filled.setWidth(max(2, int(bar.width() * max(0, min(100, value)) / 100)))
         painter.setBrush(score_color(value))
         painter.drawRoundedRect(filled, 3, 3)
-        # The number crosses the fill and the track: dark over the (always light) fill, the theme's text
-        # colour over the track, so it stays readable in the dark theme and on a selected row alike.
-        painter.setClipRect(filled)
-        painter.setPen(ON_SCORE)
-        painter.drawText(bar, Qt.AlignmentFlag.AlignCenter, text)
-        painter.setClipRect(QRect(filled.right() + 1, bar.top(), bar.right() - filled.right(), bar.height()))
-        painter.setPen(palette.color(QPalette.ColorRole.Text))
-    else:
-        painter.setPen(palette.color(QPalette.ColorRole.Mid))
-    painter.drawText(bar, Qt.AlignmentFlag.AlignCenter, text)
     painter.restore()
 
 
