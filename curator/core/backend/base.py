@@ -365,6 +365,9 @@ class Backend(Protocol):
     def pending_authors(self, card_id: int) -> list[tuple[str, str, float]]:
         """(field, editor, time) of a card's pending edits, by field."""
 
+    def batch_rows(self) -> list[tuple[int, str, bool]]:
+        """(id, editor, undone) of every edit batch, by id."""
+
     def journal_rows(self) -> list[tuple[int, int, str, str, str]]:
         """Every journal entry (batch, card, field, old, new), in order."""
 

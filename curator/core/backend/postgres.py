@@ -846,6 +846,10 @@ class PostgresBackend:
             "SELECT field, editor, changed FROM pending_edit WHERE card_id = %s ORDER BY field", (card_id,)
         )]  # fmt: skip
 
+    def batch_rows(self) -> list[tuple[int, str, bool]]:
+        """(id, editor, undone) of every edit batch, by id: for checks of who made what."""
+        return [(int(i), e, bool(u)) for i, e, u in self._all("SELECT id, editor, undone FROM edit_batch ORDER BY id")]
+
     def journal_rows(self) -> list[tuple[int, int, str, str, str]]:
         return [
             tuple(r)

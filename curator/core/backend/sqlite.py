@@ -896,6 +896,10 @@ class SqliteBackend:
             "SELECT field, editor, changed FROM pending_edit WHERE card_id = ? ORDER BY field", (card_id,)
         )]  # fmt: skip
 
+    def batch_rows(self) -> list[tuple[int, str, bool]]:
+        """(id, editor, undone) of every edit batch, by id: for checks of who made what."""
+        return [(int(i), e, bool(u)) for i, e, u in self._all("SELECT id, editor, undone FROM edit_batch ORDER BY id")]
+
     def journal_rows(self) -> list[tuple[int, int, str, str, str]]:
         """Every journal entry (batch, card, field, old, new), in order: for checks of the history."""
         return self._all("SELECT batch_id, card_id, field, old, new FROM journal_entry ORDER BY id")
