@@ -215,6 +215,20 @@ def duplicate_groups(store: Store, query: str | None = None) -> list[Group]:
     return [g for g in groups if matching.intersection(g.ids)]
 
 
+def suggest_held(store: Store, card_id: int, limit: int = 10) -> list[Suggestion] | None:
+    """Suggestions from the index this Store holds in memory, as of its last refresh; None when it holds
+    none or the card is not in it (then ``suggest_related``).
+
+    No scan of every card's stamp (0.44 s at 100k cards, where the suggestion itself takes ~1 ms): for a
+    caller that refreshes after every change it makes itself, as the GUI does (``ChecksRefresher``).
+    """
+    with _lock(store):
+        cached = _CACHE.get(store)
+        if cached is None or card_id not in cached.index.row_of:
+            return None
+        return cached.index.suggest(card_id, limit)
+
+
 def suggest_related(store: Store, card_id: int, limit: int = 10) -> list[Suggestion]:
     """Same-story suggestions for a card (KeyError: no such card), from the up-to-date index."""
     return check_index(store).suggest(card_id, limit)

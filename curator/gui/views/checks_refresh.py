@@ -83,6 +83,12 @@ class ChecksRefresher(QObject):
     def running(self) -> bool:
         return self.handle is not None and self.handle.running
 
+    @property
+    def current(self) -> bool:
+        """Whether the last refresh saw every change the window made (none waits, none runs): the index the
+        Store holds is then the library's, and a lookup may skip the staleness scan."""
+        return self.summary is not None and not self.timer.isActive() and not self.running and not self._again
+
     def schedule(self, *_args: object) -> None:
         """Cards changed: refresh once things are quiet for a moment (restarts the wait)."""
         self.timer.start()

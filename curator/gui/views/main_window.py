@@ -145,8 +145,14 @@ class MainWindow(QMainWindow):
         self.folders = FolderWatcher(store, pool, lambda: self.importer.running or self.writer.running, self)
         # The checks index (duplicates, copies, same story) catches up on a worker after cards change.
         self.checks = ChecksRefresher(store, pool, self)
+        # Connected here, before _connect wires the pane's refresh: a change marks the index behind before
+        # the pane asks the card in hand's suggestions again (else they would come from the index before it).
+        for changed in (self.edits.cardsChanged, self.files.cardsChanged, self.imports.cardsChanged,
+                        self.imports.libraryChanged):  # fmt: skip
+            changed.connect(self.checks.schedule)
         self.duplicates = DuplicatesView(store, self.checks, self.edits, status, self)
-        self.same_story = SameStoryFinder(store, self.detail.same_story, self.edits, status, pool, self)
+        self.same_story = SameStoryFinder(store, self.detail.same_story, self.edits, status, pool, self,
+                                          current=lambda: self.checks.current)  # fmt: skip
         self._build_menus()
         self._connect()
         self._restore()
@@ -245,9 +251,6 @@ class MainWindow(QMainWindow):
         self.folders.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.facets.duplicatesClicked.connect(self.duplicates.open)
         self.checks.updated.connect(self._checks_updated)
-        for changed in (self.edits.cardsChanged, self.files.cardsChanged, self.imports.cardsChanged,
-                        self.imports.libraryChanged):  # fmt: skip
-            changed.connect(self.checks.schedule)
         self.model.reset.connect(lambda: self.update_status(recount=False))  # a query changes what is shown
         self.model.totalChanged.connect(lambda _n: self.update_status(recount=False))
         self.table.doubleClicked.connect(lambda _i: self.open_source())
