@@ -216,6 +216,7 @@ def test_rows_without_a_card_never_reach_an_edit(edit_window, qtbot) -> None:  #
     """The monkey run's 11 tracebacks: selected rows whose page, read after the library changed, is short."""
     w = edit_window
     w.edits.confirm = lambda _dialog: True  # the bulk confirmation, answered yes
+    w.edits.ask_gate = lambda _gate: "all"  # the publishing gate (duplicates, problems): publish all
     w.apply_query("published:false")
     total = w.model.total
     assert total > w.model.page_size + 20
@@ -307,6 +308,9 @@ def test_a_stopped_import_names_what_was_imported_once_and_logs_the_traceback(
 
 def test_a_library_locked_by_another_process_never_freezes_the_window(edit_window, captured, qtbot) -> None:  # type: ignore[no-untyped-def]
     w = edit_window
+    # The checks refresh (1.5 s after start) runs inline under this window's SyncPool, where the app runs it on
+    # a worker: it would stall this test's event loop, not the app's.
+    w.checks.timer.stop()
     card_id = w.current_id()
     assert card_id is not None
     before = w.store.detail(card_id)
