@@ -14,6 +14,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from curator.core.backend.location import Location
 
 #: The one application name every folder is made under (also Qt's organisation/application name).
 APPLICATION = "Curator"
@@ -111,13 +115,14 @@ def library_to_open(explicit: str | os.PathLike[str] | None = None, last: str | 
         where = parse_location(given)
         return where.url if where.is_postgresql and where.url else Path(given).expanduser()
     if last:
+        remembered: Location | None
         try:
-            where = parse_location(last)
+            remembered = parse_location(last)
         except ValueError:
-            where = None
-        if where is not None and where.is_postgresql and where.url:
-            return where.url
-        if where is not None and Path(last).expanduser().is_file():
+            remembered = None
+        if remembered is not None and remembered.is_postgresql and remembered.url:
+            return remembered.url
+        if remembered is not None and Path(last).expanduser().is_file():
             return Path(last).expanduser()
     return default_library()
 

@@ -126,7 +126,9 @@ def test_opening_from_a_url_titles_the_window_and_remembers_no_password(  # type
     window.files.ask_close = lambda _box: "keep"
     try:
         assert window.windowTitle() == f"Curator — {team_db} on 127.0.0.1"
-        assert settings.value(keys.LAST_LIBRARY) == f"postgresql://{ADMIN}@127.0.0.1:{pg_cluster.port}/{team_db}"
+        assert (
+            settings.value(keys.LAST_LIBRARY) == f"postgresql://{ADMIN}@127.0.0.1:{pg_cluster.port}/{team_db}"
+        )
         assert window.model.total == SEED_FILES
         assert pg_cluster.password not in window.about_text()
         window.close()
@@ -240,7 +242,8 @@ def test_a_read_only_role_gets_a_read_only_gui(  # type: ignore[no-untyped-def]
         card_id = window.selection.current_id()
         window.edits.triage({"published": True}, "Publish")  # a key press reaching the controller
         assert boxes and "Read-only: your role cannot change this library" in boxes[-1].text()
-        assert Store(pg_cluster.url(team_db)).rows_by_id([card_id])[0].published is not True  # nothing changed
+        with Store(pg_cluster.url(team_db)) as admin:
+            assert admin.rows_by_id([card_id])[0].published is not True  # nothing changed
     finally:
         _stop(window)
 
@@ -318,7 +321,9 @@ def test_a_title_being_typed_survives_another_editors_change(  # type: ignore[no
         title.selectAll()
         qtbot.keyClicks(title, "My new headline")
         other.set_fields([card.id], {"quality": 77}, label="Set quality to 77")
-        qtbot.waitUntil(lambda: window.detail.card is not None and window.detail.card.quality == 77, timeout=2000)
+        qtbot.waitUntil(
+            lambda: window.detail.card is not None and window.detail.card.quality == 77, timeout=2000
+        )
         assert title.text() == "My new headline" and title.hasFocus()
     finally:
         other.close()
@@ -467,7 +472,7 @@ def test_a_publish_from_another_process_and_a_new_card_show_up(  # type: ignore[
         assert window.selection.select_card(target.id)
         done = subprocess.run(
             [sys.executable, "-m", "curator", "--db", url, "set", "--id", str(target.id), "published=true"],
-            capture_output=True, text=True, timeout=60,
+            check=False, capture_output=True, text=True, timeout=60,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
         qtbot.waitUntil(lambda: model.card_at(model.row_of(target.id)).published is True, timeout=2000)
@@ -476,7 +481,9 @@ def test_a_publish_from_another_process_and_a_new_card_show_up(  # type: ignore[
         # Another editor imports a card: the list grows (a re-query), the card in hand stays.
         extra = tmp_path / "extra"
         extra.mkdir()
-        (extra / "new.txt").write_text('---\ntitle: "Breaking: a card from elsewhere"\n---\n', encoding="utf-8")
+        (extra / "new.txt").write_text(
+            '---\ntitle: "Breaking: a card from elsewhere"\n---\n', encoding="utf-8"
+        )
         other = Store(url)
         assert import_paths(other, [extra], workers=1).added == 1
         other.close()

@@ -143,7 +143,8 @@ def snapshot(store: Store) -> str | None:
 
     backend = _backend(store)
     with _translated(backend.location):
-        return pg_listen.current_snapshot(backend._conn())
+        taken = pg_listen.current_snapshot(backend._conn())
+    return taken
 
 
 class LiveFeed:

@@ -194,7 +194,7 @@ class TeamLibrary(QObject):
         w.detail.edit_related.setEnabled(allowed)
         w.detail.problems.setEnabled(allowed)  # its Fix buttons are edits
         self.read_only_label.setVisible(self.read_only_reason is not None)
-        self.read_only_label.setToolTip(plain.tip(self.read_only_reason or ""))
+        self.read_only_label.setToolTip(plain.tip(self.read_only_reason or "") or "")
         self.banner.setVisible(self.connection_lost)
         w.model.offline = self.connection_lost
         if self.connection_lost:
