@@ -203,6 +203,9 @@ def switch_library(
                 f"Still on this library: {team.title(store.location)} was not opened", 8000
             )
             return None
+        # The old library's live feed and this thread's connection go now, not whenever Qt deletes the window.
+        old.team_library.stop()
+        old.store.close()
         settings.set_value(keys.LAST_LIBRARY, team.remembered(location))
         window = MainWindow(store, settings, pool=old.pool, defer_startup=True)
         _windows.append(window)
