@@ -15,6 +15,7 @@ from gui_helpers import card_id, changed_lines
 from PySide6.QtWidgets import QLabel
 
 from curator.core.store import Store
+from curator.core.store_types import LibraryError
 from curator.gui.views import file_sync
 from curator.gui.views.main_window import MainWindow
 from curator.gui.views.writing import unified_diff
@@ -188,6 +189,27 @@ def test_close_without_writing_keeps_the_edits_pending(edit_window: MainWindow, 
     edit_window.files.ask_close = lambda box: file_sync.KEEP
     assert edit_window.close()
     assert path.read_bytes() == before
+    with Store(store.path) as again:
+        assert again.pending(cid) == {"quality": (54, 80)}
+
+
+def test_close_when_the_library_cannot_be_read_closes_and_keeps_the_edits(  # type: ignore[no-untyped-def]
+    edit_window: MainWindow, own_library, monkeypatch
+) -> None:
+    """A library that fails at close (a team library's server gone) closes the window: its pending edits
+    are in the library, so nothing is lost, and no traceback reaches the editor."""
+    store, cards = own_library
+    cid = card_id(store, cards / EXAMPLE)
+    edit_window.edits.set_fields([cid], {"quality": 80}, "Set quality to 80")
+    asked: list[Any] = []
+    edit_window.files.ask_close = lambda box: asked.append(box) or file_sync.CANCEL
+
+    def unreachable() -> None:
+        raise LibraryError("postgresql://ana@news/cards: the connection to the server was lost")
+
+    monkeypatch.setattr(store, "totals", unreachable)
+    assert edit_window.close() and asked == []
+    monkeypatch.undo()
     with Store(store.path) as again:
         assert again.pending(cid) == {"quality": (54, 80)}
 

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QMessageBox, QStatusBar, QWidget
 
 from curator.core import conflicts
 from curator.core.store import Store
-from curator.core.store_types import CardDetail, WriteReport
+from curator.core.store_types import CardDetail, LibraryError, WriteReport
 from curator.gui import errorlog, library_busy, plain
 from curator.gui.actions import Actions
 from curator.gui.undo import EditHistory
@@ -174,7 +174,13 @@ class FileController(QObject):
         if self.writer.running:
             self.status.showMessage("Writing changes… the window closes when you ask again after it", 5000)
             return False
-        dirty = self.store.totals().dirty
+        try:
+            dirty = self.store.totals().dirty
+        except LibraryError as err:
+            # The library cannot be read (a team library's server went away, a busy or damaged file):
+            # its pending edits stay where they are, in the library, so closing loses nothing.
+            errorlog.logger().warning("closing without the count of unwritten changes: %s", err)
+            return True
         if not dirty:
             return True
         answer = self.ask_close(unwritten_box(dirty, self.parent_widget))
