@@ -265,3 +265,27 @@ def test_cli_history_and_show_say_who_changed_what(team: tuple[Store, Store, lis
     assert "Cleo" in history and "Ben" in history
     lines = [json.loads(line) for line in curator("history", "--json").splitlines()]
     assert [(h["editor"], h["label"]) for h in lines] == [("Ben", "Ben's quality"), ("Cleo", "set published=True")]
+
+
+def test_an_edit_made_while_a_write_runs_stays_pending(team: tuple[Store, Store, list[int], Path]) -> None:
+    """Ben edits the card Ana's Write is writing (after it read the pending values, before it records the
+    file): his edit is not in the file, so it stays pending over the new base instead of being dropped."""
+    ana, ben, ids, _ = team
+    ana.set_fields([ids[0]], {"quality": 61}, label="Ana's")
+    ana.set_fields([ids[1]], {"quality": 63}, label="Ana's other")
+
+    def meanwhile(done: int, _total: int) -> None:
+        if done == 1:
+            ben.set_fields([ids[0]], {"heat": 77, "quality": 99}, label="Ben's, during the write")
+
+    report = ana.write(progress=meanwhile)
+    assert report.written == 2
+    path = Path(ana.detail(ids[0]).path)
+    assert "quality: 61" in path.read_text(encoding="utf-8")
+    detail = ana.detail(ids[0])
+    assert (detail.quality, detail.heat, detail.dirty) == (99, 77, True)  # Ben's values, still to be written
+    assert detail.pending == {"heat": (5, 77), "quality": (61, 99)}  # based on what the file holds now
+    assert ana.detail(ids[1]).dirty is False and ana.pending(ids[1]) == {}
+    assert ana.write().written == 1
+    text = path.read_text(encoding="utf-8")
+    assert "quality: 99" in text and "heat: 77" in text and ana.totals().dirty == 0

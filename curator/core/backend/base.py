@@ -14,6 +14,7 @@ outside one.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
@@ -66,6 +67,34 @@ class TakenBack(NamedTuple):
     mtime_ns: int
     sha256: str
     doc: str
+
+
+def settle_written(
+    written: Sequence[TakenBack], pending: Iterable[tuple[int, str, str]]
+) -> tuple[list[tuple[int, str]], list[tuple[str, int, str]]]:
+    """Which pending edits the written files now hold, for take_back: (done (card, field) pairs, kept rows
+    (new base JSON, card, field)).
+
+    Another editor may change a card between the moment a Write read its pending values and the moment it
+    records the files (a team library takes no lock for edits meanwhile): that newer pending value is not
+    in the file, so it stays pending, now based on what the file holds, and the card stays dirty. Only a
+    pending value equal to the written one (type and all: true is not 1) is done.
+    """
+    from curator.core.store_rows import dumps
+
+    docs = {w.id: w.doc for w in written}
+    parsed: dict[int, dict[str, Any]] = {}
+    done: list[tuple[int, str]] = []
+    kept: list[tuple[str, int, str]] = []
+    for card_id, field, value in pending:
+        if card_id not in parsed:
+            parsed[card_id] = json.loads(docs[card_id])
+        in_file = parsed[card_id].get(field)
+        if json.dumps(json.loads(value), sort_keys=True) == json.dumps(in_file, sort_keys=True):
+            done.append((card_id, field))
+        else:
+            kept.append((dumps(in_file), card_id, field))
+    return done, kept
 
 
 class Translated:
@@ -316,7 +345,8 @@ class Backend(Protocol):
         """Every card with pending edits, by path."""
 
     def take_back(self, written: Sequence[TakenBack]) -> None:
-        """Written files become the cards' base: fingerprints and mapping refreshed, nothing pending."""
+        """Written files become the cards' base: fingerprints and mapping refreshed, the pending edits they
+        hold done; one changed since the Write read it stays pending over the new base (settle_written)."""
 
     def mark_conflict(self, card_id: int) -> None:
         """A write found the card's file changed on disk."""

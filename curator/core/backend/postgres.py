@@ -44,6 +44,7 @@ from curator.core.backend.base import (
     Known,
     TakenBack,
     Translated,
+    settle_written,
 )
 from curator.core.backend.location import Location, parse_location
 from curator.core.schema import FIELD_COLUMNS, FILE_COLUMNS
@@ -813,7 +814,14 @@ class PostgresBackend:
         )
         self._many("UPDATE card_doc SET doc = %s WHERE card_id = %s",
                    [(pg_nul.to_server(w.doc), w.id) for w in written])  # fmt: skip
-        self._execute("DELETE FROM pending_edit WHERE card_id = ANY(%s)", ([w.id for w in written],))
+        pending = self._all("SELECT card_id, field, value FROM pending_edit WHERE card_id = ANY(%s)",
+                            ([w.id for w in written],))  # fmt: skip
+        done, kept = settle_written(written, [(int(c), f, v) for c, f, v in pending])
+        self._many("DELETE FROM pending_edit WHERE card_id = %s AND field = %s", done)
+        if kept:  # edited again by someone while this Write ran: still pending, over what the file holds now
+            self._many("UPDATE pending_edit SET base = %s WHERE card_id = %s AND field = %s",
+                       [(pg_nul.clean(base), cid, field) for base, cid, field in kept])  # fmt: skip
+            self._execute("UPDATE card SET dirty = TRUE WHERE id = ANY(%s)", (sorted({k[1] for k in kept}),))
 
     def mark_conflict(self, card_id: int) -> None:
         self._execute("UPDATE card SET conflict = TRUE WHERE id = %s", (card_id,))

@@ -40,6 +40,7 @@ from curator.core.backend.base import (
     Known,
     TakenBack,
     Translated,
+    settle_written,
 )
 from curator.core.schema import FIELD_COLUMNS, FILE_COLUMNS, Card, CardTopic
 from curator.core.store_types import (
@@ -1246,7 +1247,14 @@ class SqliteBackend:
             [(w.size, w.mtime_ns, w.sha256, w.id) for w in written],
         )
         conn.executemany("UPDATE card_doc SET doc = ? WHERE card_id = ?", [(w.doc, w.id) for w in written])
-        conn.executemany("DELETE FROM pending_edit WHERE card_id = ?", [(w.id,) for w in written])
+        pending = conn.execute(
+            f"SELECT card_id, field, value FROM pending_edit WHERE card_id {_IN_IDS}", (_ids_json(w.id for w in written),)
+        ).fetchall()
+        done, kept = settle_written(written, pending)
+        conn.executemany("DELETE FROM pending_edit WHERE card_id = ? AND field = ?", done)
+        if kept:  # edited again by someone while this Write ran: still pending, over what the file holds now
+            conn.executemany("UPDATE pending_edit SET base = ? WHERE card_id = ? AND field = ?", kept)
+            conn.execute(f"UPDATE card SET dirty = 1 WHERE id {_IN_IDS}", (_ids_json({k[1] for k in kept}),))
 
     def mark_conflict(self, card_id: int) -> None:
         self._conn().execute("UPDATE card SET conflict = 1 WHERE id = ?", (card_id,))
