@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal, SignalInstance
 
 from curator.core.checks.index import Group
 from curator.core.store import Store
@@ -40,6 +40,10 @@ class ChecksSummary:
         """The facet's words: "12 groups · 31 cards" (never "1 groups")."""
         g, c = len(self.groups), self.cards
         return f"{g:,} group{'s' if g != 1 else ''} · {c:,} card{'s' if c != 1 else ''}"
+
+    def facet_text(self) -> str:
+        """The Duplicates facet's row: the counts, or "None found"."""
+        return self.text() if self.groups else "None found"
 
     def group_of(self, card_id: int) -> Group | None:
         return next((g for g in self.groups if card_id in g.ids), None)
@@ -88,6 +92,13 @@ class ChecksRefresher(QObject):
         """Whether the last refresh saw every change the window made (none waits, none runs): the index the
         Store holds is then the library's, and a lookup may skip the staleness scan."""
         return self.summary is not None and not self.timer.isActive() and not self.running and not self._again
+
+    def follow(self, *changes: SignalInstance) -> None:
+        """Schedule a refresh on each of these signals (cards changed). Connect them before anything that
+        asks for suggestions on the same signals (the detail pane's re-show): the index is then marked
+        behind (`current` False) before the pane asks again, so the card's answer is not the old index's."""
+        for signal in changes:
+            signal.connect(self.schedule)
 
     def schedule(self, *_args: object) -> None:
         """Cards changed: refresh once things are quiet for a moment (restarts the wait)."""

@@ -28,14 +28,12 @@ from curator.gui.images import ImageCache
 from curator.gui.models.card_table import CardTableModel
 from curator.gui.settings import Settings
 from curator.gui.undo import EditHistory
-from curator.gui.views import team_connect, window_layout
+from curator.gui.views import checks_refresh, duplicates, same_story, team_connect, window_layout
 from curator.gui.views.card_grid_view import CardGridView
 from curator.gui.views.card_selection import CardSelection
 from curator.gui.views.card_table_view import CardTableView
-from curator.gui.views.checks_refresh import ChecksRefresher, ChecksSummary
 from curator.gui.views.context_menu import CardMenu
 from curator.gui.views.detail_panel import DetailPanel
-from curator.gui.views.duplicates import DuplicatesView
 from curator.gui.views.editing import EditController
 from curator.gui.views.empty_state import ListStates
 from curator.gui.views.facet_sidebar import FacetSidebar
@@ -47,7 +45,6 @@ from curator.gui.views.list_focus import ListFocus
 from curator.gui.views.live_updates import TeamLibrary
 from curator.gui.views.problems_report import ProblemsDialog, ProblemsReport, check_problems
 from curator.gui.views.related_editor import RelatedLinks
-from curator.gui.views.same_story import SameStoryFinder
 from curator.gui.views.searching import SearchController
 from curator.gui.views.startup import AfterFirstPaint
 from curator.gui.views.window_status import WindowStatus
@@ -144,15 +141,12 @@ class MainWindow(QMainWindow):
         )  # fmt: skip
         self.folders = FolderWatcher(store, pool, lambda: self.importer.running or self.writer.running, self)
         # The checks index (duplicates, copies, same story) catches up on a worker after cards change.
-        self.checks = ChecksRefresher(store, pool, self)
-        # Connected here, before _connect wires the pane's refresh: a change marks the index behind before
-        # the pane asks the card in hand's suggestions again (else they would come from the index before it).
-        for changed in (self.edits.cardsChanged, self.files.cardsChanged, self.imports.cardsChanged,
-                        self.imports.libraryChanged):  # fmt: skip
-            changed.connect(self.checks.schedule)
-        self.duplicates = DuplicatesView(store, self.checks, self.edits, status, self)
-        self.same_story = SameStoryFinder(store, self.detail.same_story, self.edits, status, pool, self,
-                                          current=lambda: self.checks.current)  # fmt: skip
+        self.checks = checks_refresh.ChecksRefresher(store, pool, self)  # followed before _connect: see follow()
+        self.checks.follow(self.edits.cardsChanged, self.files.cardsChanged, self.imports.cardsChanged,
+                           self.imports.libraryChanged)  # fmt: skip
+        self.duplicates = duplicates.DuplicatesView(store, self.checks, self.edits, status, self)
+        self.same_story = same_story.SameStoryFinder(store, self.detail.same_story, self.edits, status, pool, self,
+                                                     current=lambda: self.checks.current)  # fmt: skip
         self._build_menus()
         self._connect()
         self._restore()
@@ -250,7 +244,7 @@ class MainWindow(QMainWindow):
         )
         self.folders.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.facets.duplicatesClicked.connect(self.duplicates.open)
-        self.checks.updated.connect(self._checks_updated)
+        self.checks.updated.connect(lambda summary: self.facets.show_duplicates(summary.facet_text()))
         self.model.reset.connect(lambda: self.update_status(recount=False))  # a query changes what is shown
         self.model.totalChanged.connect(lambda _n: self.update_status(recount=False))
         self.table.doubleClicked.connect(lambda _i: self.open_source())
@@ -380,10 +374,6 @@ class MainWindow(QMainWindow):
         self.update_status()
         self.refresh_facets()
         self.refresh_topic_values()  # an edit may add a topic the library did not know (or drop its last use)
-
-    def _checks_updated(self, summary: ChecksSummary) -> None:
-        """A checks refresh finished: the Duplicates facet's counts."""
-        self.facets.show_duplicates(summary.text() if summary.groups else "None found")
 
     def update_status(self, recount: bool = True) -> None:
         """Counts in the status bar and the write actions; `recount=False` reuses the last library totals."""
