@@ -126,6 +126,8 @@ class EditHistory(QObject):
                 raise  # the group's transaction rolls back every step of it (see _replay_group)
             self._refused_busy()
             return
+        if result.skipped:  # another editor changed some of the step's fields since: theirs stay, said
+            self.failed.emit("; ".join(s.reason for s in result.skipped) + " (their value kept)")
         if result.changed:
             self.changed.emit(list(result.changed))
 

@@ -85,3 +85,17 @@ def test_a_bulk_edit_from_the_window_applies_to_current_values(
     assert result is not None and not boxes
     assert all(edit_window.store.detail(i).heat == 20 for i in ids)
     ben.close()
+
+
+def test_undo_in_the_window_keeps_another_editors_later_change_and_says_so(
+    edit_window: Any, own_library: tuple[Store, Any], boxes: list[tuple[str, str]]
+) -> None:
+    cid, ben = _in_hand(edit_window, own_library)
+    edit_window.edits.set_fields([cid], {"quality": 70, "heat": 30}, "Score")
+    ben.set_fields([cid], {"quality": 12}, label="Ben's quality")
+    edit_window.actions.undo.trigger()
+    message = edit_window.statusBar().currentMessage()
+    assert "quality of card" in message and "was changed by Ben since" in message, message
+    detail = edit_window.store.detail(cid)
+    assert detail.quality == 12 and detail.heat != 30  # Ben's quality kept, the rest of the step undone
+    ben.close()

@@ -81,6 +81,8 @@ class EditController(QObject):
         self.refusal: Callable[[], str | None] = lambda: None
         #: The card the detail pane shows (the window sets it): its version goes with every edit of it.
         self.card_in_hand: Callable[[], CardDetail | None] = lambda: None
+        #: What the history said during the undo/redo being run (fields another editor's change kept).
+        self._replay_note = ""
         self._connect()
 
     def _connect(self) -> None:
@@ -110,6 +112,7 @@ class EditController(QObject):
         self.selection.selectionChanged.connect(self._selection_changed)
 
     def _replay_failed(self, message: str) -> None:
+        self._replay_note = message
         self.status.showMessage(f"Cannot undo/redo: {message}", 8000)
 
     def _sync_undo_actions(self, *_args: Any) -> None:
@@ -125,17 +128,26 @@ class EditController(QObject):
         the one in hand any more, so the change itself is not in view)."""
         stack = self.history.stack
         text, index = stack.undoText(), stack.index()
+        self._replay_note = ""
         stack.undo()
         if stack.index() < index:  # a refused undo (busy, a file changed) puts the index back and says why
-            self.status.showMessage(f"Undone: {text}", 5000)
+            self._say_replayed(f"Undone: {text}")
 
     def redo(self) -> None:
         """Edit > Redo, saying what was redone."""
         stack = self.history.stack
         text, index = stack.redoText(), stack.index()
+        self._replay_note = ""
         stack.redo()
         if stack.index() > index:
-            self.status.showMessage(f"Redone: {text}", 5000)
+            self._say_replayed(f"Redone: {text}")
+
+    def _say_replayed(self, done: str) -> None:
+        """The status bar after an undo/redo: what was done, and what another editor's later change kept."""
+        if self._replay_note:
+            self.status.showMessage(f"{done}, except: {self._replay_note}", 10000)
+        else:
+            self.status.showMessage(done, 5000)
 
     # -- targets ------------------------------------------------------------------------------------
     def select_all_matching(self) -> None:
