@@ -35,7 +35,7 @@ from curator.core.checks.index import CheckCard, CheckIndex, Group, Suggestion
 from curator.core.checks.problems import Context
 from curator.core.checks.thresholds import Thresholds
 from curator.core.fields import Problem
-from curator.core.store_types import ProblemRow
+from curator.core.store_types import LibraryReadOnly, ProblemRow
 
 if TYPE_CHECKING:
     from curator.core.store import Store
@@ -53,6 +53,8 @@ REBUILD_SHARE = 0.5
 _LOCKS: weakref.WeakKeyDictionary[Store, threading.Lock] = weakref.WeakKeyDictionary()
 _CACHE: weakref.WeakKeyDictionary[Store, _Cached] = weakref.WeakKeyDictionary()
 _LOCKS_GUARD = threading.Lock()
+#: Per open Store on a library it may not write: the groups of its last refresh, and the stamps' digest.
+_HELD_GROUPS: weakref.WeakKeyDictionary[Store, tuple[str, list[Group]]] = weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -111,7 +113,13 @@ def _digest(stamps: Mapping[int, str]) -> str:
 
 def is_stale(store: Store) -> bool:
     """Whether cards changed since the saved groups were computed (one scan of the card rows)."""
-    return store.backend.get_meta(GROUPS_KEY) != _digest(current_stamps(store))
+    return _groups_digest(store) != _digest(current_stamps(store))
+
+
+def _groups_digest(store: Store) -> str | None:
+    """The stamps' digest the current groups were computed at (held ones on a library read only)."""
+    held = _HELD_GROUPS.get(store)
+    return held[0] if held is not None else store.backend.get_meta(GROUPS_KEY)
 
 
 def _check_cards(store: Store, ids: Sequence[int] | None) -> Iterator[CheckCard]:
@@ -136,14 +144,26 @@ def _decode(blobs: Mapping[str, bytes]) -> dict[str, np.ndarray]:
 def _save_arrays(store: Store, index: CheckIndex, stamps: Mapping[int, str]) -> None:
     cards = [(card_id, stamps[card_id], *index.canonical[index.row_of[card_id]])
              for card_id in sorted(stamps) if card_id in index.row_of]
-    with store.transaction():
-        store.backend.save_check_index(_encode(index.to_arrays()), cards)
+    try:
+        with store.transaction():
+            store.backend.save_check_index(_encode(index.to_arrays()), cards)
+    except LibraryReadOnly:
+        pass  # an editor who may only read: the index lives in this Store's memory (see _save_groups)
 
 
 def _save_groups(store: Store, index: CheckIndex, stamps: Mapping[int, str]) -> None:
-    with store.transaction():
-        store.backend.set_check_groups([(g.kind, g.canonical, g.ids) for g in index.groups()])
-        store.backend.set_meta(GROUPS_KEY, _digest(stamps))
+    """Save the groups (the facet counts them without the index); on a library this editor may only read
+    (a read-only team role, a read-only file) they are kept with the Store instead, so the Duplicates
+    facet, ``dupes`` and the publishing gate still see the current groups."""
+    groups = index.groups()
+    try:
+        with store.transaction():
+            store.backend.set_check_groups([(g.kind, g.canonical, g.ids) for g in groups])
+            store.backend.set_meta(GROUPS_KEY, _digest(stamps))
+    except LibraryReadOnly:
+        _HELD_GROUPS[store] = (_digest(stamps), list(groups))
+    else:
+        _HELD_GROUPS.pop(store, None)
 
 
 def _load(store: Store, t: Thresholds) -> _Cached | None:
@@ -190,7 +210,7 @@ def _refresh(store: Store) -> RefreshReport:
     if cached.saved_behind >= RESAVE:
         _save_arrays(store, cached.index, now)
         cached.saved_behind = 0
-    if changed or removed or store.backend.get_meta(GROUPS_KEY) != _digest(now):
+    if changed or removed or _groups_digest(store) != _digest(now):
         _save_groups(store, cached.index, now)
     _CACHE[store] = cached
     return RefreshReport(False, len(changed), len(removed))
@@ -208,7 +228,9 @@ def duplicate_groups(store: Store, query: str | None = None) -> list[Group]:
 
     Reads the groups table only: call ``refresh`` first for an up-to-date answer.
     """
-    groups = [Group(kind, tuple(ids), canonical) for kind, canonical, ids in store.backend.check_groups()]
+    held = _HELD_GROUPS.get(store)
+    groups = (list(held[1]) if held is not None else
+              [Group(kind, tuple(ids), canonical) for kind, canonical, ids in store.backend.check_groups()])
     if query is None or not query.strip():
         return groups
     matching = set(store.ids(query))

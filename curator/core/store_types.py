@@ -18,6 +18,11 @@ class LibraryBusy(LibraryError):
     """
 
 
+class LibraryReadOnly(LibraryError):
+    """The library may be read but not changed: a read-only file, or a team library's role without the
+    right to write (or a read-only server). Nothing was changed; reading goes on working."""
+
+
 class LibraryDiskError(LibraryError):
     """The disk under the library failed it: full (SQLITE_FULL) or an I/O error (SQLITE_IOERR).
 

@@ -161,3 +161,32 @@ def test_version_2_library_gains_the_check_tables(store: Store, tmp_path: Path) 
         assert set(CHECK_TABLES) <= tables
         assert migrated.checks_stale() and migrated.refresh_checks().rebuilt
         assert len(migrated.duplicate_groups()) == len(SEED_GROUPS)
+
+
+def test_an_editor_who_may_only_read_still_gets_current_groups(pg_cluster, seeded: Path) -> None:  # type: ignore[no-untyped-def]
+    """A read-only team role cannot save the checks index: the refresh keeps it in memory instead (no
+    error), so the Duplicates facet, `dupes` and the publishing gate see the same groups as a writer's."""
+    import secrets
+
+    from curator.core.store_types import LibraryReadOnly
+
+    name = pg_cluster.create_database()
+    with Store(pg_cluster.url(name)) as writer:
+        import_paths(writer, [seeded / "seeds"])
+    reader, password = f"reader_{secrets.token_hex(4)}", secrets.token_urlsafe(10)
+    pg_cluster.create_role(reader, password)
+    pg_cluster.sql(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{reader}"', name)
+    with Store(pg_cluster.url(name, reader, password)) as store:
+        with pytest.raises(LibraryReadOnly):  # what the refresh meets and gets past
+            store.set_check_thresholds(Thresholds())
+        assert store.duplicate_groups() == []  # nothing saved yet, and the reader cannot save
+        assert store.checks_stale()
+        store.refresh_checks()
+        seen = {(g.kind, g.ids) for g in store.duplicate_groups()}
+        assert len(seen) == len(SEED_GROUPS) and not store.checks_stale()
+        cid = store.ids()[0]
+        assert isinstance(store.suggest_related(cid), list)
+    with Store(pg_cluster.url(name)) as writer:  # the reader saved nothing; the writer's groups are its own
+        assert writer.duplicate_groups() == [] and writer.checks_stale()
+        writer.refresh_checks()
+        assert {(g.kind, g.ids) for g in writer.duplicate_groups()} == seen

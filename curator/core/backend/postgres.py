@@ -55,6 +55,7 @@ from curator.core.store_types import (
     LibraryBusy,
     LibraryDiskError,
     LibraryError,
+    LibraryReadOnly,
     Totals,
 )
 
@@ -160,7 +161,7 @@ def library_error(exc: BaseException, display: str) -> LibraryError | None:
     if isinstance(exc, pg_errors.IoError):
         return LibraryDiskError(f"disk I/O error on the server of the library {display} ({exc})")
     if isinstance(exc, (pg_errors.ReadOnlySqlTransaction, pg_errors.InsufficientPrivilege)):
-        return LibraryError(f"{display}: the library is read-only for this user ({str(exc).strip()})")
+        return LibraryReadOnly(f"{display}: the library is read-only for this user ({str(exc).strip()})")
     if isinstance(exc, (pg_errors.UndefinedTable, pg_errors.UndefinedColumn, pg_errors.DataCorrupted)):
         return LibraryError(f"{display}: the library is damaged ({str(exc).strip()})")
     lost = exc.sqlstate is None or exc.sqlstate.startswith(

@@ -50,6 +50,7 @@ from curator.core.store_types import (
     LibraryBusy,
     LibraryDiskError,
     LibraryError,
+    LibraryReadOnly,
     Totals,
 )
 
@@ -131,7 +132,7 @@ def library_error(exc: BaseException, path: str | os.PathLike[str]) -> LibraryEr
     if primary == _SQLITE_CANTOPEN:
         return LibraryError(f"{path}: {cause}" + (" (it is a folder)" if os.path.isdir(path) else ""))
     if primary == _SQLITE_READONLY:
-        return LibraryError(f"{path}: the library is read-only ({cause})")
+        return LibraryReadOnly(f"{path}: the library is read-only ({cause})")
     return None
 
 
