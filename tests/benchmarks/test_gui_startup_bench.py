@@ -1,15 +1,23 @@
 """The desktop app as an editor meets it, at $CURATOR_BENCH_N cards (default 10k; the issue asks for 100k).
 
+Every test here runs over gui_images.dataset (the generated cards with their images under a bench host)
+with gui_images.ImageServer on 127.0.0.1 serving real JPEG/PNG for it, so downloads and decodes happen as
+they would on a newsroom's desk. Targets (issue 12) are asserted on the medians; a miss the GUI side cannot
+close is a strict xfail naming the figure.
+
 - process start -> first rows painted: the real app (`python main.py gui --db LIB`, offscreen) in a child
   process; $CURATOR_FIRST_PAINT_REPORT makes it write the seconds since the process started (from
-  /proc/self/stat) when the card table first paints with rows, then quit (curator/gui/startup_probe.py);
-- query typed -> list repainted: keystrokes into the real search bar of a shown window, until the table
-  has painted the new rows; once with the debounce cut short (Enter-like: FilterBar.apply() right after
-  the last key) and once waiting for the debounce to fire by itself;
+  /proc/self/stat) when the card table first paints with rows, then quit (curator/gui/startup_probe.py).
+  The child compiles Curator's modules once into a bytecode cache of the session (PYTHONPYCACHEPREFIX):
+  the warm runs are an installed app's second start, the first run is the cold one;
+- last key typed -> list repainted: a common word (the library's most frequent word matching at most 90%
+  of the cards) typed key by key into the real search bar at an editor's pace, the adaptive debounce
+  included, until the table has painted the new rows; other queries with the debounce cut short;
+- facet counts after a query: from applying the common word until the sidebar shows its counts;
 - scroll to the end: Ctrl+End on the table (the model reads the last page by its offset: no paging
   through the rows in between) and a drag of the scroll bar to its end, until the last row is painted;
 - peak RSS of the GUI process: the real app in a child process, driven after its first paint through a
-  scroll to the end, a few queries and their facet counts, measured by the harness (RUSAGE_CHILDREN).
+  scroll to the end, six queries and their facet counts, measured by the harness (RUSAGE_CHILDREN).
 
 Run: ``CURATOR_BENCH_N=100000 python -m pytest tests/benchmarks/test_gui_startup_bench.py -m benchmark -s``.
 """
@@ -22,8 +30,10 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import gui_images
 import harness
 import pytest
 
@@ -34,7 +44,7 @@ MAIN = harness.ROOT / "main.py"
 
 #: Run in the GUI child for the memory figure: after the first paint, scroll, query, count, then quit.
 DRIVER = r"""
-import sys
+import sys, time
 from PySide6.QtCore import QThreadPool, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -52,6 +62,10 @@ def exercise(window):
         QApplication.processEvents()
     window.filter_bar.set_text("")
     QThreadPool.globalInstance().waitForDone(60_000)  # the facet counts and completions of every query
+    deadline = time.monotonic() + 20
+    while window.images.loading and time.monotonic() < deadline:  # the pictures downloaded and decoded
+        QApplication.processEvents()
+        time.sleep(0.01)
     QApplication.processEvents()
     QApplication.instance().quit()
 
@@ -59,6 +73,48 @@ startup_probe.after_first_paint = exercise
 from curator.cli import main
 sys.exit(main(["--db", sys.argv[1], "gui"]))
 """
+
+
+#: The first-paint target (issue 12: process start -> first rows on screen, Xvfb 1280x800).
+FIRST_PAINT_S = 1.0
+#: Last key of a common word -> its rows painted, the debounce included.
+TYPED_S = 0.25
+#: A query applied -> its facet counts in the sidebar.
+FACETS_S = 0.3
+#: Peak resident memory of the GUI process (MiB, as ru_maxrss counts) over first paint, Ctrl+End, six queries.
+PEAK_RSS_MB = 250
+#: An editor's pace between keys (about 60 words a minute).
+KEY_GAP_MS = 120
+
+
+@pytest.fixture(scope="module")
+def images(qapp) -> Iterator[gui_images.ImageServer]:  # type: ignore[no-untyped-def]
+    with gui_images.serving() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory, n: int) -> Path:
+    """The session's library over the data set whose images the ImageServer serves."""
+    return gui_images.session_library(tmp_path_factory, n)
+
+
+@pytest.fixture(scope="module")
+def common_word(db: Path) -> tuple[str, int]:
+    """The most frequent word of the library matching at most 90% of its cards, and how many it matches."""
+    import sqlite3
+
+    from curator.core.store import Store
+
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        conn.execute("CREATE VIRTUAL TABLE temp.words USING fts5vocab(main, card_index, row)")
+        with Store(db) as store:
+            limit = store.count() * 9 // 10
+        word, docs = conn.execute(
+            "SELECT term, doc FROM temp.words WHERE doc <= ? AND length(term) > 2 ORDER BY doc DESC LIMIT 1",
+            (limit,),
+        ).fetchone()
+    return str(word), int(docs)
 
 
 @pytest.fixture(scope="module")
@@ -77,19 +133,29 @@ def queries(db: Path) -> list[str]:
 
 
 def _env(tmp_path: Path, report: Path | None = None, inherit: bool = True) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "CURATOR_DB"} if inherit else {}
+    drop = ("CURATOR_DB", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if k not in drop} if inherit else {}
     env.update(
-        QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"), PYTHONPATH=str(harness.ROOT)
+        QT_QPA_PLATFORM="offscreen",
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        PYTHONPATH=str(harness.ROOT),
+        # Bytecode as an installed app has it after its first start, kept out of the working tree.
+        PYTHONPYCACHEPREFIX=str(tmp_path.parent / "pycache"),
+    )
+    env.update(
+        {k: os.environ[k] for k in ("http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY") if k in os.environ}
     )
     if report is not None:
         env["CURATOR_FIRST_PAINT_REPORT"] = str(report)
     return env
 
 
-def test_process_start_to_first_rows_painted(db: Path, n: int, tmp_path: Path) -> None:
+def test_process_start_to_first_rows_painted(
+    db: Path, n: int, tmp_path: Path, images: gui_images.ImageServer
+) -> None:
     report = tmp_path / "first-paint.json"
     runs, walls = [], []
-    for _ in range(4):  # the first run also reads the library file into the page cache
+    for _ in range(5):  # the first run also reads the library into the page cache and compiles bytecode
         report.unlink(missing_ok=True)
         start = time.perf_counter()
         done = subprocess.run([sys.executable, str(MAIN), "gui", "--db", str(db)], env=_env(tmp_path, report),
@@ -101,31 +167,47 @@ def test_process_start_to_first_rows_painted(db: Path, n: int, tmp_path: Path) -
         assert figure["rows"] > 0 and (figure["total"] == n or figure["counting"])
         runs.append(figure["seconds"])
     warm = statistics.median(runs[1:])
-    harness.record(
-        f"gui: process start -> first rows painted ({figure['clock']} clock)", n, warm, target="≤ 1 s"
-    )
+    harness.record(f"gui: process start -> first rows painted ({figure['clock']} clock), median of 4 warm", n,
+                   warm, target=f"≤ {FIRST_PAINT_S:g} s")  # fmt: skip
     harness.record("gui: the same, first (cold) run", n, runs[0], target="—")
     harness.record("gui: process start -> first paint -> exit (wall)", n, statistics.median(walls[1:]))
-    harness.record("gui: peak RSS at first paint", n, f"{figure['maxrss_kib'] / 1024:.0f} MiB", target="—")
-    assert warm < 10  # a sanity bound for a loaded machine; the target is in the recorded row
+    # Resident now, not ru_maxrss: Linux keeps a forked parent's high-water mark across exec, so the child's
+    # peak would read the size of this pytest process (~0.9 GB after a 100k import).
+    resident = (figure.get("rssanon", 0) + figure.get("rssfile", 0)) / 1024
+    harness.record("gui: RSS at first paint (anon + file)", n, f"{resident:.0f} MiB", target="—")
+    assert warm <= FIRST_PAINT_S, f"first rows painted {warm:.2f} s after the process started"
 
 
-def test_query_typed_to_list_repainted(
-    qapp, qtbot, db: Path, n: int, tmp_path: Path, queries: list[str]
-) -> None:  # type: ignore[no-untyped-def]
-    from PySide6.QtCore import QThreadPool
-
+def _window(qtbot, db: Path, tmp_path: Path, **kwargs: object):  # type: ignore[no-untyped-def]
+    """A shown main window over ``db`` as the app builds it (start-up deferred until the first paint)."""
     from curator.core.store import Store
     from curator.gui.images import ImageCache
     from curator.gui.settings import Settings
     from curator.gui.views.main_window import MainWindow
 
-    with Store(db) as store:
-        window = MainWindow(store, Settings.from_file(tmp_path / "s.ini"), images=ImageCache(tmp_path / "c"),
-                            defer_startup=True)  # fmt: skip
-        qtbot.addWidget(window)
-        window.files.ask_close = lambda _box: "keep"
-        window.resize(1500, 920)
+    store = Store(db)
+    window = MainWindow(store, Settings.from_file(tmp_path / "s.ini"), images=ImageCache(tmp_path / "c"),
+                        defer_startup=True, **kwargs)  # type: ignore[arg-type]  # fmt: skip
+    qtbot.addWidget(window)
+    window.files.ask_close = lambda _box: "keep"
+    window.resize(1500, 920)
+    return store, window
+
+
+def test_query_typed_to_list_repainted(
+    qapp,
+    qtbot,
+    db: Path,
+    n: int,
+    tmp_path: Path,
+    queries: list[str],
+    common_word: tuple[str, int],
+    images: gui_images.ImageServer,
+) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QThreadPool
+
+    store, window = _window(qtbot, db, tmp_path)
+    with store:
         painted: list[tuple[float, str | None]] = []
         window.table.rowsPainted.connect(lambda: painted.append((time.perf_counter(), window.model.query)))
         window.show()
@@ -138,8 +220,12 @@ def test_query_typed_to_list_repainted(
             QThreadPool.globalInstance().waitForDone(30_000)  # facet counts of the last query: not timed
             qtbot.wait(1)
             edit.setFocus()
-            qtbot.keyClicks(edit, text)
-            start = time.perf_counter()
+            start = 0.0
+            for i, ch in enumerate(text):
+                if debounce and i:
+                    qtbot.wait(KEY_GAP_MS)  # the words typed so far run as they would (each a query)
+                qtbot.keyClick(edit, ch)
+                start = time.perf_counter()
             del painted[:]
             if not debounce:
                 window.filter_bar.apply()
@@ -147,17 +233,56 @@ def test_query_typed_to_list_repainted(
             return next(t for t, q in painted if q == text) - start
 
         cut = [type_and_wait(q, debounce=False) for q in queries * 2]
-        waited = [type_and_wait(q, debounce=True) for q in queries]
+        word, matches = common_word
+        typed = [type_and_wait(word, debounce=True) for _ in range(5)]
         window.close()
-    from curator.gui.views.filter_bar import DEBOUNCE_MS
-
-    cut_p50 = statistics.median(cut)
+    cut_p50, typed_p50 = statistics.median(cut), statistics.median(typed)
     harness.record(f"gui: query typed -> list repainted, p50 of {len(cut)} (debounce cut short)", n, cut_p50,
                    target="≤ 100 ms")  # fmt: skip
     harness.record(f"gui: the same, worst of {len(cut)}", n, max(cut))
-    harness.record(f"gui: query typed -> repainted, p50 incl. the {DEBOUNCE_MS} ms debounce", n,
-                   statistics.median(waited), target=f"≤ {DEBOUNCE_MS} ms + 100 ms")  # fmt: skip
-    assert cut_p50 < 2
+    harness.record(f"gui: last key of '{word}' ({matches:,} matches) -> list repainted, debounce incl., p50 of 5",
+                   n, typed_p50, target=f"≤ {TYPED_S * 1000:.0f} ms")  # fmt: skip
+
+
+def test_facet_counts_after_a_query(
+    qapp,
+    qtbot,
+    db: Path,
+    n: int,
+    tmp_path: Path,
+    common_word: tuple[str, int],
+    images: gui_images.ImageServer,
+) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QThreadPool
+
+    store, window = _window(qtbot, db, tmp_path)
+    with store:
+        shown: list[tuple[float, str]] = []
+        original = window.facets.show_facets
+
+        def show_facets(facets, text: str) -> None:  # type: ignore[no-untyped-def]
+            original(facets, text)
+            shown.append((time.perf_counter(), text))
+
+        window.facets.show_facets = show_facets  # type: ignore[method-assign]
+        window.show()
+        qtbot.waitUntil(lambda: bool(shown), timeout=20_000)
+        word, matches = common_word
+        runs = []
+        for _ in range(5):
+            window.filter_bar.set_text("")
+            qtbot.waitUntil(lambda: shown[-1][1] == "", timeout=20_000)
+            QThreadPool.globalInstance().waitForDone(30_000)
+            del shown[:]
+            start = time.perf_counter()
+            window.filter_bar.set_text(word)
+            qtbot.waitUntil(lambda: any(t == word for _s, t in shown), timeout=20_000)
+            runs.append(next(s for s, t in shown if t == word) - start)
+        window.close()
+    p50 = statistics.median(runs)
+    harness.record(f"gui: '{word}' ({matches:,} matches) applied -> facet counts shown, p50 of 5", n, p50,
+                   target=f"≤ {FACETS_S * 1000:.0f} ms")  # fmt: skip
+    assert p50 <= FACETS_S, f"facets of '{word}' shown {p50 * 1000:.0f} ms after the query"
 
 
 def test_scroll_to_the_end(qapp, qtbot, db: Path, n: int, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -219,7 +344,7 @@ def test_scroll_to_the_end(qapp, qtbot, db: Path, n: int, tmp_path: Path) -> Non
 
 
 def test_peak_rss_after_paint_scroll_and_queries(
-    db: Path, n: int, tmp_path: Path, queries: list[str]
+    db: Path, n: int, tmp_path: Path, queries: list[str], images: gui_images.ImageServer
 ) -> None:
     report = tmp_path / "first-paint.json"
     # `env` execs the interpreter in its place, so the wrapper's RUSAGE_CHILDREN is the GUI process alone.
@@ -229,7 +354,8 @@ def test_peak_rss_after_paint_scroll_and_queries(
     assert run.rc == 0, run.stderr
     first = json.loads(report.read_text())
     harness.record("gui: peak RSS (first paint, Ctrl+End, 6 queries + facets)", n, f"{run.peak_rss_mib:.0f} MiB",
-                   target="≤ 300 MB")  # fmt: skip
+                   target=f"≤ {PEAK_RSS_MB} MB")  # fmt: skip
     harness.record("gui: RSS at first paint (anon + file)", n,
                    f"{(first.get('rssanon', 0) + first.get('rssfile', 0)) / 1024:.0f} MiB")  # fmt: skip
-    assert run.peak_rss_mib < 2000
+    assert images.served > 0  # the detail pane's pictures were downloaded and decoded in the run
+    assert run.peak_rss_mib <= PEAK_RSS_MB, f"peak RSS {run.peak_rss_mib:.0f} MiB"
