@@ -173,6 +173,19 @@ def test_write_writes_everyones_pending_edits(team: tuple[Store, Store, list[int
     assert ben.totals().dirty == 0
 
 
+def test_another_editors_write_or_rescan_does_not_make_an_edit_stale(team: tuple[Store, Store, list[int], Path]) -> None:
+    """A Write (the file takes the values the card already had) and a rescan are bookkeeping: an edit based
+    on the version read before them still holds, on both backends (PostgreSQL's trigger is told so)."""
+    ana, ben, ids, folder = team
+    ben.set_fields([ids[0]], {"quality": 70}, label="Ben's")
+    shown = ana.detail(ids[0])
+    assert ben.write().written == 1
+    import_paths(ben, [folder])  # a rescan: nothing changed on disk
+    assert ana.detail(ids[0]).version == shown.version and ana.detail(ids[0]).quality == 70
+    ana.set_fields([ids[0]], {"published": True}, label="Publish", expected={ids[0]: shown.version})
+    assert ana.detail(ids[0]).published is True and ana.detail(ids[0]).version > shown.version
+
+
 def _editor(library: str, name: str, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, str(EDITOR_SCRIPT), library, name, *args],

@@ -40,7 +40,7 @@ from collections.abc import Callable
 import psycopg
 
 #: The PostgreSQL library layout this Curator reads and writes (independent of SQLite's SCHEMA_VERSION).
-PG_SCHEMA_VERSION = 2
+PG_SCHEMA_VERSION = 3
 
 #: The channel every change is notified on.
 CHANNEL = "curator_changes"
@@ -64,6 +64,25 @@ AS $$ SELECT translate($1, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuv
 """
 
 _T = 'text COLLATE "C"'
+
+#: The transaction-local setting under which an UPDATE of card rows is bookkeeping of their files (a
+#: Write taking the written files back, a rescan's stat refresh and flags): the version stays.
+BOOKKEEPING_SETTING = "curator.bookkeeping"
+
+#: Every UPDATE of a card row stamps its change (live updates see them all) and advances its version,
+#: except bookkeeping (see BOOKKEEPING_SETTING): an editor's edit based on the version read before another
+#: editor's Write still holds, since no value it saw changed (as on SQLite, whose bookkeeping statements
+#: leave the version alone). A client cannot rewind a version either way.
+_CARD_STAMP = f"""CREATE OR REPLACE FUNCTION curator_card_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF coalesce(current_setting('{BOOKKEEPING_SETTING}', true), '') = 'on' THEN
+            NEW.version := OLD.version;
+        ELSE
+            NEW.version := OLD.version + 1;
+        END IF;
+        NEW.change_xid := pg_current_xact_id();
+        RETURN NEW;
+    END $$"""
 
 SCHEMA_DDL: tuple[str, ...] = (
     _FOLD,
@@ -158,12 +177,7 @@ SCHEMA_DDL: tuple[str, ...] = (
     "CREATE INDEX journal_entry_card ON journal_entry (card_id)",
     "CREATE INDEX journal_entry_batch ON journal_entry (batch_id)",
     # Version and change stamp on every update of a card row.
-    """CREATE FUNCTION curator_card_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        NEW.version := OLD.version + 1;
-        NEW.change_xid := pg_current_xact_id();
-        RETURN NEW;
-    END $$""",
+    _CARD_STAMP,
     "CREATE TRIGGER card_stamp BEFORE UPDATE ON card FOR EACH ROW EXECUTE FUNCTION curator_card_stamp()",
     """CREATE FUNCTION curator_card_removed() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -234,8 +248,14 @@ def _migrate_1_to_2(conn: psycopg.Connection) -> None:
             )
 
 
+def _migrate_2_to_3(conn: psycopg.Connection) -> None:
+    """Bookkeeping updates (a Write, a rescan) keep the card's version: version 2 advanced it on every
+    UPDATE, so an edit based on the version read before another editor's Write was refused for nothing."""
+    conn.execute(_CARD_STAMP)
+
+
 #: MIGRATIONS[n] brings a version-n PostgreSQL library to n+1 (run by ``migrate`` only, in one transaction).
-MIGRATIONS: dict[int, Callable[[psycopg.Connection], None]] = {1: _migrate_1_to_2}
+MIGRATIONS: dict[int, Callable[[psycopg.Connection], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
 assert sorted(MIGRATIONS) == list(range(1, PG_SCHEMA_VERSION)), "one migration per version step"
 
 

@@ -245,6 +245,17 @@ class PostgresBackend:
     def in_transaction(self) -> bool:
         return self._depth() > 0
 
+    @contextmanager
+    def _bookkeeping(self) -> Iterator[None]:
+        """Card-row UPDATEs inside are bookkeeping of the files (pg_schema.BOOKKEEPING_SETTING): they keep
+        the cards' versions. In a transaction of their own when the caller has none."""
+        with self.transaction():
+            self._execute("SELECT set_config(%s, 'on', true)", (pg_schema.BOOKKEEPING_SETTING,))
+            try:
+                yield
+            finally:
+                self._execute("SELECT set_config(%s, 'off', true)", (pg_schema.BOOKKEEPING_SETTING,))
+
     def busy_timeout_seconds(self) -> float:
         """This thread's wait for another writer's lock (the backend's default unless set per thread)."""
         return float(getattr(self._local, "busy_timeout", self.busy_timeout))
@@ -674,17 +685,20 @@ class PostgresBackend:
         return str(self._one("SELECT sha256 FROM card WHERE id = %s", (card_id,))[0])
 
     def refresh_stamps(self, rows: Sequence[tuple[int, int, int]]) -> None:
-        self._many(
-            "UPDATE card SET size = %s, mtime_ns = %s, missing = FALSE, conflict = FALSE WHERE id = %s", rows
-        )
+        with self._bookkeeping():
+            self._many(
+                "UPDATE card SET size = %s, mtime_ns = %s, missing = FALSE, conflict = FALSE WHERE id = %s", rows
+            )
 
     def mark_conflicts(self, ids: Sequence[int]) -> None:
-        self._execute(
-            "UPDATE card SET conflict = TRUE, missing = FALSE WHERE id = ANY(%s)", ([int(i) for i in ids],)
-        )
+        with self._bookkeeping():
+            self._execute(
+                "UPDATE card SET conflict = TRUE, missing = FALSE WHERE id = ANY(%s)", ([int(i) for i in ids],)
+            )
 
     def mark_missing(self, ids: Sequence[int]) -> None:
-        self._execute("UPDATE card SET missing = TRUE WHERE id = ANY(%s)", ([int(i) for i in ids],))
+        with self._bookkeeping():
+            self._execute("UPDATE card SET missing = TRUE WHERE id = ANY(%s)", ([int(i) for i in ids],))
 
     def _insert_children(self, pairs: Sequence[tuple[int, CardRecord]]) -> None:
         self._many(_CHILD_TABLES["topics"][2],
@@ -808,11 +822,12 @@ class PostgresBackend:
         return [DirtyCard(i, p, s, m, h, bool(x)) for i, p, s, m, h, x in rows]
 
     def take_back(self, written: Sequence[TakenBack]) -> None:
-        self._many(
-            "UPDATE card SET size = %s, mtime_ns = %s, sha256 = %s, dirty = FALSE, conflict = FALSE, missing = FALSE "
-            "WHERE id = %s",
-            [(w.size, w.mtime_ns, w.sha256, w.id) for w in written],
-        )
+        with self._bookkeeping():  # the files now hold the values the cards had: no version moves
+            self._many(
+                "UPDATE card SET size = %s, mtime_ns = %s, sha256 = %s, dirty = FALSE, conflict = FALSE, "
+                "missing = FALSE WHERE id = %s",
+                [(w.size, w.mtime_ns, w.sha256, w.id) for w in written],
+            )
         self._many("UPDATE card_doc SET doc = %s WHERE card_id = %s",
                    [(pg_nul.to_server(w.doc), w.id) for w in written])  # fmt: skip
         pending = self._all("SELECT card_id, field, value FROM pending_edit WHERE card_id = ANY(%s)",
@@ -825,7 +840,8 @@ class PostgresBackend:
             self._execute("UPDATE card SET dirty = TRUE WHERE id = ANY(%s)", (sorted({k[1] for k in kept}),))
 
     def mark_conflict(self, card_id: int) -> None:
-        self._execute("UPDATE card SET conflict = TRUE WHERE id = %s", (card_id,))
+        with self._bookkeeping():
+            self._execute("UPDATE card SET conflict = TRUE WHERE id = %s", (card_id,))
 
     # -- inspection -----------------------------------------------------------------------------------------
     def card_columns(self, card_id: int, columns: Sequence[str]) -> tuple[Any, ...] | None:

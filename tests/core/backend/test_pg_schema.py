@@ -126,6 +126,14 @@ def test_version_and_change_stamp_on_every_update(conn: psycopg.Connection) -> N
     # Optimistic concurrency: an edit based on version 2 finds nothing to update.
     stale = conn.execute("UPDATE card SET heat = 9 WHERE id = %s AND version = 2", (card,))
     assert stale.rowcount == 0
+    # Bookkeeping (a Write's take-back, a rescan's flags) stamps the change but keeps the version.
+    with conn.transaction():
+        conn.execute("SELECT set_config(%s, 'on', true)", (pg_schema.BOOKKEEPING_SETTING,))
+        conn.execute("UPDATE card SET sha256 = 'new', dirty = FALSE, version = 1 WHERE id = %s", (card,))
+    kept = conn.execute("SELECT version, change_xid::text FROM card WHERE id = %s", (card,)).fetchone()
+    assert kept is not None and kept[0] == 3 and int(kept[1]) > int(row[1])
+    conn.execute("UPDATE card SET sha256 = 'newer' WHERE id = %s", (card,))  # the setting ended with it
+    assert conn.execute("SELECT version FROM card WHERE id = %s", (card,)).fetchone() == (4,)
 
 
 def test_deletion_leaves_a_tombstone_and_cascades(conn: psycopg.Connection) -> None:
@@ -249,8 +257,27 @@ def test_version_1_library_gains_related_titles_in_its_full_text(pg_url: str, tm
         raw.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
         with pytest.raises(LibraryNeedsMigration):
             open_library(raw)
-        assert pg_schema.migrate(raw) == [2]
+        assert pg_schema.migrate(raw) == list(range(2, PG_SCHEMA_VERSION + 1))
     with Store(pg_url) as store:
         [cid] = store.ids()
         assert store.ids("telescope") == [cid] and store.ids('"second item"') == [cid]
         assert store.ids("plain") == [cid] and store.ids("funding -second") == []
+
+
+def test_version_2_library_keeps_versions_on_bookkeeping_after_migrating(conn: psycopg.Connection) -> None:
+    """Version 2's trigger advanced the version on every UPDATE; 2 -> 3 installs the bookkeeping rule."""
+    open_library(conn)
+    conn.execute("""CREATE OR REPLACE FUNCTION curator_card_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN NEW.version := OLD.version + 1; NEW.change_xid := pg_current_xact_id(); RETURN NEW; END $$""")
+    conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    card = _card(conn, "/a")
+
+    def bookkeeping() -> int:
+        with conn.transaction():
+            conn.execute("SELECT set_config(%s, 'on', true)", (pg_schema.BOOKKEEPING_SETTING,))
+            conn.execute("UPDATE card SET dirty = NOT dirty WHERE id = %s", (card,))
+        return conn.execute("SELECT version FROM card WHERE id = %s", (card,)).fetchone()[0]
+
+    assert bookkeeping() == 2  # version 2: advanced
+    assert pg_schema.migrate(conn) == list(range(3, PG_SCHEMA_VERSION + 1))
+    assert bookkeeping() == 2 and check_schema(conn) == PG_SCHEMA_VERSION
