@@ -177,9 +177,9 @@ def test_hostile_cards_never_render_as_markup(hostile_window, captured, qtbot) -
     flagged, total = flagged_cards(w.store, w.store.ids())
     w.__dict__["dialogs"].append(BulkConfirmDialog("Add topic '<b>x</b>'", 30, flagged, total, w))
     w.edits.set_fields([provider_id], {"quality": "<img src=/x>"}, "Set quality")  # refused: a message box
-    w.show_about()
-    w.show_problems()
-    dialogs = [*w.__dict__["dialogs"], *captured, w.problems_dialog]
+    w.help.show_about()
+    w.help.show_problems()
+    dialogs = [*w.__dict__["dialogs"], *captured, w.help.problems_dialog]
     assert len(captured) >= 2
     for dialog in dialogs:
         dialog.show()
@@ -191,7 +191,7 @@ def test_hostile_cards_never_render_as_markup(hostile_window, captured, qtbot) -
                 assert unsafe_model_tips(model()) == []
         dialog.close()
     assert any("<img src=/x>" in box.text() for box in captured)  # the refused value is quoted, as plain text
-    assert str(errorlog.log_path()) in w.about_text() and str(w.store.path) in w.about_text()
+    assert str(errorlog.log_path()) in w.help.about_text() and str(w.store.path) in w.help.about_text()
     assert plain.window_title("a [*] b") == "a [*][*] b"
 
 
@@ -258,7 +258,7 @@ def test_import_errors_are_named_kept_and_cleared_when_fixed(edit_window, tmp_pa
     message = w.statusBar().currentMessage()
     assert "bad.md" in message and "Problems Report" in message
     assert w.status_line.problems_button.isVisible() and "1 problem" in w.status_line.problems_button.text()
-    dialog = w.show_problems()
+    dialog = w.help.show_problems()
     assert str(bad) in dialog.text() and "\t" in dialog.text()
     dialog.copy_all()
     assert str(bad) in QApplication.clipboard().text()

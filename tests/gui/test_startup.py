@@ -110,10 +110,10 @@ def test_a_theme_switch_recolours_the_icons_already_shown(
 ) -> None:  # type: ignore[no-untyped-def]
     window = _window(qtbot, store, settings, images)
     try:
-        window.set_theme("light")
+        window.look.set_theme("light")
         button = window.filter_bar.searches_button
         assert _ink(button.icon()).lightness() < 100
-        window.set_theme("dark")
+        window.look.set_theme("dark")
         assert _ink(button.icon()).lightness() > 200
         assert _ink(window.actions.write.icon()).lightness() > 200  # actions too
         assert _ink(window.detail.source_button.icon()).lightness() > 200

@@ -130,7 +130,7 @@ def test_opening_from_a_url_titles_the_window_and_remembers_no_password(  # type
             settings.value(keys.LAST_LIBRARY) == f"postgresql://{ADMIN}@127.0.0.1:{pg_cluster.port}/{team_db}"
         )
         assert window.model.total == SEED_FILES
-        assert pg_cluster.password not in window.about_text()
+        assert pg_cluster.password not in window.help.about_text()
         window.close()
         settings.sync()
         text = (tmp_path / "settings.ini").read_text(encoding="utf-8")

@@ -9,7 +9,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QMainWindow,
-    QMessageBox,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -23,7 +22,7 @@ from curator.core.store_types import ImportReport, LibraryError, Totals
 from curator.gui import app as gui_app
 from curator.gui import errorlog, library_busy, library_tasks, plain
 from curator.gui import settings as keys
-from curator.gui.actions import Actions, ask_quality_scale, show_shortcuts
+from curator.gui.actions import Actions, ask_quality_scale
 from curator.gui.images import ImageCache
 from curator.gui.models.card_table import CardTableModel
 from curator.gui.settings import Settings
@@ -43,10 +42,11 @@ from curator.gui.views.folder_watch import FolderWatcher
 from curator.gui.views.importing import ImportController, ImportRunner, ProgressWidget
 from curator.gui.views.list_focus import ListFocus
 from curator.gui.views.live_updates import TeamLibrary
-from curator.gui.views.problems_report import ProblemsDialog, ProblemsReport, check_problems
+from curator.gui.views.problems_report import ProblemsReport
 from curator.gui.views.related_editor import RelatedLinks
 from curator.gui.views.searching import SearchController
 from curator.gui.views.startup import AfterFirstPaint
+from curator.gui.views.window_menus import Appearance, HelpMenu
 from curator.gui.views.window_status import WindowStatus
 from curator.gui.workers import Pool, TaskHandle
 
@@ -77,7 +77,6 @@ class MainWindow(QMainWindow):
         #: Every failed import, write and check, and Curator's own errors (Help > Problems Report…).
         self.problems = ProblemsReport(self)
         errorlog.bugs.logged.connect(self.problems.bug)
-        self.problems_dialog: ProblemsDialog | None = None
         self.settings = settings
         self.pool = pool
         self._totals: Totals | None = None  # whole-library counts, recounted only when cards change
@@ -147,6 +146,8 @@ class MainWindow(QMainWindow):
         self.duplicates = duplicates.DuplicatesView(store, self.checks, self.edits, status, self)
         self.same_story = same_story.SameStoryFinder(store, self.detail.same_story, self.edits, status, pool, self,
                                                      current=lambda: self.checks.current)  # fmt: skip
+        self.look = Appearance(self.actions, settings, self)  # View > Theme
+        self.help = HelpMenu(self.actions, lambda: self.store, self.problems, self)
         self._build_menus()
         self._connect()
         self._restore()
@@ -209,12 +210,6 @@ class MainWindow(QMainWindow):
         a.previous_card.triggered.connect(lambda: self.selection.move(-1))
         a.table_view.triggered.connect(lambda: self.set_view_mode("table"))
         a.grid_view.triggered.connect(lambda: self.set_view_mode("grid"))
-        for name, action in a.theme_actions().items():
-            action.triggered.connect(lambda _checked=False, n=name: self.set_theme(n))
-        a.toggle_theme.triggered.connect(self.toggle_theme)
-        a.shortcuts.triggered.connect(lambda: show_shortcuts(self.actions, self))
-        a.about.triggered.connect(self.show_about)
-        a.problems.triggered.connect(self.show_problems)
         a.connect_team.triggered.connect(lambda: team_connect.open_dialog(self))
 
         self.filter_bar.queryChanged.connect(self.apply_query)
@@ -402,39 +397,6 @@ class MainWindow(QMainWindow):
         """Show the table ("table") or the grid ("grid"); the selection is shared."""
         self.selection.show_view(self.grid if mode == "grid" else self.table)
         (self.actions.grid_view if mode == "grid" else self.actions.table_view).setChecked(True)
-
-    def set_theme(self, theme: str) -> None:
-        self.settings.set_value(keys.THEME, theme)
-        self.actions.theme_actions()[theme].setChecked(True)
-        gui_app.apply_theme(theme)
-
-    def toggle_theme(self) -> None:
-        dark = self.palette().color(self.backgroundRole()).lightness() < 128
-        self.set_theme("light" if dark else "dark")
-
-    def about_text(self) -> str:
-        """Help > About: the version, this window's library and the log file (what an IT person asks for)."""
-        import curator
-
-        return (
-            f"Curator {curator.__version__}\nTriage article cards.\n\nLibrary: {self.store.location}\n"
-            f"Log file (tracebacks of Curator's own errors): {errorlog.log_path()}"
-        )
-
-    def show_about(self) -> None:
-        plain.message(self, QMessageBox.Icon.Information, "About Curator", self.about_text())
-
-    def show_problems(self) -> ProblemsDialog:
-        """Open (or raise) the problems report."""
-        if self.problems_dialog is None:
-            self.problems_dialog = ProblemsDialog(
-                self.problems, self, checks=lambda: check_problems(self.store.problems())
-            )
-        else:
-            self.problems_dialog.refresh()
-        self.problems_dialog.show()
-        self.problems_dialog.raise_()
-        return self.problems_dialog
 
     # -- importing (views/importing.py); these names are what tests and the app call -------------------
     def start(self, path: str | None) -> None:
