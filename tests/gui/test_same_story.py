@@ -179,3 +179,33 @@ def test_suggestion_text_is_never_markup(edit_window: MainWindow) -> None:
     assert row.title.text() == hostile
     assert row.title.textFormat() == Qt.TextFormat.PlainText
     assert row.meta.textFormat() == Qt.TextFormat.PlainText
+
+
+def test_the_related_editor_offers_the_panes_same_story_cards_before_anything_is_typed(  # type: ignore[no-untyped-def]
+    qtbot, edit_window: MainWindow
+) -> None:
+    """Edit > Edit Related Links… on a card with Same story suggestions: the pick list is not empty while
+    the search is; typing searches instead, and clearing the search brings the suggestions back."""
+    window = edit_window
+    card, expected = a_card_with_suggestions(window.store)
+    show(window, card)
+    qtbot.waitUntil(lambda: [r.item.row.id for r in window.detail.same_story.rows] == expected)
+    opened = []
+    window.related.run_dialog = lambda dialog: opened.append(dialog) or False
+    window.actions.edit_related.trigger()
+    [dialog] = opened
+    ids = [dialog.results.item(i).data(Qt.ItemDataRole.UserRole + 2) for i in range(dialog.results.count())]
+    assert ids == expected and dialog.results.currentRow() == 0
+    assert "same story" in dialog.results_note.text()
+    dialog.search.setText("zqxwv")
+    dialog.run_search()
+    assert dialog.results.count() == 0 and dialog.results_note.text() == ""
+    dialog.search.setText("")
+    dialog.run_search()
+    assert dialog.results.count() == len(expected)
+    # Another card in hand without suggestions: the note says how to find one instead.
+    lonely = next(i for i in window.store.ids("") if not window.store.suggest_related(i, 1))
+    show(window, lonely)
+    qtbot.waitUntil(lambda: window.detail.same_story.note.isVisible())
+    window.actions.edit_related.trigger()
+    assert opened[-1].results.count() == 0 and "Type words" in opened[-1].results_note.text()

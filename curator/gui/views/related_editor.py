@@ -8,7 +8,7 @@ step). Items keep every key they had, known or not.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from curator.core.link_lookup import LinkMatch, host_of, lookup
 from curator.core.query import QueryError, Word, and_, to_text
 from curator.core.store import Store
-from curator.core.store_types import CardDetail
+from curator.core.store_types import CardDetail, CardRow
 from curator.gui import icons, plain
 from curator.gui.images import ImageCache
 from curator.gui.views.detail_panel import open_url
@@ -100,8 +100,10 @@ class RelatedEditor(QDialog):
     """Edits one card's related list; `items()` is the edited list."""
 
     def __init__(self, store: Store, card: CardDetail, images: ImageCache | None = None,
-                 parent: QWidget | None = None) -> None:  # fmt: skip
+                 parent: QWidget | None = None, *, suggested: Sequence[CardRow] = ()) -> None:  # fmt: skip
+        """`suggested`: the detail pane's Same story cards for this card, offered while the search is empty."""
         super().__init__(parent)
+        self.suggested = [row for row in suggested if row.id != card.id]
         self.setWindowTitle(plain.window_title(f"Related links — {card.title or card.path}"))
         self.setObjectName("relatedEditor")
         self.store = store
@@ -150,6 +152,9 @@ class RelatedEditor(QDialog):
         row.addWidget(self.search, 1)
         row.addWidget(add_card)
         a.addLayout(row)
+        self.results_note = plain.label(wrap=True)
+        self.results_note.setObjectName("detailMeta")
+        a.addWidget(self.results_note)
         a.addWidget(self.results)
 
         # The list: drag to reorder, or Ctrl+Up / Ctrl+Down.
@@ -241,6 +246,7 @@ class RelatedEditor(QDialog):
             self._append(item)
         self.list.setCurrentRow(0 if self.list.count() else -1)
         self._show_item(self.list.currentRow())
+        self.run_search()  # nothing typed yet: the pane's Same story cards, or how to find one
         self.resize(1100, 640)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -303,11 +309,21 @@ class RelatedEditor(QDialog):
         return True
 
     def run_search(self) -> list[int]:
-        """Search as you type: cards whose text starts with the typed words (this card left out)."""
+        """Search as you type: cards whose text starts with the typed words (this card left out); with
+        nothing typed, the Same story suggestions the detail pane found for this card."""
         self.results.clear()
         words = self.search.text().split()
         if not words:
-            return []
+            self.results_note.setText(
+                "Likely the same story (from the detail pane) — or type words to search the library:"
+                if self.suggested else "Type words of a title, excerpt, provider or topic to find a card."
+            )
+            for row in self.suggested:
+                self._add_result(row)
+            if self.suggested:
+                self.results.setCurrentRow(0)
+            return [row.id for row in self.suggested]
+        self.results_note.setText("")
         try:
             rows = self.store.rows(
                 to_text(and_(*[Word(w, prefix=True) for w in words])), limit=SEARCH_LIMIT + 1
@@ -318,14 +334,17 @@ class RelatedEditor(QDialog):
         for row in rows:
             if row.id == self.card.id or len(found) >= SEARCH_LIMIT:
                 continue
-            meta = " · ".join(x for x in (row.provider, (row.date or "")[:10]) if x)
-            entry = QListWidgetItem(f"{row.title or '(no title)'}\n{meta}")
-            entry.setData(CARD_ROLE, row.id)
-            self.results.addItem(entry)
+            self._add_result(row)
             found.append(row.id)
         if found:
             self.results.setCurrentRow(0)
         return found
+
+    def _add_result(self, row: CardRow) -> None:
+        meta = " · ".join(x for x in (row.provider, (row.date or "")[:10]) if x)
+        entry = QListWidgetItem(f"{row.title or '(no title)'}\n{meta}")
+        entry.setData(CARD_ROLE, row.id)
+        self.results.addItem(entry)
 
     def _search_entered(self) -> None:
         self._search_timer.stop()
@@ -438,10 +457,12 @@ class RelatedLinks(QObject):
 
     def __init__(
         self, store: Store, images: ImageCache | None, card_in_hand: Callable[[], CardDetail | None],
-        parent: QWidget,
+        parent: QWidget, suggested: Callable[[int], Sequence[CardRow]] = lambda _card_id: (),
     ) -> None:  # fmt: skip
+        """`suggested(card_id)`: the Same story cards the detail pane shows for that card (none else)."""
         super().__init__(parent)
         self.store = store
+        self.suggested = suggested
         self.images = images
         self.card_in_hand = card_in_hand
         self.parent_widget = parent
@@ -454,7 +475,7 @@ class RelatedLinks(QObject):
         card = self.card_in_hand()
         if card is None:
             return False
-        dialog = RelatedEditor(self.store, card, self.images, self.parent_widget)
+        dialog = RelatedEditor(self.store, card, self.images, self.parent_widget, suggested=self.suggested(card.id))
         self.last_dialog = dialog
         if not self.run_dialog(dialog):
             return False

@@ -144,6 +144,11 @@ class SameStorySection(QWidget):
         self.note.setObjectName("detailMeta")
         self.box.addWidget(self.note)
         self.rows: list[SuggestionRow] = []
+        self.items: list[StoryItem] = []  # what the section shows for card_id
+
+    def shown_rows(self, card_id: int) -> list[CardRow]:
+        """The suggested cards the section shows for `card_id` (none while it shows another card)."""
+        return [item.row for item in self.items] if card_id == self.card_id else []
 
     def show_card(self, card_id: int | None) -> None:
         """The pane shows `card_id` now: ask for its suggestions (kept on screen when it is the same card)."""
@@ -163,6 +168,7 @@ class SameStorySection(QWidget):
         if card_id != self.card_id:
             return
         self._clear()
+        self.items = list(items)
         self.heading.setText(f"Same story ({len(items)})" if items else "Same story")
         empty = "No other coverage found near its date (related items are not suggested again)."
         self.note.setText("" if items else empty)
@@ -187,6 +193,7 @@ class SameStorySection(QWidget):
             row.setParent(None)
             row.deleteLater()
         self.rows = []
+        self.items = []
         self.heading.setText("Same story")
 
 
