@@ -7,6 +7,7 @@ The tests share one library (built by the first fixture) and run in file order: 
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 import time
@@ -18,6 +19,29 @@ import pytest
 
 pytestmark = pytest.mark.benchmark
 EDITS = 10_000  # the bulk edit and the write cover this many cards whatever the library size
+#: Rounds of (floors, product) for the file-side figures of issue 12: medians of this many runs each.
+RUNS = int(os.environ.get("CURATOR_BENCH_RUNS", "3"))
+#: Issue 12's file-side misses, as last measured at 100k (the strict xfails below name them).
+COLD_IMPORT_MISS = (
+    "issue 12: cold import 2.27x the one-process read + compose floor at 100k (86.2 vs 38.0 s, medians of "
+    "2 alternated on a loaded machine; 2.65x the two-process floor, 32.5 s), target 1.0x. The import spends "
+    "~490 us of CPU a card (parent + two workers) against the floor's ~180, so two cores cannot bring it "
+    "under ~1.35x: a worker's time goes to libyaml compose (~45%), building the values (~20%), the summary "
+    "and its problem checks (~20%) and the mapping's JSON (~6%); the parent's inserts cost ~70 us a card, "
+    "FTS5 about half of it"
+)
+RESCAN_MISS = (
+    "issue 12: a rescan that finds nothing changed is 3.4x a stat of every file at 100k (0.99 vs 0.29 s, "
+    "medians of 5 alternated), target 1.5x: the walk costs 0.6 s (its stats 0.32 s, the loop over 100k "
+    "entries 0.24 s), reading the library's 100k (path, id, size, mtime) rows 0.19 s, the comparison 0.08 s"
+)
+WRITE_MISS = (
+    "issue 12: curator write of ~10k edited cards 1.41x temp + fsync + replace in one process (20.1 vs "
+    "14.2 s, medians of 2 alternated; 1.52x the two-process floor, 13.2 s), target 1.25x. On a slow disk "
+    "(a 25 s floor) its four writers overlap fsyncs and reach 1.0x; on a quick one (3.7 s) the CPU decides: "
+    "each file is composed to be patched and its result checked to read back (~1 ms of CPU a file in the "
+    "workers, the floor's whole cost ~0.4 ms)"
+)
 
 
 @dataclass
@@ -25,31 +49,55 @@ class Library:
     root: Path
     db: Path
     paths: list[str]
-    cold: harness.ChildRun
+    cold: list[harness.ChildRun]  # every cold import, in order: the library is the last one's
+    floors: dict[str, harness.Timing]  # "one" / "two": read + compose in one process / in two at once
 
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory: pytest.TempPathFactory, n: int) -> Library:
-    """A writable copy of the data set, imported cold through the CLI in a measured child process."""
+    """A writable copy of the data set, imported cold through the CLI in a measured child process, RUNS
+    times, each run after its two compose floors (one process, then two at once) and into a new library."""
     base = tmp_path_factory.mktemp("library")
     root = harness.copy_dataset(n, base / "cards")
+    paths = harness.card_paths(root)
     db = base / "library.sqlite"
-    cold = harness.run_measured(harness.curator(db, "import", str(root), "--json"))
-    assert cold.rc == 0, cold.stderr
-    report = json.loads(cold.stdout)
-    assert report["added"] == n and report["failed"] == 0
-    return Library(root, db, harness.card_paths(root), cold)
+    cold: list[harness.ChildRun] = []
+
+    def import_cold() -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        run = harness.run_measured(harness.curator(db, "import", str(root), "--json"))
+        assert run.rc == 0, run.stderr
+        report = json.loads(run.stdout)
+        assert report["added"] == n and report["failed"] == 0
+        cold.append(run)
+
+    floors = {"one": harness.compose_floor(paths), "two": harness.compose_floor_two(paths)}
+    _, timings = harness.measure_alternated(import_cold, floors, repeat=RUNS)
+    return Library(root, db, paths, cold, timings)
 
 
+@pytest.mark.xfail(strict=True, reason=COLD_IMPORT_MISS)
 def test_cold_import_vs_compose_floor(library: Library, n: int) -> None:
-    floor = harness.measure(harness.compose_floor(library.paths), repeat=1)
-    harness.record("curator import (cold, CLI)", n, library.cold.seconds, floor.best, "≤ 1.5x")
-    harness.record("curator import: peak RSS", n, f"{library.cold.peak_rss_mib:.0f} MiB", target="≤ 300 MiB")
-    assert library.cold.peak_rss_mib <= 300
-    assert library.cold.seconds <= 1.5 * floor.best
+    """Issue 12: a cold import <= the one-process read + compose floor (medians, alternated); the
+    two-process floor is recorded beside it, since the import parses on both cores."""
+    seconds = statistics.median(run.seconds for run in library.cold)
+    one, two = library.floors["one"].median, library.floors["two"].median
+    harness.record("curator import (cold, CLI) vs read + compose, one process (medians)", n, seconds, one,
+                   "≤ 1.0x")  # fmt: skip
+    harness.record("curator import (cold, CLI) vs read + compose, two processes (medians)", n, seconds, two)
+    assert seconds <= 1.0 * one
 
 
+def test_cold_import_peak_rss(library: Library, n: int) -> None:
+    peak = max(run.peak_rss_mib for run in library.cold)
+    harness.record("curator import: peak RSS", n, f"{peak:.0f} MiB", target="≤ 300 MiB")
+    assert peak <= 300
+
+
+@pytest.mark.xfail(strict=True, reason=RESCAN_MISS)
 def test_rescan_unchanged_vs_stat_floor(library: Library, n: int) -> None:
+    """Issue 12: a rescan that finds nothing changed <= 1.5x a stat of every file (medians, alternated)."""
     from curator.core.importer import import_paths
     from curator.core.store import Store
 
@@ -59,13 +107,15 @@ def test_rescan_unchanged_vs_stat_floor(library: Library, n: int) -> None:
         with Store(library.db) as store:
             reports.append(import_paths(store, [str(library.root)]))
 
-    t, floor = harness.measure_pair(rescan, harness.stat_floor(library.paths))
+    t, floors = harness.measure_alternated(rescan, {"stat": harness.stat_floor(library.paths)},
+                                           repeat=max(RUNS, 5))  # fmt: skip
+    floor = floors["stat"].median
     assert all(r.unchanged == n and r.added == r.updated == r.removed == 0 for r in reports)
-    harness.record("rescan, nothing changed (in process)", n, t.best, floor.best, "≤ 3x")
+    harness.record("rescan, nothing changed (in process, medians)", n, t.median, floor, "≤ 1.5x")
     cli = harness.run_measured(harness.curator(library.db, "import", str(library.root), "--json"))
     assert cli.rc == 0 and json.loads(cli.stdout)["unchanged"] == n
-    harness.record("curator import (rescan, CLI)", n, cli.seconds, floor.best)
-    assert t.best <= 3 * floor.best
+    harness.record("curator import (rescan, CLI)", n, cli.seconds, floor)
+    assert t.median <= 1.5 * floor
 
 
 QUERIES = {
@@ -164,17 +214,54 @@ def test_set_published_vs_sqlite_floor(library: Library, n: int, tmp_path: Path)
     assert inproc < 1.0 and run.seconds < 1.0
 
 
+@pytest.mark.xfail(strict=True, reason=WRITE_MISS)
 def test_write_dirty_vs_write_floor(library: Library, tmp_path: Path) -> None:
+    """Issue 12: `curator write` of EDITS cards (one value each) <= 1.25x temp + fsync + replace of the same
+    files in one process (medians, alternated with it and with the two-process floor). Each run after the
+    first writes the cards' other `published` value, set untimed before it."""
     from curator.core.store import Store
 
     with Store(library.db) as store:
-        dirty = [row.path for row in store.rows("dirty:true")]
+        dirty = store.ids("dirty:true")
+        paths = [row.path for row in store.rows_by_id(dirty)]
     assert dirty, "run after test_set_published_vs_sqlite_floor"
-    floor = harness.measure(harness.write_floor(dirty, tmp_path / "floor"), repeat=1)
-    run = harness.run_measured(harness.curator(library.db, "write", "--json"))
-    assert run.rc == 0, run.stderr
-    report = json.loads(run.stdout)
-    assert report["written"] == len(dirty) and not report["conflicts"] and not report["failed"]
-    harness.record("curator write (CLI, one value per card)", len(dirty), run.seconds, floor.best, "≤ 2x")
-    harness.record("curator write: peak RSS", len(dirty), f"{run.peak_rss_mib:.0f} MiB", target="≤ 300 MiB")
-    assert run.seconds <= 2 * floor.best
+    value = [True]  # what the dirty cards hold pending now (test_set_published_vs_sqlite_floor's edit)
+    runs: list[harness.ChildRun] = []
+
+    def redirty() -> None:
+        if not runs:
+            return
+        value[0] = not value[0]
+        with Store(library.db) as store:
+            assert len(store.set_fields(dirty, {"published": value[0]}, label="bench").changed) == len(dirty)
+
+    def write() -> None:
+        run = harness.run_measured(harness.curator(library.db, "write", "--json"))
+        assert run.rc == 0, run.stderr
+        report = json.loads(run.stdout)
+        assert report["written"] == len(dirty) and not report["conflicts"] and not report["failed"]
+        runs.append(run)
+
+    floors = {"one": harness.write_floor(paths, tmp_path / "one"),
+              "two": harness.write_floor_two(paths, tmp_path / "two")}  # fmt: skip
+    _, timings = harness.measure_alternated(write, floors, repeat=RUNS, setup=redirty)
+    seconds = statistics.median(run.seconds for run in runs)
+    one, two = timings["one"].median, timings["two"].median
+    harness.record("curator write (CLI, one value per card) vs temp + fsync + replace, one process (medians)",
+                   len(dirty), seconds, one, "≤ 1.25x")  # fmt: skip
+    harness.record("curator write (CLI, one value per card) vs temp + fsync + replace, two processes "
+                   "(medians)", len(dirty), seconds, two)  # fmt: skip
+    WRITES.extend(runs)
+    assert seconds <= 1.25 * one
+
+
+#: The `curator write` runs of test_write_dirty_vs_write_floor (their memory is checked on its own, so a
+#: strict xfail of the time cannot hide it).
+WRITES: list[harness.ChildRun] = []
+
+
+def test_write_peak_rss() -> None:
+    assert WRITES, "run after test_write_dirty_vs_write_floor"
+    peak = max(run.peak_rss_mib for run in WRITES)
+    harness.record("curator write: peak RSS", None, f"{peak:.0f} MiB", target="≤ 300 MiB")
+    assert peak <= 300
