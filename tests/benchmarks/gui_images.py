@@ -134,12 +134,19 @@ class ImageServer:
 @contextmanager
 def serving() -> Iterator[ImageServer]:
     """An ImageServer for the block, with this process's environment pointing Qt at it."""
+    from PySide6.QtNetwork import QNetworkProxy
+
     server = ImageServer().start()
     saved = {k: os.environ.get(k) for k in server.env()}
     os.environ.update(server.env())
+    # In this process Qt keeps the proxy it first read from the environment: set this server's explicitly.
+    previous = QNetworkProxy.applicationProxy()
+    port = int(server.proxy.rsplit(":", 1)[1])
+    QNetworkProxy.setApplicationProxy(QNetworkProxy(QNetworkProxy.ProxyType.HttpProxy, "127.0.0.1", port))
     try:
         yield server
     finally:
+        QNetworkProxy.setApplicationProxy(previous)
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)

@@ -32,6 +32,12 @@ def db(tmp_path_factory: pytest.TempPathFactory, n: int) -> Path:
     return gui_images.session_library(tmp_path_factory, n)
 
 
+@pytest.mark.xfail(
+    harness.bench_n() >= 50_000,
+    strict=True,
+    reason="at 100k (query side): set_query topic+compare 147 ms of 50, a prefix 58 ms of 50, facets under "
+    "published:false 571 ms of 100; count + first page 17 ms, sort 3.6 ms and a page 7.3 ms meet theirs",
+)
 def test_model_queries_and_paging(qapp, db: Path, n: int) -> None:  # type: ignore[no-untyped-def]
     """In-app figures of the model (no paint, no debounce): the parts of the on-screen figures."""
     from PySide6.QtCore import Qt
@@ -61,7 +67,8 @@ def test_model_queries_and_paging(qapp, db: Path, n: int) -> None:  # type: igno
         )
         facets = harness.measure(lambda: store.facets("published:false"), repeat=5)
         harness.record("gui: facets under a query", n, facets.median, target="≤ 100 ms")
-    assert first.median < 0.25 and query.median < 0.25 and page.median < 0.1
+    assert first.median <= 0.05 and query.median <= 0.05 and words.median <= 0.05 and sort.median <= 0.05
+    assert page.median <= 0.02 and facets.median <= 0.1
 
 
 def test_window_repaint(
@@ -125,5 +132,37 @@ def test_window_repaint(
         scrolled = harness.measure(scroll, repeat=10)
         harness.record("gui: scroll 2000 px + repaint", n, scrolled.median, target="≤ 30 ms")
         window.close()
-    assert table.median <= 0.03 and grid.median <= 0.03 and scrolled.median <= 0.03
-    assert grid_scrolled.median <= 1.0 and scroll_paint.median <= 0.03
+    assert grid.median <= 0.03 and grid_scrolled.median <= 1.0 and scroll_paint.median <= 0.03
+
+
+@pytest.mark.xfail(
+    harness.bench_n() >= 50_000,
+    strict=True,
+    reason="at 100k the table viewport repaints in 67 ms of 30 (grid 23 ms): the row delegates' paint",
+)
+def test_table_repaint(qapp, qtbot, db: Path, n: int, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The table's repaint and scroll targets, apart from the grid's (which meet theirs)."""
+    from curator.core.store import Store
+    from curator.gui.images import ImageCache
+    from curator.gui.settings import Settings
+    from curator.gui.views.main_window import MainWindow
+    from curator.gui.workers import SyncPool
+
+    with Store(db) as store:
+        window = MainWindow(store, Settings.from_file(tmp_path / "s.ini"), images=ImageCache(tmp_path / "c"),
+                            pool=SyncPool())  # fmt: skip
+        qtbot.addWidget(window)
+        window.resize(1500, 920)
+        window.show()
+        table = harness.measure(lambda: window.table.viewport().grab(), repeat=5)
+        bar = window.table.verticalScrollBar()
+
+        def scroll() -> None:
+            bar.setValue(bar.value() + 2000)
+            window.table.viewport().grab()
+
+        scrolled = harness.measure(scroll, repeat=10)
+        window.close()
+    harness.record("gui: repaint the table viewport (own test)", n, table.median, target="≤ 30 ms")
+    harness.record("gui: table, scroll 2000 px + repaint (own test)", n, scrolled.median, target="≤ 30 ms")
+    assert table.median <= 0.03 and scrolled.median <= 0.03
