@@ -378,6 +378,11 @@ class Store:
             label = f"Resolve conflict: keep mine ({', '.join(keep)})" if keep else "Resolve conflict"
         return store_edits.rebase(self, card_id, card, keep, label=label)
 
+    def set_editor(self, name: str | None) -> None:
+        """Record this Store's next edits as ``name`` (None: :func:`default_editor`), cleaned as the
+        constructor cleans it. Undo still steps back only edits made under the name in use."""
+        self.editor = default_editor() if name is None else _editor_name(name)
+
     # -- roots (curator.core.roots) ---------------------------------------------------------------------
     def roots(self) -> list[Root]:
         """The folders and files imported so far, by id: what an editor maps to their own mount."""

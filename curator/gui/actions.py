@@ -1,18 +1,17 @@
 """Every QAction of the main window, created once; menus and views only connect to them.
 
 The two dialogs about the keys live here too, next to what they describe: Help > Keyboard Shortcuts (its
-text is generated from the actions) and Edit > Preferences… (the quality keys' step, `set_quality_scale`).
+text is generated from the actions); Edit > Preferences… is curator/gui/views/preferences.py, which sets the
+quality keys' step through `set_quality_scale`.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QInputDialog, QMenu, QMenuBar, QMessageBox, QWidget
+from PySide6.QtWidgets import QMenu, QMenuBar, QMessageBox, QWidget
 
 from curator.gui import icons
-from curator.gui import settings as keys
-from curator.gui.settings import Settings
 
 #: Heat steps of the + / - keys.
 HEAT_STEP = 10
@@ -74,7 +73,8 @@ class Actions(QObject):
         self.undo = _action(self, "&Undo", shortcut=QKeySequence.StandardKey.Undo, icon="undo")
         self.redo = _action(self, "&Redo", shortcuts=["Ctrl+Shift+Z", "Ctrl+Y"], icon="redo")
         self.history = _action(self, "Edit &History…", icon="history", tip="Every edit batch, newest last")
-        self.preferences = _action(self, "&Preferences…", icon="preferences")
+        self.preferences = _action(self, "&Preferences…", shortcut="Ctrl+,", icon="preferences",
+                                   tip="Your name, the quality keys' step and where the shared folders are")
         # Cards: triage keys act on the selection (or every card matching the query after Select All)
         self.publish = _action(self, "&Publish", shortcut="P", icon="publish", tip="Publish the selected cards (P)")
         self.unpublish = _action(self, "&Unpublish", shortcut="U", icon="unpublish",
@@ -186,7 +186,7 @@ class Actions(QObject):
         """The actions with window-wide shortcuts (added to the main window itself)."""
         return [self.open_folder, self.rescan, self.quit, self.find, self.select_all, self.copy_path,
                 self.table_view, self.grid_view, self.toggle_theme, self.shortcuts, self.undo, self.redo,
-                self.write, self.review, self.edit_related, self.problems]  # fmt: skip
+                self.write, self.review, self.edit_related, self.problems, self.preferences]  # fmt: skip
 
     def build_menus(self, bar: QMenuBar) -> QMenu:
         """Fill the menu bar; returns the (empty) View > Columns menu, which the window fills on demand."""
@@ -256,17 +256,3 @@ def show_shortcuts(actions: Actions, parent: QWidget) -> QMessageBox:
     box.setStyleSheet("QLabel { font-family: monospace; }")  # the keys column lines up
     box.open()
     return box
-
-
-def ask_quality_scale(actions: Actions, settings: Settings, parent: QWidget) -> None:
-    """Edit > Preferences…: the step of the quality keys, explained in plain words, remembered."""
-    scale, ok = QInputDialog.getInt(
-        parent, "Preferences",
-        "Quality keys: each digit key sets the quality to the digit times this step\n"
-        "(0 counts as 10; nothing goes above 100).\n"
-        "With 10, the default: 1 sets 10, 5 sets 50, 9 sets 90 and 0 sets 100.\n\nStep:",
-        settings.value(keys.QUALITY_SCALE), 1, 100,
-    )  # fmt: skip
-    if ok:
-        settings.set_value(keys.QUALITY_SCALE, scale)
-        actions.set_quality_scale(scale)

@@ -132,6 +132,12 @@ def root_map(settings: Settings) -> dict[str, str]:
     return {**roots.from_environment(), **roots.parse_entries(settings.value(keys.ROOT_MAP), "the root map preference")}
 
 
+def editor_name(settings: Settings) -> str | None:
+    """The name this editor's edits are recorded as (Edit > Preferences…, settings.EDITOR_NAME); None when
+    blank, so the Store takes store.default_editor() ($CURATOR_EDITOR, else the system's user name)."""
+    return settings.value(keys.EDITOR_NAME).strip() or None
+
+
 def open_window(location: Path | str, settings: Settings) -> MainWindow | None:
     """A window on the library at `location` (a file, or a team library's ``postgresql://`` URL), or None
     after telling the editor why it cannot be opened.
@@ -152,7 +158,7 @@ def open_window(location: Path | str, settings: Settings) -> MainWindow | None:
     while True:
         try:
             store = Store(location, busy_timeout=library_busy.GUI_BUSY_TIMEOUT, password=password,
-                          root_map=root_map(settings))  # fmt: skip
+                          root_map=root_map(settings), editor=editor_name(settings))  # fmt: skip
             break
         except (LibraryError, ValueError) as err:
             request = team.password_request(err)
@@ -207,6 +213,7 @@ def switch_library(
         old.team_library.stop()
         old.store.close()
         settings.set_value(keys.LAST_LIBRARY, team.remembered(location))
+        store.set_editor(editor_name(settings))  # the connect dialog's Store was opened without a name
         window = MainWindow(store, settings, pool=old.pool, defer_startup=True)
         _windows.append(window)
         window.destroyed.connect(lambda *_a: _forget(window))

@@ -45,6 +45,8 @@ LAST_LIBRARY: Key[str] = Key("library/last", "", str)
 # Where this editor has a team library's roots: "ORIGINAL=LOCAL" entries (curator/core/roots.py; ORIGINAL a
 # root's first-imported path, id or label). $CURATOR_ROOT_MAP gives more; these win for the same root.
 ROOT_MAP: Key[list] = Key("library/rootMap", [], list)
+# Who this editor's edits are recorded as (History: "published by Ana"); "" means store.default_editor().
+EDITOR_NAME: Key[str] = Key("library/editorName", "", str)
 
 MAX_RECENT = 10
 

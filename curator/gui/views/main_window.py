@@ -22,12 +22,12 @@ from curator.core.store_types import ImportReport, LibraryError, Totals
 from curator.gui import app as gui_app
 from curator.gui import errorlog, library_busy, library_tasks, plain
 from curator.gui import settings as keys
-from curator.gui.actions import Actions, ask_quality_scale
+from curator.gui.actions import Actions
 from curator.gui.images import ImageCache
 from curator.gui.models.card_table import CardTableModel
 from curator.gui.settings import Settings
 from curator.gui.undo import EditHistory
-from curator.gui.views import checks_refresh, duplicates, same_story, team_connect, window_layout
+from curator.gui.views import checks_refresh, duplicates, preferences, same_story, team_connect, window_layout
 from curator.gui.views.card_grid_view import CardGridView
 from curator.gui.views.card_selection import CardSelection
 from curator.gui.views.card_table_view import CardTableView
@@ -197,7 +197,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         a = self.actions
-        a.preferences.triggered.connect(lambda: ask_quality_scale(self.actions, self.settings, self))
+        a.preferences.triggered.connect(lambda: preferences.open_dialog(self.settings, self.store, a, self))
         a.advance.toggled.connect(lambda on: self.settings.set_value(keys.ADVANCE, on))
         a.edit_related.triggered.connect(self.related.edit)
         self.detail.editRelatedRequested.connect(self.related.edit)

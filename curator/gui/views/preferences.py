@@ -1,0 +1,266 @@
+"""Edit > Preferences…: the editor's name, the quality keys' step and where the shared folders are.
+
+Three things an editor sets once and then forgets, each explained where it is set:
+
+- **Your name** is what the library records with each edit (History and ``curator show``: "published by
+  Ana 5 s ago"). Blank means the default, :func:`curator.core.store.default_editor` ($CURATOR_EDITOR, else
+  the system's user name), shown as the field's placeholder. A change applies to the open library at once
+  (``Store.set_editor``), so the next edit already carries it.
+- **Quality keys**: the step the digit keys multiply (``Actions.set_quality_scale``).
+- **Shared folders**: this editor's root map (``settings.ROOT_MAP``, curator/core/roots.py), one row per
+  root the library has recorded. The map is applied when a library is opened (the Store translates every
+  path through it from then on), so a change is saved now and takes effect the next time the library is
+  opened; the dialog says so rather than pretending otherwise.
+
+The root map setting is shared by every library this editor opens, so the dialog writes entries keyed by a
+root's first-imported path (never by its id or label, which another library may not have: opening it would
+then fail), keeps every entry about other libraries as it is, and only rewrites the rows the editor changed.
+Cancel changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHeaderView,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from curator.core import roots as core_roots
+from curator.core.store import EDITOR_MAX, default_editor
+from curator.gui import plain
+from curator.gui import settings as keys
+from curator.gui.actions import Actions, quality_for_digit
+from curator.gui.settings import Settings
+
+if TYPE_CHECKING:
+    from curator.core.roots import Root
+    from curator.core.store import Store
+
+
+def _choose_folder(parent: QWidget, start: str) -> str:
+    return QFileDialog.getExistingDirectory(parent, "Where is this folder on this computer?", start)
+
+
+#: Asks for a folder (Browse…); returns "" when cancelled. Tests replace it to answer.
+choose_folder: Callable[[QWidget, str], str] = _choose_folder
+
+#: The quality keys' explanation (what ask_quality_scale's prompt said, now above the spin box).
+QUALITY_TEXT = (
+    "Each digit key sets the quality to the digit times this step (0 counts as 10; nothing goes above 100). "
+    "With 10, the default: 1 sets 10, 5 sets 50, 9 sets 90 and 0 sets 100."
+)
+NAME_TEXT = (
+    "Recorded with each of your edits and shown to the other editors of a team library in History "
+    "(\u201cpublished by Ana 5 s ago\u201d). Leave it empty to use the name shown in grey. Undo steps back "
+    "only the edits made under the name in use."
+)
+FOLDERS_TEXT = (
+    "A team library remembers each folder where it was first imported. If that folder is mounted somewhere "
+    "else on this computer, say where, and Curator reads and writes the cards there. Leave a row empty "
+    "when the folder is at the same place."
+)
+APPLIES_LATER = "Changes to these folders apply the next time the library is opened."
+#: The columns of the shared folders' table.
+ORIGINAL_COLUMN, LOCAL_COLUMN, BROWSE_COLUMN = 0, 1, 2
+
+
+def _names_root(key: str, root: Root) -> bool:
+    """Whether a root map entry's ORIGINAL (a path, an id or a label) names ``root``."""
+    return key in (root.path, str(root.id), root.label) or key.rstrip("/\\") == root.path.rstrip("/\\")
+
+
+def mapped_entry(entries: Sequence[str], root: Root) -> str | None:
+    """The LOCAL side of the last setting entry naming ``root`` (the one that wins), or None."""
+    found = None
+    for text in entries:
+        key, eq, local = text.partition("=")
+        if eq and _names_root(key.strip(), root):
+            found = local.strip()
+    return found
+
+
+def updated_entries(entries: Sequence[str], changed: Sequence[tuple[Root, str]]) -> list[str]:
+    """``entries`` with the entries naming each changed root replaced by ``ORIGINAL-PATH=LOCAL`` (none when
+    LOCAL is blank or the root's own path: the folder is where it was imported). Other entries stay."""
+    kept = [t for t in entries if not any(_names_root(t.partition("=")[0].strip(), r) for r, _ in changed)]
+    added = [
+        f"{r.path}={local}" for r, local in changed if local and local.rstrip("/\\") != r.path.rstrip("/\\")
+    ]
+    return [*kept, *added]
+
+
+class PreferencesDialog(QDialog):
+    """The dialog; OK (after checking the folders) saves every section and applies what applies now."""
+
+    def __init__(
+        self, settings: Settings, store: Store, actions: Actions, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.settings, self.store, self.actions = settings, store, actions
+        self.setWindowTitle("Preferences")
+        self.setObjectName("preferences")
+        layout = QVBoxLayout(self)
+
+        # 1. Your name
+        name_box = QGroupBox("Your name")
+        name_layout = QVBoxLayout(name_box)
+        self.name = QLineEdit(settings.value(keys.EDITOR_NAME))
+        self.name.setMaxLength(EDITOR_MAX)
+        default = default_editor()
+        self.name.setPlaceholderText(default or "(the system gives no user name)")
+        self.name.setClearButtonEnabled(True)
+        name_layout.addWidget(self.name)
+        name_layout.addWidget(plain.label(NAME_TEXT, wrap=True))
+        layout.addWidget(name_box)
+
+        # 2. Quality keys
+        quality_box = QGroupBox("Quality keys")
+        quality_layout = QVBoxLayout(quality_box)
+        quality_layout.addWidget(plain.label(QUALITY_TEXT, wrap=True))
+        form = QFormLayout()
+        self.step = QSpinBox()
+        self.step.setRange(1, 100)
+        self.step.setValue(settings.value(keys.QUALITY_SCALE))
+        form.addRow("Step:", self.step)
+        self.step_example = plain.label()
+        form.addRow("", self.step_example)
+        quality_layout.addLayout(form)
+        self.step.valueChanged.connect(self._show_step_example)
+        self._show_step_example(self.step.value())
+        layout.addWidget(quality_box)
+
+        # 3. Shared folders
+        folders_box = QGroupBox("Shared folders (team libraries)")
+        folders_layout = QVBoxLayout(folders_box)
+        folders_layout.addWidget(plain.label(FOLDERS_TEXT, wrap=True))
+        self.roots: list[Root] = store.roots()
+        self._entries: list[str] = settings.value(keys.ROOT_MAP)
+        self.folders = QTableWidget(len(self.roots), 3)
+        self.folders.setHorizontalHeaderLabels(
+            ["Folder as first imported", "Where it is on this computer", ""]
+        )
+        self.folders.verticalHeader().setVisible(False)
+        self.folders.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.folders.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        header = self.folders.horizontalHeader()
+        header.setSectionResizeMode(ORIGINAL_COLUMN, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(LOCAL_COLUMN, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(BROWSE_COLUMN, QHeaderView.ResizeMode.ResizeToContents)
+        self._initial: list[str] = []
+        #: The "Where it is on this computer" field of each row (blank: where it was first imported).
+        self.locals: list[QLineEdit] = []
+        for row, root in enumerate(self.roots):
+            original = QTableWidgetItem(root.path)
+            original.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            original.setToolTip(plain.tip(f"{root.path}\n(root {root.id}, {root.label})"))
+            self.folders.setItem(row, ORIGINAL_COLUMN, original)
+            entry = mapped_entry(self._entries, root)
+            where = entry if entry is not None else store.local_root(root)
+            local_text = "" if where.rstrip("/\\") == root.path.rstrip("/\\") else where
+            self._initial.append(local_text)
+            local = QLineEdit(local_text)
+            local.setPlaceholderText("Same place")
+            local.setToolTip(plain.tip(local_text) or "")
+            local.textChanged.connect(lambda text, edit=local: edit.setToolTip(plain.tip(text) or ""))
+            local.setFrame(False)
+            self.locals.append(local)
+            self.folders.setCellWidget(row, LOCAL_COLUMN, local)
+            browse = QPushButton("Browse…")
+            browse.clicked.connect(lambda _checked=False, r=row: self.browse(r))
+            self.folders.setCellWidget(row, BROWSE_COLUMN, browse)
+        self.no_roots = plain.label("This library has no imported folders yet.", wrap=True)
+        self.folders.setVisible(bool(self.roots))
+        self.no_roots.setVisible(not self.roots)
+        folders_layout.addWidget(self.folders)
+        folders_layout.addWidget(self.no_roots)
+        folders_layout.addWidget(plain.label(APPLIES_LATER, wrap=True))
+        layout.addWidget(folders_box, 1)
+
+        self.error = plain.label(wrap=True)
+        self.error.setObjectName("preferencesError")
+        self.error.hide()
+        layout.addWidget(self.error)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self.resize(640, self.sizeHint().height())
+
+    def _show_step_example(self, step: int) -> None:
+        values = ", ".join(f"{d} sets {quality_for_digit(d, step)}" for d in (1, 5, 9, 0))
+        self.step_example.setText(f"With {step}: {values}.")
+
+    def local_text(self, row: int) -> str:
+        """The folder typed (or chosen) for the root in ``row``."""
+        return self.locals[row].text().strip()
+
+    def browse(self, row: int) -> None:
+        """Browse…: pick the folder for the root in ``row``."""
+        start = self.local_text(row) or self.roots[row].path
+        chosen = choose_folder(self, start if os.path.isdir(start) else os.path.expanduser("~"))
+        if chosen:
+            self.locals[row].setText(os.path.normpath(chosen))
+
+    def folder_problem(self) -> str | None:
+        """Why the folders as typed cannot be saved (a sentence naming the folder), or None."""
+        for row, root in enumerate(self.roots):
+            local = self.local_text(row)
+            if local == self._initial[row] or not local:
+                continue
+            if "=" in root.path:
+                return (f"{root.path} holds '=', which the root map cannot name: map it with "
+                        f"--map-root {root.id}=… or ${core_roots.ENV_VAR} instead.")  # fmt: skip
+            if not os.path.isabs(os.path.expanduser(local)):
+                return f"Give the whole path of the folder for {root.path} (not {local!r})."
+        return None
+
+    def save(self) -> None:
+        """OK: save all three sections and apply the name and the step now (the folders: next open)."""
+        problem = self.folder_problem()
+        if problem is not None:
+            self.error.setText(problem)
+            self.error.show()
+            return
+        name = self.name.text().strip()
+        self.settings.set_value(keys.EDITOR_NAME, name)
+        self.store.set_editor(name or None)
+        step = self.step.value()
+        self.settings.set_value(keys.QUALITY_SCALE, step)
+        self.actions.set_quality_scale(step)
+        changed = [
+            (root, os.path.expanduser(self.local_text(row)))
+            for row, root in enumerate(self.roots)
+            if self.local_text(row) != self._initial[row]
+        ]
+        if changed:
+            self.settings.set_value(keys.ROOT_MAP, updated_entries(self._entries, changed))
+        self.settings.sync()
+        self.accept()
+
+
+def open_dialog(settings: Settings, store: Store, actions: Actions, parent: QWidget) -> PreferencesDialog:
+    """Edit > Preferences…: the dialog, window-modal, deleted when closed."""
+    dialog = PreferencesDialog(settings, store, actions, parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.open()
+    return dialog
