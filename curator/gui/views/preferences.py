@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QAbstractScrollArea,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -79,6 +80,10 @@ FOLDERS_TEXT = (
 APPLIES_LATER = "Changes to these folders apply the next time the library is opened."
 #: The columns of the shared folders' table.
 ORIGINAL_COLUMN, LOCAL_COLUMN, BROWSE_COLUMN = 0, 1, 2
+#: Rows of roots shown before the table scrolls.
+FOLDER_ROWS_SHOWN = 6
+#: The step the quality keys' explanation gives its example for.
+DEFAULT_STEP = keys.QUALITY_SCALE.default
 
 
 def _names_root(key: str, root: Root) -> bool:
@@ -135,6 +140,7 @@ class PreferencesDialog(QDialog):
         quality_layout = QVBoxLayout(quality_box)
         quality_layout.addWidget(plain.label(QUALITY_TEXT, wrap=True))
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         self.step = QSpinBox()
         self.step.setRange(1, 100)
         self.step.setValue(settings.value(keys.QUALITY_SCALE))
@@ -157,6 +163,10 @@ class PreferencesDialog(QDialog):
             ["Folder as first imported", "Where it is on this computer", ""]
         )
         self.folders.verticalHeader().setVisible(False)
+        # As tall as its rows (a library has a handful of roots), not a big empty box under one row.
+        self.folders.setSizeAdjustPolicy(QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
+        self.folders.setMaximumHeight(FOLDER_ROWS_SHOWN * self.folders.verticalHeader().defaultSectionSize()
+                                      + self.folders.horizontalHeader().sizeHint().height() + 4)  # fmt: skip
         self.folders.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.folders.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         header = self.folders.horizontalHeader()
@@ -191,7 +201,8 @@ class PreferencesDialog(QDialog):
         folders_layout.addWidget(self.folders)
         folders_layout.addWidget(self.no_roots)
         folders_layout.addWidget(plain.label(APPLIES_LATER, wrap=True))
-        layout.addWidget(folders_box, 1)
+        layout.addWidget(folders_box)
+        layout.addStretch(1)
 
         self.error = plain.label(wrap=True)
         self.error.setObjectName("preferencesError")
@@ -208,6 +219,7 @@ class PreferencesDialog(QDialog):
     def _show_step_example(self, step: int) -> None:
         values = ", ".join(f"{d} sets {quality_for_digit(d, step)}" for d in (1, 5, 9, 0))
         self.step_example.setText(f"With {step}: {values}.")
+        self.step_example.setVisible(step != DEFAULT_STEP)  # the explanation already gives the default's
 
     def local_text(self, row: int) -> str:
         """The folder typed (or chosen) for the root in ``row``."""
