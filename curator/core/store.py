@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # only for annotations: importing cards (and yaml) costs ever
     from curator.core.cards import Card as CardFile
     from curator.core.checks.index import CheckIndex, Group, Suggestion
     from curator.core.checks.thresholds import Thresholds
+    from curator.core.checks_service import ChecksService
     from curator.core.query import Term
     from curator.core.roots import Root
     from curator.core.store_checks import RefreshReport
@@ -121,6 +122,8 @@ class Store:
         #: Where the library is, as messages and titles name it (a path, or a URL without its password).
         self.location = where.display if where.is_postgresql else str(self.path)
         self.busy_timeout = float(busy_timeout)
+        # What a checks process needs to open this library too (checks_process): never written anywhere.
+        self._opened = (where.url if where.is_postgresql and where.url else str(self.path), password)
         #: Who this Store's edits are recorded as (see the class docstring).
         self.editor = default_editor() if editor is None else _editor_name(editor)
         self.backend: Backend = open_backend(
@@ -401,6 +404,18 @@ class Store:
         from curator.core import store_checks
 
         return store_checks.check_index(self)
+
+    def checks_process(self) -> ChecksService:
+        """Hand this Store's checks index to a child process of its own (curator.core.checks_service): its
+        refreshes and suggestions are answered there, so the index never sits in this process's memory
+        (the desktop app). Close the returned service when the Store is done with."""
+        from curator.core import store_checks
+        from curator.core.checks_service import ChecksService
+
+        location, password = self._opened
+        service = ChecksService(location, password=password)
+        store_checks.serve_from(self, service)
+        return service
 
     def refresh_checks(self) -> RefreshReport:
         """Bring a stale checks index up to date: changed cards one by one, a rebuild when most changed."""

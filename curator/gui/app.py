@@ -171,9 +171,10 @@ def open_window(location: Path | str, settings: Settings) -> MainWindow | None:
             plain.message(None, QMessageBox.Icon.Critical, "Curator", f"Cannot open the library:\n{sentence}")
             return None
     settings.set_value(keys.LAST_LIBRARY, team.remembered(str(location)))
+    checks = store.checks_process()  # the same-story index lives there, not in this process's memory
     window = MainWindow(store, settings, defer_startup=True)
     _windows.append(window)
-    window.destroyed.connect(lambda *_a: _forget(window))
+    window.destroyed.connect(lambda *_a: (checks.close(), _forget(window)))
     return window
 
 
@@ -214,9 +215,10 @@ def switch_library(
         old.store.close()
         settings.set_value(keys.LAST_LIBRARY, team.remembered(location))
         store.set_editor(editor_name(settings))  # the connect dialog's Store was opened without a name
+        checks = store.checks_process()
         window = MainWindow(store, settings, pool=old.pool, defer_startup=True)
         _windows.append(window)
-        window.destroyed.connect(lambda *_a: _forget(window))
+        window.destroyed.connect(lambda *_a: (checks.close(), _forget(window)))
         window.show()
         window.start(None)
         window.statusBar().showMessage(f"Opened {team.title(store.location)}", 8000)

@@ -8,6 +8,7 @@ import shutil
 import threading
 from pathlib import Path
 
+import pytest
 from conftest import SEEDS
 from PySide6.QtCore import Qt
 
@@ -209,3 +210,38 @@ def test_the_related_editor_offers_the_panes_same_story_cards_before_anything_is
     qtbot.waitUntil(lambda: window.detail.same_story.note.isVisible())
     window.actions.edit_related.trigger()
     assert opened[-1].results.count() == 0 and "Type words" in opened[-1].results_note.text()
+
+
+def test_the_app_keeps_the_checks_index_in_a_process_of_its_own(qtbot, seeded_library: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The window the app opens asks a child process for refreshes and suggestions: the Duplicates facet
+    and Same story work as before while this process never holds the index (the window's memory target);
+    closing the window stops the child."""
+    import os
+
+    from curator.gui import app as gui_app
+    from curator.gui.settings import Settings
+
+    db = tmp_path / "library.sqlite"
+    shutil.copyfile(seeded_library, db)
+    window = gui_app.open_window(db, Settings.from_file(tmp_path / "settings.ini"))
+    assert window is not None  # not handed to qtbot: it is deleted below, as the app deletes a closed one
+    window.files.ask_close = lambda _box: "keep"
+    service = store_checks._SERVICES[window.store]
+    window.show()
+    window.finish_startup()
+    window.checks.refresh_now()
+    qtbot.waitUntil(lambda: window.checks.refreshes >= 1, timeout=60000)
+    assert service.pid not in (None, os.getpid())
+    assert window.checks.summary is not None and window.checks.summary.groups
+    assert store_checks._CACHE.get(window.store) is None  # the index is the child's
+    card, expected = a_card_with_suggestions(window.store)
+    show(window, card)
+    qtbot.waitUntil(lambda: [r.item.row.id for r in window.detail.same_story.rows] == expected, timeout=20000)
+    assert store_checks._CACHE.get(window.store) is None
+    pid = service.pid
+    assert pid is not None
+    window.close()
+    window.deleteLater()
+    qtbot.waitUntil(lambda: service.pid is None, timeout=10000)  # the window's destruction stopped the child
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

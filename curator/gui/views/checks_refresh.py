@@ -13,13 +13,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal, SignalInstance
 
-from curator.core.checks.index import Group
 from curator.core.store import Store
 from curator.gui import errorlog, library_busy, library_tasks
 from curator.gui.workers import Pool, TaskHandle, run_task
+
+if TYPE_CHECKING:  # the checks (numpy, rapidfuzz) load on the worker's first refresh, not at start-up
+    from curator.core.checks.index import Group
 
 #: Quiet time after the last change before the index is brought up to date.
 DEBOUNCE_MS = 1500
