@@ -242,16 +242,34 @@ _FAULTY = textwrap.dedent(
     import sqlite3, sys
     import peewee
 
-    real = peewee.Database.execute_sql
+    from curator.core.backend import sqlite as backend
 
-    def execute_sql(self, sql, params=None, commit=None):
-        if sql.startswith('SELECT "t1"."id", "t1"."path"'):
+    def fail(sql):
+        if sql.startswith('SELECT "t1"."id", "t1"."path"'):  # the list's page, however it is run
             error = sqlite3.OperationalError("disk I/O error")
             error.sqlite_errorcode = {code}  # as SQLite reports it
             raise error
+
+    real = peewee.Database.execute_sql
+
+    def execute_sql(self, sql, params=None, commit=None):
+        fail(sql)
         return real(self, sql, params)
 
+    class Faulty:  # the backend's raw sqlite3 connection (pages are read on it)
+        def __init__(self, conn):
+            self._conn = conn
+
+        def execute(self, sql, params=()):
+            fail(sql)
+            return self._conn.execute(sql, params)
+
+        def __getattr__(self, name):
+            return getattr(self._conn, name)
+
+    raw = backend.SqliteBackend._conn
     peewee.Database.execute_sql = execute_sql
+    backend.SqliteBackend._conn = lambda self: Faulty(raw(self))
     sys.argv = ["curator", "--db", sys.argv[1], "list"]
     from curator.cli import main_exit
     main_exit()
