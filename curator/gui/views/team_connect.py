@@ -157,6 +157,14 @@ class TeamConnectDialog(QDialog):
         self.buttons.accepted.connect(self.start_connect)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        self.intro = plain.label(
+            "A team library is one library on a PostgreSQL server that every editor of the newsroom opens: "
+            "edits show to the others within seconds, and no one overwrites another's. Your IT person gives "
+            "you the server and database. The password comes from ~/.pgpass or PGPASSWORD, or Curator asks "
+            "for it; it is never saved.", wrap=True,
+        )  # fmt: skip
+        self.intro.setObjectName("detailMeta")
+        layout.addWidget(self.intro)
         layout.addLayout(form)
         layout.addWidget(self.password_label)
         layout.addLayout(secret)
