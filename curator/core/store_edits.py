@@ -138,6 +138,22 @@ def current_values(backend: Backend, field: str, ids: Iterable[int]) -> dict[int
     return {cid: (json.loads(base), json.loads(cur)) for cid, base, cur in backend.current(field, ids)}
 
 
+def _decoded(cache: dict[str, tuple[Any, Any]], text: str) -> tuple[Any, Any]:
+    """(value, equality key) of stored JSON text, decoded once per text."""
+    hit = cache.get(text)
+    if hit is None:
+        value = json.loads(text)
+        hit = cache[text] = (value, _key(value))
+    return hit
+
+
+def _problem_count(cache: dict[Any, int], field: str, key: Any, value: Any) -> int:
+    """How many problems ``value`` (equality key ``key``) has as ``field``, counted once per key."""
+    if key not in cache:
+        cache[key] = len(_field_problems(field, value))
+    return cache[key]
+
+
 def apply_values(
     backend: Backend, items: Sequence[tuple[int, str, Any]],
     known: Mapping[str, list[FieldRow]] | None = None, *, editor: str = "", now: float = 0.0,
@@ -163,40 +179,43 @@ def apply_values(
         decoded: dict[str, tuple[Any, Any]] = {}
         problem_counts: dict[Any, int] = {}
 
-        def load(text: str) -> tuple[Any, Any]:
-            """(value, equality key) of stored JSON text."""
-            hit = decoded.get(text)
-            if hit is None:
-                value = json.loads(text)
-                hit = decoded[text] = (value, _key(value))
-            return hit
-
-        def problem_count(key: Any, value: Any) -> int:
-            if key not in problem_counts:
-                problem_counts[key] = len(_field_problems(field, value))
-            return problem_counts[key]
-
         upserts, deletes, changed = [], [], []
+        # What an edit does to a card depends only on its (file, current, new) values, and a bulk edit
+        # meets few such triples: decide each once (no-op, back to the file's value or pending; the
+        # problems delta), then per card only append its rows.
+        verdicts: dict[tuple[str, str, int], tuple[bool | None, str, int]] = {}
         rows = known[field] if known and field in known else backend.current(field, new_values)
         for cid, base_text, cur_text in rows:
             if cid not in new_values:
                 continue
             new = new_values[cid]
-            if id(new) not in encoded:
-                encoded[id(new)] = (_key(new), dumps(new))
-            new_key, new_text = encoded[id(new)]
-            old, old_key = load(cur_text)
-            if old_key == new_key:
-                continue  # setting a value the card already has changes nothing
-            if new_key == load(base_text)[1]:
-                deletes.append((cid, field))  # back to the file's value: no longer pending
+            verdict = verdicts.get((base_text, cur_text, id(new)))
+            if verdict is None:
+                if id(new) not in encoded:
+                    encoded[id(new)] = (_key(new), dumps(new))
+                new_key, new_text = encoded[id(new)]
+                old, old_key = _decoded(decoded, cur_text)
+                if old_key == new_key:
+                    back: bool | None = None  # setting a value the card already has changes nothing
+                else:
+                    # Back to the file's value: no longer pending.
+                    back = new_key == _decoded(decoded, base_text)[1]
+                # Problems are per field (fields.problems names the field of each), so the card's count
+                # moves by the difference between the old and the new value's problems.
+                delta = 0 if back is None else (
+                    _problem_count(problem_counts, field, new_key, new)
+                    - _problem_count(problem_counts, field, old_key, old)
+                )
+                verdict = verdicts[(base_text, cur_text, id(new))] = (back, new_text, delta)
+            back, new_text, delta = verdict
+            if back is None:
+                continue
+            if back:
+                deletes.append((cid, field))
             else:
                 upserts.append((cid, field, base_text, new_text))
             changes.append((cid, field, cur_text, new_text))
             changed.append((cid, new))
-            # Problems are per field (fields.problems names the field of each), so the card's count
-            # moves by the difference between the old and the new value's problems.
-            delta = problem_count(new_key, new) - problem_count(old_key, old)
             if delta:
                 problem_delta[cid] = problem_delta.get(cid, 0) + delta
         pending.update(u[0] for u in upserts)
@@ -229,9 +248,12 @@ def _update_columns(
         return set()
     # Derived values per distinct value object (a bulk edit shares one): summarize once, not per card.
     derived: dict[int, tuple[tuple[Any, ...], str | None, list[tuple[Any, ...]]]] = {}
-    col_rows, fts_rows, child_rows = [], [], []
+    by_value: dict[tuple[Any, ...], list[int]] = {}  # column values -> the cards given them, in order
+    fts_rows: list[tuple[str, int]] = []
+    child_rows: list[tuple[Any, ...]] = []
     for cid, value in values:
-        if id(value) not in derived:
+        hit = derived.get(id(value))
+        if hit is None:
             summary = fields.summarize({} if value is None else {field: value})
             cols = summary_columns(summary)
             children: list[tuple[Any, ...]] = []
@@ -242,21 +264,22 @@ def _update_columns(
             elif field == "related":
                 children = related_rows(summary)
             fts = fts_values(summary)[_FTS_COLUMN[field]] if field in FTS_FIELDS else None
-            derived[id(value)] = (tuple(cols[c] for c in columns), fts, children)
-        col_values, fts, children = derived[id(value)]
+            hit = derived[id(value)] = (tuple(cols[c] for c in columns), fts, children)
+        col_values, fts, children = hit
         if field == "publishedDateTime" and value is None:
             # Without publishedDateTime the list shows the blog-style `date` key, as summarize does.
             fallback = backend.file_value(cid, "date")
             if fallback is not None:
                 cols = summary_columns(fields.summarize({"date": json.loads(fallback)}))
                 col_values = tuple(cols[c] for c in columns)
-        col_rows.append((*col_values, cid))
+        group = by_value.get(col_values)
+        if group is None:
+            group = by_value[col_values] = []
+        group.append(cid)
         if fts is not None:
             fts_rows.append((fts, cid))
-        child_rows.extend((cid, *row) for row in children)
-    by_value: dict[tuple[Any, ...], list[int]] = {}
-    for row in col_rows:
-        by_value.setdefault(row[:-1], []).append(row[-1])
+        if children:
+            child_rows.extend((cid, *row) for row in children)
     marked: set[int] = set()
     singles: list[tuple[Any, ...]] = []
     for col_values, ids in by_value.items():

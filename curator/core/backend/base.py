@@ -14,8 +14,10 @@ outside one.
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Callable, Iterable, Sequence
+import operator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
@@ -67,6 +69,21 @@ class TakenBack(NamedTuple):
     mtime_ns: int
     sha256: str
     doc: str
+
+
+#: Rows sharing every value but the card id from which one statement over the ids (json_each on SQLite,
+#: unnest on PostgreSQL) is cheaper than a row each (a bulk set's 10k journal rows at 100k cards on
+#: SQLite: ~22 ms against ~50 ms of executemany); the backends write shorter runs row by row.
+RUN_AT_LEAST = 32
+
+
+def card_runs(rows: Sequence[tuple[Any, ...]]) -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
+    """Consecutive rows (card id first, then two or more values) equal but for their card id: (the
+    shared values, the rows). A bulk edit's pending and journal rows are one run, or a few."""
+    if not rows:
+        return
+    for shared, run in itertools.groupby(rows, operator.itemgetter(*range(1, len(rows[0])))):
+        yield shared, list(run)
 
 
 def settle_written(

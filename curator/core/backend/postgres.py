@@ -35,6 +35,7 @@ from psycopg import errors as pg_errors
 
 from curator.core.backend import pg_connect, pg_fulltext, pg_nul, pg_schema, pg_search
 from curator.core.backend.base import (
+    RUN_AT_LEAST,
     CardFlag,
     Change,
     ChildKind,
@@ -44,6 +45,7 @@ from curator.core.backend.base import (
     Known,
     TakenBack,
     Translated,
+    card_runs,
     settle_written,
 )
 from curator.core.backend.location import Location, parse_location
@@ -533,16 +535,41 @@ class PostgresBackend:
     def set_pending(
         self, rows: Sequence[tuple[int, str, str, str]], *, editor: str = "", changed: float = 0.0
     ) -> None:
-        who = pg_nul.clean(editor)
-        self._many(
+        upsert = (
+            "ON CONFLICT (card_id, field) DO UPDATE SET value = excluded.value, editor = excluded.editor, "
+            "changed = excluded.changed"
+        )
+        self._in_runs(
+            rows,
             "INSERT INTO pending_edit (card_id, field, base, value, editor, changed) "
-            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (card_id, field) DO UPDATE SET value = excluded.value, "
-            "editor = excluded.editor, changed = excluded.changed",
-            [(*row, who, changed) for row in rows],
+            f"VALUES (%s, %s, %s, %s, %s, %s) {upsert}",
+            "INSERT INTO pending_edit (card_id, field, base, value, editor, changed) "
+            f"SELECT u.id, %s, %s, %s, %s, %s FROM unnest(%s::bigint[]) AS u(id) {upsert}",
+            (pg_nul.clean(editor), changed),
         )
 
+    def _in_runs(
+        self, rows: Sequence[tuple[Any, ...]], each: str, shared: str, extra: tuple[Any, ...] = ()
+    ) -> None:
+        """Insert ``rows`` (card id first) in their order: a long run of rows equal but for the card id (a
+        bulk edit's) by ``shared`` over unnest of the ids (its shared values, ``extra``, then the ids), the
+        others by pipelined executemany of ``each`` (the row then ``extra``); as SqliteBackend._in_runs."""
+        singles: list[tuple[Any, ...]] = []
+        for values, run in card_runs(rows):
+            if len(run) < RUN_AT_LEAST:
+                singles.extend((*row, *extra) for row in run)
+                continue
+            self._many(each, singles)
+            singles = []
+            self._execute(shared, (*values, *extra, [int(row[0]) for row in run]))
+        self._many(each, singles)
+
     def drop_pending(self, pairs: Sequence[tuple[int, str]]) -> None:
-        self._many("DELETE FROM pending_edit WHERE card_id = %s AND field = %s", pairs)
+        by_field: dict[str, list[int]] = {}
+        for cid, field in pairs:
+            by_field.setdefault(field, []).append(int(cid))
+        for field, ids in by_field.items():
+            self._execute("DELETE FROM pending_edit WHERE field = %s AND card_id = ANY(%s)", (field, ids))
 
     @staticmethod
     def _editable(columns: Sequence[str]) -> None:
@@ -610,7 +637,12 @@ class PostgresBackend:
         self._many(insert, pg_nul.clean_rows(rows))
 
     def adjust_problems(self, deltas: Sequence[tuple[int, int]]) -> None:
-        self._many("UPDATE card SET problems = greatest(0, problems + %s) WHERE id = %s", deltas)
+        by_delta: dict[int, list[int]] = {}
+        for delta, cid in deltas:
+            by_delta.setdefault(int(delta), []).append(int(cid))
+        for delta, ids in by_delta.items():  # a bulk edit moves most counts by the same few deltas
+            self._execute("UPDATE card SET problems = greatest(0, problems + %s) WHERE id = ANY(%s)",
+                          (delta, ids))  # fmt: skip
 
     def refresh_dirty(self, gained: Iterable[int], lost: Iterable[int]) -> None:
         gained = [int(i) for i in gained]
@@ -632,11 +664,13 @@ class PostgresBackend:
         return int(row[0])
 
     def add_journal(self, batch_id: int, changes: Sequence[Change], created: float, editor: str = "") -> None:
-        who = pg_nul.clean(editor)
-        self._many(
-            "INSERT INTO journal_entry (batch_id, card_id, field, old, new, created, editor) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            [(batch_id, cid, field, old, new, created, who) for cid, field, old, new in changes],
+        columns = "INSERT INTO journal_entry (card_id, field, old, new, batch_id, created, editor)"
+        self._in_runs(
+            changes,
+            f"{columns} VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            # unnest yields the ids in array order, so the entries' ids follow the changes' order.
+            f"{columns} SELECT u.id, %s, %s, %s, %s, %s, %s FROM unnest(%s::bigint[]) AS u(id)",
+            (batch_id, created, pg_nul.clean(editor)),
         )
 
     def batch_undone(self, batch_id: int) -> bool | None:
