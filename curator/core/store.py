@@ -31,6 +31,7 @@ from curator.core.store_types import (
     LibraryBusy,
     LibraryDiskError,
     LibraryError,
+    LibraryReadOnly,
     ProblemRow,
     Skipped,
     StaleEdit,
@@ -49,7 +50,7 @@ if TYPE_CHECKING:  # only for annotations: importing cards (and yaml) costs ever
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT", "BatchInfo", "CardDetail", "CardRow", "EditResult", "Facets", "FieldChange",
-    "FlaggedCard", "LibraryBusy", "LibraryDiskError", "LibraryError", "ProblemRow", "Skipped", "StaleEdit",
+    "FlaggedCard", "LibraryBusy", "LibraryDiskError", "LibraryError", "LibraryReadOnly", "ProblemRow", "Skipped", "StaleEdit",
     "Store", "Totals", "WriteReport", "default_editor",
 ]  # fmt: skip
 

@@ -29,6 +29,7 @@ from curator.core.store import (
     LibraryBusy,
     LibraryDiskError,
     LibraryError,
+    LibraryReadOnly,
     Store,
 )
 
@@ -325,7 +326,7 @@ def sqlite_error(code: int, message: str) -> sqlite3.OperationalError:
         (1034, LibraryDiskError, "disk I/O error while writing /l.sqlite (disk I/O error)"),
         (10, LibraryDiskError, "disk I/O error while using /l.sqlite (disk I/O error)"),
         (26, LibraryError, "/l.sqlite: not a Curator library (not an SQLite file)"),
-        (8, LibraryError, "/l.sqlite: the library is read-only (disk I/O error)"),
+        (8, LibraryReadOnly, "/l.sqlite: the library is read-only (disk I/O error)"),
         (
             11,
             LibraryError,
