@@ -266,13 +266,12 @@ def pg_update_floor(conn: psycopg.Connection[Any], ids: Sequence[int], rows: int
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 10: 2.51 s for 9,880 cards at 100k (SQLite's `curator set` 752 ms, a bare set-based UPDATE "
-    "on the same server 90 ms; load 4.2 on 2 cores), target 1 s. Profile of Store.set_fields of 7.3k cards "
-    "(2.87 s): the one column UPDATE 1.32 s (not HOT: `published` and `dirty` are indexed, so every row gets "
-    "an entry in each of card's 17 indexes, expression indexes included; the triggers are 0.12 s of it), the "
-    "journal INSERTs 0.80 s and pending 0.40 s (pipelined executemany, a statement per change: COPY or one "
-    "INSERT ... SELECT FROM unnest() would be set-based), reading current values 0.22 s; then the CLI's "
-    "start-up with the driver's imports (~0.5 s)",
+    reason="issue 10: 1.79 s for 9,880 cards at 100k (SQLite's `curator set` 480 ms, a bare set-based UPDATE "
+    "on the same server 64 ms; load 2.9 on 2 cores), target 1 s. Profile of Store.set_fields of 7.3k cards "
+    "(1.10 s): the column UPDATE 0.52 s (not HOT: `published` and `dirty` are indexed, so every row gets an "
+    "entry in each of card's 17 indexes, expression indexes included; the row and NOTIFY triggers ~0.12 s), "
+    "the journal 0.22 s, pending 0.21 s, reading current values 0.13 s; then the CLI's start-up with the "
+    "driver's imports (~0.5 s)",
 )
 def test_cli_set_of_10k(libraries: Libraries, n: int) -> None:
     """`curator set --query Q published=true` of EDITS cards on the team library <= 1 s (the CLI's wall
