@@ -10,7 +10,7 @@ list stays usable, and the dialog follows edits (the published marks) and refres
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
@@ -29,12 +29,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from curator.core.checks.index import Group
 from curator.core.store import Store
 from curator.core.store_types import CardRow
 from curator.gui import icons, plain
 from curator.gui.views.checks_refresh import ChecksRefresher, ChecksSummary
 from curator.gui.views.editing import EditController
+
+if TYPE_CHECKING:  # the checks (numpy) load where the index is, not with the window
+    from curator.core.checks.index import Group
 
 KEEP_TEXT = "Keep this one, unpublish the others"
 KIND_WORDS = {"url": "Same link", "copy": "Copy"}

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from curator.core import fields, store_checks
+from curator.core import fields
 from curator.core.store import Store
 from curator.core.store_types import CardRow
 from curator.gui import plain
@@ -118,6 +118,8 @@ def find(store: Store, targets: list[int]) -> Gate:
             problems[flagged.id] = words or plain.count(flagged.problems, "problem")
         else:
             problems[flagged.id] = plain.count(flagged.problems, "problem")
+    from curator.core import store_checks  # numpy and the checks: loaded on the first bulk publish
+
     checked = store_checks.selection_problems(store, list(chosen)) if len(chosen) <= CHECK_LIMIT else {}
     for card_id, found in checked.items():
         words = "; ".join(p.problem for p in found[:2])

@@ -16,19 +16,20 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QPushButton, QSizePolicy, QStatusBar, QVBoxLayout, QWidget
 
 from curator.cli.assign import changes_for, parse_assignment, related_item
-from curator.core import store_checks
-from curator.core.checks.index import Suggestion
 from curator.core.store import Store
 from curator.core.store_types import CardRow
 from curator.gui import errorlog, icons, library_busy, library_tasks, plain
 from curator.gui.views.editing import EditController
 from curator.gui.workers import Pool, TaskHandle, run_task
+
+if TYPE_CHECKING:  # the checks (numpy, rapidfuzz) load in the checks process or on first use, not here
+    from curator.core.checks.index import Suggestion
 
 #: How many suggestions the pane shows.
 LIMIT = 5
@@ -53,6 +54,8 @@ def find_suggestions(store: Store, card_id: int, limit: int = LIMIT, *,
     """
     if threading.current_thread() is not threading.main_thread():
         library_busy.set_busy_timeout(store, library_busy.WORKER_BUSY_TIMEOUT_MS)
+    from curator.core import store_checks
+
     found = store_checks.suggest_held(store, card_id, limit) if current else None
     if found is None:
         try:
