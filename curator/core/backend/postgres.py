@@ -364,32 +364,48 @@ class PostgresBackend:
                                                 ([int(i) for i in ids],))]  # fmt: skip
 
     def facets(self, term: Term | None, limit: int) -> Facets:
+        """Status counts and the top categories, providers and topics under ``term``, in one statement.
+
+        The query's cards are selected once (a MATERIALIZED CTE of the few columns the counts read; four
+        statements each re-ran the full-text match), and each name list groups the raw values first and
+        folds only the distinct ones (folding every row before grouping was half the time): NOCASE
+        grouping as SQLite's, one group per folded value named by its smallest spelling.
+        """
         cond, params = pg_search.where(term)
-        row = self._one(
-            "SELECT count(*), count(*) FILTER (WHERE published IS NOT TRUE), count(*) FILTER (WHERE published), "
-            "count(*) FILTER (WHERE dirty), count(*) FILTER (WHERE problems > 0), "
-            f"count(*) FILTER (WHERE conflict), count(*) FILTER (WHERE missing) FROM card WHERE {cond}",
-            params,
+
+        def top(name: str, source: str) -> str:
+            return (
+                f"{name} AS (SELECT min(v) AS v, sum(n)::bigint AS n, row_number() OVER "
+                f"(ORDER BY sum(n) DESC, curator_fold(min(v))) AS pos FROM ({source}) AS raw "
+                f"GROUP BY curator_fold(v) ORDER BY pos LIMIT %s)"
+            )
+
+        counts = ", ".join(
+            f"count(*) FILTER (WHERE {c})"
+            for c in ("published IS NOT TRUE", "published", "dirty", "problems > 0", "conflict", "missing")
+        )
+        rows = self._all(
+            "WITH m AS MATERIALIZED (SELECT id, published, dirty, problems, conflict, missing, category, "
+            f"provider_name FROM card WHERE {cond}), "
+            + top("cat", "SELECT category AS v, count(*) AS n FROM m WHERE category IS NOT NULL GROUP BY category")
+            + ", "
+            + top("prov", "SELECT provider_name AS v, count(*) AS n FROM m WHERE provider_name IS NOT NULL "
+                          "GROUP BY provider_name")
+            + ", "
+            + top("tops", "SELECT t.name AS v, count(*) AS n FROM card_topic t JOIN m ON m.id = t.card_id "
+                          "GROUP BY t.name")
+            + f" SELECT 0 AS k, 0::bigint AS pos, NULL AS v, count(*), {counts} FROM m"
+            " UNION ALL SELECT 1, pos, v, n, 0, 0, 0, 0, 0, 0 FROM cat"
+            " UNION ALL SELECT 2, pos, v, n, 0, 0, 0, 0, 0, 0 FROM prov"
+            " UNION ALL SELECT 3, pos, v, n, 0, 0, 0, 0, 0, 0 FROM tops ORDER BY 1, 2",
+            [*params, limit, limit, limit],
         )
         names = ("all", "unpublished", "published", "changed", "problems", "conflicts", "missing")
-        status = dict(zip(names, (int(v or 0) for v in row), strict=True))
-
-        def top(column: str) -> list[tuple[str, int]]:
-            # NOCASE grouping, as SQLite's: one group per folded value, named by one of its spellings.
-            rows = self._all(
-                f"SELECT min({column}), count(*) AS n FROM card WHERE ({cond}) AND {column} IS NOT NULL "
-                f"GROUP BY curator_fold({column}) ORDER BY n DESC, curator_fold({column}) LIMIT %s",
-                [*params, limit],
-            )
-            return [(name, int(n)) for name, n in rows]
-
-        topics = self._all(
-            "SELECT min(t.name), count(*) AS n FROM card_topic t WHERE t.card_id IN "
-            f"(SELECT id FROM card WHERE {cond}) GROUP BY curator_fold(t.name) "
-            "ORDER BY n DESC, curator_fold(min(t.name)) LIMIT %s",
-            [*params, limit],
-        )
-        return Facets(status, top("category"), [(n, int(c)) for n, c in topics], top("provider_name"))
+        status = dict(zip(names, (int(v or 0) for v in rows[0][3:]), strict=True))
+        lists: dict[int, list[tuple[str, int]]] = {1: [], 2: [], 3: []}
+        for kind, _pos, value, n, *_rest in rows[1:]:
+            lists[int(kind)].append((value, int(n)))
+        return Facets(status, lists[1], lists[3], lists[2])
 
     def values(self, field: str) -> list[str]:
         if field in ("topic", "topics"):
