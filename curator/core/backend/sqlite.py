@@ -210,7 +210,7 @@ _PRAGMAS = {
     # loss can roll back the last few, which the files (the truth) make harmless.
     "synchronous": "normal",
     "foreign_keys": 1,
-    "cache_size": -32_000,  # KiB: 32 MB page cache per connection
+    "cache_size": -32_000,  # KiB: 32 MB page cache per connection (lean_reads: LEAN_CACHE_KIB)
     "mmap_size": 256 * 1024 * 1024,
     "temp_store": "memory",
 }
@@ -340,6 +340,9 @@ _COLUMN_JSON = {
     "heat": "CAST(c.heat AS TEXT)",
 }
 
+
+#: The page cache of a connection that reads lean (lean_reads: the desktop app's connections), in KiB.
+LEAN_CACHE_KIB = -8_000
 
 _INSERT_CARD = (
     f"INSERT INTO card (id, {', '.join(FILE_COLUMNS)}, dirty, conflict, missing) "
@@ -540,9 +543,12 @@ class SqliteBackend:
 
         SQLite's memory map (256 MB asked for) makes every page a scan touches count as the process's
         resident memory: at 100k cards a facet count or the status totals alone added ~190 MB to the
-        window's RSS. Read through the OS page cache, the same pages cost the process nothing.
+        window's RSS. Read through the OS page cache, the same pages cost the process nothing. The
+        connection's own page cache is kept to 8 MB for the same reason (32 MB each on the window's and
+        its workers' connections added up past its memory target; the OS cache keeps the pages warm).
         """
         self._read("PRAGMA mmap_size = 0")
+        self._read(f"PRAGMA cache_size = {LEAN_CACHE_KIB}")
 
     def library_error(self, exc: BaseException) -> LibraryError | None:
         return library_error(exc, self.path)
