@@ -237,3 +237,29 @@ def test_a_library_opened_by_connect_records_the_saved_name(
         window.close()
     finally:
         workers.set_default_pool(None)
+
+
+def test_the_librarys_checks_thresholds_are_set_here_and_the_checks_rebuilt(qtbot, edit_window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    """The thresholds belong to the library (the CLI's dupes and related --suggest read the same): OK saves
+    them there and the window refreshes its checks, which rebuild with them; Cancel changes nothing."""
+    store = edit_window.store
+    before = store.check_thresholds()
+    dialog = open_preferences(qtbot, edit_window)
+    assert (dialog.copy_ratio.value(), dialog.min_score.value(), dialog.window_days.value()) == (
+        round(before.copy_ratio), before.min_score, before.window_days)
+    dialog.min_score.setValue(0.6)
+    click(qtbot, dialog, CANCEL)
+    assert store.check_thresholds() == before
+    store.refresh_checks()
+    refreshes = edit_window.checks.refreshes
+    dialog = open_preferences(qtbot, edit_window)
+    dialog.copy_ratio.setValue(95)
+    dialog.min_score.setValue(0.6)
+    dialog.window_days.setValue(7.0)
+    click(qtbot, dialog, OK)
+    assert not dialog.isVisible()
+    now = store.check_thresholds()
+    assert (now.copy_ratio, now.min_score, now.window_days) == (95.0, 0.6, 7.0)
+    assert now.bands == before.bands  # the rest kept
+    qtbot.waitUntil(lambda: edit_window.checks.refreshes > refreshes, timeout=20000)
+    assert store.refresh_checks().rebuilt is False  # the window's refresh already rebuilt with them

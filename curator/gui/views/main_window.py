@@ -197,7 +197,8 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         a = self.actions
-        a.preferences.triggered.connect(lambda: preferences.open_dialog(self.settings, self.store, a, self))
+        a.preferences.triggered.connect(lambda: preferences.open_dialog(self.settings, self.store, a, self,
+                                                                        self.checks.refresh_now))  # fmt: skip
         a.advance.toggled.connect(lambda on: self.settings.set_value(keys.ADVANCE, on))
         a.edit_related.triggered.connect(self.related.edit)
         self.detail.editRelatedRequested.connect(self.related.edit)

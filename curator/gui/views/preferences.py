@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -44,7 +46,7 @@ from PySide6.QtWidgets import (
 )
 
 from curator.core import roots as core_roots
-from curator.core.store import EDITOR_MAX, default_editor
+from curator.core.store import EDITOR_MAX, LibraryError, default_editor
 from curator.gui import plain
 from curator.gui import settings as keys
 from curator.gui.actions import Actions, quality_for_digit
@@ -78,6 +80,11 @@ FOLDERS_TEXT = (
     "when the folder is at the same place."
 )
 APPLIES_LATER = "Changes to these folders apply the next time the library is opened."
+CHECKS_TEXT = (
+    "How alike cards must be for the Duplicates facet and the Same story section. These belong to the "
+    "library: every editor of a team library, and the command line (curator dupes, related --suggest), "
+    "use the same ones. Lower numbers find more, and more that are not."
+)
 #: The columns of the shared folders' table.
 ORIGINAL_COLUMN, LOCAL_COLUMN, BROWSE_COLUMN = 0, 1, 2
 #: Rows of roots shown before the table scrolls.
@@ -202,6 +209,36 @@ class PreferencesDialog(QDialog):
         folders_layout.addWidget(self.no_roots)
         folders_layout.addWidget(plain.label(APPLIES_LATER, wrap=True))
         layout.addWidget(folders_box)
+
+        # 4. Duplicates and same story (the library's thresholds)
+        checks_box = QGroupBox("Duplicates and same story (this library)")
+        checks_layout = QVBoxLayout(checks_box)
+        checks_layout.addWidget(plain.label(CHECKS_TEXT, wrap=True))
+        self.thresholds = store.check_thresholds()
+        checks_form = QFormLayout()
+        checks_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        self.copy_ratio = QSpinBox()
+        self.copy_ratio.setRange(50, 100)
+        self.copy_ratio.setSuffix(" % alike")
+        self.copy_ratio.setValue(round(self.thresholds.copy_ratio))
+        checks_form.addRow("A copy: excerpts at least", self.copy_ratio)
+        self.min_score = QDoubleSpinBox()
+        self.min_score.setRange(0.05, 0.95)
+        self.min_score.setSingleStep(0.05)
+        self.min_score.setDecimals(2)
+        self.min_score.setValue(self.thresholds.min_score)
+        checks_form.addRow("Same story: a score of at least", self.min_score)
+        self.window_days = QDoubleSpinBox()
+        self.window_days.setRange(0.5, 30.0)
+        self.window_days.setSingleStep(0.5)
+        self.window_days.setDecimals(1)
+        self.window_days.setSuffix(" days")
+        self.window_days.setValue(self.thresholds.window_days)
+        checks_form.addRow("Same story: published within ±", self.window_days)
+        checks_layout.addLayout(checks_form)
+        layout.addWidget(checks_box)
+        #: Called after the thresholds changed (the window's checks refresh: the index is built again).
+        self.on_checks_changed: Callable[[], None] = lambda: None
         layout.addStretch(1)
 
         self.error = plain.label(wrap=True)
@@ -266,12 +303,28 @@ class PreferencesDialog(QDialog):
         if changed:
             self.settings.set_value(keys.ROOT_MAP, updated_entries(self._entries, changed))
         self.settings.sync()
+        wanted = replace(self.thresholds, copy_ratio=float(self.copy_ratio.value()),
+                         min_score=round(self.min_score.value(), 2), window_days=self.window_days.value())  # fmt: skip
+        if wanted != self.thresholds:
+            try:
+                self.store.set_check_thresholds(wanted)
+            except LibraryError as err:  # a read-only role or file, a lost server: said, the rest is saved
+                self.error.setText(f"The duplicates and same-story thresholds were not changed: {err}")
+                self.error.show()
+                self.thresholds = self.store.check_thresholds()
+                return
+            self.thresholds = wanted
+            self.on_checks_changed()
         self.accept()
 
 
-def open_dialog(settings: Settings, store: Store, actions: Actions, parent: QWidget) -> PreferencesDialog:
-    """Edit > Preferences…: the dialog, window-modal, deleted when closed."""
+def open_dialog(settings: Settings, store: Store, actions: Actions, parent: QWidget,
+                on_checks_changed: Callable[[], None] | None = None) -> PreferencesDialog:  # fmt: skip
+    """Edit > Preferences…: the dialog, window-modal, deleted when closed; `on_checks_changed` after OK
+    changed the library's thresholds (the window refreshes its checks)."""
     dialog = PreferencesDialog(settings, store, actions, parent)
+    if on_checks_changed is not None:
+        dialog.on_checks_changed = on_checks_changed
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.setWindowModality(Qt.WindowModality.WindowModal)
     dialog.open()
