@@ -58,7 +58,8 @@ def _run(
 
 
 def _smoke(curator: list[str], tmp_path: Path, env: dict[str, str]) -> None:
-    """--version, import and list on a copy of the seeds, then the GUI offscreen until its first page shows."""
+    """--version, import, list and dupes on a copy of the seeds, then the GUI offscreen until its first page
+    shows."""
     cards = tmp_path / "cards"
     shutil.copytree(SEEDS, cards, ignore=shutil.ignore_patterns("*.py", "README", "__pycache__"))
     expected = len(samples.sample_files(SEEDS))
@@ -71,6 +72,9 @@ def _smoke(curator: list[str], tmp_path: Path, env: dict[str, str]) -> None:
     assert json.loads(imported.stdout)["added"] == expected
     listed = _run([*curator, "--db", str(cli_db), "list", "--json"], env, tmp_path)
     assert len(listed.stdout.splitlines()) == expected
+    # The checks (numpy, rapidfuzz, w3lib): a stripped OpenBLAS once broke numpy's import in the bundle.
+    groups = _run([*curator, "--db", str(cli_db), "dupes", "--json"], env, tmp_path)
+    assert len(groups.stdout.splitlines()) >= 5 and all(json.loads(g)["ids"] for g in groups.stdout.splitlines())
     # The GUI on a fresh library, importing the cards itself (its worker processes start from this build).
     report = tmp_path / "first-paint.json"
     gui_env = {**env, "CURATOR_FIRST_PAINT_REPORT": str(report)}
