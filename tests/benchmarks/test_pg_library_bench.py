@@ -184,25 +184,11 @@ def test_list_p50_over_startup(libraries: Libraries, n: int, label: str) -> None
 
 
 FACET_QUERIES = {"whole library": "", **QUERIES}
-#: Why the facet counts of these queries miss 1 s (figures of one run at 100k cards, load ~7.5 on 2 cores).
-FACET_MISSES = {
-    "whole library": "issue 10: 1.03 s at 100k (SQLite 77 ms; load 7.6 on 2 cores: a near miss), target 1 s: "
-    "each of the category, provider and topic counts groups every row by curator_fold(x), one translate() "
-    "per row; grouping by the raw value first and folding the few distinct values halves it (10k: 245 -> "
-    "136 ms, same counts)",
-    "common word": "issue 10: 1.81 s at 100k (SQLite 354 ms; load 7.5 on 2 cores), target 1 s: the four "
-    "statements each run the full-text match again (a scan of card_text's tsvectors, ~36 ms per 10k cards "
-    "each) and hash-join it to card, then group by curator_fold per row; the match selected once (a "
-    "MATERIALIZED CTE, as SQLite's facets do) saves three of the four matches; grouping by the raw value "
-    "first alone halves it (10k: 487 -> 241 ms, same counts)",
-}
+# Met since the facets became one statement (edcd46e): 308 / 507 / 209 / 176 ms at 100k (load ~2.4); they
+# were 1.03 / 1.81 s / 627 / 356 ms when four statements each re-ran the match and folded every row.
 
 
-@pytest.mark.parametrize("label", [
-    pytest.param(label, marks=pytest.mark.xfail(strict=True, reason=FACET_MISSES[label]))
-    if label in FACET_MISSES else label
-    for label in FACET_QUERIES
-])  # fmt: skip
+@pytest.mark.parametrize("label", list(FACET_QUERIES))
 def test_facet_counts(libraries: Libraries, n: int, label: str) -> None:
     """Store.facets (status counts, top categories, topics, providers) on the team library <= 1 s, medians
     of runs alternated with the same counts on SQLite (which must give the same answer)."""
