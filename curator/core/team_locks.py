@@ -8,8 +8,8 @@ for an edit on disk. An editor who finds a lock held gets :class:`LibraryLocked`
 names the holder and since when: "Ana is writing cards (since 14:02) — try again when they are done".
 The CLI prints it as it is and the GUI shows it where it reports a busy library.
 
-On SQLite nothing changes: one machine, and BEGIN IMMEDIATE with the busy timeout already serialise
-the library; the context is empty. This module imports no driver, so ``curator list`` pays nothing.
+On SQLite nothing changes: one machine, and the library's own write lock with the busy timeout already
+serialises it; ``Backend.files_lock`` holds nothing. This module imports no driver, so ``curator list`` pays nothing.
 """
 
 from __future__ import annotations
@@ -82,15 +82,10 @@ def exclusive(store: Any, lock: str) -> Iterator[None]:
     """Hold ``lock`` ("writer" or "importer") of ``store``'s team library for the block.
 
     Raises LibraryLocked at once (nothing done) when another editor holds it, or holds the lock it
-    excludes. A SQLite library (or any backend without a PostgreSQL location) takes no lock.
+    excludes. The backend holds it (``Backend.files_lock``); a SQLite library takes none.
     """
     if lock not in DOING:
         raise ValueError(f"unknown library lock {lock!r} (use one of: {', '.join(DOING)})")
-    backend = getattr(store, "backend", None)
-    where = getattr(backend, "where", None)
-    if not getattr(where, "is_postgresql", False):
-        yield
-        return
     with _held_guard:
         depth = _held.setdefault(store, {})
         nested = depth.get(lock, 0) > 0
@@ -99,19 +94,8 @@ def exclusive(store: Any, lock: str) -> Iterator[None]:
         if nested:
             yield
             return
-        from curator.core.backend import pg_locks  # here: psycopg is a team library's cost only
-
-        # The Store's own password (typed at a prompt) reaches the lock's session too; never stored.
-        held = pg_locks.LibraryLock(where, lock, editor_of(store), password=getattr(backend, "_password", None))
-        try:
-            held.acquire_excluding(EXCLUDES[lock])
-        except pg_locks.LockHeld as e:
-            who = e.holder
-            raise LibraryLocked(e.lock, who.editor if who else "", who.since if who else None) from None
-        try:
+        with store.backend.files_lock(lock, editor_of(store), EXCLUDES[lock]):
             yield
-        finally:
-            held.release()
     finally:
         with _held_guard:
             depth[lock] -= 1

@@ -158,6 +158,11 @@ class Backend(Protocol):
     def in_transaction(self) -> bool:
         """Whether this thread's connection is inside a transaction."""
 
+    def files_lock(self, lock: str, editor: str, excluding: Sequence[str]) -> AbstractContextManager[None]:
+        """Hold the library's ``lock`` ("writer" or "importer") for a run over the shared files, finding the
+        ``excluding`` locks free too; ``team_locks.LibraryLocked`` at once when another editor holds one.
+        SQLite: nothing to hold (one machine; BEGIN IMMEDIATE serialises the library)."""
+
     def set_busy_timeout(self, seconds: float) -> None:
         """How long this thread's connection waits for another writer's lock before LibraryBusy."""
 

@@ -248,6 +248,24 @@ class PostgresBackend:
         return self._depth() > 0
 
     @contextmanager
+    def files_lock(self, lock: str, editor: str, excluding: Sequence[str]) -> Iterator[None]:
+        """pg_locks' session-level advisory lock on a connection of its own (this Store's password too),
+        held for the whole run; another editor's lock found held is team_locks.LibraryLocked, nothing done."""
+        from curator.core.backend import pg_locks
+        from curator.core.team_locks import LibraryLocked
+
+        held = pg_locks.LibraryLock(self.where, lock, editor, password=self._password)
+        try:
+            held.acquire_excluding(excluding)
+        except pg_locks.LockHeld as e:
+            who = e.holder
+            raise LibraryLocked(e.lock, who.editor if who else "", who.since if who else None) from None
+        try:
+            yield
+        finally:
+            held.release()
+
+    @contextmanager
     def _bookkeeping(self) -> Iterator[None]:
         """Card-row UPDATEs inside are bookkeeping of the files (pg_schema.BOOKKEEPING_SETTING): they keep
         the cards' versions. In a transaction of their own when the caller has none."""

@@ -20,7 +20,7 @@ import os
 import sqlite3
 import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -527,6 +527,9 @@ class SqliteBackend:
         # IMMEDIATE: the write lock from the start. A deferred transaction whose read snapshot another
         # writer overtook could not take the lock at all (SQLITE_BUSY_SNAPSHOT, no waiting).
         return self.db.atomic("IMMEDIATE")
+
+    def files_lock(self, lock: str, editor: str, excluding: Sequence[str]) -> AbstractContextManager[None]:
+        return nullcontext()  # one machine: BEGIN IMMEDIATE and the busy timeout serialise the library
 
     def in_transaction(self) -> bool:
         return bool(self.db.transaction_depth()) or self._conn().in_transaction
