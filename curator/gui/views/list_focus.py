@@ -58,10 +58,26 @@ class ListFocus(QObject):
         if new is bar and old is not None and old.window() is not self.window:
             # A dialog (opened from a menu) closed and Qt gave the focus to the menu bar.
             QTimer.singleShot(0, self._give_back)
+        elif new is None and old is not None and shiboken6.isValid(old) and old.window() is not self.window:
+            # A window-modal dialog of this window closed and nothing took the activation back (no window
+            # manager does it on some desktops, nor Qt's offscreen platform): the list's shortcuts were dead.
+            QTimer.singleShot(0, self._reactivate)
 
     def _menu_closed(self) -> None:
         # Later: the menu bar takes the focus only after the popup has gone (and another menu may open).
         QTimer.singleShot(0, self._give_back)
+
+    def _reactivate(self) -> None:
+        if not shiboken6.isValid(self.window) or not self.window.isVisible():
+            return
+        if QApplication.activeWindow() is not None or QApplication.activeModalWidget() is not None:
+            return  # another window or dialog is in use
+        self.window.activateWindow()
+        last = self._last
+        if last is not None and shiboken6.isValid(last) and last.isVisible() and last.isEnabled():
+            last.setFocus(Qt.FocusReason.OtherFocusReason)
+        else:
+            self.to_list()
 
     def _give_back(self) -> None:
         if not shiboken6.isValid(self.window) or QApplication.activePopupWidget() is not None:
