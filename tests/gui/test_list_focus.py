@@ -97,25 +97,3 @@ def test_focus_returns_to_the_search_bar_when_the_menu_was_opened_from_it(qtbot,
     qtbot.keyClick(QApplication.activePopupWidget(), Qt.Key.Key_Escape)
     settled_on(qtbot, edit_window, edit_window.filter_bar.edit)
 
-
-def test_after_a_window_modal_dialog_the_window_takes_the_keys_back_by_itself(qtbot, edit_window: MainWindow) -> None:  # type: ignore[no-untyped-def]
-    """Edit > Preferences (Ctrl+,) closed with Cancel: nothing reactivated the window (no window manager
-    here), so a digit key typed into the list's search-by-letter instead of setting the quality. The window
-    takes the activation and the list's focus back itself; the key sets the quality of the card in hand."""
-    from PySide6.QtWidgets import QDialogButtonBox
-
-    from curator.gui.views.preferences import PreferencesDialog
-
-    window = edit_window
-    activate(qtbot, window)
-    window.table.setFocus()
-    qtbot.keyClick(window.table, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: any(d.isVisible() for d in window.findChildren(PreferencesDialog)))
-    [dialog] = [d for d in window.findChildren(PreferencesDialog) if d.isVisible()]
-    cancel = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Cancel)
-    qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window and QApplication.focusWidget() is window.table)
-    card = window.detail.card
-    assert card is not None
-    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_7)
-    assert window.store.rows_by_id([card.id])[0].quality == 70
