@@ -1,6 +1,9 @@
-"""A normal install works: the wheel in a fresh venv, and the PyInstaller bundle, each started for real.
+"""A normal install works: the wheel installed with pipx, and the PyInstaller bundle, each started for real.
 
-Both are slow (a venv and pip, about a minute; the bundle, about a minute more), so:
+The wheel is built from a copy of the checkout (``pip wheel``) and installed as an editor would, with
+``pipx install`` into a PIPX_HOME of the test's own (the README's install path; pipx makes a fresh venv and
+puts ``curator`` in its bin folder). Both are slow (pipx and pip, about a minute; the bundle, about a minute
+more), so:
 - the wheel test runs by default; ``CURATOR_SKIP_PACKAGING=1`` skips it on a developer's machine;
 - the bundle test builds the bundle only with ``CURATOR_BUNDLE_TEST=1`` or under CI;
 - under ``CI=true`` neither may skip: a skip there would hide a broken install, so it fails instead.
@@ -8,11 +11,13 @@ Both are slow (a venv and pip, about a minute; the bundle, about a minute more),
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -83,9 +88,17 @@ def _smoke(curator: list[str], tmp_path: Path, env: dict[str, str]) -> None:
     assert shown["rows"] > 0
 
 
+@dataclass(frozen=True)
+class PipxInstall:
+    """Where ``pipx install`` put Curator: the app's own venv and the folder of commands it exposes."""
+
+    venv: Path
+    bin_dir: Path
+
+
 @pytest.fixture(scope="module")
-def wheel_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh venv with Curator installed from a wheel built from this checkout (not an editable install)."""
+def pipx_install(tmp_path_factory: pytest.TempPathFactory) -> PipxInstall:
+    """Curator installed with pipx from a wheel built from this checkout (not an editable install)."""
     if os.environ.get("CURATOR_SKIP_PACKAGING") == "1":
         _skip("CURATOR_SKIP_PACKAGING=1")
     work = tmp_path_factory.mktemp("wheel")
@@ -104,16 +117,19 @@ def wheel_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     wheels = list((work / "dist").glob("curator-*.whl"))
     assert len(wheels) == 1, wheels
-    venv = work / "venv"
-    _run([sys.executable, "-m", "venv", str(venv)], env, work)
-    _run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheels[0])],
-         env, work, timeout=600)  # fmt: skip
-    return venv
+    if importlib.util.find_spec("pipx") is None:
+        _skip("pipx is not installed (it comes with the test extras: pip install -e '.[test]')")
+    pipx_env = {**env, "PIPX_HOME": str(work / "pipx"), "PIPX_BIN_DIR": str(work / "bin"),
+                "PIPX_MAN_DIR": str(work / "man"), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}  # fmt: skip
+    # pipx makes its venv with the Python it is told to: the one running the tests (3.11, like CI's).
+    _run([sys.executable, "-m", "pipx", "install", "--python", sys.executable, str(wheels[0])], pipx_env, work,
+         timeout=600)  # fmt: skip
+    return PipxInstall(venv=work / "pipx" / "venvs" / "curator", bin_dir=work / "bin")
 
 
-def test_wheel_install_starts_and_finds_its_data(wheel_venv: Path, tmp_path: Path) -> None:
+def test_pipx_install_of_the_wheel_starts_and_finds_its_data(pipx_install: PipxInstall, tmp_path: Path) -> None:
     env = _clean_env(tmp_path)
-    python = str(wheel_venv / "bin" / "python")
+    python = str(pipx_install.venv / "bin" / "python")
     probe = (
         "import json, curator, sys\n"
         "from curator import samples\n"
@@ -124,12 +140,15 @@ def test_wheel_install_starts_and_finds_its_data(wheel_venv: Path, tmp_path: Pat
         "                  'copied': sorted(str(p) for p in samples.sample_files(copied))}))\n"
     )
     found = json.loads(_run([python, "-c", probe, str(tmp_path / "mine")], env, tmp_path).stdout)
-    site = str(wheel_venv)
+    site = str(pipx_install.venv)
     assert found["package"].startswith(site) and found["resources"].startswith(site)
     assert found["source"].startswith(site)  # the wheel's own copy of the cards, not the checkout's seeds
     assert f"url({found['resources']}/check.svg)" in found["sheet"] and "@RESOURCES@" not in found["sheet"]
     assert found["copied"] == [str(p) for p in samples.sample_files(SEEDS)]
-    _smoke([str(wheel_venv / "bin" / "curator")], tmp_path, env)
+    # The command pipx put on the editor's PATH (a link into the app's venv), not the venv's own script.
+    command = pipx_install.bin_dir / "curator"
+    assert command.is_symlink() and command.resolve().is_relative_to(pipx_install.venv.resolve())
+    _smoke([str(command)], tmp_path, env)
 
 
 def test_bundle_builds_runs_and_fits(tmp_path: Path) -> None:
