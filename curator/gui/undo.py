@@ -4,21 +4,46 @@ Edits reach the library at once (a crash loses nothing); the Store records each 
 A BatchCommand only names that batch: undo() and redo() ask the Store to replay it, so the QUndoStack is
 a view of the journal, and it can be rebuilt from ``Store.history`` when the window opens on a library
 edited before (journal-backed undo across restarts).
+
+Off the GUI thread (a team library's edits lane, see views/editing.py): the Store part of an edit or of a
+replay (:meth:`EditHistory.made`, :meth:`EditHistory.made_group`, :meth:`EditHistory.replay_work`) runs on
+the worker and returns what it did; the stack part (:meth:`EditHistory.record`,
+:meth:`EditHistory.replayed`) runs on the GUI thread once the library confirmed it. So the stack only
+ever moves to a state the journal holds: an edit or an undo that failed leaves it as it was.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from curator.core.store import Store
-from curator.core.store_types import BatchInfo, EditResult
+from curator.core.store_types import BatchInfo, CardDetail, EditResult
 from curator.gui import library_busy
 
 #: How many batches of the journal the stack is rebuilt from on start.
 HISTORY_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Made:
+    """What the Store part of an edit did (on a worker): its results and the undo step's label."""
+
+    results: list[EditResult]
+    label: str
+    group: bool  # several calls in one transaction (one GroupCommand)
+    detail: CardDetail | None = None  # the card in hand as the edit left it, when the job read it too
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """What the Store part of an undo or redo did (on a worker): the stack index it leads to."""
+
+    results: list[EditResult]
+    index: int
 
 
 class BatchCommand(QUndoCommand):
@@ -77,32 +102,89 @@ class EditHistory(QObject):
 
         ValueError from the Store (an invalid value) propagates, and nothing is pushed.
         """
-        result = call()
+        made = self.made(self.store, lambda _store: call())
+        self.record(made)
+        return made.results[0]
+
+    @staticmethod
+    def made(store: Store, call: Callable[[Store], EditResult]) -> Made:
+        """The Store part of one edit (any thread): `call(store)` and the label its batch was recorded with."""
+        result = call(store)
+        label = "Edit"
         if result.batch_id is not None:
-            label = next((b.label for b in self.store.history(1) if b.id == result.batch_id), "Edit")
-            self._push_quietly(BatchCommand(self, result.batch_id, label))
-        if result.changed:
-            self.changed.emit(list(result.changed))
-        return result
+            label = next((b.label for b in store.history(1) if b.id == result.batch_id), label)
+        return Made([result], label, group=False)
+
+    @staticmethod
+    def made_group(store: Store, label: str, calls: Sequence[Callable[[Store], EditResult]]) -> Made:
+        """The Store part of several edit calls in one transaction (any thread): all of them or none."""
+        with store.transaction():
+            results = [call(store) for call in calls]
+        return Made(results, label, group=True)
+
+    def record(self, made: Made) -> None:
+        """The stack part of an edit the library confirmed (GUI thread): one undo step, `changed`."""
+        changed: list[int] = []
+        if made.group:
+            group = GroupCommand(self, made.label)
+            for result in made.results:
+                if result.batch_id is not None:
+                    group.steps.append(BatchCommand(self, result.batch_id, made.label))
+                changed.extend(result.changed)
+            if group.steps:
+                self._push_quietly(group)
+            changed = sorted(set(changed))
+        else:
+            result = made.results[0]
+            if result.batch_id is not None:
+                self._push_quietly(BatchCommand(self, result.batch_id, made.label))
+            changed = list(result.changed)
+        if changed:
+            self.changed.emit(changed)
+
+    def replay_work(self, *, undo: bool) -> Callable[[Store], Replayed] | None:
+        """The Store part of Undo (or Redo) of the stack's step now (GUI thread: read the stack, run the
+        returned function anywhere); None when there is nothing to undo (redo)."""
+        stack = self.stack
+        if not (stack.canUndo() if undo else stack.canRedo()):
+            return None
+        index = stack.index() - 1 if undo else stack.index()
+        command = stack.command(index)
+        steps = list(command.steps) if isinstance(command, GroupCommand) else [command]
+        batches = [step.batch_id for step in (reversed(steps) if undo else steps)]  # type: ignore[attr-defined]
+        target = index if undo else index + 1
+
+        def work(store: Store) -> Replayed:
+            if len(batches) == 1:
+                return Replayed([store.undo(batches[0]) if undo else store.redo(batches[0])], target)
+            with store.transaction():  # a group: every step of it replayed, or none
+                return Replayed([store.undo(b) if undo else store.redo(b) for b in batches], target)
+
+        return work
+
+    def replayed(self, replayed: Replayed) -> None:
+        """The stack part of an undo or redo the library confirmed (GUI thread): the index moves there, and
+        what another editor's later change kept is said (`failed`)."""
+        self._quiet = True
+        try:
+            self.stack.setIndex(replayed.index)
+        finally:
+            self._quiet = False
+        skipped = [s.reason for result in replayed.results for s in result.skipped]
+        if skipped:
+            self.failed.emit("; ".join(skipped) + " (their value kept)")
+        changed = sorted({cid for result in replayed.results for cid in result.changed})
+        if changed:
+            self.changed.emit(changed)
 
     def run_group(self, label: str, calls: Sequence[Callable[[], EditResult]]) -> list[EditResult]:
         """Run several Store edit calls in one transaction and push them as one undo step.
 
         Either every call's batch is recorded or (an exception: ValueError, a busy library) none is.
         """
-        with self.store.transaction():
-            results = [call() for call in calls]
-        group = GroupCommand(self, label)
-        changed: list[int] = []
-        for result in results:
-            if result.batch_id is not None:
-                group.steps.append(BatchCommand(self, result.batch_id, label))
-            changed.extend(result.changed)
-        if group.steps:
-            self._push_quietly(group)
-        if changed:
-            self.changed.emit(sorted(set(changed)))
-        return results
+        made = self.made_group(self.store, label, [lambda _store, c=call: c() for call in calls])
+        self.record(made)
+        return made.results
 
     def _push_quietly(self, command: QUndoCommand) -> None:
         self._quiet = True

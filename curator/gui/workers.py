@@ -8,6 +8,7 @@ value (or exception) comes back on the GUI thread through Qt signals, which Qt q
 
 from __future__ import annotations
 
+import queue
 import threading
 import traceback
 from collections.abc import Callable
@@ -15,6 +16,8 @@ from typing import Any, Protocol
 
 import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from curator.gui import errorlog
 
 ProgressFn = Callable[[int, int, str], None]
 CancelledFn = Callable[[], bool]
@@ -96,6 +99,67 @@ class _Runnable(QRunnable):
         signals.done.emit()
 
 
+class Lane:
+    """A Pool of one thread of its own, running tasks one after another in the order they were started.
+
+    Why not QThreadPool: a team library's connection lives on the thread that opened it (one per thread),
+    and opening one costs several round trips. A lane's thread keeps its connection from task to task (a
+    scroll, a run of triage keys, pay for it once) and closes it when the lane stops (`finish` runs on the
+    lane's thread last), so a window that goes away leaves no session open on the server. Tasks run in
+    order, so an edit started after another one reaches the library after it.
+    """
+
+    def __init__(self, name: str, finish: Callable[[], None] | None = None) -> None:
+        self.name = name
+        self._finish = finish
+        self._queue: queue.SimpleQueue[QRunnable | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    def start(self, runnable: QRunnable) -> None:
+        """Queue `runnable` (the thread is started on first use)."""
+        with self._lock:
+            if self._stopped:
+                raise RuntimeError(f"the {self.name} lane has stopped")
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name=f"curator-{self.name}", daemon=True)
+                self._thread.start()
+        self._queue.put(runnable)
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    def stop(self) -> None:
+        """Let the tasks already queued run, then run `finish` on the lane's thread and end it."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            if self._thread is None:
+                return
+        self._queue.put(None)
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for a stopped lane's thread to end (tests)."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def _loop(self) -> None:
+        while True:
+            runnable = self._queue.get()
+            if runnable is None:
+                break
+            runnable.run()
+        if self._finish is not None:
+            try:
+                self._finish()
+            except Exception as exc:  # noqa: BLE001 - a lane that cannot close its connection: said, not raised
+                errorlog.log_failure(f"Closing the {self.name} lane", exc)
+
+
 # Tasks in flight, kept alive until they finish (else Python may collect the signals object).
 _LIVE: set[_Runnable] = set()
 _default_pool: Pool | None = None
@@ -105,6 +169,11 @@ def set_default_pool(pool: Pool | None) -> None:
     """Replace the pool run_task uses (tests pass a SyncPool; None restores QThreadPool's global one)."""
     global _default_pool
     _default_pool = pool
+
+
+def default_pool() -> Pool | None:
+    """The pool set by set_default_pool (tests' SyncPool), or None (QThreadPool's global one)."""
+    return _default_pool
 
 
 def run_task(

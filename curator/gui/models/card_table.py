@@ -5,6 +5,15 @@ only the pages of CardRow values that views asked for, at most MAX_PAGES of them
 pages are dropped). A row's page is read when it is first needed, by its offset: jumping to the end of
 100k cards reads the last page alone (a few ms), and memory follows what is on screen, not the library.
 Filtering and sorting re-run the query in SQL.
+
+Given a `reader` (the window's: library_tasks.RoundTrips), every read goes through it: on a team library
+it runs off the GUI thread, so a row whose page is not held yet shows "Loading…" (the title, in italics;
+the other cells empty) and repaints (dataChanged, pageLoaded) when the page arrives; a page of an older
+query, sort or reload (an older generation) is dropped on arrival. A re-query is checked at once (a
+syntax error or a bad sort key raises, the model unchanged) and shown when its first page arrives; until
+then the rows of the previous query stay. card_at and ids_at never wait: a row not held is None (its page
+asked for), and `unloaded` says which rows of a selection are not known yet, so an action never acts on
+other cards than those shown. Without a reader (tests, a model built alone) reads run inline.
 """
 
 from __future__ import annotations
@@ -18,9 +27,10 @@ from typing import Any, Protocol
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 
+from curator.core import query as query_language
 from curator.core import search
 from curator.core.store_types import CardRow, LibraryError
-from curator.gui import plain
+from curator.gui import errorlog, plain
 
 PAGE_SIZE = 200
 #: Pages held at once (8,000 rows at the default size): many screens of scrolling back and forth.
@@ -86,6 +96,10 @@ class Role(enum.IntEnum):
 
 #: Counts a query's matches elsewhere and calls back with the number (see CardTableModel).
 Counter = Callable[[str | None, Callable[[int], None]], None]
+#: Runs `read(store)` somewhere (the window: off the GUI thread on a team library) and calls `done(result)`
+#: or `failed(error)` on the GUI thread; `lane` names the queue ("pages", "cards"). See CardTableModel.
+Reader = Callable[..., object]
+LOADING_TEXT = "Loading…"
 
 
 class RowSource(Protocol):
@@ -176,16 +190,20 @@ class CardTableModel(QAbstractTableModel):
     totalChanged = Signal(int)  # cards matching the current query
     reset = Signal()  # after any re-query (new query, sort, reload)
     readFailed = Signal(str)  # a page could not be read (a team library's lost connection): the sentence
+    pageLoaded = Signal(int, int)  # a page read by the reader arrived after the view asked: its first, last row
 
     def __init__(
         self, store: RowSource, *, page_size: int = PAGE_SIZE, parent: Any = None, load: bool = True,
-        counter: Counter | None = None,
+        counter: Counter | None = None, reader: Reader | None = None,
     ) -> None:  # fmt: skip
         """`load=False` leaves the model empty until the first set_query (the window sets query and sort once).
 
         `counter(query, done)`, when given, counts the matches elsewhere (the window: on a worker) and calls
         `done(total)` on the GUI thread: a full first page is shown at once and the other rows are added when
         the count arrives (at 100k a count is as slow as the page itself). Without it, counts run inline.
+
+        `reader(read, done, failed, lane=...)`, when given, runs every read of the library (see the module
+        docstring); without it, reads run inline on the calling thread.
         """
         super().__init__(parent)
         self.store = store
@@ -200,6 +218,14 @@ class CardTableModel(QAbstractTableModel):
         self._counting = False  # _total is the first page's length until the count arrives
         self._generation = 0  # of re-queries: a count for an older one is dropped
         self._read_failed = False  # readFailed was said for the current failure (once, not per paint)
+        self._reader = reader
+        #: The query and sort the held rows were read under (`_query`/`_sort`: the newest asked for).
+        self._shown: tuple[str | None, tuple[tuple[str, bool], ...]] = (None, self._sort)
+        self._loading: set[int] = set()  # pages asked of the reader for the current generation
+        self._asking: int | None = None  # the page being asked for (an inline reader answers before it returns)
+        self._request = 0  # of re-queries asked of the reader: only the newest one is shown
+        self._ids: list[int] | None = None  # the query's ids in order (one read), for big selections
+        self._ids_loading = False
         #: True while a team library's server is away: pages not held stay blank without a read (each would
         #: wait up to libpq's connect timeout on the GUI thread). views/live_updates.py sets it.
         self.offline = False
@@ -260,13 +286,53 @@ class CardTableModel(QAbstractTableModel):
     def _requery(self, query: str | None, sort: tuple[tuple[str, bool], ...], total: int | None = None) -> None:
         # Everything is read before anything changes: a syntax error (QueryError) or a bad sort key
         # (ValueError) leaves the model as it was. `total`: the count when it is known already.
+        if self._reader is not None:
+            self._ask_requery(query, sort, total)
+            return
         if total is None and self._counter is None:
             total = self.store.count(query)
         first = self.store.rows(query, sort=sort, offset=0, limit=self.page_size)
+        self._query, self._sort = query, sort
+        self._show_first(query, sort, first, total)
+
+    def _ask_requery(self, query: str | None, sort: tuple[tuple[str, bool], ...], total: int | None) -> None:
+        """The reader's re-query: checked now (raising as the inline one does), shown when its page arrives."""
+        if query is not None:
+            query_language.parse(query.replace("\0", " "))  # QueryError, before anything changes
+        for key, _descending in sort:
+            if key not in search.SORT_KEYS:
+                raise ValueError(f"unknown sort key '{key}' (use one of: {', '.join(search.SORT_KEYS)})")
+        self._request += 1
+        request, size, count = self._request, self.page_size, total is None and self._counter is None
+        self._query, self._sort = query, sort
+
+        def read(store: RowSource) -> tuple[list[CardRow], int | None] | None:
+            if request != self._request:
+                return None  # typed over before its turn came: the newest query needs the connection
+            first = store.rows(query, sort=sort, offset=0, limit=size)
+            return first, store.count(query) if count and len(first) >= size else None
+
+        def done(result: tuple[list[CardRow], int | None] | None) -> None:
+            if result is not None and request == self._request:
+                self._show_first(query, sort, result[0], total if total is not None else result[1])
+
+        def failed(err: BaseException) -> None:
+            if request == self._request:
+                self._query, self._sort = self._shown  # what the list shows is what it holds
+                self._failed("Reading the card list", err)
+
+        self._reader(read, done, failed, lane="pages")
+
+    def _show_first(
+        self, query: str | None, sort: tuple[tuple[str, bool], ...], first: list[CardRow], total: int | None
+    ) -> None:
+        """Reset the model to a query's first page (`total`: its count when known)."""
         if total is None and len(first) < self.page_size:
             total = len(first)  # the whole answer fits on the first page: nothing to count
-        self._query, self._sort = query, sort
+        self._shown = (query, sort)
         self._generation += 1
+        self._loading.clear()
+        self._ids, self._ids_loading = None, False
         self._counting = total is None
         self.beginResetModel()
         self._pages.clear()
@@ -316,17 +382,66 @@ class CardTableModel(QAbstractTableModel):
             return page
         if self.offline:
             return []
+        if self._reader is not None:
+            return self._ask_page(number)
+        query, sort = self._shown
         try:
-            page = self.store.rows(
-                self._query, sort=self._sort, offset=number * self.page_size, limit=self.page_size
-            )
+            page = self.store.rows(query, sort=sort, offset=number * self.page_size, limit=self.page_size)
         except LibraryError as err:
             # A team library's server went away mid-scroll: the rows stay blank (read again when shown once
             # the connection is back) and the window says so; never a traceback from inside a paint.
-            if not self._read_failed:
-                self._read_failed = True
-                self.readFailed.emit(str(err))
+            self._failed("Reading the card list", err)
             return []
+        self._settle(number, page)
+        return page
+
+    def _ask_page(self, number: int) -> list[CardRow]:
+        """Ask the reader for page `number` (once while it is on its way); its rows when it answered inline."""
+        if number in self._loading:
+            return []
+        self._loading.add(number)
+        generation, (query, sort), size = self._generation, self._shown, self.page_size
+
+        def read(store: RowSource) -> list[CardRow] | None:
+            if generation != self._generation:
+                return None  # a page of an older query, asked for before the re-query: not read at all
+            return store.rows(query, sort=sort, offset=number * size, limit=size)
+
+        def done(page: list[CardRow] | None) -> None:
+            if page is None or generation != self._generation:
+                return  # a stale page: its rows are another query's (or another order's)
+            self._loading.discard(number)
+            self._settle(number, page)
+            if number != self._asking and page:  # arrived later: the views repaint the rows it holds
+                first, last = number * size, number * size + len(page) - 1
+                self.dataChanged.emit(self.index(first, 0), self.index(last, len(Column) - 1))
+                self.pageLoaded.emit(first, last)
+
+        def failed(err: BaseException) -> None:
+            if generation == self._generation:
+                self._loading.discard(number)  # asked again when shown (once the connection is back)
+            self._failed("Reading the card list", err)
+
+        self._asking = number
+        try:
+            self._reader(read, done, failed, lane="pages")
+        finally:
+            self._asking = None
+        return self._pages.get(number) or []
+
+    def _failed(self, what: str, err: BaseException) -> None:
+        """A read that failed: a library's failure is said once (readFailed), anything else is a bug logged."""
+        if not isinstance(err, LibraryError):
+            if self._reader is None:
+                raise err
+            errorlog.log_failure(what, err)
+            return
+        if not self._read_failed:
+            self._read_failed = True
+            self.readFailed.emit(str(err))
+
+    def _settle(self, number: int, page: list[CardRow]) -> None:
+        """Hold a page just read; a page shorter than the count said means the library changed: re-query."""
         self._read_failed = False
         self._hold(number, page)
         expected = min(self.page_size, self._total - number * self.page_size)
@@ -334,7 +449,6 @@ class CardTableModel(QAbstractTableModel):
             # Cards went away since the count (a rescan, another process): recount once the paint is over.
             self._short_page = True
             QTimer.singleShot(0, self.reload)
-        return page
 
     def fetch_until(self, row: int) -> None:
         """Make sure `row`'s page is held (J/K moves, tests); rows past the end are ignored."""
@@ -342,7 +456,8 @@ class CardTableModel(QAbstractTableModel):
 
     # -- rows ---------------------------------------------------------------------------------------
     def card_at(self, row: int) -> CardRow | None:
-        """The card on `row`, reading its page when it is not held; None past the end."""
+        """The card on `row`, reading its page when it is not held; None past the end, and (with a reader
+        that answers later) while its page is on its way."""
         if not 0 <= row < self._total:
             return None
         page = self._page(row // self.page_size)
@@ -361,18 +476,64 @@ class CardTableModel(QAbstractTableModel):
         wanted = list(rows)
         missing = [r for r in wanted if 0 <= r < self._total and r // self.page_size not in self._pages]
         by_row: dict[int, int] = {}
-        if len(missing) > self.page_size:
-            every = self.store.ids(self._query, sort=self._sort)
-            by_row = {r: every[r] for r in missing if r < len(every)}
+        many = len(missing) > self.page_size
+        if many:
+            every = self.all_ids()  # with a reader: None until they arrive (then `unloaded` is not empty)
+            by_row = {r: every[r] for r in missing if every is not None and r < len(every)}
         out: list[int] = []
         for r in wanted:
             card_id = by_row.get(r)
-            if card_id is None:
+            if card_id is None and not (many and self._reader is not None and r // self.page_size not in self._pages):
                 card = self.card_at(r)
                 card_id = card.id if card is not None else None
             if card_id is not None:
                 out.append(card_id)
         return out
+
+    def unloaded(self, rows: Iterable[int]) -> list[int]:
+        """Which of `rows` hold a card not known yet (its page, or the query's ids, on its way): an action on
+        them waits (the caller says so) rather than acting on the rest. Their pages (or, for more than a
+        page of them, the query's ids) are asked for. Always empty without a reader."""
+        if self._reader is None:
+            return []
+        known = self._ids
+        out = [
+            r for r in rows
+            if 0 <= r < self._total and r // self.page_size not in self._pages and (known is None or r >= len(known))
+        ]  # fmt: skip
+        if len(out) > self.page_size:
+            self.all_ids()
+        else:
+            for number in sorted({r // self.page_size for r in out}):
+                self._page(number)
+        held = set(self._pages)
+        return [r for r in out if r // self.page_size not in held]
+
+    def all_ids(self) -> list[int] | None:
+        """Every id of the query shown, in row order (one read, kept until the next re-query): Select All and
+        long selections. With a reader that answers later: None until they arrive (then asked for once)."""
+        if self._reader is None:
+            return self.store.ids(self._shown[0], sort=self._shown[1])
+        if self._ids is not None or self._ids_loading:
+            return self._ids
+        self._ids_loading = True
+        generation, (query, sort) = self._generation, self._shown
+
+        def done(ids: list[int]) -> None:
+            if generation == self._generation:
+                self._ids, self._ids_loading = ids, False
+
+        def failed(err: BaseException) -> None:
+            if generation == self._generation:
+                self._ids_loading = False
+            self._failed("Reading the card list", err)
+
+        self._reader(lambda store: store.ids(query, sort=sort), done, failed, lane="pages")
+        return self._ids
+
+    def loading(self, row: int) -> bool:
+        """Whether `row`'s page is on its way from the reader (the row shows "Loading…")."""
+        return row // self.page_size in self._loading
 
     def row_of(self, card_id: int) -> int | None:
         """The row of a held card, or None when its page is not held or it does not match."""
@@ -389,8 +550,15 @@ class CardTableModel(QAbstractTableModel):
     def refresh_rows(self, ids: Iterable[int]) -> None:
         """Re-read the given cards (after edits) and repaint their rows; ids not held are ignored."""
         wanted = self.held(ids)
-        if wanted:
+        if not wanted:
+            return
+        if self._reader is None:
             self.apply_rows(self.store.rows_by_id(wanted))
+            return
+        self._reader(
+            lambda store: store.rows_by_id(wanted), self.apply_rows,
+            lambda err: self._failed("Refreshing the edited rows", err), lane="cards",
+        )  # fmt: skip
 
     def apply_rows(self, rows: Iterable[CardRow]) -> list[int]:
         """Put fresh CardRows (read elsewhere: a worker, after another editor's change) in place of the held
@@ -412,6 +580,16 @@ class CardTableModel(QAbstractTableModel):
                 self.dataChanged.emit(self.index(placed[start], 0), self.index(placed[i - 1], last))
                 start = i
         return [self._pages[r // self.page_size][r % self.page_size].id for r in placed]
+
+    def _loading_data(self, column: int, role: int) -> Any:
+        """A row on its way: "Loading…" in italics in the title, the other cells empty."""
+        if role == _DISPLAY:
+            return LOADING_TEXT if column == Column.TITLE else ""
+        if role == _FONT and column == Column.TITLE:
+            return _italic()
+        if role == _ALIGN:
+            return _LEFT
+        return None
 
     # -- Qt model interface -------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -440,6 +618,8 @@ class CardTableModel(QAbstractTableModel):
             return None
         row = self.card_at(index.row())
         if row is None:
+            if self._reader is not None and self.loading(index.row()):
+                return self._loading_data(index.column(), role)
             return None
         if role == _CARD_ID:
             return row.id

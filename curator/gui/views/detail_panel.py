@@ -3,13 +3,19 @@ of the same story (views/same_story.py, filled in from a worker) and a preview.
 
 Every piece of card text is shown as plain text (a title holding ``<img src=...>`` shows those characters);
 only http/https links ever open.
+
+CardLoader reads the card in hand for the pane through the window's reader (library_tasks.RoundTrips: off
+the GUI thread on a team library): the newest card asked for wins, and a load that takes longer than
+:data:`DIM_AFTER_MS` greys the pane's content, so the editor never types into a card that is not the one
+in hand.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QObject, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -22,8 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from curator.core.store_types import CardDetail
-from curator.gui import icons, plain
+from curator.core.store_types import CardDetail, LibraryError
+from curator.gui import errorlog, icons, plain
 from curator.gui.images import ImageCache, ImageState, is_fetchable
 from curator.gui.views.card_editor import CardEditor
 from curator.gui.views.card_problems import CardProblems
@@ -34,6 +40,8 @@ LEAD_SIZE = QSize(432, 243)
 BROKEN_LEAD_SIZE = QSize(160, 90)
 RELATED_SIZE = QSize(112, 63)
 PREVIEW_SIZE = QSize(320, 180)
+#: A card in hand slower to arrive than this greys the pane (quicker ones swap without a flicker).
+DIM_AFTER_MS = 150
 
 
 def open_url(url: str | None) -> bool:
@@ -359,3 +367,92 @@ class DetailPanel(QScrollArea):
                           f"No web browser could be started to open:\n{url}\n\nCopy the link and open it yourself.")  # fmt: skip
             return False
         return True
+
+
+#: Runs `read(store)` somewhere and calls `done(result)` or `failed(error)` on the GUI thread (the window's
+#: library_tasks.RoundTrips.read; see CardLoader).
+Reader = Callable[..., object]
+
+
+class CardLoader(QObject):
+    """Loads the card in hand into a DetailPanel through a reader; the newest card asked for wins.
+
+    The pane keeps the card it shows until the next one arrives (greyed after DIM_AFTER_MS, so the editor
+    and the Fix buttons cannot edit it meanwhile); a card that is gone shows the empty hint; a failed read
+    (a team library's lost connection) is `failed(sentence)`, never a traceback.
+    """
+
+    failed = Signal(str)  # the library could not be read: the sentence (the window's banner takes it)
+    loaded = Signal(object)  # the card id now shown (None: the empty hint), after each load
+
+    def __init__(self, panel: DetailPanel, reader: Reader, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.panel = panel
+        self.reader = reader
+        self._asked = 0  # loads asked for; the newest one is shown
+        self._shown = 0  # the load last settled (shown or failed)
+        self._fresh: int | None = None  # the card `put` showed as an edit left it (reload need not read it)
+        #: The card last asked for (the card in hand), shown or on its way.
+        self.wanted: int | None = None
+        self._dim = QTimer(self)
+        self._dim.setSingleShot(True)
+        self._dim.setInterval(DIM_AFTER_MS)
+        self._dim.timeout.connect(lambda: self.panel.content.setEnabled(False))
+
+    @property
+    def loading(self) -> bool:
+        """Whether a card asked for has not arrived yet."""
+        return self._asked != self._shown
+
+    def show(self, card_id: int | None, *, keep_scroll: bool = False) -> None:
+        """Show card `card_id` (None: the empty hint) once it is read; `keep_scroll`: the same card again."""
+        self._asked += 1
+        asked = self._asked
+        self.wanted = card_id
+        if card_id is None:
+            self._arrived(asked, None, keep_scroll)
+            return
+        if not self._dim.isActive() and self.panel.content.isEnabled():
+            self._dim.start()
+
+        def failed(err: BaseException) -> None:
+            if asked != self._asked:
+                return
+            self._settle(asked)
+            if isinstance(err, LibraryError):
+                self.failed.emit(str(err))
+            else:
+                errorlog.log_failure("Reading the card in hand", err)
+
+        self.reader(
+            lambda store: store.detail(card_id), lambda card: self._arrived(asked, card, keep_scroll), failed,
+            lane="cards",
+        )  # fmt: skip
+
+    def reload(self) -> None:
+        """Read the card in hand again (after an edit of it, or one that did not happen), keeping the scroll;
+        not when `put` just showed it as the library holds it now."""
+        shown, fresh, self._fresh = self.panel.card, self._fresh, None
+        if self.wanted is not None and fresh != self.wanted:
+            self.show(self.wanted, keep_scroll=shown is not None and shown.id == self.wanted)
+
+    def put(self, card: CardDetail) -> None:
+        """Show `card`, read elsewhere just now (an edit's job read it after the edit), if it is the card in
+        hand; a load of it still on its way is superseded (this one is newer)."""
+        if card.id != self.wanted:
+            return
+        self._asked += 1
+        self._arrived(self._asked, card, keep_scroll=self.panel.card is not None and self.panel.card.id == card.id)
+        self._fresh = card.id
+
+    def _settle(self, asked: int) -> None:
+        self._shown = asked
+        self._dim.stop()
+        self.panel.content.setEnabled(True)
+
+    def _arrived(self, asked: int, card: CardDetail | None, keep_scroll: bool) -> None:
+        if asked != self._asked:
+            return  # a newer card was asked for meanwhile: it wins
+        self._settle(asked)
+        self.panel.show_card(card, keep_scroll=keep_scroll)
+        self.loaded.emit(card.id if card is not None else None)

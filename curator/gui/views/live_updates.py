@@ -216,6 +216,7 @@ class TeamLibrary(QObject):
             return
         self.connection_lost = True
         self.store.close()  # the GUI thread's next read opens a fresh connection instead of a dead one
+        self.window.trips.drop_connections()  # and so do the window's lanes (library_tasks.RoundTrips)
         self._apply()
 
     def read_failed(self, message: str) -> None:

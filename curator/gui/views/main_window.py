@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 from curator.core.backend import team
 from curator.core.query import QueryError
 from curator.core.store import Store
-from curator.core.store_types import ImportReport, LibraryError, Totals
+from curator.core.store_types import CardRow, ImportReport, Totals
 from curator.gui import app as gui_app
 from curator.gui import errorlog, library_busy, library_tasks, plain
 from curator.gui import settings as keys
@@ -32,7 +32,7 @@ from curator.gui.views.card_grid_view import CardGridView
 from curator.gui.views.card_selection import CardSelection
 from curator.gui.views.card_table_view import CardTableView
 from curator.gui.views.context_menu import CardMenu
-from curator.gui.views.detail_panel import DetailPanel
+from curator.gui.views.detail_panel import CardLoader, DetailPanel
 from curator.gui.views.editing import EditController
 from curator.gui.views.empty_state import ListStates
 from curator.gui.views.facet_sidebar import FacetSidebar
@@ -87,8 +87,10 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(plain.window_title(f"Curator — {team.title(store.location)}"))
         self.actions = Actions(self)
         self.images = images or ImageCache(parent=self)
+        # The reads and edits of user actions: off the GUI thread on a team library (library_tasks.RoundTrips).
+        self.trips = library_tasks.RoundTrips(store, pool, self)
         # Not loaded yet: _restore sets query and sort at once. Counts run on a worker (see count_matches).
-        self.model = CardTableModel(store, parent=self, load=False, counter=self.count_matches)
+        self.model = CardTableModel(store, parent=self, load=False, counter=self.count_matches, reader=self.trips.read)
 
         self.filter_bar = FilterBar()
         self.facets = FacetSidebar()
@@ -99,6 +101,7 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.table)
         self.stack.addWidget(self.grid)
         self.detail = DetailPanel(self.images)
+        self.card_loader = CardLoader(self.detail, self.trips.read, self)  # the card in hand, read by the trips
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.facets)
@@ -124,7 +127,7 @@ class MainWindow(QMainWindow):
         status = self.statusBar()
         self.edits = EditController(
             store, history, self.selection, self.actions, settings, status,
-            writing=lambda: self.writer.running, parent=self,
+            writing=lambda: self.writer.running, parent=self, trips=self.trips,
         )  # fmt: skip
         self.edits.card_in_hand = lambda: self.detail.card  # its version goes with edits of it
         self.files = FileController(
@@ -219,13 +222,16 @@ class MainWindow(QMainWindow):
         self.facets.termToggled.connect(self.search.toggle_term)
         self.facets.allClicked.connect(self.search.clear_status_terms)
         # The controllers talk through this wiring only: the card in hand, edits, files, imports, watcher.
-        self.selection.currentChanged.connect(self._show_card)
+        self.selection.currentChanged.connect(self.card_loader.show)
+        for lost in (self.trips.lost, self.card_loader.failed, self.edits.connectionLost):
+            lost.connect(self.model.readFailed)  # a lost connection: the team library's banner takes it
         editor = self.detail.editor
         editor.cardEdited.connect(self.edits.edit_card)
         editor.topicAdded.connect(self.edits.add_topic_in_hand)
         editor.topicRemoved.connect(self.edits.remove_topic_in_hand)
         self.edits.cardsChanged.connect(self._cards_changed)
         self.edits.editNotMade.connect(self._reshow_card)
+        self.edits.cardRead.connect(self.card_loader.put)
         self.related.saved.connect(self.edits.set_related)
         self.files.cardsChanged.connect(self._cards_changed)
         self.files.totalsChanged.connect(self.update_status)
@@ -348,19 +354,9 @@ class MainWindow(QMainWindow):
     def select_card(self, card_id: int) -> bool:
         return self.selection.select_card(card_id)
 
-    def _show_card(self, card_id: int | None) -> None:
-        try:
-            self.detail.show_card(self.store.detail(card_id) if card_id is not None else None)
-        except LibraryError as err:  # a team library's lost connection: said, never a traceback
-            self.model.readFailed.emit(str(err))
-
     def _reshow_card(self) -> None:
-        """The detail pane again from the library (an edit made there did not happen)."""
-        if self.detail.card is not None:
-            try:
-                self.detail.show_card(self.store.detail(self.detail.card.id), keep_scroll=True)
-            except LibraryError as err:
-                self.model.readFailed.emit(str(err))
+        """The detail pane again from the library (an edit made there did not happen, or changed the card)."""
+        self.card_loader.reload()
 
     def _cards_changed(self, ids: list[int]) -> None:
         """Refresh what shows these cards (rows, the detail pane, counts, facets): after an edit, an undo,
@@ -376,11 +372,16 @@ class MainWindow(QMainWindow):
         """Counts in the status bar and the write actions; `recount=False` reuses the last library totals."""
         if self._deferring and self._totals is None:
             return  # a scan of every card (0.1 s at 100k) the first page does not need: finish_startup counts
-        if recount or self._totals is None:
-            self._totals = self.store.totals()  # a scan of every card: 45 ms at 100k
+        if recount or self._totals is None:  # a scan of every card (45 ms at 100k): shown when it arrives
+            self.trips.read(Store.totals, self._totals_read, self.trips.reporter("Counting the library"))
+            return
         self.status_line.show_counts(
             self._totals, self.model.total, counting=self.model.counting, writing=self.writer.running
         )
+
+    def _totals_read(self, totals: Totals) -> None:
+        self._totals = totals
+        self.update_status(recount=False)
 
     # -- commands -----------------------------------------------------------------------------------
     def open_source(self) -> None:
@@ -389,7 +390,11 @@ class MainWindow(QMainWindow):
             self.detail.open_link(self.detail.card.data.get("sourceUrl"))
 
     def copy_paths(self) -> None:
-        rows = self.store.rows_by_id(self.edits.target_ids())  # after Select All: every match, no paging
+        ids = self.edits.targets()  # after Select All: every match, no paging
+        if ids is not None:
+            self.trips.read(lambda store: store.rows_by_id(ids), self._copy_rows, self.trips.reporter("Copy Path"))
+
+    def _copy_rows(self, rows: list[CardRow]) -> None:
         QGuiApplication.clipboard().setText("\n".join(r.path for r in rows))
 
     def view_mode(self) -> str:
