@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, Signal
 
 from curator.core.backend import team
@@ -164,7 +165,15 @@ class RoundTrips(QObject):
                     store.close()  # the connection may be dead: this thread's next task opens a fresh one
                 raise
 
-        return run_task(work, on_done=done, on_error=failed, pool=pool)
+        def arrived(result: T) -> None:
+            if shiboken6.isValid(self):  # else the window went away while the call was on its way
+                done(result)
+
+        def refused(err: BaseException) -> None:
+            if shiboken6.isValid(self):
+                failed(err)
+
+        return run_task(work, on_done=arrived, on_error=refused, pool=pool)
 
 
 class _Call(QRunnable):

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QPushButton, QSizePolicy, QStatusBar, QVBoxLayout, QWidget
 
@@ -233,6 +234,8 @@ class SameStoryFinder(QObject):
         )  # fmt: skip
 
     def _found(self, card_id: int, items: list[StoryItem]) -> None:
+        if not shiboken6.isValid(self.section):
+            return  # the window closed while the worker looked (a window on a worker pool, not inline)
         self.section.show_items(card_id, items)
         self._again()
 
