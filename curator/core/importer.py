@@ -14,17 +14,20 @@ import gc
 import hashlib
 import multiprocessing
 import os
+import signal
 import stat
+import sys
+import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from typing import Any, cast
 
 from curator.core import cards
-from curator.core.backend.base import Backend, Known
+from curator.core.backend.base import Backend, Known, stamp_key, stamp_parts
 from curator.core.store_rows import CardRecord, card_record
 from curator.core.store_types import ImportReport
 from curator.core.team_locks import exclusive
@@ -59,53 +62,108 @@ def walk(paths: Iterable[str | os.PathLike[str]]) -> tuple[dict[str, Stamp], lis
     """Find card files under ``paths``: ({path: (size, mtime_ns)}, the folders walked, the absent paths).
 
     Dotfiles and dot-folders are skipped (so are write-back's ``.NAME.curator-tmp-*`` files); folder
-    links are not followed (no cycles). Paths are absolute but not resolved through links.
+    links are not followed (no cycles). Paths are absolute but not resolved through links. (A rescan
+    walks the same way but keeps each file as a ``stamp_key``; see :func:`_walk_keys`.)
     """
-    # (size, mtime_ns) rather than the stat result: a third of the memory at 100k files.
+    folders, keys, absent = _given(paths)
+    _walk_keys(folders, keys, None)
     found: dict[str, Stamp] = {}
+    for key in keys:
+        path, size, mtime_ns = stamp_parts(key)
+        found[path] = (size, mtime_ns)
+    return found, folders, absent
+
+
+def _given(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[str], list[str], list[str]]:
+    """The paths given to an import, absolute: (the folders, the keys of the other files, the absent)."""
     folders: list[str] = []
+    keys: list[str] = []
     absent: list[str] = []
     for given in paths:
         root = os.path.abspath(given)
         if os.path.isdir(root):
             folders.append(root)
-            _walk_folder(root, found)
-        else:
-            try:
-                st = os.stat(root)
-            except OSError:  # absent, or a dangling link
-                absent.append(root)
-                continue
-            # Any other kind of file named on its own is read, and refused with a reason ("a FIFO").
-            found[root] = (st.st_size, st.st_mtime_ns)
-    return found, folders, absent
+            continue
+        try:
+            st = os.stat(root)
+        except OSError:  # absent, or a dangling link
+            absent.append(root)
+            continue
+        # Any other kind of file named on its own is read, and refused with a reason ("a FIFO").
+        keys.append(stamp_key(root, st.st_size, st.st_mtime_ns))
+    return folders, keys, absent
 
 
-#: Flags opening a folder to list it (walk lists each folder through a descriptor where it can).
+#: Flags opening a folder to list it (walk lists each folder through a descriptor where it can); a
+#: sub-folder is opened without following a link (one swapped for a link after its parent was listed).
 _FOLDER_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_SUBFOLDER_FLAGS = _FOLDER_FLAGS | getattr(os, "O_NOFOLLOW", 0)
 _BY_FD = os.scandir in os.supports_fd and os.stat in os.supports_dir_fd
+#: Card files a walk finds on its own before it shares the rest with a helper process (see _walk_keys):
+#: a fork and its answer cost a few milliseconds, about what a helper saves on 4,000 files.
+SPLIT_AFTER = 4000
+#: Which card files a process of a shared walk stats: (the name's hash & 1) == its share.
+_ALL, _EVEN, _ODD = None, 0, 1
 
 
-def _walk_folder(root: str, found: dict[str, Stamp]) -> None:
-    """Add the card files under ``root`` (a folder, links to it followed) to ``found``.
+def _walk_keys(folders: list[str], keys: list[str], split: Callable[[], None] | None) -> None:
+    """Add the ``stamp_key`` of every card file under ``folders`` to ``keys``.
+
+    A rescan of 100k unchanged files is a stat of each, and the Python loop around the stats costs
+    about as much again, so a big walk runs on both cores: with ``split`` (this process may fork, see
+    :func:`_may_fork`), once SPLIT_AFTER files are found and folders remain, a forked helper walks the
+    rest as this process does, both list every folder, and each stats the card files of its share
+    (the name's hash, the same in both: the helper is forked). ``split()`` is called right after the
+    fork, if there was one (the rescan starts its library thread then, so no thread of ours is inside
+    SQLite when the helper is forked).
+    The helper's keys come back through an anonymous memory file; a helper that fails (killed, no
+    memory) is replaced by walking its share here, so its files are never lost.
+    """
+    stack = [(folder, _FOLDER_FLAGS) for folder in reversed(folders)]
+    if split is None:
+        _walk_stack(stack, keys, _ALL)
+        return
+    _walk_stack(stack, keys, _ALL, until=SPLIT_AFTER)
+    helper = _Helper.fork(stack) if stack else None
+    if helper is None:
+        _walk_stack(stack, keys, _ALL)
+        return
+    split()
+    try:
+        _walk_stack(stack, keys, _EVEN)
+        found = helper.keys()
+    finally:
+        helper.close()
+    if found is None:
+        _walk_stack(helper.stack, keys, _ODD)
+    else:
+        keys.extend(found)
+
+
+def _walk_stack(
+    stack: list[tuple[str, int]], keys: list[str], share: int | None, until: int | None = None
+) -> None:
+    """Walk the (folder, open flags) on ``stack`` and the folders below, adding their card files' keys.
 
     The loop a rescan of 100k files spends its time in, so it is kept lean: each folder is listed
     through an open descriptor, and every file's stat is taken relative to it (``fstatat``: one name to
-    look up rather than the whole path; measured at three quarters of the path-based walk's CPU time).
-    The descriptor stays open until the folder's entries are stat'ed (they stat through it).
+    look up rather than the whole path; measured at three quarters of the path-based walk's CPU time),
+    by ``os.stat(name, dir_fd=)`` (a tenth cheaper than the entry's own stat). Keys are strings: no
+    tuple per file for the cyclic collector to walk (a dict of (size, mtime) tuples cost a quarter
+    more). The descriptor stays open until the folder's entries are stat'ed. ``share``: see
+    :func:`_walk_keys`; ``until``: stop after a folder once ``keys`` holds that many.
     """
     suffixes = cards.CARD_SUFFIXES
     is_dir = stat.S_ISDIR
-    stack = [root]
+    stat_at = os.stat
+    add = keys.append
     while stack:
-        folder = stack.pop()
+        folder, flags = stack.pop()
         prefix = folder if folder.endswith(os.sep) else folder + os.sep
         fd = -1
         try:
             if _BY_FD:
-                # A sub-folder replaced by a link after its parent was listed is not followed.
-                fd = os.open(folder, _FOLDER_FLAGS if folder is root else _FOLDER_FLAGS | _NOFOLLOW)
+                fd = os.open(folder, flags)
                 with os.scandir(fd) as listing:
                     entries = list(listing)
             else:  # pragma: no cover - only where scandir takes no descriptor (Windows)
@@ -121,17 +179,151 @@ def _walk_folder(root: str, found: dict[str, Stamp]) -> None:
                 if name[0] == ".":
                     continue
                 if entry.is_dir(follow_symlinks=False):
-                    stack.append(prefix + name)
-                elif name.endswith(suffixes) or name.lower().endswith(suffixes):  # lower() rarely
+                    stack.append((prefix + name, _SUBFOLDER_FLAGS))
+                elif (name.endswith(suffixes) or name.lower().endswith(suffixes)) and (  # lower() rarely
+                        share is None or hash(name) & 1 == share):  # fmt: skip
                     try:
-                        st = entry.stat()  # through ``fd``: links followed
+                        # Links followed; a dangling one raises.
+                        st = stat_at(name, dir_fd=fd) if fd >= 0 else entry.stat()
                     except OSError:
-                        continue  # a dangling link
+                        continue
                     if not is_dir(st.st_mode):  # a link to a folder named x.md is no card
-                        found[prefix + name] = (st.st_size, st.st_mtime_ns)
+                        add(f"{st.st_size}:{st.st_mtime_ns}:{prefix}{name}")  # stamp_key, inlined
         finally:
             if fd >= 0:
                 os.close(fd)
+        if until is not None and len(keys) >= until:
+            return
+
+
+def _may_fork() -> bool:
+    """Whether a walk may fork its helper: on Linux, from the main thread.
+
+    pool_context forks its workers only from a process without other threads, because they run
+    arbitrary code (imports, parsing) that could wait forever on a lock another thread held at the fork.
+    The helper runs no such code: it lists and stats folders, joins strings, writes a memory file and
+    leaves with ``os._exit``, touching only what CPython and the C library make whole again in a forked
+    child (the GIL and the allocators; no import, no logging, no library connection). So another
+    thread is no danger to it (the tests' network guard has one). The GUI imports on a worker thread,
+    so it never forks a Qt process: its walk stays in one process.
+    """
+    return (
+        sys.platform.startswith("linux") and _BY_FD and hasattr(os, "fork")
+        and threading.current_thread() is threading.main_thread()
+    )  # fmt: skip
+
+
+class _Helper:
+    """A forked process walking the folders left when a walk split (see :func:`_walk_keys`), for the odd
+    share, and writing its keys to a memory file this process reads once it has exited."""
+
+    def __init__(self, pid: int, fd: int, stack: list[tuple[str, int]]) -> None:
+        self.pid = pid
+        self.fd = fd
+        self.stack = stack  # what it was given: walked here instead if it fails
+        self.done = False
+
+    @classmethod
+    def fork(cls, stack: list[tuple[str, int]]) -> _Helper | None:
+        """Start a helper on (a copy of) ``stack``; None when no process can be started (the walk then
+        stays in this one)."""
+        try:
+            fd = os.memfd_create("curator-walk") if hasattr(os, "memfd_create") else _temp_fd()
+        except OSError:
+            return None
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(fd)
+            return None
+        if pid == 0:  # the helper: never returns into the caller's code
+            code = 1  # any failure (even Ctrl+C): the parent walks this share itself
+            try:
+                with suppress(BaseException):
+                    gc.disable()  # it only adds strings; a collection would touch (copy) the parent's pages
+                    found: list[str] = []
+                    _walk_stack(stack, found, _ODD)
+                    view = memoryview("\0".join(found).encode("utf-8", "surrogateescape"))
+                    while view:
+                        view = view[os.write(fd, view):]
+                    code = 0
+            finally:
+                os._exit(code)
+        return cls(pid, fd, list(stack))
+
+    def keys(self) -> list[str] | None:
+        """The helper's keys once it has exited; None if it failed (its share is then walked here)."""
+        try:
+            _, status = os.waitpid(self.pid, 0)
+        except ChildProcessError:  # reaped elsewhere (SIGCHLD ignored): its exit status is unknown
+            status = -1
+        self.done = True
+        if status != 0:
+            return None
+        size = os.fstat(self.fd).st_size
+        data = bytearray()
+        while len(data) < size:
+            chunk = os.pread(self.fd, size - len(data), len(data))
+            if not chunk:
+                return None
+            data += chunk
+        text = data.decode("utf-8", "surrogateescape")  # what os.fsdecode made of the names
+        return text.split("\0") if text else []
+
+    def close(self) -> None:
+        """Release the memory file; a helper still running (this walk failed) is killed and reaped."""
+        if not self.done:
+            with suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+            with suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
+            self.done = True
+        os.close(self.fd)
+
+
+def _temp_fd() -> int:
+    """An unnamed temp file's descriptor (where there is no memfd_create)."""
+    fd, name = tempfile.mkstemp(prefix="curator-walk-")
+    os.unlink(name)
+    return fd
+
+
+class _Stamps:
+    """The library's ``known_stamps`` under a rescan's roots, read on a thread of its own while the walk
+    runs (a SQLite backend builds them in one statement that holds no GIL), or here when never started."""
+
+    def __init__(self, backend: Backend, roots: list[str]) -> None:
+        self.backend = backend
+        self.roots = roots
+        self.thread: threading.Thread | None = None
+        self.value: set[str] = set()
+        self.error: BaseException | None = None
+
+    def start(self) -> None:
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._read, name="curator-rescan-stamps", daemon=True)
+            self.thread.start()
+
+    def _read(self) -> None:
+        try:
+            self.value = self.backend.known_stamps(self.roots)
+        except BaseException as e:  # noqa: BLE001 - raised again on the importing thread, by result()
+            self.error = e
+        finally:
+            with suppress(Exception):
+                self.backend.close()  # this thread's connection (it ends with the thread)
+
+    def result(self) -> set[str]:
+        if self.thread is None:
+            return self.backend.known_stamps(self.roots)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+    def join(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
 
 
 def storable_path(path: str) -> bool:
@@ -401,34 +593,51 @@ def _import_paths(
     cancel: Callable[[], bool] | None, *, workers: int | None,
 ) -> ImportReport:  # fmt: skip
     paths = list(paths)  # walked, then recorded: write-back writes through links only into these roots
-    seen, folders, absent = walk(paths)
     from curator.core.store_write import record_roots  # here: store_write imports this module
 
-    record_roots(store, paths)
     backend: Backend = store.backend
+    folders, keys, absent = _given(paths)
     # One range query per folder covers every file found in it; only files named on their own need theirs
-    # (a query per file made a rescan of 100k cards cost 100k queries).
+    # (a query per file made a rescan of 100k cards cost 100k queries). A root the library cannot hold
+    # (its name is not UTF-8) has no cards there: its files are refused.
     inside = tuple(folder.rstrip(os.sep) + os.sep for folder in folders)
-    # A root the library cannot hold (its name is not UTF-8) has no cards there: its files are refused.
-    roots = [*folders, *(p for p in seen if not p.startswith(inside)), *absent]
-    known = backend.known_cards([root for root in roots if storable_path(root)])
-    missing = backend.flagged_ids("missing")
-    run = _Importer(store, known, backend.flagged_ids("dirty"))
+    alone = [path for path in map(_key_path, keys) if not path.startswith(inside)]
+    roots = [root for root in (*folders, *alone, *absent) if storable_path(root)]
+    # What the library holds there is read on a thread while the folders are walked: from the start when
+    # this process cannot fork a walk helper, else right after the fork (the helper forks before it).
+    stamps = _Stamps(backend, roots)
+    split = stamps.start if _may_fork() else None
+    if split is None:
+        stamps.start()
+    try:
+        _walk_keys(folders, keys, split)
+        record_roots(store, paths)
+        known_keys = stamps.result()
+    finally:
+        stamps.join()
+    # Compared as sets of "size:mtime_ns:path" strings, in C. A card whose key is not among the files'
+    # changed, vanished or is flagged missing ("stale"); a file whose key the library lacks is new or
+    # changed ("fresh"): none when every file's key matched a card's.
+    found = set(keys)
+    stale = known_keys.difference(found)
+    fresh = found.difference(known_keys) if len(known_keys) - len(stale) != len(found) else set()
+    known = _stale_cards(backend, {_key_path(key) for key in stale}, roots)
+    run = _Importer(store, known, backend.flagged_ids("dirty") if known else set())
     for path in absent:
         if path not in known:
             run.fail(shown_path(path), "no such file or folder")
 
+    seen: dict[str, Stamp] = {}  # the files to read: new or changed
+    for key in fresh:
+        path, size, mtime_ns = stamp_parts(key)
+        seen[path] = (size, mtime_ns)
     todo: list[tuple[str, str | None]] = []
-    for path, stamp in seen.items():
+    for path in sorted(seen):  # path order: a new folder's cards take their ids in it
         k = known.get(path)
-        if k is None:
-            todo.append((path, None))
-        elif k[1:] == stamp and k[0] not in missing:
-            run.report.unchanged += 1
-        else:
-            todo.append((path, backend.sha256(k[0])))
-    total = len(seen)
-    done = total - len(todo)
+        todo.append((path, None if k is None else backend.sha256(k[0])))
+    run.report.unchanged += len(found) - len(fresh)
+    total = done = run.report.unchanged
+    total += len(todo)
     if progress is not None:
         progress(done, total)
 
@@ -452,10 +661,28 @@ def _import_paths(
             settle(_load_chunk(chunk, now))
         run.flush()
         if not run.report.cancelled:
-            run.remove_vanished(seen)
+            run.remove_vanished(seen)  # the stale cards not found again
         if _stale_statistics(store, run.report):
             store.optimize()
     return run.report
+
+
+def _key_path(key: str) -> str:
+    """The path of a ``stamp_key``."""
+    return key.split(":", 2)[2]
+
+
+#: Stale cards looked up by their paths up to this many (a range query each); beyond, every card under
+#: the roots is read and the stale ones kept.
+LOOKUP_PATHS = 64
+
+
+def _stale_cards(backend: Backend, paths: set[str], roots: list[str]) -> dict[str, _Known]:
+    """The library's (id, size, mtime_ns) of the cards at ``paths``, which are under ``roots``."""
+    if not paths:
+        return {}
+    known = backend.known_cards(sorted(paths) if len(paths) <= LOOKUP_PATHS else roots)
+    return {path: k for path, k in known.items() if path in paths}
 
 
 def _stale_statistics(store: Any, report: ImportReport) -> bool:
