@@ -31,7 +31,7 @@ from peewee import (
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
 #: Bumped whenever the tables change; the backend's migrations bring older libraries up to it.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: Card columns a file determines, in the order of ``CardRecord.values``.
 FILE_COLUMNS: tuple[str, ...] = (
@@ -200,7 +200,11 @@ class RelatedItem(BaseModel):
 
 
 class PendingEdit(BaseModel):
-    """An edit recorded in the library but not yet written to the card's file."""
+    """An edit recorded in the library but not yet written to the card's file.
+
+    SQLite makes this table and ``JournalEntry``'s without their foreign keys, the Store keeping them true
+    (``sqlite_schema.EDIT_TABLES`` says why); PostgreSQL has them.
+    """
 
     card = ForeignKeyField(Card, on_delete="CASCADE", backref="pending_rows")
     field = TextField()  # the top-level key in the file, e.g. "quality", "topics", "related"

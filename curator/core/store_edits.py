@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from curator.core import fields
 from curator.core.backend.base import Backend, Change, FieldRow
+from curator.core.backend.edit_runs import Runs
 from curator.core.store_rows import (
     FIELD_COLUMNS,
     FTS_FIELDS,
@@ -49,6 +50,7 @@ __all__ = [
 _FTS_COLUMN = {"title": 0, "excerpt": 1, "provider": 2, "topics": 3, "related": 4}
 #: Cards sharing one new value from which their columns are set by one statement rather than a row each.
 _SHARED_AT_LEAST = 32
+_ABSENT = object()  # a card the caller gave no new value for (``known`` rows may hold more cards)
 
 
 class _StoreLike(Protocol):
@@ -157,8 +159,9 @@ def _problem_count(cache: dict[Any, int], field: str, key: Any, value: Any) -> i
 def apply_values(
     backend: Backend, items: Sequence[tuple[int, str, Any]],
     known: Mapping[str, list[FieldRow]] | None = None, *, editor: str = "", now: float = 0.0,
-) -> list[Change]:  # fmt: skip
-    """Make each (card, field, value) current; returns the changes actually made (no-ops left out).
+) -> Runs:  # fmt: skip
+    """Make each (card, field, value) current; returns the changes actually made (no-ops left out), as
+    runs of cards sharing their field, old and new values (a sequence of Change tuples).
 
     Runs inside the caller's transaction. Unknown card ids are ignored. ``known``: rows of
     ``backend.current`` the caller has already read in this transaction, by field (spares a second read).
@@ -167,7 +170,15 @@ def apply_values(
     by_field: dict[str, dict[int, Any]] = {}
     for cid, field, value in items:
         by_field.setdefault(field, {})[cid] = value
-    changes: list[Change] = []
+    return _apply(backend, by_field, known, editor=editor, now=now)
+
+
+def _apply(
+    backend: Backend, by_field: Mapping[str, Mapping[int, Any]], known: Mapping[str, list[FieldRow]] | None,
+    *, editor: str, now: float,
+) -> Runs:  # fmt: skip
+    """apply_values of field -> card id -> new value (a bulk edit's cards all share one value object)."""
+    journal: list[tuple[tuple[str, str, str], list[int]]] = []  # ((field, old, new), its cards)
     problem_delta: dict[int, int] = {}
     pending: set[int] = set()  # cards given a pending value
     cleared: set[int] = set()  # cards with a pending value removed
@@ -178,80 +189,91 @@ def apply_values(
         encoded: dict[int, tuple[Any, str]] = {}
         decoded: dict[str, tuple[Any, Any]] = {}
         problem_counts: dict[Any, int] = {}
-
-        upserts, deletes, changed = [], [], []
         # What an edit does to a card depends only on its (file, current, new) values, and a bulk edit
-        # meets few such triples: decide each once (no-op, back to the file's value or pending; the
-        # problems delta), then per card only append its rows.
-        verdicts: dict[tuple[str, str, int], tuple[bool | None, str, int]] = {}
+        # meets few such triples: the cards are sorted into one group per triple (in card order within
+        # it), and each group is decided once (no-op, back to the file's value or pending; the problems
+        # delta). The rows then go to the backend as runs (edit_runs.Runs), so it writes each run's pending
+        # rows and journal entries with one statement however the values interleave among the cards.
+        groups: dict[tuple[str, str, int], list[int]] = {}
+        values: dict[int, Any] = {}  # id(new value) -> the value
         rows = known[field] if known and field in known else backend.current(field, new_values)
         for cid, base_text, cur_text in rows:
-            if cid not in new_values:
+            new = new_values.get(cid, _ABSENT)
+            if new is _ABSENT:
                 continue
-            new = new_values[cid]
-            verdict = verdicts.get((base_text, cur_text, id(new)))
-            if verdict is None:
-                if id(new) not in encoded:
-                    encoded[id(new)] = (_key(new), dumps(new))
-                new_key, new_text = encoded[id(new)]
-                old, old_key = _decoded(decoded, cur_text)
-                if old_key == new_key:
-                    back: bool | None = None  # setting a value the card already has changes nothing
-                else:
-                    # Back to the file's value: no longer pending.
-                    back = new_key == _decoded(decoded, base_text)[1]
-                # Problems are per field (fields.problems names the field of each), so the card's count
-                # moves by the difference between the old and the new value's problems.
-                delta = 0 if back is None else (
-                    _problem_count(problem_counts, field, new_key, new)
-                    - _problem_count(problem_counts, field, old_key, old)
-                )
-                verdict = verdicts[(base_text, cur_text, id(new))] = (back, new_text, delta)
-            back, new_text, delta = verdict
-            if back is None:
-                continue
-            if back:
-                deletes.append((cid, field))
+            group = groups.get((base_text, cur_text, id(new)))
+            if group is None:
+                group = groups[(base_text, cur_text, id(new))] = []
+                values[id(new)] = new
+            group.append(cid)
+        # The pending rows of cards sharing (file value, new value) and the journal entries of cards sharing
+        # (old value, new value) are gathered each into one run, whatever else told their groups apart.
+        pending_runs: dict[tuple[str, str], list[int]] = {}
+        journal_runs: dict[tuple[str, str], list[int]] = {}
+        dropped: list[int] = []
+        changed: list[tuple[Any, list[int]]] = []  # (new value, its cards)
+        for (base_text, cur_text, new_id), cids in groups.items():
+            new = values[new_id]
+            if new_id not in encoded:
+                encoded[new_id] = (_key(new), dumps(new))
+            new_key, new_text = encoded[new_id]
+            old, old_key = _decoded(decoded, cur_text)
+            if old_key == new_key:
+                continue  # setting a value the card already has changes nothing
+            if new_key == _decoded(decoded, base_text)[1]:  # back to the file's value: no longer pending
+                dropped.extend(cids)
             else:
-                upserts.append((cid, field, base_text, new_text))
-            changes.append((cid, field, cur_text, new_text))
-            changed.append((cid, new))
+                pending_runs.setdefault((base_text, new_text), []).extend(cids)
+            journal_runs.setdefault((cur_text, new_text), []).extend(cids)
+            changed.append((new, cids))
+            # Problems are per field (fields.problems names the field of each), so the card's count
+            # moves by the difference between the old and the new value's problems.
+            delta = _problem_count(problem_counts, field, new_key, new) - _problem_count(
+                problem_counts, field, old_key, old
+            )
             if delta:
-                problem_delta[cid] = problem_delta.get(cid, 0) + delta
-        pending.update(u[0] for u in upserts)
-        cleared.update(d[0] for d in deletes)
-        backend.drop_pending(deletes)
+                for cid in cids:
+                    problem_delta[cid] = problem_delta.get(cid, 0) + delta
+        # Each run in card order (a run one group made is in order already: sorting it is one pass).
+        upserts = Runs(((field, base, new), sorted(cids)) for (base, new), cids in pending_runs.items())
+        journal.extend(((field, old, new), sorted(cids)) for (old, new), cids in journal_runs.items())
+        gained: set[int] = set()
+        for _, cids in upserts.runs:
+            gained.update(cids)
+        pending |= gained
+        cleared.update(dropped)
+        backend.drop_pending([(cid, field) for cid in dropped])
         backend.set_pending(upserts, editor=editor, changed=now)
-        gained = {u[0] for u in upserts} - marked
-        marked |= _update_columns(backend, field, changed, gained)
+        marked |= _update_columns(backend, field, changed, gained - marked)
     backend.adjust_problems([(d, c) for c, d in problem_delta.items()])
     # A card with a pending value is dirty (most were marked with their columns, in the same statement);
     # one whose edits all went back to the file's values may not be.
     backend.refresh_dirty(pending - marked, cleared - pending)
-    return changes
+    return Runs(journal)
 
 
 def _update_columns(
-    backend: Backend, field: str, values: Sequence[tuple[int, Any]], dirty: set[int]
+    backend: Backend, field: str, groups: Sequence[tuple[Any, list[int]]], dirty: set[int]
 ) -> set[int]:
-    """Bring the card columns and child rows that ``field`` feeds up to date; returns the cards of
-    ``dirty`` (cards that now have a pending edit) it also marked dirty.
+    """Bring the card columns and child rows that ``field`` feeds up to date for each (new value, its
+    cards) of ``groups``; returns the cards of ``dirty`` (cards that now have a pending edit) it also
+    marked dirty.
 
     Set-based where the edit is: cards given the same column values (a bulk edit's one value) are
     updated by one statement per distinct value, marking them dirty in the same pass over their rows.
     """
     columns = FIELD_COLUMNS.get(field)
-    if not values:
+    if not groups:
         return set()
     if not columns:  # no column to set, so no statement that would advance the versions on the way
-        backend.touch_versions([cid for cid, _ in values])
+        backend.touch_versions([cid for _, cids in groups for cid in cids])
         return set()
     # Derived values per distinct value object (a bulk edit shares one): summarize once, not per card.
     derived: dict[int, tuple[tuple[Any, ...], str | None, list[tuple[Any, ...]]]] = {}
-    by_value: dict[tuple[Any, ...], list[int]] = {}  # column values -> the cards given them, in order
+    by_value: dict[tuple[Any, ...], list[int]] = {}  # column values -> the cards given them
     fts_rows: list[tuple[str, int]] = []
     child_rows: list[tuple[Any, ...]] = []
-    for cid, value in values:
+    for value, cids in groups:
         hit = derived.get(id(value))
         if hit is None:
             summary = fields.summarize({} if value is None else {field: value})
@@ -268,18 +290,19 @@ def _update_columns(
         col_values, fts, children = hit
         if field == "publishedDateTime" and value is None:
             # Without publishedDateTime the list shows the blog-style `date` key, as summarize does.
-            fallback = backend.file_value(cid, "date")
-            if fallback is not None:
-                cols = summary_columns(fields.summarize({"date": json.loads(fallback)}))
-                col_values = tuple(cols[c] for c in columns)
-        group = by_value.get(col_values)
-        if group is None:
-            group = by_value[col_values] = []
-        group.append(cid)
+            for cid in cids:
+                fallback = backend.file_value(cid, "date")
+                own = col_values
+                if fallback is not None:
+                    cols = summary_columns(fields.summarize({"date": json.loads(fallback)}))
+                    own = tuple(cols[c] for c in columns)
+                by_value.setdefault(own, []).append(cid)
+        else:
+            by_value.setdefault(col_values, []).extend(cids)
         if fts is not None:
-            fts_rows.append((fts, cid))
+            fts_rows.extend([(fts, cid) for cid in cids])
         if children:
-            child_rows.extend((cid, *row) for row in children)
+            child_rows.extend([(cid, *row) for cid in cids for row in children])
     marked: set[int] = set()
     singles: list[tuple[Any, ...]] = []
     for col_values, ids in by_value.items():
@@ -294,24 +317,25 @@ def _update_columns(
     if fts_rows:
         backend.update_fulltext(field, fts_rows)
     if field == "topics" or field == "images" or field == "related":
-        backend.replace_children(field, [cid for cid, _ in values], child_rows)
+        backend.replace_children(field, [cid for _, cids in groups for cid in cids], child_rows)
     return marked
 
 
 def _record(
-    store: _StoreLike, items: Sequence[tuple[int, str, Any]], label: str,
-    known: Mapping[str, list[tuple[int, str, str]]] | None = None, skipped: Sequence[Skipped] = (),
+    store: _StoreLike, by_field: Mapping[str, Mapping[int, Any]], label: str,
+    known: Mapping[str, list[FieldRow]] | None = None, skipped: Sequence[Skipped] = (),
 ) -> EditResult:  # fmt: skip
-    """Apply edits and journal them as one batch, in one transaction (``known``: see apply_values)."""
+    """Apply edits (field -> card id -> new value) and journal them as one batch, in one transaction
+    (``known``: see apply_values)."""
     backend = store.backend
     with backend.transaction():
         now = store.now()
-        changes = apply_values(backend, items, known, editor=store.editor, now=now)
+        changes = _apply(backend, by_field, known, editor=store.editor, now=now)
         if not changes:
             return EditResult(None, [], list(skipped))
         batch_id = backend.add_batch(label, now, store.editor)
         backend.add_journal(batch_id, changes, now, store.editor)
-    return EditResult(batch_id, sorted({c[0] for c in changes}), list(skipped))
+    return EditResult(batch_id, changes.card_ids(), list(skipped))
 
 
 def last_changes(store: _StoreLike, ids: Sequence[int]) -> dict[int, dict[str, FieldChange]]:
@@ -390,8 +414,9 @@ def set_fields(
     with store.backend.transaction():  # the version check and the edit under one lock
         todo, skipped = _stale(store, ids, expected, list(changes))
         _refuse_single(ids, skipped)
-        items = [(cid, field, value) for field, value in changes.items() for cid in todo]
-        return _record(store, items, label, skipped=skipped)
+        # One value object per field for every card: apply_values decides, encodes and writes it once.
+        by_field = {field: dict.fromkeys(todo, value) for field, value in changes.items()}
+        return _record(store, by_field, label, skipped=skipped)
 
 
 def change_topic(
@@ -406,7 +431,7 @@ def change_topic(
         raise ValueError("a topic must be a non-empty text")
     name = name.strip()
     backend = store.backend
-    items = []
+    lists: dict[int, list[str]] = {}  # card id -> its new topic list
     # Cards holding the same topic list get the same new list object, so apply_values encodes, checks
     # and summarizes each distinct list once (a bulk add on 10k cards meets a few hundred lists).
     new_lists: dict[str, list[str] | None] = {}
@@ -419,8 +444,8 @@ def change_topic(
             if text not in new_lists:
                 new_lists[text] = _changed_topics(json.loads(text), name, add)
             if (new := new_lists[text]) is not None:
-                items.append((cid, "topics", new))
-        return _record(store, items, label, known={"topics": rows}, skipped=skipped)
+                lists[cid] = new
+        return _record(store, {"topics": lists}, label, known={"topics": rows}, skipped=skipped)
 
 
 def _changed_topics(topics: Any, name: str, add: bool) -> list[str] | None:
@@ -478,7 +503,7 @@ def replay(store: _StoreLike, batch_id: int, *, undo: bool) -> EditResult:
             raise ValueError(f"cannot {verb} {label!r}: " + "; ".join(s.reason for s in skipped))
         changes = apply_values(backend, items, editor=store.editor, now=now)
         backend.set_batch_undone(batch_id, undo)
-    return EditResult(batch_id, sorted({c[0] for c in changes}), skipped)
+    return EditResult(batch_id, changes.card_ids(), skipped)
 
 
 def rebase(store: _StoreLike, card_id: int, card: Card, keep: Mapping[str, Any], *, label: str) -> EditResult:
@@ -507,5 +532,5 @@ def rebase(store: _StoreLike, card_id: int, card: Card, keep: Mapping[str, Any],
         backend.update_cards([(card_id, card_record(card.path, card.state, card.data, store.now()))])
         backend.clear_pending(card_id)
         # Nested (a savepoint): the new base and the kept values commit together or not at all.
-        result = _record(store, [(card_id, field, value) for field, value in kept.items()], label)
+        result = _record(store, {field: {card_id: value} for field, value in kept.items()}, label)
     return EditResult(result.batch_id, [card_id])

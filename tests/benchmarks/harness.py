@@ -246,22 +246,83 @@ def write_floor(paths: Sequence[str], scratch: Path) -> Callable[[], None]:
     return run
 
 
-def sqlite_floor(n: int, db_path: Path) -> Callable[[], None]:
-    """Raw sqlite3 (WAL, one transaction): flip ``published`` on ``n`` rows of a card-like table."""
-    conn = sqlite3.connect(db_path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("CREATE TABLE card (id INTEGER PRIMARY KEY, date TEXT, published INTEGER, dirty INTEGER)")
-    conn.execute("CREATE INDEX card_published_date ON card (published, date)")
-    conn.executemany("INSERT INTO card VALUES (?, ?, 0, 0)", ((i, f"2020-01-{i % 28 + 1:02d}") for i in range(1, n + 1)))
-    state = [0]
+#: The floor connection's settings: those the product's library connections set
+#: (``curator.core.backend.sqlite._PRAGMAS``), so the floor has the same durability and the same caches.
+#: WAL with ``synchronous=NORMAL``: a commit appends to the WAL without an fsync, and SQLite's automatic
+#: checkpoint (every 1000 pages of WAL, its default, which the product keeps on an edit's connection)
+#: runs at the end of the commit that crosses it, fsyncing the WAL and then the library.
+FLOOR_PRAGMAS: tuple[tuple[str, str | int], ...] = (
+    ("journal_mode", "wal"),
+    ("synchronous", "normal"),
+    ("foreign_keys", 1),
+    ("cache_size", -32_000),
+    ("mmap_size", 256 * 1024 * 1024),
+    ("temp_store", "memory"),
+)
 
-    def run() -> None:
-        state[0] ^= 1  # a real change every run, as a set that is not a no-op
-        conn.execute("BEGIN")
-        conn.executemany("UPDATE card SET published = ?, dirty = 1 WHERE id = ?", ((state[0], i) for i in range(1, n + 1)))
-        conn.execute("COMMIT")
 
-    return run
+@dataclass
+class BareUpdate:
+    """The floor of a bulk ``set published=...`` on a real library: a bare UPDATE of the same card rows.
+
+    One transaction of ``UPDATE card SET published = ?, dirty = 1`` over the same card ids, on a copy of
+    the product's library (SQLite's backup API, made when the floor is built, untimed): the same wide
+    rows on the same pages, the same indexes kept up to date (``card(published, date)``, the dirty flag's
+    partial index), the same WAL and checkpoint, none of the library's own work (current values, pending
+    edits, journal, versions). Each run sets the value the previous one did not, so every run is a real
+    change of every row. Two spellings, the faster of which is the floor: ``executemany`` of
+    ``... WHERE id = ?`` and one statement ``... WHERE id IN (SELECT value FROM json_each(?))``.
+    """
+
+    conn: sqlite3.Connection
+    ids: list[int]
+    value: int = 0
+
+    def _next(self) -> int:
+        self.value ^= 1
+        return self.value
+
+    def executemany(self) -> None:
+        value = self._next()
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.conn.executemany("UPDATE card SET published = ?, dirty = 1 WHERE id = ?", ((value, i) for i in self.ids))
+        self.conn.execute("COMMIT")
+
+    def one_statement(self) -> None:
+        value = self._next()
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.conn.execute("UPDATE card SET published = ?, dirty = 1 WHERE id IN (SELECT value FROM json_each(?))",
+                          (value, json.dumps(self.ids)))  # fmt: skip
+        self.conn.execute("COMMIT")
+
+    def floors(self) -> dict[str, Callable[[], None]]:
+        """Both spellings, for :func:`measure_alternated` (compare the product with the faster median)."""
+        return {"executemany": self.executemany, "one statement": self.one_statement}
+
+    def settings(self) -> dict[str, int | str]:
+        """The floor connection's settings, named as ``SqliteBackend.connection_settings`` names the
+        product's (so a benchmark can check that both run under the same ones)."""
+        names = ("journal_mode", "synchronous", "foreign_keys", "wal_autocheckpoint", "mmap_size")
+        return {name: self.conn.execute(f"PRAGMA {name}").fetchone()[0] for name in names}
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def bare_update_floor(library: Path, ids: Sequence[int], copy: Path) -> BareUpdate:
+    """:class:`BareUpdate` of the cards ``ids`` on a copy at ``copy`` of the library file ``library``."""
+    source = sqlite3.connect(library)
+    target = sqlite3.connect(copy)
+    try:
+        source.backup(target)  # the library as it is now, its WAL included
+    finally:
+        target.close()
+        source.close()
+    conn = sqlite3.connect(copy, isolation_level=None)
+    for name, value in FLOOR_PRAGMAS:
+        conn.execute(f"PRAGMA {name} = {value}")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    return BareUpdate(conn, sorted(ids))
 
 
 # ---------------------------------------------------------------- processes

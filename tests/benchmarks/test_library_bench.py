@@ -13,6 +13,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import harness
 import pytest
@@ -147,27 +148,41 @@ def test_query_p50(library: Library, n: int, label: str) -> None:
     assert inproc <= 0.05
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10: 9.5x a bare UPDATE at 100k (219 vs 23.1 ms, medians of 5 alternated; 11.3x before the "
-    "edit went set-based), target 1.5x. What is left is the library's own work for 10k changed cards: the "
-    "commit ~58 ms (10k wide card rows sit on ~4,000 pages, ~4,800 pages of WAL; its checkpoint ~30 ms of "
-    "it), the one column UPDATE ~31 ms, the one journal INSERT ... SELECT ~29 ms and the pending one ~25 ms "
-    "(foreign-key checks ~12 ms a key), reading the current values from the columns ~19 ms, Python ~15 ms; "
-    "the floor's 4-column table of 10k rows writes ~40 pages",
+def _edited_ids(store: Any) -> tuple[str, list[int]]:
+    """The query and the ids of about EDITS unpublished cards (the oldest, narrowed by date when the
+    library holds more): what the bulk-set benchmarks publish."""
+    query = "published:false"
+    if store.count(query) > EDITS:
+        (nth,) = store.rows(query, sort=[("date", False)], offset=EDITS, limit=1)
+        query += f" date<{nth.date[:10]}"
+    return query, store.ids(query)
+
+
+#: Why the bulk set misses 1.5x a bare UPDATE of the same rows (the latest figures at 100k cards).
+BULK_SET_MISS = (
+    "issue 10: Store.set_fields of 9,880 cards published=true 1.6-1.9x a bare UPDATE of the same card rows "
+    "of a copy of the 100k library (in-process runs alternated, CPU 111-121 vs 71-74 ms), target 1.5x. Both "
+    "pay the same UPDATE of 10k wide rows (~40 ms) and commit (~4,200-4,500 WAL pages with the checkpoint, "
+    "~45 ms); what the floor leaves out is the library's own work: reading the current values ~18 ms (the "
+    "card rows, and the mappings of the 1.3k cards whose column is NULL ~6 ms), Python ~10 ms, the journal's "
+    "10k entries ~8 ms (its card index most of it) and the pending rows ~4 ms"
 )
+
+
+@pytest.mark.xfail(strict=True, reason=BULK_SET_MISS)
 def test_bulk_set_against_a_bare_update_of_the_same_rows(library: Library, n: int, tmp_path: Path) -> None:
-    """Issue 10: `set` of 10k cards, journal and pending state included, <= 1.5x a bare UPDATE of as many
-    rows, measured in the same run, floor and product alternated, medians compared. Each edit is undone
-    untimed, so the library is left as it was for the tests after this one."""
+    """Issue 10: `set` of 10k cards, journal and pending state included, <= 1.5x a bare UPDATE of the same
+    rows (harness.BareUpdate: the same card rows of a copy of this library, the same connection settings),
+    measured in the same run, the floors and the product alternated, medians compared with the faster
+    floor. Each edit is undone untimed before the next, so every run makes the same change and the
+    library is left as it was for the tests after this one."""
     from curator.core.store import Store
 
     with Store(library.db) as store:
-        query = "published:false"
-        if store.count(query) > EDITS:
-            (nth,) = store.rows(query, sort=[("date", False)], offset=EDITS, limit=1)
-            query += f" date<{nth.date[:10]}"
-        ids = store.ids(query)
+        _, ids = _edited_ids(store)
+        floor = harness.bare_update_floor(library.db, ids, tmp_path / "floor.sqlite")
+        product = store.backend.connection_settings()
+        assert floor.settings() == {name: product[name] for name in floor.settings()}
         batches: list[int] = []
 
         def undo_last() -> None:
@@ -179,25 +194,27 @@ def test_bulk_set_against_a_bare_update_of_the_same_rows(library: Library, n: in
             assert result.batch_id is not None and len(result.changed) == len(ids)
             batches.append(result.batch_id)
 
-        app, floor = harness.measure_pair(edit, harness.sqlite_floor(len(ids), tmp_path / "floor.sqlite"),
-                                          repeat=5, setup=undo_last)  # fmt: skip
+        app, floors = harness.measure_alternated(edit, floor.floors(), repeat=max(RUNS, 5), setup=undo_last)
         undo_last()
+        floor.close()
         assert store.count("dirty:true") == 0
-    harness.record("Store.set_fields published=true vs bare UPDATE (medians)", len(ids), app.median,
-                   floor.median, "≤ 1.5x")  # fmt: skip
-    assert app.median <= 1.5 * floor.median
+    for name, timing in floors.items():
+        harness.record(f"Store.set_fields published=true vs a bare UPDATE of the same rows, {name} (medians)",
+                       len(ids), app.median, timing.median)  # fmt: skip
+    best = min(timing.median for timing in floors.values())
+    harness.record("Store.set_fields published=true vs the faster bare UPDATE (medians)", len(ids), app.median,
+                   best, "≤ 1.5x")  # fmt: skip
+    assert app.median <= 1.5 * best
 
 
 def test_set_published_vs_sqlite_floor(library: Library, n: int, tmp_path: Path) -> None:
     from curator.core.store import Store
 
     with Store(library.db) as store:
-        query = "published:false"
-        if store.count(query) > EDITS:  # a bigger library: narrow by date to about EDITS cards
-            (nth,) = store.rows(query, sort=[("date", False)], offset=EDITS, limit=1)
-            query += f" date<{nth.date[:10]}"
-        ids = store.ids(query)
-    floor = harness.measure(harness.sqlite_floor(len(ids), tmp_path / "floor.sqlite"))
+        query, ids = _edited_ids(store)
+        bare = harness.bare_update_floor(library.db, ids, tmp_path / "floor.sqlite")
+    floor = harness.measure(bare.one_statement)
+    bare.close()
     # In process first (what the GUI pays), then undone, then the same edit through the CLI.
     with Store(library.db) as store:
         start = time.perf_counter()

@@ -152,13 +152,42 @@ def test_a_bulk_edit_gives_the_rows_of_one_card_at_a_time(
     entries = _entries(bulk, batch.batch_id)
     one_by_one = [e for b in singles if b is not None for e in _entries(rowwise, b)]
     assert sorted(entries) == sorted(one_by_one) and entries
-    # Within the batch, each field's entries follow the cards' order (runs are inserted in place).
+    # Within the batch, each field's entries come group by group (the cards sharing their old and new
+    # values, one statement each however they interleave among the cards), each group in the cards' order.
     for field in change:
-        cards = [e[0] for e in entries if e[1] == field]
-        assert cards == sorted(cards)
+        mine = [e for e in entries if e[1] == field]
+        keys = [json.dumps(e[2:]) for e in mine]
+        order = list(dict.fromkeys(keys))
+        assert keys == sorted(keys, key=order.index)  # each group's entries together
+        for key in order:
+            cards = [e[0] for e, k in zip(mine, keys, strict=True) if k == key]
+            assert cards == sorted(cards)
     # Undone, the bulk library is back where the card-by-card one is once each of its steps is undone.
     bulk.undo(batch.batch_id)
     for b in reversed(singles):
         if b is not None:
             rowwise.undo(b)
     assert _state(bulk) == _state(rowwise) == before
+
+
+def test_runs_are_the_rows_they_stand_for() -> None:
+    """edit_runs.Runs (a bulk edit's pending and journal rows, run by run) reads as the row tuples it holds,
+    and the backends' run finders give its runs back; plain rows are found in runs as before."""
+    from curator.core.backend.base import card_runs
+    from curator.core.backend.edit_runs import Runs, id_runs
+
+    runs = Runs([(("published", "false", "true"), [3, 5, 9]), (("quality", "1", "2"), []),
+                 (("published", "null", "true"), [4])])  # fmt: skip
+    rows = [(3, "published", "false", "true"), (5, "published", "false", "true"),
+            (9, "published", "false", "true"), (4, "published", "null", "true")]  # fmt: skip
+    assert list(runs) == rows and len(runs) == 4 and bool(runs)
+    assert [runs[i] for i in range(-4, 4)] == rows + rows and runs[1:3] == rows[1:3]
+    with pytest.raises(IndexError):
+        runs[4]
+    assert not Runs([]) and list(Runs([])) == []
+    assert list(id_runs(runs)) == [(("published", "false", "true"), [3, 5, 9]), (("published", "null", "true"), [4])]
+    assert list(card_runs(runs)) == list(card_runs(rows)) == [
+        (("published", "false", "true"), rows[:3]), (("published", "null", "true"), rows[3:])
+    ]  # fmt: skip
+    assert list(id_runs(rows)) == list(id_runs(runs))
+    assert Runs([(("a", "b"), [7, 2]), (("c", "d"), [2, 1])]).card_ids() == [1, 2, 7]

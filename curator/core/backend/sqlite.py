@@ -41,9 +41,9 @@ from curator.core.backend.base import (
     Known,
     TakenBack,
     Translated,
-    card_runs,
     settle_written,
 )
+from curator.core.backend.edit_runs import id_runs
 from curator.core.schema import FIELD_COLUMNS, FILE_COLUMNS, Card, CardTopic
 from curator.core.store_types import (
     BatchInfo,
@@ -327,7 +327,8 @@ def _json_path(key: str) -> str:
 
 
 def _ids_json(ids: Iterable[int]) -> str:
-    return json.dumps(list(map(int, ids)))
+    """A JSON array of the card ids (for ``json_each``), each made a plain int first (True is not an id)."""
+    return "[" + ",".join(map(str, map(int, ids))) + "]"  # a third faster than json.dumps of 10k ids
 
 
 #: The current value's JSON text of a field straight from its card column, where that column holds it
@@ -994,14 +995,14 @@ class SqliteBackend:
         gave them."""
         conn = self._conn()
         singles: list[tuple[Any, ...]] = []
-        for values, run in card_runs(rows):
-            if len(run) < RUN_AT_LEAST:
-                singles.extend((*row, *extra) for row in run)
+        for values, ids in id_runs(rows):
+            if len(ids) < RUN_AT_LEAST:
+                singles.extend((cid, *values, *extra) for cid in ids)
                 continue
             if singles:
                 conn.executemany(each, singles)
                 singles = []
-            conn.execute(shared, (*values, *extra, _ids_json(row[0] for row in run)))
+            conn.execute(shared, (*values, *extra, _ids_json(ids)))
         if singles:
             conn.executemany(each, singles)
 
@@ -1223,9 +1224,16 @@ class SqliteBackend:
         self._insert_children(pairs)
 
     def delete_cards(self, ids: Sequence[int]) -> None:
-        """Delete cards; foreign keys cascade to children, pending edits and journal entries."""
-        self._many("DELETE FROM card_index WHERE rowid = ?", [(cid,) for cid in ids])
-        self._many("DELETE FROM card WHERE id = ?", [(cid,) for cid in ids])
+        """Delete cards; foreign keys cascade to their children (mapping, topics, images, related items).
+
+        Their pending edits and journal entries are deleted here: those tables have no foreign keys since
+        schema version 5 (``sqlite_schema.EDIT_TABLES``), so nothing else would.
+        """
+        params = [(cid,) for cid in ids]
+        self._many("DELETE FROM pending_edit WHERE card_id = ?", params)
+        self._many("DELETE FROM journal_entry WHERE card_id = ?", params)
+        self._many("DELETE FROM card_index WHERE rowid = ?", params)
+        self._many("DELETE FROM card WHERE id = ?", params)
 
     @contextmanager
     def bulk_import(self) -> Iterator[None]:
@@ -1246,9 +1254,10 @@ class SqliteBackend:
             self._read(f"PRAGMA mmap_size = {int(default_mmap)}")
 
     def connection_settings(self) -> dict[str, int | str]:
-        """This thread's connection's settings the backend manages (journal mode, foreign keys, WAL
-        checkpoint interval, memory map, busy timeout): what the tests of those modes check."""
-        names = ("journal_mode", "foreign_keys", "wal_autocheckpoint", "mmap_size", "busy_timeout")
+        """This thread's connection's settings the backend manages (journal mode, durability, foreign keys,
+        WAL checkpoint interval, memory map, busy timeout): what the tests of those modes check, and what
+        a benchmark's floor must share (``synchronous``: 1 is NORMAL)."""
+        names = ("journal_mode", "synchronous", "foreign_keys", "wal_autocheckpoint", "mmap_size", "busy_timeout")
         return {name: self._one(f"PRAGMA {name}")[0] for name in names}
 
     # -- checks index (issue 11) ----------------------------------------------------------------------------

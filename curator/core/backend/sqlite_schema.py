@@ -4,6 +4,10 @@ Version 0 is the prototype layout: no ``meta`` table (so no recorded version), n
 ``card`` without ``related_count``, ``problems`` and ``missing``. Each step of MIGRATIONS brings a library
 from version N to N+1; the backend runs the steps in order inside one transaction and then records the
 new version.
+
+Since version 5 the edit tables (``pending_edit``, ``journal_entry``) are not made from their models but
+from EDIT_TABLES, without the foreign keys the models declare (see there); every other table is its
+model's.
 """
 
 from __future__ import annotations
@@ -27,6 +31,38 @@ FLAG_INDEXES: tuple[tuple[str, str], ...] = (
 )
 
 
+#: The edit tables' DDL (``{name}``: the table's name, so a migration can build one beside the old one).
+#: The columns are the models' (``schema.PendingEdit``, ``schema.JournalEntry``), without their foreign
+#: keys: SQLite checked each inserted row's card (and batch) by a lookup of it, and a bulk edit inserts
+#: 10k pending rows and 10k journal entries, for cards it has just read in the same transaction (a third
+#: of the two inserts' time at 100k cards). Their integrity is the backend's: pending rows and journal
+#: entries are only written for cards the edit read (``SqliteBackend.current``) and batches it added, and
+#: ``delete_cards`` deletes a card's pending edits and journal entries with it, as the cascade did.
+#: ``pending_edit`` has no rowid: its key (card, field) is the table, where a rowid table kept the rows
+#: and the key's index apart (and a third index, on card alone, that the key already covers).
+EDIT_TABLES: dict[str, tuple[str, ...]] = {
+    "pending_edit": (
+        'CREATE TABLE "{name}" ("card_id" INTEGER NOT NULL, "field" TEXT NOT NULL, "base" TEXT NOT NULL, '
+        '"value" TEXT NOT NULL, "editor" TEXT NOT NULL DEFAULT \'\', "changed" REAL NOT NULL DEFAULT 0, '
+        'PRIMARY KEY ("card_id", "field")) WITHOUT ROWID',
+    ),
+    "journal_entry": (
+        'CREATE TABLE "{name}" ("id" INTEGER NOT NULL PRIMARY KEY, "batch_id" INTEGER NOT NULL, '
+        '"card_id" INTEGER NOT NULL, "field" TEXT NOT NULL, "old" TEXT NOT NULL, "new" TEXT NOT NULL, '
+        '"created" REAL NOT NULL, "editor" TEXT NOT NULL DEFAULT \'\')',
+        'CREATE INDEX "journal_entry_batch_id" ON "{name}" ("batch_id")',
+        'CREATE INDEX "journal_entry_card_id" ON "{name}" ("card_id")',
+    ),
+}
+_EDIT_MODELS: frozenset[type[Model]] = frozenset({schema.PendingEdit, schema.JournalEntry})
+
+
+def create_edit_table(db: Database, table: str, name: str | None = None) -> None:
+    """Create the edit table ``table`` of EDIT_TABLES (named ``name``, by default its own) and its indexes."""
+    for statement in EDIT_TABLES[table]:
+        db.execute_sql(statement.format(name=name or table))
+
+
 def create_table(db: Database, model: type[Model]) -> None:
     """Create one model's table and indexes on ``db`` (the models are bound to no database).
 
@@ -44,7 +80,10 @@ def create_flag_indexes(db: Database) -> None:
 def create_all(db: Database) -> None:
     """A new library's tables, indexes and full-text index (inside the caller's transaction)."""
     for model in schema.MODELS:
-        create_table(db, model)
+        if model in _EDIT_MODELS:
+            create_edit_table(db, model._meta.table_name)
+        else:
+            create_table(db, model)
     create_flag_indexes(db)
 
 
@@ -141,8 +180,38 @@ def _migrate_3_to_4(db: Database) -> None:
     db.execute_sql('ALTER TABLE "card_index_v4" RENAME TO "card_index"')
 
 
+def _migrate_4_to_5(db: Database) -> None:
+    """The edit tables without foreign keys, ``pending_edit`` without a rowid (EDIT_TABLES says why).
+
+    SQLite cannot drop a constraint, so each table is built anew beside the old one, filled from it, and
+    takes its name. Every row is kept as it was (journal entries keep their ids, so the history's order
+    and undo are unchanged); a row naming a card or batch that is not there could not exist under the
+    old foreign keys, and is left out all the same, so the code-kept integrity starts true.
+    """
+    create_edit_table(db, "pending_edit", "pending_edit_v5")
+    db.execute_sql(
+        'INSERT INTO "pending_edit_v5" ("card_id", "field", "base", "value", "editor", "changed") '
+        'SELECT "card_id", "field", "base", "value", "editor", "changed" FROM "pending_edit" '
+        'WHERE "card_id" IN (SELECT "id" FROM "card")'
+    )
+    db.execute_sql('DROP TABLE "pending_edit"')  # its indexes go with it
+    db.execute_sql('ALTER TABLE "pending_edit_v5" RENAME TO "pending_edit"')
+    # The indexes take their names only once the old table (and so its indexes) is gone.
+    statements = EDIT_TABLES["journal_entry"]
+    db.execute_sql(statements[0].format(name="journal_entry_v5"))
+    db.execute_sql(
+        'INSERT INTO "journal_entry_v5" ("id", "batch_id", "card_id", "field", "old", "new", "created", "editor") '
+        'SELECT "id", "batch_id", "card_id", "field", "old", "new", "created", "editor" FROM "journal_entry" '
+        'WHERE "card_id" IN (SELECT "id" FROM "card") AND "batch_id" IN (SELECT "id" FROM "edit_batch")'
+    )
+    db.execute_sql('DROP TABLE "journal_entry"')
+    db.execute_sql('ALTER TABLE "journal_entry_v5" RENAME TO "journal_entry"')
+    for statement in statements[1:]:
+        db.execute_sql(statement.format(name="journal_entry"))
+
+
 #: MIGRATIONS[n] brings a version-n library to version n+1.
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
-    0: _migrate_0_to_1, 1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4,
+    0: _migrate_0_to_1, 1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5,
 }  # fmt: skip
 assert sorted(MIGRATIONS) == list(range(schema.SCHEMA_VERSION)), "one migration per version step"

@@ -251,3 +251,77 @@ def test_version_3_library_gains_team_columns_and_related_titles_in_its_full_tex
         assert store.pending(cid) == {"quality": (10, 20)}
         assert batch is not None and store.undo(batch).changed == [cid]  # the old journal still replays
     assert (tmp_path / "lib.sqlite.v3-backup").is_file()  # copied aside first
+
+
+#: The edit tables as version 4 made them (peewee's DDL of the models: foreign keys, a rowid table and a
+#: second index on pending_edit's card alone).
+V4_EDIT_TABLES = """
+CREATE TABLE "pending_edit" ("card_id" INTEGER NOT NULL, "field" TEXT NOT NULL, "base" TEXT NOT NULL,
+  "value" TEXT NOT NULL, "editor" TEXT NOT NULL DEFAULT '', "changed" REAL NOT NULL DEFAULT 0,
+  PRIMARY KEY ("card_id", "field"), FOREIGN KEY ("card_id") REFERENCES "card" ("id") ON DELETE CASCADE);
+CREATE INDEX "pending_edit_card_id" ON "pending_edit" ("card_id");
+CREATE TABLE "journal_entry" ("id" INTEGER NOT NULL PRIMARY KEY, "batch_id" INTEGER NOT NULL,
+  "card_id" INTEGER NOT NULL, "field" TEXT NOT NULL, "old" TEXT NOT NULL, "new" TEXT NOT NULL,
+  "created" REAL NOT NULL, "editor" TEXT NOT NULL DEFAULT '',
+  FOREIGN KEY ("batch_id") REFERENCES "edit_batch" ("id") ON DELETE CASCADE,
+  FOREIGN KEY ("card_id") REFERENCES "card" ("id") ON DELETE CASCADE);
+CREATE INDEX "journal_entry_batch_id" ON "journal_entry" ("batch_id");
+CREATE INDEX "journal_entry_card_id" ON "journal_entry" ("card_id");
+"""
+
+
+def downgrade_to_v4(path: Path) -> None:
+    """Turn a current library back into what version 4 stored: the edit tables with their foreign keys.
+
+    Plus a journal entry and a pending edit of a card that is not there (written with the foreign keys
+    off, as a damaged or hand-edited file could hold them): the migration leaves them out."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA foreign_keys = 0")
+    pending = conn.execute("SELECT * FROM pending_edit").fetchall()
+    journal = conn.execute("SELECT id, batch_id, card_id, field, old, new, created, editor FROM journal_entry").fetchall()
+    conn.executescript('DROP TABLE pending_edit; DROP TABLE journal_entry;' + V4_EDIT_TABLES)
+    conn.executemany("INSERT INTO pending_edit VALUES (?, ?, ?, ?, ?, ?)", [*pending, (999, "heat", "1", "2", "", 0)])
+    conn.executemany("INSERT INTO journal_entry VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     [*journal, (500, journal[0][1], 999, "heat", "1", "2", 0, "")])  # fmt: skip
+    conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+
+
+def test_version_4_library_keeps_its_edits_in_tables_without_foreign_keys(tmp_path: Path) -> None:
+    from curator.core.importer import import_paths
+
+    (tmp_path / "cards").mkdir()
+    for n in range(3):
+        (tmp_path / "cards" / f"c{n}.md").write_text(f"---\ntitle: Card {n}\nquality: {n}\n---\n")
+    lib = tmp_path / "lib.sqlite"
+    with Store(lib, editor="Ana") as store:
+        import_paths(store, [tmp_path / "cards"])
+        ids = store.ids()
+        first = store.set_fields(ids, {"quality": 50}, label="all").batch_id
+        second = store.set_fields(ids[:1], {"heat": 7}, label="one").batch_id
+        pending = {cid: store.pending(cid) for cid in ids}
+        journal = store.backend.journal_rows()
+    downgrade_to_v4(lib)
+    with Store(lib, editor="Ana") as store:
+        assert store.schema_version == schema.SCHEMA_VERSION == 5
+        conn = store.backend.db.connection()
+        for table in ("pending_edit", "journal_entry"):
+            assert conn.execute(f"PRAGMA foreign_key_list({table})").fetchall() == []
+        pending_sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'pending_edit'").fetchone()[0]
+        assert pending_sql.endswith("WITHOUT ROWID")
+        indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert {"journal_entry_batch_id", "journal_entry_card_id"} <= indexes and "pending_edit_card_id" not in indexes
+        # Every edit kept as it was (the journal's ids too), the rows of the card that is not there left out.
+        assert {cid: store.pending(cid) for cid in ids} == pending
+        assert store.backend.journal_rows() == journal
+        assert conn.execute("SELECT count(*) FROM journal_entry WHERE card_id = 999").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM pending_edit WHERE card_id = 999").fetchone()[0] == 0
+        assert [b.id for b in store.history(10)] == [second, first]
+        assert second is not None and first is not None
+        assert store.undo(second).changed == ids[:1] and store.undo(first).changed == ids
+        assert all(store.pending(cid) == {} for cid in ids) and store.count("dirty:true") == 0
+        # New edits go into the new tables as before.
+        assert store.set_fields(ids, {"published": True}, label="p").changed == ids
+        assert store.backend.integrity_check() == "ok"
+    assert (tmp_path / "lib.sqlite.v4-backup").is_file()  # copied aside first

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -91,3 +92,30 @@ def test_rare_flags_use_their_partial_indexes(tmp_path: Path) -> None:
             store.ids("dirty:true", sort=[("date", True)])[:3]
 
 
+
+
+
+def test_a_deleted_card_takes_its_pending_edits_and_journal_entries_with_it(lib: Store, tmp_path: Path) -> None:
+    """Schema 5's edit tables have no foreign keys (sqlite_schema.EDIT_TABLES): the backend deletes a
+    card's pending edits and journal entries itself, as the cascade did, and leaves the other cards'."""
+    backend = lib.backend
+    news = lib.ids("category:news")
+    gone, kept = news[0], news[1]
+    both = lib.set_fields(news, {"quality": 77}, label="both")
+    assert both.batch_id is not None and both.changed == news
+    with backend.transaction():
+        backend.delete_cards([gone])
+    assert lib.rows_by_id([gone]) == [] and backend.pending_rows(gone) == []
+    assert gone not in {entry[1] for entry in backend.journal_rows()}
+    assert backend.pending_rows(kept) and kept in {entry[1] for entry in backend.journal_rows()}
+    # A rescan that finds a file gone deletes its card the same way, once nothing of it is pending: here
+    # its edit was undone, so only the journal still holds it.
+    assert lib.undo(both.batch_id).changed == news[1:]
+    [path] = [row.path for row in lib.rows_by_id([kept])]
+    os.remove(path)
+    assert import_paths(lib, [str(tmp_path / "cards")]).removed == 1
+    assert lib.rows_by_id([kept]) == [] and kept not in {entry[1] for entry in backend.journal_rows()}
+    conn = backend.db.connection()
+    for table in ("pending_edit", "journal_entry"):
+        orphans = conn.execute(f"SELECT count(*) FROM {table} WHERE card_id NOT IN (SELECT id FROM card)")
+        assert orphans.fetchone()[0] == 0, table
