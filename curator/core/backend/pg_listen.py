@@ -9,7 +9,7 @@ shows. Payloads come from pg_schema's triggers: ``card:1,2,3`` and ``batch:7``.
 
 Why a catch-up: a notification sent while the listener is disconnected is lost. After every reconnect the
 listener first LISTENs, then asks in one statement for its new snapshot and for every card changed by a
-transaction its previous snapshot did not see (``card.change_xid``, ``card_removed``; see pg_schema for
+transaction its previous snapshot did not see (``card_change``, ``card_removed``; see pg_schema for
 why transaction ids, not a sequence). Anything committed after that snapshot is notified on the new
 connection, which already listens: nothing is missed, and at worst a card is reported twice.
 
@@ -63,7 +63,7 @@ def parse_payloads(payloads: Iterable[str]) -> Changes:
 
 _CATCH_UP = """
 SELECT pg_current_snapshot()::text,
-       array(SELECT id FROM card
+       array(SELECT unnest(ids) FROM card_change
              WHERE change_xid >= pg_snapshot_xmin(%(since)s::pg_snapshot)
                AND NOT pg_visible_in_snapshot(change_xid, %(since)s::pg_snapshot)
              UNION

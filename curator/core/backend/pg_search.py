@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from curator.core.backend import pg_fulltext
+from curator.core.backend.pg_schema import DIRTY_IDS
 from curator.core.query import And, Compare, Field, Flag, Not, Or, Phrase, Term, Word
 
 #: (SQL text, parameters, whether the condition can be NULL).
@@ -136,6 +137,8 @@ def _flag(name: str, value: bool) -> Compiled:
         )
     if name == "problems":
         return ("problems > 0" if value else "problems = 0"), [], False
+    if name == "dirty" and value:  # through pending_edit's key: card.dirty has no index (pg_schema)
+        return f"(dirty AND {DIRTY_IDS})", [], False
     if name in ("dirty", "conflict", "missing"):
         return (name if value else f"NOT {name}"), [], False
     raise ValueError(f"unknown flag {name!r}")

@@ -747,7 +747,8 @@ class PostgresBackend:
     def flagged_ids(self, flag: CardFlag) -> set[int]:
         if flag not in ("dirty", "missing", "conflict"):
             raise ValueError(f"not a card flag: {flag!r}")
-        return {r[0] for r in self._all(f"SELECT id FROM card WHERE {flag}")}
+        dirty = f" AND {pg_schema.DIRTY_IDS}" if flag == "dirty" else ""  # no index on dirty (pg_schema)
+        return {r[0] for r in self._all(f"SELECT id FROM card WHERE {flag}{dirty}")}
 
     def sha256(self, card_id: int) -> str:
         return str(self._one("SELECT sha256 FROM card WHERE id = %s", (card_id,))[0])
@@ -885,7 +886,8 @@ class PostgresBackend:
     # -- write-back -----------------------------------------------------------------------------------------
     def dirty_cards(self) -> list[DirtyCard]:
         rows = self._all(
-            "SELECT id, path, size, mtime_ns, sha256, missing FROM card WHERE dirty ORDER BY path"
+            "SELECT id, path, size, mtime_ns, sha256, missing FROM card "
+            f"WHERE dirty AND {pg_schema.DIRTY_IDS} ORDER BY path"
         )
         return [DirtyCard(i, p, s, m, h, bool(x)) for i, p, s, m, h, x in rows]
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 import sqlite3
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -14,8 +14,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from curator.core.backend import pg_schema
-from curator.core.importer import import_paths
-from curator.core.store import Store
 from curator.core.backend.pg_schema import (
     PG_SCHEMA_VERSION,
     LibraryNeedsMigration,
@@ -24,6 +22,8 @@ from curator.core.backend.pg_schema import (
     check_schema,
     open_library,
 )
+from curator.core.importer import import_paths
+from curator.core.store import Store
 
 
 @pytest.fixture
@@ -216,6 +216,9 @@ def filled(pg_cluster) -> Iterator[psycopg.Connection]:  # type: ignore[no-untyp
         "i % 500 = 0, CASE WHEN i % 300 = 0 THEN 1 ELSE 0 END, i % 2 = 0 FROM generate_series(1, 20000) AS i"
     )
     c.execute("INSERT INTO card_topic (card_id, name, position) SELECT id, 'T' || (id % 400), 0 FROM card")
+    c.execute(
+        "INSERT INTO pending_edit (card_id, field, base, value) SELECT id, 'heat', '1', '2' FROM card WHERE dirty"
+    )
     c.execute("INSERT INTO card_text (card_id, title) SELECT id, ('w' || (id % 900))::tsvector FROM card")
     c.execute("ANALYZE")
     yield c
@@ -232,7 +235,8 @@ def filled(pg_cluster) -> Iterator[psycopg.Connection]:  # type: ignore[no-untyp
         ("SELECT id FROM card ORDER BY curator_fold(title), id LIMIT 200", "card_title"),
         ("SELECT id FROM card WHERE curator_fold(category) = curator_fold('RARE')", "card_category"),
         ("SELECT id FROM card ORDER BY curator_fold(category), id LIMIT 200", "card_category"),
-        ("SELECT id FROM card WHERE dirty ORDER BY date DESC NULLS LAST LIMIT 200", "card_dirty_flag"),
+        # dirty has no index (pg_schema.DIRTY_IDS): its cards are found by pending_edit, then by id.
+        (f"SELECT id FROM card WHERE dirty AND {pg_schema.DIRTY_IDS}", "card_pkey"),
         ("SELECT id FROM card WHERE problems > 0", "card_problems_flag"),
         ("SELECT card_id FROM card_topic WHERE curator_fold(name) = curator_fold('t7')", "card_topic_name"),
         ("SELECT card_id FROM card_text WHERE doc @@ %s::tsquery", "card_text_doc"),
@@ -247,8 +251,10 @@ def test_indexes_serve_the_lists_queries(filled: psycopg.Connection, sql: str, i
 def test_version_1_library_gains_related_titles_in_its_full_text(pg_url: str, tmp_path: Path) -> None:
     """Version 1 stored card_text.related empty; the 1 -> 2 step fills it, so `related words` match."""
     card = tmp_path / "c.yaml"
-    card.write_text("title: Plain\nrelated:\n  - title: Telescope funding restored\n    sourceUrl: https://r.example/a\n"
-                    "  - title: Second item\n    sourceUrl: https://r.example/b\n")
+    card.write_text(
+        "title: Plain\nrelated:\n  - title: Telescope funding restored\n    sourceUrl: https://r.example/a\n"
+        "  - title: Second item\n    sourceUrl: https://r.example/b\n"
+    )
     with Store(pg_url) as store:
         import_paths(store, [card])
         assert store.ids("telescope") == store.ids()
@@ -281,3 +287,102 @@ def test_version_2_library_keeps_versions_on_bookkeeping_after_migrating(conn: p
     assert bookkeeping() == 2  # version 2: advanced
     assert pg_schema.migrate(conn) == list(range(3, PG_SCHEMA_VERSION + 1))
     assert bookkeeping() == 2 and check_schema(conn) == PG_SCHEMA_VERSION
+
+
+def _hot_updates(conn: psycopg.Connection) -> tuple[int, int]:
+    """(HOT updates, updates) of card rows in ``conn``'s current transaction (counts of other backends
+    reach the shared statistics only some seconds after they go idle)."""
+    row = conn.execute("SELECT pg_stat_get_xact_tuples_hot_updated('card'::regclass), "
+                       "pg_stat_get_xact_tuples_updated('card'::regclass)").fetchone()  # fmt: skip
+    return int(row[0]), int(row[1])
+
+
+def test_a_bulk_edit_updates_its_cards_hot(pg_url: str, tmp_path: Path) -> None:
+    """A bulk publish touches no index of card (schema 4): no index covers published, dirty, version or
+    change_xid, and the pages keep room for the new row versions (CARD_FILLFACTOR)."""
+    for i in range(40):
+        (tmp_path / f"c{i}.yaml").write_text(f"title: Card {i}\npublished: false\nquality: {i}\n")
+    with psycopg.connect(pg_url, autocommit=True) as raw, Store(pg_url) as store:
+        import_paths(store, [tmp_path])
+        with store.backend.transaction():  # the edit's own (nested) transaction counts inside this one
+            # Every 4th card: a page has room for ~2/5 of its rows' new versions (the fill factor), and the
+            # edit writes two (its values, then the dirty flag).
+            result = store.set_fields(store.ids()[::4], {"published": True}, label="publish some")
+            assert len(result.changed) == 10 and store.count("dirty:true") == 10
+            hot, updated = _hot_updates(store.backend._conn())  # type: ignore[attr-defined]
+            assert hot == updated >= 10
+        indexed = {r[0] for r in raw.execute(
+            "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+            "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = 'card'::regclass"
+        )}  # fmt: skip
+        assert not indexed & {"published", "dirty", "version", "change_xid"}, indexed
+
+
+def test_version_3_library_migrates_to_hot_bulk_edits(conn: psycopg.Connection) -> None:
+    """3 -> 4 drops the indexes that made bulk edits non-HOT, rewrites card with room on its pages, moves
+    the catch-up to card_change (seeded with every card) and checks the edit tables' keys per statement."""
+    open_library(conn)
+    for statement in (  # back to version 3's layout
+        "DROP TABLE card_change", "DROP FUNCTION curator_card_changed CASCADE",
+        "DROP FUNCTION curator_check_keys CASCADE", "DROP FUNCTION curator_cascade CASCADE",
+        "ALTER TABLE card RESET (fillfactor)",
+        "CREATE INDEX card_published ON card (published, date)",
+        "CREATE INDEX card_dirty_flag ON card (id) WHERE dirty",
+        "CREATE INDEX card_change_xid ON card (change_xid)",
+        "ALTER TABLE pending_edit ADD FOREIGN KEY (card_id) REFERENCES card (id) ON DELETE CASCADE",
+        "ALTER TABLE journal_entry ADD FOREIGN KEY (card_id) REFERENCES card (id) ON DELETE CASCADE",
+        "ALTER TABLE journal_entry ADD FOREIGN KEY (batch_id) REFERENCES edit_batch (id) ON DELETE CASCADE",
+        "UPDATE meta SET value = '3' WHERE key = 'schema_version'",
+    ):  # fmt: skip
+        conn.execute(statement)
+    cards = [_card(conn, f"/{i}", published=False) for i in range(30)]
+    with pytest.raises(LibraryNeedsMigration):
+        check_schema(conn)
+    assert pg_schema.migrate(conn) == [4] and check_schema(conn) == 4
+    indexes = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'card'")}
+    assert not indexes & {"card_published", "card_dirty_flag", "card_change_xid"}
+    assert conn.execute("SELECT reloptions FROM pg_class WHERE oid = 'card'::regclass").fetchone() == (
+        [f"fillfactor={pg_schema.CARD_FILLFACTOR}"],
+    )
+    logged = conn.execute("SELECT array_agg(i ORDER BY i) FROM card_change, unnest(ids) AS i").fetchone()
+    assert logged == (cards,)  # a catch-up from before the migration still finds every card
+    assert conn.execute(
+        "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid IN "
+        "('pending_edit'::regclass, 'journal_entry'::regclass)"
+    ).fetchone() == (0,)
+    with conn.transaction():
+        conn.execute("UPDATE card SET published = TRUE, dirty = TRUE")
+        assert _hot_updates(conn) == (30, 30)
+    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+        conn.execute("INSERT INTO pending_edit (card_id, field, base, value) VALUES (%s, 'heat', '1', '2')",
+                     (max(cards) + 1,))  # fmt: skip
+
+
+def test_edit_tables_keys_are_checked_and_cascade(conn: psycopg.Connection) -> None:
+    """pending_edit and journal_entry name existing cards and batches (checked per statement, schema 4);
+    deleting a card or a batch takes its rows with it, as ON DELETE CASCADE did."""
+    open_library(conn)
+    card, other = _card(conn, "/a"), _card(conn, "/b")
+    batch = conn.execute("INSERT INTO edit_batch (label) VALUES ('x') RETURNING id").fetchone()[0]
+    journal = (
+        "INSERT INTO journal_entry (batch_id, card_id, field, old, new) VALUES (%s, %s, 'heat', '1', '2')"
+    )
+    pending = "INSERT INTO pending_edit (card_id, field, base, value) VALUES (%s, %s, '1', '2')"
+    for sql, params in (
+        (journal, (batch + 1, card)),
+        (journal, (batch, other + 1)),
+        (pending, (other + 1, "heat")),
+    ):
+        with pytest.raises(psycopg.errors.ForeignKeyViolation, match="names no row of"):
+            conn.execute(sql, params)
+    for cid in (card, other):
+        conn.execute(journal, (batch, cid))
+        conn.execute(pending, (cid, "heat"))
+    for table in ("pending_edit", "journal_entry"):
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            conn.execute(f"UPDATE {table} SET card_id = %s WHERE card_id = %s", (other + 1, card))
+    conn.execute("DELETE FROM card WHERE id = %s", (card,))
+    assert conn.execute("SELECT card_id FROM pending_edit").fetchall() == [(other,)]
+    assert conn.execute("SELECT card_id FROM journal_entry").fetchall() == [(other,)]
+    conn.execute("DELETE FROM edit_batch WHERE id = %s", (batch,))
+    assert conn.execute("SELECT count(*) FROM journal_entry").fetchone() == (0,)
