@@ -22,8 +22,6 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from curator.core.store_rows import dumps
-
 if TYPE_CHECKING:
     from curator.core.store_rows import CardRecord
 
@@ -84,6 +82,8 @@ def to_server(doc: str) -> str:
     """A mapping's JSON text as the team library stores it (see the module docstring)."""
     if ESCAPED not in doc and ESC not in doc:
         return doc
+    from curator.core.store_rows import dumps  # here: a read that meets no escape never needs it
+
     return dumps(_strings(json.loads(doc), _escape))
 
 
@@ -91,6 +91,8 @@ def from_server(doc: str) -> str:
     """The stored JSON text (a whole mapping or one value of it) back as the card's own JSON text."""
     if ESC not in doc:
         return doc
+    from curator.core.store_rows import dumps
+
     return dumps(_strings(json.loads(doc), _unescape))
 
 

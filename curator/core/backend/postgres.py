@@ -28,6 +28,8 @@ import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -49,7 +51,6 @@ from curator.core.backend.base import (
     settle_written,
 )
 from curator.core.backend.location import Location, parse_location
-from curator.core.schema import FIELD_COLUMNS, FILE_COLUMNS
 from curator.core.store_types import (
     BatchInfo,
     CardRow,
@@ -72,8 +73,6 @@ _ROW_COLUMNS = (
     "id, path, title, category, provider_name, published_at, date, quality, heat, published, topics, "
     "lead_image, dirty, conflict, missing, problems, related_count"
 )
-_CARD_COLUMNS = frozenset((*FILE_COLUMNS, "id", "dirty", "conflict", "missing", "version", "change_xid"))
-_EDITABLE_COLUMNS = frozenset(c for columns in FIELD_COLUMNS.values() for c in columns)
 _BOOL_COLUMNS = frozenset({"published", "dirty", "conflict", "missing"})
 _FTS_COLUMNS = frozenset({"title", "excerpt", "provider", "topics", "related"})
 _VALUE_COLUMNS = {
@@ -101,15 +100,39 @@ _CHILD_TABLES: dict[str, tuple[str, str, str]] = {
         ),
     ),
 }
-_BOOL_FILE_INDEXES = tuple(i for i, c in enumerate(FILE_COLUMNS) if c in _BOOL_COLUMNS)
-_INSERT_CARD = (
-    f"INSERT INTO card (id, {', '.join(FILE_COLUMNS)}, dirty, conflict, missing) "
-    f"VALUES (%s, {', '.join('%s' for _ in FILE_COLUMNS)}, FALSE, FALSE, FALSE)"
-)
-_UPDATE_CARD = (
-    f"UPDATE card SET {', '.join(f'{c} = %s' for c in FILE_COLUMNS)}, conflict = FALSE, missing = FALSE "
-    "WHERE id = %s"
-)
+
+
+@dataclass(frozen=True)
+class _CardSql:
+    """What this backend derives from curator.core.schema's column lists (see :func:`_card_sql`)."""
+
+    insert: str  # a new card row from a record's FILE_COLUMNS values
+    update: str  # a card row from a record's FILE_COLUMNS values (then the id)
+    bool_indexes: tuple[int, ...]  # where the flags are among FILE_COLUMNS
+    columns: frozenset[str]  # what card_columns may read
+    editable: frozenset[str]  # the columns an edit sets (FIELD_COLUMNS)
+
+
+@cache
+def _card_sql() -> _CardSql:
+    """Built on first use: a read (`curator list`) never imports the card schema, whose peewee models
+    and field rules are ~10 ms of a team library's CLI start-up."""
+    from curator.core.schema import FIELD_COLUMNS, FILE_COLUMNS
+
+    return _CardSql(
+        insert=(
+            f"INSERT INTO card (id, {', '.join(FILE_COLUMNS)}, dirty, conflict, missing) "
+            f"VALUES (%s, {', '.join('%s' for _ in FILE_COLUMNS)}, FALSE, FALSE, FALSE)"
+        ),
+        update=(
+            f"UPDATE card SET {', '.join(f'{c} = %s' for c in FILE_COLUMNS)}, conflict = FALSE, "
+            "missing = FALSE WHERE id = %s"
+        ),
+        bool_indexes=tuple(i for i, c in enumerate(FILE_COLUMNS) if c in _BOOL_COLUMNS),
+        columns=frozenset((*FILE_COLUMNS, "id", "dirty", "conflict", "missing", "version", "change_xid")),
+        editable=frozenset(c for columns in FIELD_COLUMNS.values() for c in columns),
+    )
+
 _INSERT_TEXT = (
     "INSERT INTO card_text (card_id, title, excerpt, provider, topics, related) "
     "VALUES (%s, %s::tsvector, %s::tsvector, %s::tsvector, %s::tsvector, %s::tsvector)"
@@ -123,7 +146,7 @@ def _bool(value: Any) -> bool | None:
 def _file_values(values: Sequence[Any]) -> list[Any]:
     """A record's FILE_COLUMNS values with the flags as booleans (SQLite's 0/1 are not PostgreSQL's)."""
     out = list(values)
-    for i in _BOOL_FILE_INDEXES:
+    for i in _card_sql().bool_indexes:
         out[i] = _bool(out[i])
     return out
 
@@ -607,7 +630,7 @@ class PostgresBackend:
 
     @staticmethod
     def _editable(columns: Sequence[str]) -> None:
-        bad = [c for c in columns if c not in _EDITABLE_COLUMNS]
+        bad = [c for c in columns if c not in _card_sql().editable]
         if bad:
             raise ValueError(f"not a card column an edit sets: {bad[0]!r}")
 
@@ -781,7 +804,7 @@ class PostgresBackend:
             return []
         ids = pg_schema.reserve_ids(self._conn(), len(records))
         pairs = list(zip(ids, map(pg_nul.clean_record, records), strict=True))  # text holds no NUL: pg_nul
-        self._many(_INSERT_CARD, [(cid, *_file_values(rec.values)) for cid, rec in pairs])
+        self._many(_card_sql().insert, [(cid, *_file_values(rec.values)) for cid, rec in pairs])
         self._many(
             "INSERT INTO card_doc (card_id, doc) VALUES (%s, %s)", [(cid, rec.doc) for cid, rec in pairs]
         )
@@ -792,7 +815,7 @@ class PostgresBackend:
         if not pairs:
             return
         pairs = [(cid, pg_nul.clean_record(rec)) for cid, rec in pairs]  # text holds no NUL: pg_nul
-        self._many(_UPDATE_CARD, [(*_file_values(rec.values), cid) for cid, rec in pairs])
+        self._many(_card_sql().update, [(*_file_values(rec.values), cid) for cid, rec in pairs])
         self._many(
             "INSERT INTO card_doc (card_id, doc) VALUES (%s, %s) ON CONFLICT (card_id) DO UPDATE SET doc = excluded.doc",
             [(cid, rec.doc) for cid, rec in pairs],
@@ -915,7 +938,7 @@ class PostgresBackend:
 
     # -- inspection -----------------------------------------------------------------------------------------
     def card_columns(self, card_id: int, columns: Sequence[str]) -> tuple[Any, ...] | None:
-        unknown = [c for c in columns if c not in _CARD_COLUMNS]
+        unknown = [c for c in columns if c not in _card_sql().columns]
         if unknown:
             raise ValueError(f"no card column {unknown[0]!r}")
         row = self._one(f"SELECT {', '.join(columns)} FROM card WHERE id = %s", (card_id,))
