@@ -275,6 +275,16 @@ class MappedBackend:
         found = self.inner.known_cards([self.root_map.to_library(r) for r in roots])
         return {self.root_map.to_local(p): k for p, k in found.items()}
 
+    def known_stamps(self, roots: Sequence[str]) -> set[str]:
+        from curator.core.backend.base import stamp_key, stamp_parts
+
+        found = self.inner.known_stamps([self.root_map.to_library(r) for r in roots])
+        keys = set()
+        for key in found:
+            path, size, mtime_ns = stamp_parts(key)
+            keys.add(stamp_key(self.root_map.to_local(path), size, mtime_ns))
+        return keys
+
     def _record(self, record: CardRecord) -> CardRecord:
         values = tuple(record.values)
         return record._replace(values=(self.root_map.to_library(values[0]), *values[1:]))

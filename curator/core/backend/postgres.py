@@ -49,6 +49,7 @@ from curator.core.backend.base import (
     Translated,
     card_runs,
     settle_written,
+    stamp_keys,
 )
 from curator.core.backend.location import Location, parse_location
 from curator.core.store_types import (
@@ -766,6 +767,9 @@ class PostgresBackend:
             )
             out.update((r[0], (r[1], r[2], r[3])) for r in rows)
         return out
+
+    def known_stamps(self, roots: Sequence[str]) -> set[str]:
+        return stamp_keys(self.known_cards(roots), self.flagged_ids("missing"))
 
     def flagged_ids(self, flag: CardFlag) -> set[int]:
         if flag not in ("dirty", "missing", "conflict"):
