@@ -83,6 +83,8 @@ class ScoreDelegate(_Base):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         opt = self._background(painter, option, index)
         value = index.data(Role.RAW)
+        if value is None and not isinstance(index.data(Role.ROW), CardRow):
+            return  # a row still loading (a team library's page on its way): empty, not "no value"
         palette = QPalette(opt.palette)
         if opt.state & QStyle.StateFlag.State_Selected:
             palette.setColor(QPalette.ColorRole.Text, opt.palette.color(QPalette.ColorRole.HighlightedText))

@@ -27,6 +27,8 @@ from curator.gui.workers import (
 )
 
 T = TypeVar("T")
+#: How long an edit on the edits lane waits for another writer's lock before it counts as busy.
+EDIT_LANE_BUSY_TIMEOUT_MS = 2000
 
 
 def unmap(store: Store) -> None:
@@ -142,9 +144,11 @@ class RoundTrips(QObject):
         """`work(store)` (an edit: one transaction) on the edits lane, after the edits started before it."""
 
         def edit(store: Store) -> T:
-            # The edit waits for another writer's lock as briefly as on the GUI thread: the controller's
-            # retries (library_busy) keep its queue in order and its message the same on both libraries.
-            library_busy.set_busy_timeout(store, library_busy.GUI_BUSY_TIMEOUT_MS)
+            # Off the GUI thread an edit may wait longer for another writer's lock (the window goes on, and
+            # over a slow network a round trip alone takes a good part of the GUI thread's 200 ms); inline
+            # it waits no longer than the GUI thread may. Then the controller's retries (library_busy).
+            off = threading.current_thread() is not threading.main_thread()
+            library_busy.set_busy_timeout(store, EDIT_LANE_BUSY_TIMEOUT_MS if off else library_busy.GUI_BUSY_TIMEOUT_MS)
             return work(store)
 
         return self._run(edit, done, failed, self.edit_lane)

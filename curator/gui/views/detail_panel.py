@@ -385,10 +385,16 @@ class CardLoader(QObject):
     failed = Signal(str)  # the library could not be read: the sentence (the window's banner takes it)
     loaded = Signal(object)  # the card id now shown (None: the empty hint), after each load
 
-    def __init__(self, panel: DetailPanel, reader: Reader, parent: QObject | None = None) -> None:
+    def __init__(
+        self, panel: DetailPanel, reader: Reader, parent: QObject | None = None, *,
+        pending: Callable[[], bool] | None = None,
+    ) -> None:  # fmt: skip
+        """`pending()`: the card in hand is not known yet (its row's page is on its way): then no card (None)
+        keeps the pane's card greyed instead of the empty hint, until the card is asked for."""
         super().__init__(parent)
         self.panel = panel
         self.reader = reader
+        self.pending = pending
         self._asked = 0  # loads asked for; the newest one is shown
         self._shown = 0  # the load last settled (shown or failed)
         self._fresh: int | None = None  # the card `put` showed as an edit left it (reload need not read it)
@@ -410,6 +416,10 @@ class CardLoader(QObject):
         asked = self._asked
         self.wanted = card_id
         if card_id is None:
+            if self.pending is not None and self.pending() and self.panel.card is not None:
+                self._dim.stop()
+                self.panel.content.setEnabled(False)  # its card is on its way: CardSelection asks for it then
+                return
             self._arrived(asked, None, keep_scroll)
             return
         if not self._dim.isActive() and self.panel.content.isEnabled():

@@ -248,7 +248,7 @@ class EditController(QObject):
             return sorted(every)  # by id, as the library keeps them (the list's order does not matter here)
         chooser = self.selection.table.selectionModel()
         current = chooser.currentIndex()
-        rows = {i.row() for i in chooser.selectedRows()} | ({current.row()} if current.isValid() else set())
+        rows = set(self.selection.selected_rows()) | ({current.row()} if current.isValid() else set())
         if model.unloaded(sorted(rows)):
             self.status.showMessage(STILL_LOADING, 5000)
             return None
@@ -269,13 +269,23 @@ class EditController(QObject):
             return True
         return False
 
-    def _confirmed(self, action: str, ids: list[int]) -> bool:
+    def _confirm_then(self, action: str, ids: list[int], go: Callable[[], Job | None]) -> Job | None:
+        """`go()` once confirmed: at once for a few cards; above CONFIRM_ABOVE after the bulk dialog, whose
+        flagged cards are read through the trips (a team library: off the GUI thread, the dialog opening
+        when they arrive). Returns go()'s job when it ran before this returns (an SQLite library)."""
         if len(ids) <= CONFIRM_ABOVE:
-            return True
-        flagged, total = flagged_cards(self.store, ids)
-        dialog = BulkConfirmDialog(action, len(ids), flagged, total, self.parent_widget)
-        self.last_confirmation = dialog
-        return self.confirm(dialog)
+            return go()
+        ran: list[Job | None] = []
+
+        def ask(found: tuple[list[Any], int]) -> None:
+            flagged, total = found
+            dialog = BulkConfirmDialog(action, len(ids), flagged, total, self.parent_widget)
+            self.last_confirmation = dialog
+            if self.confirm(dialog) and not self._blocked():  # a write may have begun meanwhile
+                ran.append(go())
+
+        self.trips.read(lambda store: flagged_cards(store, ids), ask, self.trips.reporter(f"Checking {action}"))
+        return ran[0] if ran else None
 
     def _run(
         self, ids: list[int], action: str, make: Callable[[str], Callable[[Store], EditResult]], *,
@@ -288,7 +298,7 @@ class EditController(QObject):
         if not ids:
             self.status.showMessage("Select one or more cards first", 4000)
             return None
-        if self._blocked() or not self._confirmed(action, ids):
+        if self._blocked():
             return None
         label = action if len(ids) == 1 else f"{action} ({len(ids):,} cards)"
 
@@ -306,7 +316,7 @@ class EditController(QObject):
             return edit
 
         job = Job(action, work, self._record, from_pane=from_pane, subject=self._subject(ids))
-        return self.submit(job)
+        return self._confirm_then(action, ids, lambda: self.submit(job))
 
     def _record(self, made: Made) -> None:
         if made.detail is not None:
@@ -511,16 +521,23 @@ class EditController(QObject):
         if ids is None:
             return
         if len(ids) > 1 and not self._blocked():
-            gate = publish_gate.find(self.store, ids)
-            if gate.held_ids:
-                answer = self.ask_gate(gate)
-                if answer == "cancel":
+            # The gate's reads go through the trips (a team library: off the GUI thread; it asks on arrival).
+            self.trips.read(lambda store: publish_gate.find(store, ids), self._gated,
+                            self.trips.reporter("Checking the cards to publish"))  # fmt: skip
+            return
+        self.triage({"published": True}, "Publish", ids)
+
+    def _gated(self, gate: publish_gate.Gate) -> None:
+        ids = list(gate.targets)
+        if gate.held_ids:
+            answer = self.ask_gate(gate)
+            if answer == "cancel":
+                return
+            if answer == "skip":
+                ids = gate.rest()
+                if not ids:
+                    self.status.showMessage("Nothing published: every card was skipped", 6000)
                     return
-                if answer == "skip":
-                    ids = gate.rest()
-                    if not ids:
-                        self.status.showMessage("Nothing published: every card was skipped", 6000)
-                        return
         self.triage({"published": True}, "Publish", ids)
 
     def step_heat(self, step: int) -> None:
@@ -532,7 +549,7 @@ class EditController(QObject):
         card. When nothing changes the status bar says why (- on a card not rated, or at a limit).
         """
         ids = self.targets()
-        if not ids or self._blocked() or not self._confirmed(f"Heat {step:+d}", ids):
+        if not ids or self._blocked():
             return
         label = f"Heat {step:+d}" + ("" if len(ids) == 1 else f" ({len(ids):,} cards)")
 
@@ -561,7 +578,7 @@ class EditController(QObject):
             else:
                 self.history.record(made)
 
-        self.submit(Job(label, lambda: heat, done))
+        self._confirm_then(f"Heat {step:+d}", ids, lambda: self.submit(Job(label, lambda: heat, done)))
 
     @staticmethod
     def _heat_unchanged(rows: list[CardRow], count: int, step: int) -> str:
@@ -593,12 +610,16 @@ class EditController(QObject):
         ids = self.targets()
         if not ids:
             return
-        name, ok = QInputDialog.getItem(
-            self.parent_widget, "Add topic" if add else "Remove topic", f"Topic for {plain.count(len(ids), 'card')}",
-            self.store.values("topics"), 0, True,
-        )  # fmt: skip
-        if ok and name.strip():
-            self.change_topic(ids, name.strip(), add=add)
+
+        def ask(names: list[str]) -> None:  # the library's topics, read through the trips, to choose from
+            name, ok = QInputDialog.getItem(
+                self.parent_widget, "Add topic" if add else "Remove topic",
+                f"Topic for {plain.count(len(ids), 'card')}", names, 0, True,
+            )  # fmt: skip
+            if ok and name.strip():
+                self.change_topic(ids, name.strip(), add=add)
+
+        self.trips.read(lambda store: store.values("topics"), ask, self.trips.reporter("Reading the topics"))
 
     # -- the history ----------------------------------------------------------------------------------
     def show_history(self) -> HistoryDialog:

@@ -101,7 +101,8 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.table)
         self.stack.addWidget(self.grid)
         self.detail = DetailPanel(self.images)
-        self.card_loader = CardLoader(self.detail, self.trips.read, self)  # the card in hand, read by the trips
+        self.card_loader = CardLoader(self.detail, self.trips.read, self,  # the card in hand, read by the trips
+                                      pending=lambda: self.model.loading(self.table.currentIndex().row()))
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.facets)
