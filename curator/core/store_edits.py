@@ -158,7 +158,7 @@ def _problem_count(cache: dict[Any, int], field: str, key: Any, value: Any) -> i
 
 def apply_values(
     backend: Backend, items: Sequence[tuple[int, str, Any]],
-    known: Mapping[str, list[FieldRow]] | None = None, *, editor: str = "", now: float = 0.0,
+    known: Mapping[str, Sequence[FieldRow]] | None = None, *, editor: str = "", now: float = 0.0,
 ) -> Runs:  # fmt: skip
     """Make each (card, field, value) current; returns the changes actually made (no-ops left out), as
     runs of cards sharing their field, old and new values (a sequence of Change tuples).
@@ -174,10 +174,12 @@ def apply_values(
 
 
 def _apply(
-    backend: Backend, by_field: Mapping[str, Mapping[int, Any]], known: Mapping[str, list[FieldRow]] | None,
-    *, editor: str, now: float,
+    backend: Backend, by_field: Mapping[str, Mapping[int, Any]],
+    known: Mapping[str, Sequence[FieldRow]] | None, *, editor: str, now: float,
+    shared: Mapping[str, Any] | None = None,
 ) -> Runs:  # fmt: skip
-    """apply_values of field -> card id -> new value (a bulk edit's cards all share one value object)."""
+    """apply_values of field -> card id -> new value. ``shared``: field -> the one value object every card
+    of ``by_field[field]`` gets (a bulk set's), so the cards need not be looked at one by one."""
     journal: list[tuple[tuple[str, str, str], list[int]]] = []  # ((field, old, new), its cards)
     problem_delta: dict[int, int] = {}
     pending: set[int] = set()  # cards given a pending value
@@ -196,7 +198,16 @@ def _apply(
         # rows and journal entries with one statement however the values interleave among the cards.
         groups: dict[tuple[str, str, int], list[int]] = {}
         values: dict[int, Any] = {}  # id(new value) -> the value
-        rows = known[field] if known and field in known else backend.current(field, new_values)
+        from_known = known is not None and field in known
+        rows = known[field] if known is not None and from_known else backend.current(field, new_values)
+        one = shared.get(field, _ABSENT) if shared else _ABSENT
+        if not from_known and one is not _ABSENT and isinstance(rows, Runs):
+            # The backend read the cards as runs of equal (file, current) values and every card gets the
+            # same value: the runs are the groups (current() holds only the cards asked for).
+            values[id(one)] = one
+            for (base_text, cur_text), cids in rows.runs:
+                groups[(base_text, cur_text, id(one))] = list(cids)
+            rows = ()
         for cid, base_text, cur_text in rows:
             new = new_values.get(cid, _ABSENT)
             if new is _ABSENT:
@@ -323,14 +334,15 @@ def _update_columns(
 
 def _record(
     store: _StoreLike, by_field: Mapping[str, Mapping[int, Any]], label: str,
-    known: Mapping[str, list[FieldRow]] | None = None, skipped: Sequence[Skipped] = (),
+    known: Mapping[str, Sequence[FieldRow]] | None = None, skipped: Sequence[Skipped] = (),
+    shared: Mapping[str, Any] | None = None,
 ) -> EditResult:  # fmt: skip
     """Apply edits (field -> card id -> new value) and journal them as one batch, in one transaction
-    (``known``: see apply_values)."""
+    (``known``: see apply_values; ``shared``: see _apply)."""
     backend = store.backend
     with backend.transaction():
         now = store.now()
-        changes = _apply(backend, by_field, known, editor=store.editor, now=now)
+        changes = _apply(backend, by_field, known, editor=store.editor, now=now, shared=shared)
         if not changes:
             return EditResult(None, [], list(skipped))
         batch_id = backend.add_batch(label, now, store.editor)
@@ -416,7 +428,7 @@ def set_fields(
         _refuse_single(ids, skipped)
         # One value object per field for every card: apply_values decides, encodes and writes it once.
         by_field = {field: dict.fromkeys(todo, value) for field, value in changes.items()}
-        return _record(store, by_field, label, skipped=skipped)
+        return _record(store, by_field, label, skipped=skipped, shared=changes)
 
 
 def change_topic(

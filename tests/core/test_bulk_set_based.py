@@ -120,7 +120,7 @@ def test_current_values_from_the_columns_are_those_of_the_mappings(
     bulk, _ = pair
     ids = bulk.ids()
     rows = bulk.backend.current(field, ids)
-    assert [cid for cid, _, _ in rows] == ids
+    assert sorted(cid for cid, _, _ in rows) == ids  # each card once (SQLite: in runs of equal values)
     for cid, base, cur in rows:
         assert (json.loads(base), json.loads(cur)) == _reference(bulk, field, cid), cid
         # The same JSON spelling the journal always recorded (a bool or an integer has only one).

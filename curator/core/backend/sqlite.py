@@ -36,7 +36,6 @@ from curator.core.backend.base import (
     Change,
     ChildKind,
     DirtyCard,
-    FieldRow,
     FlaggedCard,
     Known,
     TakenBack,
@@ -44,7 +43,7 @@ from curator.core.backend.base import (
     settle_written,
     stamp_keys,
 )
-from curator.core.backend.edit_runs import id_runs
+from curator.core.backend.edit_runs import Runs, id_runs
 from curator.core.schema import FIELD_COLUMNS, FILE_COLUMNS, Card, CardTopic
 from curator.core.store_types import (
     BatchInfo,
@@ -943,28 +942,39 @@ class SqliteBackend:
         return str(self._one("PRAGMA integrity_check")[0])
 
     # -- edits ----------------------------------------------------------------------------------------------
-    def current(self, field: str, ids: Iterable[int]) -> list[FieldRow]:
-        params = (_json_path(field), field, _ids_json(dict.fromkeys(ids)))
+    def current(self, field: str, ids: Iterable[int]) -> Runs:
+        """(id, file value, current value) of one field for the known cards among ``ids``, as runs of the
+        cards sharing their two values (edit_runs.Runs; each run in id order).
+
+        Grouped by SQLite (one row a distinct pair, its cards a JSON array): a bulk edit's 10k cards hold
+        a few such pairs, and apply_values decides each pair once, so the cards are never rows in Python.
+        """
+        wanted = ids if isinstance(ids, dict) else dict.fromkeys(ids)
+        params = (_json_path(field), field, _ids_json(wanted))
         column = _COLUMN_JSON.get(field)
         if column is None:
-            return self._all(
-                "SELECT c.card_id, coalesce(c.doc -> ?1, 'null'), coalesce(p.value, c.doc -> ?1, 'null') "
-                f"FROM card_doc c LEFT JOIN pending_edit p ON p.card_id = c.card_id AND p.field = ?2 "
-                f"WHERE c.card_id {_IN_IDS.replace('?', '?3')}",
-                params,
+            pairs = (
+                "SELECT c.card_id AS id, coalesce(c.doc -> ?1, 'null') AS base, "
+                "coalesce(p.value, c.doc -> ?1, 'null') AS cur "
+                "FROM card_doc c LEFT JOIN pending_edit p ON p.card_id = c.card_id AND p.field = ?2 "
+                f"WHERE c.card_id {_IN_IDS.replace('?', '?3')}"
             )
-        # coalesce stops at its first non-NULL argument: the mapping is read and parsed only where the column
-        # is NULL (a join would read every card's mapping row: twice the time; every card has one, inserted
-        # with it). Without a pending edit the file's value is the current one, which the column holds.
-        mapping = "(SELECT doc -> ?1 FROM card_doc WHERE card_id = c.id)"
-        return self._all(
-            f"SELECT c.id, coalesce(p.base, {column}, {mapping}, 'null'), "
-            f"coalesce(p.value, {column}, {mapping}, 'null') "
-            "FROM card c LEFT JOIN pending_edit p ON p.card_id = c.id AND p.field = ?2 "
-            # In id order, as the mapping's query gives them (the journal's entries follow this order).
-            f"WHERE c.id {_IN_IDS.replace('?', '?3')} ORDER BY c.id",
-            params,
+        else:
+            # coalesce stops at its first non-NULL argument: the mapping is read and parsed only where the
+            # column is NULL (a join would read every card's mapping row: twice the time; every card has
+            # one, inserted with it). Without a pending edit the file's value is the current one, which
+            # the column holds.
+            mapping = "(SELECT doc -> ?1 FROM card_doc WHERE card_id = c.id)"
+            pairs = (
+                f"SELECT c.id AS id, coalesce(p.base, {column}, {mapping}, 'null') AS base, "
+                f"coalesce(p.value, {column}, {mapping}, 'null') AS cur "
+                "FROM card c LEFT JOIN pending_edit p ON p.card_id = c.id AND p.field = ?2 "
+                f"WHERE c.id {_IN_IDS.replace('?', '?3')}"
+            )
+        rows = self._all(
+            f"SELECT base, cur, json_group_array(id) FROM ({pairs} ORDER BY id) GROUP BY base, cur", params
         )
+        return Runs(((base, cur), sorted(json.loads(cards))) for base, cur, cards in rows)
 
     def file_value(self, card_id: int, key: str) -> str | None:
         row = self._one("SELECT doc -> ? FROM card_doc WHERE card_id = ?", (_json_path(key), card_id))
