@@ -132,12 +132,14 @@ def patch(raw: bytes, changes: Mapping[str, Any], path: str = "<card>") -> bytes
 
 
 def _entry_starts(region: str, col: int) -> list[int]:
-    """Starts of the lines holding something other than blanks or a comment at column ``col``."""
+    """Starts of the lines holding something at column ``col`` other than blanks, a comment or a block
+    sequence's dash: a "- " line at the root's column is an item of the value before it (a sequence
+    indented like its key, ``topics:`` then ``- AI``), never a key."""
     # Searching from each "\n" (a literal the regex engine scans for in C) is ~5x faster than "^" in
     # MULTILINE mode, which is tried at every position.
-    head = re.compile(rf" {{{col}}}[^ \t\r\n#]")
-    starts = [0] if head.match(region) else []
-    starts += [m.start() + 1 for m in re.finditer(rf"\n(?= {{{col}}}[^ \t\r\n#])", region)]
+    line = rf" {{{col}}}(?!-(?:[ \t\r\n]|$))[^ \t\r\n#]"
+    starts = [0] if re.match(line, region) else []
+    starts += [m.start() + 1 for m in re.finditer(rf"\n(?={line})", region)]
     return starts
 
 
@@ -158,8 +160,10 @@ def _reads_back(doc: cards.Document, root: Any, old: dict[Any, Any], text: str, 
 
     - a chunk that is the very text of an old chunk, itself exactly one old entry, reads back as
       that entry did (its key must be one that was not to change);
-    - every other chunk is composed and built on its own, and must hold only changed keys, each
-      with exactly its intended value (an unclosed quote fails there, as it has no end).
+    - every other chunk is composed and built on its own, and must hold keys that are expected, each
+      with exactly its intended value (an unclosed quote fails there, as it has no end): the changed
+      ones, and an unchanged one whose text moved (a key inserted before the blank line after it
+      leaves it without that line, so it is read again, alone, and must still hold its old value).
 
     Anything unusual (anchors, directives, comments or blank lines moved between entries, a
     key not at the start of its line) is not proven here: the full re-parse decides.
@@ -206,7 +210,7 @@ def _reads_back(doc: cards.Document, root: Any, old: dict[Any, Any], text: str, 
                 if type(key_node) is not ScalarNode or key_node.tag == MERGE:
                     return False
                 key = builder.build(key_node, 1)
-                if key in seen or key not in changes or key not in expected:
+                if key in seen or key not in expected:
                     return False
                 seen.add(key)
                 if not same(builder.build(value_node, 1), expected[key]):
