@@ -392,3 +392,26 @@ def test_a_bulk_edit_asks_without_blocking_and_applies_to_every_match(qtbot, tea
     assert not slow.on_gui_thread
     assert asked[0].count == 60
     assert other.count("quality:40") == 60 and other.history(1)[0].label == "Set quality to 40 (60 cards)"
+
+
+def test_a_requery_off_the_gui_thread_keeps_the_card_in_hand_and_the_selection(qtbot, team: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    """Cards came or went (another editor): the list is re-queried, its first page read on the pages lane,
+    and once it is shown the card in hand and the other selected cards are selected again."""
+    model = team.model
+    hand, other_card = model.card_at(5), model.card_at(7)
+    assert team.selection.select_card(hand.id)
+    chooser = team.table.selectionModel()
+    chooser.select(model.index(7, Column.TITLE), chooser.SelectionFlag.Select | chooser.SelectionFlag.Rows)
+    resets: list[int] = []
+    model.reset.connect(lambda: resets.append(1))
+    slow = Slow(team.store)
+    slow.make("rows")
+    try:
+        team.team_library.requery()
+        assert not resets  # shown when its first page arrives, not now
+        qtbot.waitUntil(lambda: bool(resets), timeout=5000)
+    finally:
+        slow.restore()
+    assert not slow.on_gui_thread
+    assert team.selection.current_id() == hand.id
+    assert sorted(team.selection.selected_ids()) == sorted([hand.id, other_card.id])

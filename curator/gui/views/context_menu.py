@@ -43,6 +43,7 @@ class CardMenu(QObject):
         #: Shows the menu at a global position (tests replace it to pick an entry without a popup).
         self.popup: Callable[[QMenu, QPoint], object] = lambda menu, at: menu.exec(at)
         self.last_menu: QMenu | None = None
+        self._asked = 0  # right clicks: only the newest one's menu opens
         for view in (window.table, window.grid):
             view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
             view.customContextMenuRequested.connect(lambda pos, v=view: self.request(v, pos))
@@ -61,13 +62,25 @@ class CardMenu(QObject):
         else:  # part of a selection: keep the selection (publish acts on it), but this card is current
             selection.setCurrentIndex(row_index, QItemSelectionModel.SelectionFlag.NoUpdate)
         card_id = window.current_id()
-        detail = window.store.detail(card_id) if card_id is not None else None
-        if detail is None:
+        if card_id is None:
             return None
-        menu = self.build(detail)
-        self.last_menu = menu
-        self.popup(menu, view.viewport().mapToGlobal(pos))
-        return menu
+        # The card is read through the window's trips: on a team library off the GUI thread, the menu
+        # opening when it arrives (the newest right click wins); on SQLite at once, and returned.
+        self._asked += 1
+        asked = self._asked
+        shown: list[QMenu] = []
+
+        def show(detail: CardDetail | None) -> None:
+            if detail is None or asked != self._asked:
+                return
+            menu = self.build(detail)
+            self.last_menu = menu
+            shown.append(menu)
+            self.popup(menu, view.viewport().mapToGlobal(pos))
+
+        trips = window.trips
+        trips.read(lambda store: store.detail(card_id), show, trips.reporter("Reading the card for its menu"))
+        return shown[0] if shown else None
 
     def build(self, card: CardDetail) -> QMenu:
         """The menu for `card` (the card in hand)."""

@@ -355,16 +355,21 @@ class TeamLibrary(QObject):
         selection = w.selection
         current = selection.current_id()
         selected = [i for i in selection.selected_ids() if i != current]
+
+        def restore() -> None:  # once the re-query is shown (its first page may arrive later: a worker's)
+            w.model.reset.disconnect(restore)
+            if current is not None and selection.current_id() != current:
+                selection.select_card(current)
+            chooser = w.table.selectionModel()
+            flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+            for card_id in selected:
+                row = w.model.row_of(card_id)
+                if row is not None:
+                    chooser.select(w.model.index(row, Column.TITLE), flags)
+
+        w.model.reset.connect(restore)
         try:
             w.model.reload()  # the card in hand is re-selected by CardSelection after the reset
         except LibraryError as err:
+            w.model.reset.disconnect(restore)
             self.read_failed(str(err))
-            return
-        if current is not None and selection.current_id() != current:
-            selection.select_card(current)
-        chooser = w.table.selectionModel()
-        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
-        for card_id in selected:
-            row = w.model.row_of(card_id)
-            if row is not None:
-                chooser.select(w.model.index(row, Column.TITLE), flags)
