@@ -23,7 +23,7 @@ from PySide6.QtCore import QItemSelectionModel, QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from curator.core.store import Store
-from curator.core.store_types import CardRow
+from curator.core.store_types import CardRow, LibraryError
 from curator.gui import plain, workers
 from curator.gui import settings as keys
 from curator.gui.images import ImageCache
@@ -415,3 +415,28 @@ def test_a_requery_off_the_gui_thread_keeps_the_card_in_hand_and_the_selection(q
     assert not slow.on_gui_thread
     assert team.selection.current_id() == hand.id
     assert sorted(team.selection.selected_ids()) == sorted([hand.id, other_card.id])
+
+
+def test_after_a_lost_connection_the_pane_shows_the_card_in_hand(qtbot, team: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    """The card in hand's read failed (the server went away) after the editor moved on: the banner says so,
+    and once the connection is back the pane shows the card the list holds, not the one it showed."""
+    model, library = team.model, team.team_library
+    before, wanted = team.detail.card, model.card_at(9)
+    assert before is not None and before.id != wanted.id
+    real = team.store.detail
+
+    def lost(card_id: int) -> Any:
+        raise LibraryError(f"{team.store.location}: the connection to the server was lost (test)")
+
+    team.store.detail = lost  # type: ignore[method-assign]
+    try:
+        assert team.selection.select_card(wanted.id)
+        qtbot.waitUntil(lambda: library.connection_lost and library.banner.isVisible(), timeout=5000)
+        assert team.detail.card.id == before.id and not team.detail.content.isEnabled()
+    finally:
+        team.store.detail = real  # type: ignore[method-assign]
+    library.back()  # the probe's answer: the server is there again
+    qtbot.waitUntil(lambda: team.detail.card.id == wanted.id, timeout=5000)
+    qtbot.wait(300)  # the refresh of the pane's old card arrives too: it must not take the pane back
+    assert team.detail.card.id == wanted.id == team.selection.current_id()
+    assert team.detail.content.isEnabled()

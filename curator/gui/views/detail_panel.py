@@ -429,6 +429,8 @@ class CardLoader(QObject):
             if asked != self._asked:
                 return
             self._settle(asked)
+            if self.panel.card is not None and self.panel.card.id != card_id:
+                self.panel.content.setEnabled(False)  # not the card in hand: greyed until it is read (reload)
             if isinstance(err, LibraryError):
                 self.failed.emit(str(err))
             else:

@@ -234,6 +234,7 @@ class TeamLibrary(QObject):
             self._pending.add(self.window.detail.card.id)
         self._recount = True
         self._schedule()
+        self.window.card_loader.reload()  # the card in hand may be another than the pane's (its read failed)
 
     def retry(self) -> None:
         """The banner's Retry: probe the server now and restart the listener without waiting out its back-off."""
@@ -332,7 +333,7 @@ class TeamLibrary(QObject):
         card = w.detail.card
         if card is not None and fresh.detail_id == card.id:
             if fresh.detail is not None:
-                w.detail.show_card(fresh.detail, keep_scroll=True)
+                w.card_loader.put(fresh.detail)  # unless another card was asked for since (the loader's)
             else:
                 gone.add(card.id)
         self._show_totals(fresh.totals)
