@@ -386,3 +386,24 @@ def test_edit_tables_keys_are_checked_and_cascade(conn: psycopg.Connection) -> N
     assert conn.execute("SELECT card_id FROM journal_entry").fetchall() == [(other,)]
     conn.execute("DELETE FROM edit_batch WHERE id = %s", (batch,))
     assert conn.execute("SELECT count(*) FROM journal_entry").fetchone() == (0,)
+
+
+def test_opening_a_current_library_is_one_statement(
+    conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every open but the first: one round trip (the locked creation path costs seven), so `curator list`
+    on a distant server does not wait for six pings before its query; any other state takes the full path."""
+    open_library(conn)
+    sent: list[str] = []
+    execute = conn.execute
+
+    def counted(query, *args, **kwargs):  # type: ignore[no-untyped-def]
+        sent.append(str(query))
+        return execute(query, *args, **kwargs)
+
+    monkeypatch.setattr(conn, "execute", counted)
+    assert open_library(conn) == PG_SCHEMA_VERSION and len(sent) == 1
+    execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    with pytest.raises(LibraryNeedsMigration):
+        open_library(conn)
+    assert len(sent) > 2  # the careful path, under the lock
