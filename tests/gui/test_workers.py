@@ -79,3 +79,38 @@ def test_sync_pool_runs_inline(cancel_first: bool) -> None:
     run_task(work, on_done=log.append, pool=SyncPool(), handle=handle)
     assert log == [f"ran on {threading.get_ident()}", "partial" if cancel_first else "whole"]
     assert not handle.running
+
+
+def test_a_lane_runs_tasks_in_order_on_one_thread_and_finishes_there(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """workers.Lane: every task on the lane's one thread, in the order started (an edit after another
+    reaches the library after it), results on the GUI thread; stop() runs `finish` last, on that thread."""
+    from curator.gui.workers import Lane
+
+    threads: list[int] = []
+    order: list[int] = []
+    finished: list[int] = []
+    lane = Lane("test", finish=lambda: finished.append(threading.get_ident()))
+    gui = QThread.currentThread()
+    arrived: list[tuple[int, bool]] = []
+
+    def task(n: int):  # type: ignore[no-untyped-def]
+        def work(_report, _cancelled):  # type: ignore[no-untyped-def]
+            threads.append(threading.get_ident())
+            if n == 0:
+                threading.Event().wait(0.2)  # the first is slow: the others still wait their turn
+            order.append(n)
+            return n
+
+        return work
+
+    for n in range(5):
+        run_task(task(n), on_done=lambda v: arrived.append((v, QThread.currentThread() is gui)), pool=lane)
+    qtbot.waitUntil(lambda: len(arrived) == 5, timeout=5000)
+    assert order == [0, 1, 2, 3, 4] and [v for v, _ in arrived] == [0, 1, 2, 3, 4]
+    assert all(on_gui for _, on_gui in arrived)
+    assert len(set(threads)) == 1 and threads[0] != threading.get_ident()
+    lane.stop()
+    lane.join(5)
+    assert finished == [threads[0]]
+    with pytest.raises(RuntimeError, match="stopped"):
+        lane.start(None)  # type: ignore[arg-type]
