@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 # The digit bound lives with the field rules (which recognise such numbers without importing yaml).
-from curator.core.fields import MAX_INT_DIGITS, int_digits
+from curator.core.fields import MAX_INT_DIGITS, int_digits, unfit_number
+from curator.core.fields import NUMBER_START as _NUMBER_START
 
 #: Alias expansion allowed beyond the nodes actually written in the file. A real card has a few
 #: hundred nodes and rarely any alias; 10,000 extra values keeps a card's JSON in the library well
@@ -67,23 +69,106 @@ class CardError(Exception):
 
 # PyYAML's SafeLoader resolves every plain scalar in Python (a list lookup by first character,
 # then regular expressions), called back from libyaml's C composer once per node: measured at a
-# third of composing a card. The same table, with the answers for values that reach a regular
-# expression memoised (card files repeat them: numbers, true/false, dates), gives the same tags.
+# third of composing a card. The same table gives the same tags faster: after most first
+# characters only a fixed set of words resolves (true/yes/null/~/<<: the bool, null, merge, value
+# and yaml patterns are alternations of literal words), which one dict answers; only after a
+# digit, a sign or a dot do the patterns (float, int, timestamp) run, their answers memoised
+# (card files repeat them: small numbers, dates).
 _IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
 _WILDCARD = tuple(_IMPLICIT.get(None, ()))
 _BY_FIRST = {first: tuple(entries) + _WILDCARD for first, entries in _IMPLICIT.items() if first is not None}
 _plain_tags: dict[str, str] = {}
 _PLAIN_CACHE_MAX = 4096
+#: A whole pattern that is an alternation of literal words, ``^(?:yes|Yes|...)$``.
+_LITERAL_WORDS = re.compile(r"\^\(\?:((?:[^\\()\[\]|.*+?{}^$#]|\\[^A-Za-z0-9])*"
+                            r"(?:\|(?:[^\\()\[\]|.*+?{}^$#]|\\[^A-Za-z0-9])*)*)\)\$")
+
+
+def _literal_words(regexp: re.Pattern[str]) -> list[str] | None:
+    """The words a resolver pattern matches when it is an alternation of literal words, else None.
+
+    ``match`` with ``$`` also accepts each word followed by one line break (see _WORD_TAGS).
+    """
+    text = regexp.pattern
+    if regexp.flags & re.VERBOSE:
+        text = re.sub(r"\s+", "", text)  # verbose: whitespace is no part of the pattern (nor is '#' here)
+    found = _LITERAL_WORDS.fullmatch(text)
+    if found is None or "\\|" in text:
+        return None
+    return [re.sub(r"\\(.)", r"\1", word) for word in found[1].split("|")]
+
+
+def _first_match(value: str) -> str:
+    """PyYAML's own rule: the tag of the first pattern listed for ``value``'s first character that
+    matches it (str when none does)."""
+    resolvers = _BY_FIRST.get(value[:1], _WILDCARD)
+    return next((t for t, regexp in resolvers if regexp.match(value)), STR)
+
+
+def _combined(resolvers: tuple[tuple[str, re.Pattern[str]], ...]) -> tuple[re.Pattern[str], dict[int, str]] | None:
+    """One pattern trying ``resolvers``' patterns in order, and the tag of each one's group.
+
+    The first alternative that matches wins, as the first pattern that matches does: one regex call
+    for a date instead of three (float, int, then timestamp). None when the flags differ.
+    """
+    if len({regexp.flags for _, regexp in resolvers}) != 1:
+        return None
+    tags: dict[int, str] = {}
+    group = 1
+    for tag, regexp in resolvers:
+        tags[group] = tag
+        group += regexp.groups + 1
+    return re.compile("|".join(f"({regexp.pattern})" for _, regexp in resolvers), resolvers[0][1].flags), tags
+
+
+def _pattern_tag(value: str) -> str:
+    """:func:`_first_match` through the first character's combined pattern."""
+    combined = _COMBINED.get(value[:1])
+    if combined is None:
+        return _first_match(value)
+    found = combined[0].match(value)
+    return STR if found is None else combined[1][found.lastindex or 0]
+
+
+def _word_tags() -> tuple[frozenset[str], dict[str, str]]:
+    """The first characters after which only literal words resolve, and every such word's tag."""
+    firsts: set[str] = set()
+    tags: dict[str, str] = {}
+    if _WILDCARD:  # patterns tried after every first character: nothing is decided by words alone
+        return frozenset(), tags
+    for first, resolvers in _BY_FIRST.items():
+        words = [_literal_words(regexp) for _, regexp in resolvers]
+        if any(w is None for w in words):
+            continue
+        firsts.add(first)
+        for word in (w for ws in words if ws for w in ws):
+            for candidate in (word, word + "\n"):
+                if candidate[:1] == first and _first_match(candidate) != STR:
+                    tags[candidate] = _first_match(candidate)
+    return frozenset(firsts), tags
+
+
+#: First characters after which a plain scalar is a str unless it is one of _WORD_TAGS' words.
+_WORD_FIRSTS, _WORD_TAGS = _word_tags()
+#: First characters whose patterns must run (digits, signs, the dot); others give a str outright.
+_PATTERN_FIRSTS = frozenset(_BY_FIRST) - _WORD_FIRSTS
+_WORD, _PATTERN = 1, 2
+#: How a plain scalar is resolved, by its first character (absent: a str, unless there are wildcards).
+_FIRST_KIND = {**{c: _WORD for c in _WORD_FIRSTS}, **{c: _PATTERN for c in _PATTERN_FIRSTS}}
+_OTHER_KIND = _PATTERN if _WILDCARD else 0
+_COMBINED = {c: found for c in _PATTERN_FIRSTS if (found := _combined(_BY_FIRST[c])) is not None}
 
 
 def plain_tag(value: str) -> str:
     """The tag PyYAML's SafeLoader gives the plain (unquoted, untagged) scalar ``value``."""
-    resolvers = _BY_FIRST.get(value[:1], _WILDCARD)
-    if not resolvers:
+    kind = _FIRST_KIND.get(value[:1], _OTHER_KIND)
+    if kind == _WORD:
+        return _WORD_TAGS.get(value, STR)
+    if not kind:
         return STR
     tag = _plain_tags.get(value)
     if tag is None:
-        tag = next((t for t, regexp in resolvers if regexp.match(value)), STR)
+        tag = _pattern_tag(value)
         if len(_plain_tags) >= _PLAIN_CACHE_MAX:
             _plain_tags.clear()  # bounded: unique values (titles, long numbers) must not pile up
         _plain_tags[value] = tag
@@ -95,9 +180,15 @@ class _FastResolver:
 
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
         # Resolver.resolve, specialised to no path resolvers (SafeLoader has none): a plain
-        # scalar goes through the implicit table, any other scalar is a string.
+        # scalar goes through the implicit table, any other scalar is a string. plain_tag's
+        # body, inlined: this runs once per node of every card read.
         if kind is ScalarNode:
-            return plain_tag(value) if implicit[0] else STR
+            if not implicit[0]:
+                return STR
+            first = _FIRST_KIND.get(value[:1], _OTHER_KIND)
+            if first == _WORD:
+                return _WORD_TAGS.get(value, STR)
+            return plain_tag(value) if first else STR
         return SEQ if kind is SequenceNode else MAP
 
     # Called around every node by both composers; with no path resolvers there is nothing to track.
@@ -360,6 +451,17 @@ def may_have_anchor(region: str) -> bool:
     return False
 
 
+def may_have_tag(region: str) -> bool:
+    """False only when no ``!`` in the text can start a tag (``!!int``, ``!local``, ``!<...>``), so
+    every node's tag is the resolver's."""
+    i = region.find("!")
+    while i >= 0:
+        if i == 0 or region[i - 1] in _BEFORE_ANCHOR:
+            return True
+        i = region.find("!", i + 1)
+    return False
+
+
 class Fallback(Exception):
     """The one-pass builder met something it leaves to the full check (a merge key, a shared node)."""
 
@@ -369,11 +471,19 @@ class TreeBuilder:
 
     It applies the same rules as Checker except alias accounting; a node budget makes sure that a
     shared node the anchor pre-scan missed can never cost more than a walk of the real nodes.
+
+    ``tags``: whether the text may hold explicit tags (``!!int 12``). When it cannot (see
+    :func:`may_have_tag`), every tag came from the resolver, whose own pattern already matched the
+    value, so the pattern check is skipped. ``number_text`` ends up True when some text built (a
+    value, or a key) is one ``fields.unfit_number`` recognises: when False, the problem check need
+    not look for them (see ``fields.summarize``).
     """
 
-    def __init__(self, path: str, line_offset: int, text_length: int) -> None:
+    def __init__(self, path: str, line_offset: int, text_length: int, *, tags: bool = True) -> None:
         self.checker = Checker(path, line_offset)
         self.budget = text_length + 1  # every real node takes at least one character
+        self.tags = tags
+        self.number_text = False
 
     def build(self, node: Node, depth: int = 0) -> Any:
         """The plain value of ``node`` (checked); CardError, or Fallback for the full check."""
@@ -383,21 +493,32 @@ class TreeBuilder:
         tag = node.tag
         if cls is ScalarNode:
             if tag == STR:
-                return node.value
-            if tag not in _SCALAR_TAGS:
-                raise self.checker._bad_tag(node)
-            pattern = _PATTERNS.get(tag)
-            if pattern is not None and not pattern.match(node.value):
-                raise self.checker.fail(node, f"{node.value!r} is not a valid {_short_tag(tag)} value")
-            return _scalar(node)
+                value = node.value
+                if value[:1] in _NUMBER_START and unfit_number(value):
+                    self.number_text = True
+                return value
+            return self.scalar(node, tag)
         items = node.value
         self.budget -= len(items)
         if self.budget < 0:
             raise Fallback
+        inner = depth + 1
+        # Below: a str scalar (most values) is taken in the loop, without a call of its own; anything
+        # else, or anything past the depth limit (build words that error), goes through build.
+        quick = inner <= MAX_DEPTH
         if cls is SequenceNode:
             if tag != SEQ:
                 raise self.checker._bad_tag(node)
-            return [self.build(item, depth + 1) for item in items]
+            out: list[Any] = []
+            for item in items:
+                if quick and type(item) is ScalarNode and item.tag == STR:
+                    value = item.value
+                    if value[:1] in _NUMBER_START and unfit_number(value):
+                        self.number_text = True
+                    out.append(value)
+                else:
+                    out.append(self.build(item, inner))
+            return out
         if tag != MAP:
             raise self.checker._bad_tag(node)
         result: dict[Any, Any] = {}
@@ -405,31 +526,57 @@ class TreeBuilder:
             if type(key_node) is not ScalarNode or key_node.tag != STR:
                 if type(key_node) is ScalarNode and key_node.tag == MERGE:
                     raise Fallback
-                key = self.build(key_node, depth + 1)
+                key = self.build(key_node, inner)
                 if type(key_node) is not ScalarNode:  # the checker words this error
                     raise Fallback
             else:
                 key = key_node.value
             if key in result:
                 self.checker.walk_mapping(node, depth)  # finds and words the duplicate
-            result[key] = self.build(value_node, depth + 1)
+            if quick and type(value_node) is ScalarNode and value_node.tag == STR:
+                value = value_node.value
+                if value[:1] in _NUMBER_START and unfit_number(value):
+                    self.number_text = True
+                result[key] = value
+            else:
+                result[key] = self.build(value_node, inner)
         return result
 
+    def scalar(self, node: ScalarNode, tag: str) -> Any:
+        """A checked scalar that is not a str: its tag must fit and (when explicit) its value too."""
+        if tag not in _SCALAR_TAGS:
+            raise self.checker._bad_tag(node)
+        if self.tags:
+            pattern = _PATTERNS.get(tag)
+            if pattern is not None and not pattern.match(node.value):
+                raise self.checker.fail(node, f"{node.value!r} is not a valid {_short_tag(tag)} value")
+        value = _scalar(node)
+        if type(value) is str and value[:1] in _NUMBER_START and unfit_number(value):
+            self.number_text = True  # a number kept as text (too long, not finite)
+        return value
 
 
-def checked_values(node: MappingNode, path: str, line_offset: int, region: str) -> dict[Any, Any]:
+def built_values(node: MappingNode, path: str, line_offset: int, region: str) -> tuple[dict[Any, Any], bool]:
     """Check a composed root and build its plain values; raises CardError.
 
-    ``region`` is the text it was composed from. One pass when no ``&`` in it can start an anchor
-    (measured: 1.3x a bare compose); otherwise the full check, which counts alias expansion.
+    Returns the values and whether some text in them might be one ``fields.unfit_number`` recognises
+    (False only when the one-pass builder saw that none is). ``region`` is the text it was composed from.
+    One pass when no ``&`` in it can start an anchor (measured: 1.3x a bare compose); otherwise the
+    full check, which counts alias expansion, then a construct.
     """
     if not may_have_anchor(region):
         try:
-            result: dict[Any, Any] = TreeBuilder(path, line_offset, len(region)).build(node)
-            return result
+            builder = TreeBuilder(path, line_offset, len(region), tags=may_have_tag(region))
+            result: dict[Any, Any] = builder.build(node)
+            return result, builder.number_text
         except Fallback:
             pass
     # Anchors (or a merge key): the full check, which counts alias expansion, then construct.
     check(node, path, line_offset)
     result = construct(node)
-    return result
+    return result, True
+
+
+def checked_values(node: MappingNode, path: str, line_offset: int, region: str) -> dict[Any, Any]:
+    """:func:`built_values`' values alone."""
+    return built_values(node, path, line_offset, region)[0]

@@ -32,8 +32,8 @@ from .cardnodes import (
     TIMESTAMP,
     VALUE,
     CardError,
+    built_values,
     check,
-    checked_values,
     construct,
     guard_depth,
 )
@@ -66,11 +66,16 @@ class FileState:
 
 @dataclass
 class Card:
-    """A card's whole mapping as plain values, and the file state it was read from."""
+    """A card's whole mapping as plain values, and the file state it was read from.
+
+    ``number_text`` is False when the reader saw that no text in ``data`` is one
+    ``fields.unfit_number`` recognises (``fields.summarize`` then skips looking for them).
+    """
 
     path: str
     data: dict[str, Any]
     state: FileState | None
+    number_text: bool = True
 
 
 @dataclass(frozen=True)
@@ -287,10 +292,17 @@ def compose_card(doc: Document, path: str) -> tuple[MappingNode | None, dict[Any
 
     What parse_card does, keeping the nodes (write-back patches at their marks); raises CardError.
     """
+    node, values, _ = _compose_values(doc, path)
+    return node, values
+
+
+def _compose_values(doc: Document, path: str) -> tuple[MappingNode | None, dict[Any, Any], bool]:
+    """:func:`compose_card`, and whether some text in the values may be a number kept as text."""
     node = compose_root(doc, path)
     if node is None:
-        return None, {}
-    return node, checked_values(node, path, doc.line_offset, doc.yaml_text)
+        return None, {}, False
+    values, number_text = built_values(node, path, doc.line_offset, doc.yaml_text)
+    return node, values, number_text
 
 
 def _several(path: str, doc: Document, region: str, first: Node) -> CardError:
@@ -305,7 +317,8 @@ def parse_card(raw: bytes, path: str) -> Card:
     ``state`` is None (no file was read).
     """
     try:
-        return Card(path, compose_card(split(raw, path), path)[1], None)
+        _, values, number_text = _compose_values(split(raw, path), path)
+        return Card(path, values, None, number_text)
     except CardError:
         raise
     except (RecursionError, MemoryError):

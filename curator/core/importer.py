@@ -26,9 +26,17 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import nullcontext, suppress
 from typing import Any, cast
 
-from curator.core import cards
+from curator.core import cards, fields
 from curator.core.backend.base import Backend, Known, stamp_key, stamp_parts
-from curator.core.store_rows import CardRecord, card_record
+from curator.core.store_rows import (
+    FILE_COLUMNS,
+    CardRecord,
+    fts_values,
+    image_rows,
+    library_doc,
+    related_rows,
+    summary_columns,
+)
 from curator.core.store_types import ImportReport
 from curator.core.team_locks import exclusive
 
@@ -358,13 +366,32 @@ def _load(path: str, known_sha: str | None, now: float) -> Loaded:
             return ("same", path, (st.st_size, st.st_mtime_ns))
         card = cards.parse_card(raw, path)
         state = cards.FileState(len(raw), st.st_mtime_ns, digest)
-        return ("card", path, tuple(card_record(path, state, card.data, now)))
+        return ("card", path, _record(path, state, card, now))
     except cards.CardError as e:
         return ("error", path, (e.line, e.column, e.message))
     except OSError as e:
         return ("error", path, (None, None, f"cannot read the file: {e.strerror or e}"))
     except Exception as e:  # noqa: BLE001 - one file's trouble stays that file's, whatever it is
         return ("error", path, (None, None, f"{INTERNAL}: {type(e).__name__}: {e}"))
+
+
+def _record(path: str, state: cards.FileState, card: cards.Card, now: float) -> tuple[Any, ...]:
+    """``store_rows.card_record`` of a card just read, as a plain tuple (what a worker sends back).
+
+    The same record, built with what the reader knows: when it saw no number kept as text in the
+    values (``card.number_text``), the summary does not look for one (tests/core/test_import_fastpaths.py
+    holds it equal to card_record's).
+    """
+    data, doc = library_doc(card.data)
+    # library_doc hands back other values only when some had to be made storable: then look again.
+    summary = fields.summarize(data, number_text=card.number_text or data is not card.data)
+    cols = summary_columns(summary)
+    values = (
+        path, state.size, state.mtime_ns, state.sha256,
+        *(cols[c] for c in FILE_COLUMNS[4:21]),
+        len(summary.problems), now,
+    )  # fmt: skip
+    return (values, doc, list(summary.topics), image_rows(summary), related_rows(summary), fts_values(summary))
 
 
 def _load_chunk(chunk: Sequence[tuple[str, str | None]], now: float) -> list[Loaded]:
@@ -515,6 +542,16 @@ def _store(backend: Backend, new: list[tuple[str, CardRecord]],
     backend.insert_cards([record for _, record in new])  # the backend allocates their ids
 
 
+def _in_flight(workers: int) -> int:
+    """Chunks submitted ahead of the one being settled: enough that the workers stay busy through a
+    whole flush (BATCH cards stored while the parent takes no result) and then some.
+
+    With 4 a worker (2,000 cards with two workers, half a batch) the workers could run dry while the
+    parent stored a batch, and wait for it idle; results held meanwhile cost ~3 KB a card.
+    """
+    return BATCH // CHUNK + 4 * workers
+
+
 def _pooled(
     chunks: list[list[tuple[str, str | None]]], now: float, workers: int | None, run: _Importer,
     settle: Callable[[list[Loaded]], None], cancel: Callable[[], bool] | None,
@@ -530,7 +567,7 @@ def _pooled(
         queue: deque[Future[list[Loaded]]] = deque()
         settled = 0
         try:
-            while left and len(queue) < 4 * n:  # chunks in flight: workers stay busy through a flush
+            while left and len(queue) < _in_flight(n):
                 queue.append(pool.submit(_load_chunk, left[0], now))
                 left.popleft()
             while queue:

@@ -238,17 +238,17 @@ def test_a_row_the_library_refuses_costs_only_its_file(tmp_path: Path, store: St
     folder.mkdir()
     for i in range(30):
         (folder / f"c{i:02d}.md").write_bytes(oddcards.good_card(i))
-    real = importer.card_record
+    real = importer._record  # the worker's record: store_rows.card_record's fields as a plain tuple
 
-    def broken_record(path: str, *args: Any) -> store_rows.CardRecord:
+    def broken_record(path: str, *args: Any) -> tuple[Any, ...]:
         record = real(path, *args)
         if path.endswith("c17.md"):
-            values = list(record.values)
+            values = list(record[0])
             values[store_rows.FILE_COLUMNS.index("quality")] = 2**64  # sqlite3: OverflowError
-            record = record._replace(values=tuple(values))
+            record = (tuple(values), *record[1:])
         return record
 
-    monkeypatch.setattr(importer, "card_record", broken_record)
+    monkeypatch.setattr(importer, "_record", broken_record)
     report = import_paths(store, [folder], workers=1)
     assert report.added == 29 and store.count() == 29
     assert [e["path"] for e in report.errors] == [str(folder / "c17.md")]
@@ -283,10 +283,10 @@ def test_an_unexpected_exception_while_reading_costs_only_its_file(tmp_path: Pat
         (folder / f"c{i}.md").write_bytes(oddcards.good_card(i))
     real = fields.summarize
 
-    def failing(data: Any) -> fields.Summary:
+    def failing(data: Any, **options: Any) -> fields.Summary:
         if data.get("title") == "Good card number 3":
             raise ZeroDivisionError("a bug")
-        return real(data)
+        return real(data, **options)
 
     monkeypatch.setattr(fields, "summarize", failing)
     report = import_paths(store, [folder], workers=1)
