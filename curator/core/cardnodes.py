@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import operator
 import re
 from typing import Any
 
@@ -191,12 +192,11 @@ class _FastResolver:
             return plain_tag(value) if first else STR
         return SEQ if kind is SequenceNode else MAP
 
-    # Called around every node by both composers; with no path resolvers there is nothing to track.
-    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
-        pass
-
-    def ascend_resolver(self) -> None:
-        pass
+    # Called around every node by both composers; with no path resolvers there is nothing to track. C
+    # functions that ignore what they get (a builtin is no descriptor, so self is not passed): ~5% of a
+    # compose, measured, against the Python methods that did nothing.
+    descend_resolver = staticmethod(operator.is_)  # (current_node, current_index) -> a bool, dropped
+    ascend_resolver = staticmethod(tuple)  # () -> the empty tuple, dropped
 
 
 try:  # libyaml is ~10x faster; the pure-Python loader gives the same nodes.
