@@ -4,9 +4,11 @@ Every change of a card's field goes through :func:`apply_values`, which keeps th
 one place: ``pending_edit`` holds (file value, pending value) only while they differ, the card row and its
 topic/image/related/full-text rows hold the current value, ``dirty`` says whether pending edits exist,
 and ``problems`` counts the problems of the current mapping. It works set-wise: one query per edited field
-reads the old values of every card, and the backend's bulk paths write the results, so a bulk edit of 10k
-cards is a handful of statements rather than 10k ORM saves. No SQL here: the library is the Store's
-``backend`` (``curator.core.backend.base.Backend``).
+reads the old values of every card, each distinct (file, current, new) value is decided once, and the
+backend's bulk paths write the results as runs of cards sharing their values (``edit_runs.Runs``), so a
+bulk edit of 10k cards is a handful of statements rather than 10k ORM saves, and its cards are rows in
+Python only where their new values differ. No SQL here: the library is the Store's ``backend``
+(``curator.core.backend.base.Backend``).
 
 Many editors (a team library, or several Curators on one SQLite file): every batch, journal entry and
 pending edit records the Store's ``editor`` and the time. Each card has a version that every change of
