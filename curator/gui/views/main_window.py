@@ -374,7 +374,7 @@ class MainWindow(QMainWindow):
         if self._deferring and self._totals is None:
             return  # a scan of every card (0.1 s at 100k) the first page does not need: finish_startup counts
         if recount or self._totals is None:  # a scan of every card (45 ms at 100k): shown when it arrives
-            self.trips.read(Store.totals, self._totals_read, self.trips.reporter("Counting the library"))
+            self.trips.read(lambda s: s.totals(), self._totals_read, self.trips.reporter("Counting the library"))
             return
         self.status_line.show_counts(
             self._totals, self.model.total, counting=self.model.counting, writing=self.writer.running
