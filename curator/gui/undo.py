@@ -107,12 +107,14 @@ class EditHistory(QObject):
         return made.results[0]
 
     @staticmethod
-    def made(store: Store, call: Callable[[Store], EditResult]) -> Made:
-        """The Store part of one edit (any thread): `call(store)` and the label its batch was recorded with."""
+    def made(store: Store, call: Callable[[Store], EditResult], label: str | None = None) -> Made:
+        """The Store part of one edit (any thread): `call(store)` and the label its batch was recorded with
+        (`label`: the one the call passed, which the library keeps as given; else read back, a round trip)."""
         result = call(store)
-        label = "Edit"
-        if result.batch_id is not None:
-            label = next((b.label for b in store.history(1) if b.id == result.batch_id), label)
+        if label is None:
+            label = "Edit"
+            if result.batch_id is not None:
+                label = next((b.label for b in store.history(1) if b.id == result.batch_id), label)
         return Made([result], label, group=False)
 
     @staticmethod

@@ -308,7 +308,7 @@ class EditController(QObject):
             in_hand = card.id if card is not None and card.id in ids else None
 
             def edit(store: Store) -> Made:
-                made = EditHistory.made(store, call)
+                made = EditHistory.made(store, call, label)
                 if in_hand is not None and made.results[0].changed:
                     return Made(made.results, made.label, made.group, detail=store.detail(in_hand))
                 return made
