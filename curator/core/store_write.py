@@ -149,12 +149,20 @@ class _Flag(Protocol):
 
 #: The stop flag of this worker process (set by _init_worker); threads are handed theirs with each task.
 _worker_stop: _Flag | None = None
+#: Threads of a worker process putting its patched files in place (temp file, fsync, rename) while it
+#: patches the next ones: an fsync waits on the disk without holding the GIL, and a disk completes
+#: concurrent fsyncs together, so each worker keeps this many of them going beside its patching.
+WRITER_THREADS = 3
+#: This worker process's writer threads (started by _init_worker; None in the main process).
+_worker_writers: ThreadPoolExecutor | None = None
 
 
 def _init_worker(stop: _Flag) -> None:
-    """Worker process start: keep the write's stop flag (an Event can reach a process only at its start)."""
-    global _worker_stop
+    """Worker process start: keep the write's stop flag (an Event can reach a process only at its start)
+    and make the threads that put its files in place."""
+    global _worker_stop, _worker_writers
     _worker_stop = stop
+    _worker_writers = ThreadPoolExecutor(max_workers=WRITER_THREADS, thread_name_prefix="curator-writer")
 
 
 def _write_jobs(
@@ -167,37 +175,83 @@ def _write_jobs(
     exception while writing one file becomes that file's "failed" result, so it never costs the other
     files of its task (nor the whole write); the card keeps its pending edits. ``roots``: see
     :func:`imported_roots`.
+
+    Each file is read, checked and patched here (``write_changes`` as a dry run: every check a write
+    makes), then put in place (:func:`_put`): in a worker process by one of its writer threads, so the
+    next file is patched while this one's fsync waits on the disk; in a thread, right away.
     """
+    writers = _worker_writers if stop is None else None
     stop = stop if stop is not None else _worker_stop
-    results: list[_Result] = []
+    results: list[_Result | Future[_Result]] = []
+    putting: deque[Future[_Result]] = deque()
     for job in jobs:
         if stop is not None and stop.is_set():
             results.append(_SKIPPED)
             continue
-        try:
-            pending = {field: json.loads(text) for field, text in job.changes.items()}
-            changes = _as_patch(pending)
-            base_data = json.loads(job.base_doc)
-            # The folder is fsynced once per batch in _take_back, not once per file.
-            out = writeback.write_changes(job.path, job.base, changes, dry_run=dry_run,
-                                          base_data=base_data, sync_dir=False, roots=roots)  # fmt: skip
-            doc = "" if dry_run else dumps(writeback.applied(base_data, changes))
-        except writeback.ConflictError as e:
-            results.append(("conflict", e.reason))
-        except writeback.WriteError as e:
-            results.append(("failed", e.reason))
-        except OSError as e:
-            results.append(("failed", f"cannot write the file: {e.strerror or e}"))
-        except MemoryError:
-            results.append(("failed", "not enough memory to write this card"))
-        except Exception as e:  # noqa: BLE001 - a bug of ours must cost this card only; its edits stay pending
-            _log.exception("writing %s failed", job.path)
-            results.append(("failed", f"could not be written: an unexpected error ({type(e).__name__}: {e})"))
+        planned = _plan(job, dry_run, roots)
+        if planned[0] != "put":
+            results.append(planned)
+        elif writers is None:
+            results.append(_put(planned))
         else:
-            keep = dry_run and out.new != out.old  # the bytes travel back only for a dry run's diff
-            results.append(("ok", out.status, out.state, out.old if keep else b"", out.new if keep else b"",
-                            out.target, doc))  # fmt: skip
-    return results
+            # A patched file is one being written: it is put in place even if the write is cancelled
+            # meanwhile. So patch at most one file ahead of the writers (a cancel stays prompt).
+            while len(putting) > WRITER_THREADS:
+                putting.popleft().result()
+            putting.append(writers.submit(_put, planned))
+            results.append(putting[-1])
+    return [r.result() if isinstance(r, Future) else r for r in results]
+
+
+def _plan(job: _Job, dry_run: bool, roots: Sequence[str]) -> _Result:
+    """Read, check and patch one file: its result, or ("put", path, outcome, doc) when its patched bytes
+    are to replace it (not on a dry run)."""
+    try:
+        pending = {field: json.loads(text) for field, text in job.changes.items()}
+        changes = _as_patch(pending)
+        base_data = json.loads(job.base_doc)
+        out = writeback.write_changes(job.path, job.base, changes, dry_run=True, base_data=base_data,
+                                      roots=roots)  # fmt: skip
+        if not dry_run and out.status == "written":
+            return ("put", job.path, out, dumps(writeback.applied(base_data, changes)))
+        doc = "" if dry_run else dumps(writeback.applied(base_data, changes))
+    except Exception as e:  # noqa: BLE001 - every failure becomes this card's result (see _failure)
+        return _failure(job.path, e)
+    keep = dry_run and out.new != out.old  # the bytes travel back only for a dry run's diff
+    return ("ok", out.status, out.state, out.old if keep else b"", out.new if keep else b"", out.target, doc)
+
+
+def _put(planned: _Result) -> _Result:
+    """Replace a planned file with its patched bytes.
+
+    The folder is not fsynced here: _take_back fsyncs each folder once per batch, before the library
+    records its cards. The file must still be as it was read (size and mtime) right before the rename:
+    an editor's save meanwhile is a conflict, not overwritten.
+    """
+    _, path, out, doc = planned
+    try:
+        stamp = (out.state.size, out.state.mtime_ns)
+        state = writeback.atomic_write(out.target, out.new, sync_dir=False, expect=stamp)
+    except writeback.FileChanged:
+        return ("conflict", "the file changed on disk while it was being written; not written")
+    except Exception as e:  # noqa: BLE001 - see _failure
+        return _failure(path, e)
+    return ("ok", "written", state, b"", b"", out.target, doc)
+
+
+def _failure(path: str, e: Exception) -> _Result:
+    """One file's exception as its result: a conflict, or a failure with its reason (a bug of ours is
+    logged with its traceback; it costs this card only, whose edits stay pending)."""
+    if isinstance(e, writeback.ConflictError):
+        return ("conflict", e.reason)
+    if isinstance(e, writeback.WriteError):
+        return ("failed", e.reason)
+    if isinstance(e, OSError):
+        return ("failed", f"cannot write the file: {e.strerror or e}")
+    if isinstance(e, MemoryError):
+        return ("failed", "not enough memory to write this card")
+    _log.exception("writing %s failed", path, exc_info=e)
+    return ("failed", f"could not be written: an unexpected error ({type(e).__name__}: {e})")
 
 
 class _Pool(NamedTuple):

@@ -27,8 +27,8 @@ try:
 except ImportError:  # pragma: no cover - Windows has no inode flags to read
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["DELETE", "STALE_TEMP_SECONDS", "TEMP_MARK", "ConflictError", "WriteError", "WriteOutcome",
-           "atomic_write", "fsync_dir", "patch", "remove_stale_temps", "resolve_target",
+__all__ = ["DELETE", "STALE_TEMP_SECONDS", "TEMP_MARK", "ConflictError", "FileChanged", "WriteError",
+           "WriteOutcome", "atomic_write", "fsync_dir", "patch", "remove_stale_temps", "resolve_target",
            "temp_name", "write_changes"]
 
 #: Temp files are ``.NAME`` + TEMP_MARK + random hex, next to the card (import skips dotfiles).
@@ -268,6 +268,30 @@ def _refusal(path: str, st: os.stat_result) -> str | None:
     return None
 
 
+#: Where the kernel names what a descriptor reaches (Linux): see _without_links.
+_FD_NAMES = "/proc/self/fd"
+_O_PATH = getattr(os, "O_PATH", 0)
+
+
+def _without_links(absolute: str) -> bool:
+    """True when no component of ``absolute`` (normalised) is a link: the kernel's own name for the file
+    it reaches is that very path. Four calls where ``os.path.realpath`` takes an lstat per component
+    and a Python loop (a tenth of a big write's CPU). False whenever it cannot tell (no /proc, no
+    O_PATH, a missing file): the caller resolves the path the portable way."""
+    if not _O_PATH:
+        return False
+    try:
+        fd = os.open(absolute, _O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)  # nothing opened for reading
+    except OSError:
+        return False
+    try:
+        return not stat.S_ISLNK(os.fstat(fd).st_mode) and os.readlink(f"{_FD_NAMES}/{fd}") == absolute
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
 def resolve_target(path: str, roots: Sequence[str] = ()) -> str:
     """The file a write to the card at ``path`` reads and replaces; WriteError when it may not be written.
 
@@ -279,6 +303,8 @@ def resolve_target(path: str, roots: Sequence[str] = ()) -> str:
     (which would leave the real file silently behind). A path without links is its own target.
     """
     absolute = os.path.abspath(path)
+    if _without_links(absolute):
+        return absolute
     target = os.path.realpath(absolute)
     if target == absolute and not os.path.islink(absolute):  # (a link loop resolves to itself)
         return absolute
@@ -363,7 +389,9 @@ def write_changes(path: str, base: FileState, changes: Mapping[str, Any], *,
     if dry_run:
         return WriteOutcome("written", current, raw, new, target)
     try:
-        state = atomic_write(target, new, sync_dir=sync_dir)
+        state = atomic_write(target, new, sync_dir=sync_dir, expect=(current.size, current.mtime_ns))
+    except FileChanged:
+        raise ConflictError(path, "the file changed on disk while it was being written; not written") from None
     except OSError as err:
         raise WriteError(path, f"cannot write the file: {err.strerror or err}") from None
     return WriteOutcome("written", state, raw, new, target)
@@ -406,7 +434,13 @@ def _name_max(folder: str) -> int:
         return _NAME_MAX
 
 
-def atomic_write(path: str, data: bytes, *, sync_dir: bool = True) -> FileState:
+class FileChanged(OSError):
+    """The file is no longer as it was read (``atomic_write``'s ``expect``): it was left as it is."""
+
+
+def atomic_write(
+    path: str, data: bytes, *, sync_dir: bool = True, expect: tuple[int, int] | None = None
+) -> FileState:
     """Replace ``path`` with ``data`` atomically; returns the new file's state.
 
     The bytes go to a temp dotfile (see :func:`temp_name`) in the same folder, are flushed
@@ -415,6 +449,11 @@ def atomic_write(path: str, data: bytes, *, sync_dir: bool = True) -> FileState:
     On any failure the temp file is removed and the original is untouched. A symbolic link is
     never replaced by a file (OSError ELOOP): callers write to the file it links to, see
     :func:`resolve_target`.
+
+    ``expect``: the (size, mtime_ns) the file had when it was read. It is compared again right before
+    the rename, after the temp file's fsync, so an editor's save landing while the patched bytes were
+    being written is not replaced: FileChanged, the temp file removed. (Only a save in the same
+    mtime tick with the same size could pass, as it passes a rescan.)
 
     A bulk write may pass ``sync_dir=False`` and call :func:`fsync_dir` once per folder at the
     end: the folder fsync costs about as much as the file's own, and one per folder is enough
@@ -443,6 +482,10 @@ def atomic_write(path: str, data: bytes, *, sync_dir: bool = True) -> FileState:
             st = os.fstat(fd)  # a rename keeps the inode's mtime, so this is the final state
         finally:
             os.close(fd)
+        if expect is not None:
+            now = os.stat(path)
+            if (now.st_size, now.st_mtime_ns) != expect:
+                raise FileChanged(errno.EEXIST, "the file changed on disk while it was being written", path)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict, deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from difflib import SequenceMatcher
 from typing import Any, Final
 
@@ -291,41 +291,46 @@ class _Patcher(BlockEmitter):
         col = entries[0][0].start_mark.column
         children = schema.get("children", {})
         edits: list[Edit] = []
-        ends: dict[Any, int] = {}
+        values = {key: value_node for (_, value_node), key in zip(entries, old)}
+
+        def end(key: Any) -> int:
+            """Where an entry's text ends: found only for the entries an edit touches (a card's mapping
+            holds some twenty, and an edit changes one or two)."""
+            return self.entry_end(values[key])
+
         for (key_node, value_node), key in zip(entries, old):
-            ends[key] = self.entry_end(value_node)
             if key not in new:
                 if not self.starts_line(key_node):
                     return None  # the first key of a list item shares the dash's line
                 self.check_editable(value_node)
-                edits.append((self.line_start(key_node.start_mark.index), ends[key], ""))
+                edits.append((self.line_start(key_node.start_mark.index), end(key), ""))
             elif not same(old[key], new[key]):
                 child = children.get(key, NO_SCHEMA)
                 sub = self.value(value_node, old[key], new[key], col, child, key == "publishedDateTime")
                 if sub is None:
                     old_key = self.text[key_node.start_mark.index:key_node.end_mark.index]
-                    sub = [(key_node.start_mark.index, ends[key],
+                    sub = [(key_node.start_mark.index, end(key),
                             self.entry_text(old_key, new[key], col, child))]
                 edits.extend(sub)
         for key, value in new.items():
             if key not in old:
-                pos = self.insert_position(entries, list(old), key, schema, ends)
+                pos = self.insert_position(entries, list(old), key, schema, end)
                 text = " " * col + self.entry_text(key_text(key), value, col, children.get(key, NO_SCHEMA))
                 edits.append((pos, pos, text))
         return edits
 
     def insert_position(self, entries: list[tuple[Node, Node]], keys: list[Any], key: Any,
-                        schema: Mapping[str, Any], ends: dict[Any, int]) -> int:
+                        schema: Mapping[str, Any], end: Callable[[Any], int]) -> int:
         order = schema.get("keys", ())
         if key in order:
             rank = order.index(key)
             before = [i for i, k in enumerate(keys) if k in order and order.index(k) < rank]
             if before:
-                return ends[keys[before[-1]]]
+                return end(keys[before[-1]])
             after = [i for i, k in enumerate(keys) if k in order and order.index(k) > rank]
             if after and self.starts_line(entries[after[0]][0]):
                 return self.line_start(entries[after[0]][0].start_mark.index)
-        return ends[keys[-1]]
+        return end(keys[-1])
 
     def block_sequence(self, node: SequenceNode, old: list[Any], new: list[Any],
                        schema: Mapping[str, Any]) -> list[Edit] | None:
