@@ -107,7 +107,7 @@ _CHILD_TABLES: dict[str, tuple[str, str, str]] = {
 class _CardSql:
     """What this backend derives from curator.core.schema's column lists (see :func:`_card_sql`)."""
 
-    insert: str  # a new card row from a record's FILE_COLUMNS values
+    copy: str  # new card rows: the id, a record's FILE_COLUMNS values, then dirty, conflict, missing
     update: str  # a card row from a record's FILE_COLUMNS values (then the id)
     bool_indexes: tuple[int, ...]  # where the flags are among FILE_COLUMNS
     columns: frozenset[str]  # what card_columns may read
@@ -121,10 +121,7 @@ def _card_sql() -> _CardSql:
     from curator.core.schema import FIELD_COLUMNS, FILE_COLUMNS
 
     return _CardSql(
-        insert=(
-            f"INSERT INTO card (id, {', '.join(FILE_COLUMNS)}, dirty, conflict, missing) "
-            f"VALUES (%s, {', '.join('%s' for _ in FILE_COLUMNS)}, FALSE, FALSE, FALSE)"
-        ),
+        copy=f"COPY card (id, {', '.join(FILE_COLUMNS)}, dirty, conflict, missing) FROM STDIN",
         update=(
             f"UPDATE card SET {', '.join(f'{c} = %s' for c in FILE_COLUMNS)}, conflict = FALSE, "
             "missing = FALSE WHERE id = %s"
@@ -339,6 +336,12 @@ class PostgresBackend:
             return self._conn().execute(sql, params).fetchall()
         with _translated(self.location):
             return self._conn().execute(sql, params).fetchall()
+
+    def _copy(self, copy_sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """COPY ``rows`` in (one statement) inside the caller's transaction."""
+        with self._conn().cursor() as cur, cur.copy(copy_sql) as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def _many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """executemany (pipelined by psycopg) inside the caller's transaction."""
@@ -808,10 +811,11 @@ class PostgresBackend:
             return []
         ids = pg_schema.reserve_ids(self._conn(), len(records))
         pairs = list(zip(ids, map(pg_nul.clean_record, records), strict=True))  # text holds no NUL: pg_nul
-        self._many(_card_sql().insert, [(cid, *_file_values(rec.values)) for cid, rec in pairs])
-        self._many(
-            "INSERT INTO card_doc (card_id, doc) VALUES (%s, %s)", [(cid, rec.doc) for cid, rec in pairs]
-        )
+        # COPY, one statement per batch: card's statement triggers (NOTIFY, the change log) then fire once
+        # for the batch, not once per card as they did for pipelined single-row INSERTs.
+        self._copy(_card_sql().copy,
+                   [(cid, *_file_values(rec.values), False, False, False) for cid, rec in pairs])  # fmt: skip
+        self._copy("COPY card_doc (card_id, doc) FROM STDIN", [(cid, rec.doc) for cid, rec in pairs])
         self._insert_children(pairs)
         return ids
 
