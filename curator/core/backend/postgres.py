@@ -784,9 +784,15 @@ class PostgresBackend:
         return str(self._one("SELECT sha256 FROM card WHERE id = %s", (card_id,))[0])
 
     def refresh_stamps(self, rows: Sequence[tuple[int, int, int]]) -> None:
+        if not rows:
+            return
+        sizes, mtimes, ids = (list(column) for column in zip(*rows, strict=True))
+        # One statement: card's statement triggers (NOTIFY, the change log) fire once, not once per card.
         with self._bookkeeping():
-            self._many(
-                "UPDATE card SET size = %s, mtime_ns = %s, missing = FALSE, conflict = FALSE WHERE id = %s", rows
+            self._execute(
+                "UPDATE card SET size = u.size, mtime_ns = u.mtime_ns, missing = FALSE, conflict = FALSE FROM "
+                "unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS u(size, mtime_ns, id) WHERE card.id = u.id",
+                (sizes, mtimes, ids),
             )
 
     def mark_conflicts(self, ids: Sequence[int]) -> None:
@@ -923,12 +929,15 @@ class PostgresBackend:
         return [DirtyCard(i, p, s, m, h, bool(x)) for i, p, s, m, h, x in rows]
 
     def take_back(self, written: Sequence[TakenBack]) -> None:
-        with self._bookkeeping():  # the files now hold the values the cards had: no version moves
-            self._many(
-                "UPDATE card SET size = %s, mtime_ns = %s, sha256 = %s, dirty = FALSE, conflict = FALSE, "
-                "missing = FALSE WHERE id = %s",
-                [(w.size, w.mtime_ns, w.sha256, w.id) for w in written],
-            )
+        # The files now hold the values the cards had: no version moves. One statement, as refresh_stamps.
+        with self._bookkeeping():
+            self._execute(
+                "UPDATE card SET size = u.size, mtime_ns = u.mtime_ns, sha256 = u.sha256, dirty = FALSE, "
+                "conflict = FALSE, missing = FALSE FROM unnest(%s::bigint[], %s::bigint[], %s::text[], "
+                "%s::bigint[]) AS u(size, mtime_ns, sha256, id) WHERE card.id = u.id",
+                ([w.size for w in written], [w.mtime_ns for w in written], [w.sha256 for w in written],
+                 [w.id for w in written]),
+            )  # fmt: skip
         self._many("UPDATE card_doc SET doc = %s WHERE card_id = %s",
                    [(pg_nul.to_server(w.doc), w.id) for w in written])  # fmt: skip
         pending = self._all("SELECT card_id, field, value FROM pending_edit WHERE card_id = ANY(%s)",
