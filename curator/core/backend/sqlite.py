@@ -706,8 +706,11 @@ class SqliteBackend:
         return Card.select(fn.COUNT(Card.id)).where(self._where(term)).scalar(self.db) or 0
 
     def ids(self, term: Term | None, sort: Sequence[tuple[str, bool]]) -> list[int]:
+        # Built by peewee, read straight from sqlite3: peewee's row-by-row iteration cost ~4 us a row (0.4 s
+        # for the 100k ids of the window's Select All, a tenth of it this way).
         q = Card.select(Card.id).where(self._where(term)).order_by(*self._order(sort))
-        return [t[0] for t in q.tuples().execute(self.db)]
+        sql, params = self.db.get_sql_context().parse(q)
+        return [row[0] for row in self._all(sql, params)]
 
     def query_plan(self, term: Term | None, sort: Sequence[tuple[str, bool]], limit: int = 200) -> str:
         """SQLite's plan for a page of ``ids`` under a query (EXPLAIN QUERY PLAN details, " / "-joined)."""
