@@ -24,12 +24,15 @@ EDITS = 10_000  # the bulk edit and the write cover this many cards whatever the
 RUNS = int(os.environ.get("CURATOR_BENCH_RUNS", "3"))
 #: Issue 12's file-side misses, as last measured at 100k (the strict xfails below name them).
 COLD_IMPORT_MISS = (
-    "issue 12: cold import 2.27x the one-process read + compose floor at 100k (86.2 vs 38.0 s, medians of "
-    "2 alternated on a loaded machine; 2.65x the two-process floor, 32.5 s), target 1.0x. The import spends "
-    "~490 us of CPU a card (parent + two workers) against the floor's ~180, so two cores cannot bring it "
-    "under ~1.35x: a worker's time goes to libyaml compose (~45%), building the values (~20%), the summary "
-    "and its problem checks (~20%) and the mapping's JSON (~6%); the parent's inserts cost ~70 us a card, "
-    "FTS5 about half of it"
+    "issue 12: cold import 1.60x the one-process read + compose floor at 100k (73.2 vs 45.6 s, medians of 3 "
+    "alternated, load average ~7; 2.51x the two-process floor, 29.2 s), target 1.0x. The session's processes "
+    "share one scheduler group (autogroup), so on a busy machine the ratio follows CPU time: the import spends "
+    "~390 us of CPU a card (two workers ~280, the parent ~110) against the floor's ~190. A worker's time: "
+    "libyaml compose into PyYAML's Python nodes ~41% (the floor's own work, with a faster resolver), the "
+    "summary and its problem checks ~14%, building the values ~11%, the mapping's JSON ~9%, the record's rows "
+    "~7%, read + sha256 + split ~6%; the parent's inserts ~65 us a card, FTS5 and the card table's indexes the "
+    "largest (measured on 20k: indexes built after the load -17%, no redundant child card_id indexes -12%, "
+    "FTS5 columnsize=0 -18%: schema changes)"
 )
 RESCAN_MISS = (
     "issue 12: a rescan that finds nothing changed is 3.4x a stat of every file at 100k (0.99 vs 0.29 s, "
