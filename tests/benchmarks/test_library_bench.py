@@ -168,9 +168,9 @@ def test_bulk_set_against_a_bare_update_of_the_same_rows(library: Library, n: in
     floor. Each edit is undone untimed before the next, so every run makes the same change and the
     library is left as it was for the tests after this one.
 
-    At 100k (9,880 cards): 1.31x and 1.44x (294 vs 225 ms, 313 vs 217 ms; medians of 5 and 9, load 8-11 on
-    2 cores); in CPU time, measured apart, 1.47-1.5x (114-116 vs 76-79 ms; before schema 5 and the runs:
-    193-235 ms, 2.6x). The margin is thin: both pay the UPDATE of 10k wide
+    At 100k (9,880 cards): 1.31x, 1.44x and 1.49x (294 vs 225 ms, 313 vs 217 ms, 239 vs 160 ms; medians of
+    5, 9 and 9, load 7-11 on 2 cores); in CPU time, measured apart, 1.47-1.5x (114-116 vs 76-79 ms; before
+    schema 5 and the runs: 193-235 ms, 2.6x). The margin is thin: both pay the UPDATE of 10k wide
     rows (~40 ms) and the commit with its checkpoint (~45 ms, 4,200-4,500 WAL pages); the product adds
     reading the current values (~18 ms: the card rows, and the mappings of the cards whose column is NULL),
     the journal's 10k entries (~8 ms, its card index most of it), the pending rows (~4 ms), Python (~5 ms).
