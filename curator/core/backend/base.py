@@ -279,8 +279,9 @@ class Backend(Protocol):
         """The most common provider name of cards at ``domains``, else of related items matching."""
 
     # -- edits --------------------------------------------------------------------------------------------
-    def current(self, field: str, ids: Iterable[int]) -> list[FieldRow]:
-        """(id, file value, current value) of one field for the known cards among ``ids``."""
+    def current(self, field: str, ids: Iterable[int]) -> Sequence[FieldRow]:
+        """(id, file value, current value) of one field for the known cards among ``ids`` (in no promised
+        order: SQLite gives them as runs of equal values, edit_runs.Runs)."""
 
     def file_value(self, card_id: int, key: str) -> str | None:
         """One top-level key of the card's mapping as read (JSON text), None when absent."""
