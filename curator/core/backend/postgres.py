@@ -75,6 +75,9 @@ _ROW_COLUMNS = (
     "lead_image, dirty, conflict, missing, problems, related_count"
 )
 _BOOL_COLUMNS = frozenset({"published", "dirty", "conflict", "missing"})
+#: From this many cards on, update_cards stages the rows in a temporary table (four statements) rather
+#: than one UPDATE each.
+_STAGED_AT_LEAST = 32
 _FTS_COLUMNS = frozenset({"title", "excerpt", "provider", "topics", "related"})
 _VALUE_COLUMNS = {
     "category": "category", "categories": "category",
@@ -109,6 +112,7 @@ class _CardSql:
 
     copy: str  # new card rows: the id, a record's FILE_COLUMNS values, then dirty, conflict, missing
     update: str  # a card row from a record's FILE_COLUMNS values (then the id)
+    staged: tuple[str, str, str]  # many card rows at once: a temporary table, COPY into it, one UPDATE
     bool_indexes: tuple[int, ...]  # where the flags are among FILE_COLUMNS
     columns: frozenset[str]  # what card_columns may read
     editable: frozenset[str]  # the columns an edit sets (FIELD_COLUMNS)
@@ -125,6 +129,17 @@ def _card_sql() -> _CardSql:
         update=(
             f"UPDATE card SET {', '.join(f'{c} = %s' for c in FILE_COLUMNS)}, conflict = FALSE, "
             "missing = FALSE WHERE id = %s"
+        ),
+        staged=(
+            (
+                f"CREATE TEMP TABLE card_staged ON COMMIT DROP AS SELECT id, {', '.join(FILE_COLUMNS)} "
+                "FROM card WITH NO DATA"
+            ),
+            f"COPY card_staged (id, {', '.join(FILE_COLUMNS)}) FROM STDIN",
+            (
+                f"UPDATE card SET ({', '.join(FILE_COLUMNS)}) = ({', '.join(f's.{c}' for c in FILE_COLUMNS)}), "
+                "conflict = FALSE, missing = FALSE FROM card_staged AS s WHERE card.id = s.id"
+            ),
         ),
         bool_indexes=tuple(i for i, c in enumerate(FILE_COLUMNS) if c in _BOOL_COLUMNS),
         columns=frozenset((*FILE_COLUMNS, "id", "dirty", "conflict", "missing", "version", "change_xid")),
@@ -829,7 +844,15 @@ class PostgresBackend:
         if not pairs:
             return
         pairs = [(cid, pg_nul.clean_record(rec)) for cid, rec in pairs]  # text holds no NUL: pg_nul
-        self._many(_card_sql().update, [(*_file_values(rec.values), cid) for cid, rec in pairs])
+        if len(pairs) < _STAGED_AT_LEAST:
+            self._many(_card_sql().update, [(*_file_values(rec.values), cid) for cid, rec in pairs])
+        else:  # one UPDATE: card's statement triggers (NOTIFY, the change log) fire once, not once per card
+            create, copy, update = _card_sql().staged
+            with self.transaction():
+                self._execute(create)
+                self._copy(copy, [(cid, *_file_values(rec.values)) for cid, rec in pairs])
+                self._execute(update)
+                self._execute("DROP TABLE card_staged")
         self._many(
             "INSERT INTO card_doc (card_id, doc) VALUES (%s, %s) ON CONFLICT (card_id) DO UPDATE SET doc = excluded.doc",
             [(cid, rec.doc) for cid, rec in pairs],

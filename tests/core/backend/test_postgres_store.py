@@ -107,3 +107,33 @@ def test_a_database_of_another_program_is_refused(pg_url: str, pg_cluster: objec
     pg_cluster.sql("CREATE TABLE invoices (id int)", dbname=name)  # type: ignore[attr-defined]
     with pytest.raises(LibraryError, match="not a Curator library.*invoices"):
         Store(pg_url)
+
+
+def test_bulk_card_writes_are_one_statement_each(pg_url: str, tmp_path: Path) -> None:
+    """An import's new cards (COPY), a re-import's changed cards (staged UPDATE) and a Write's take-back are
+    one statement per batch on the card table: the change log gets one row each (a row per card before),
+    and every card comes back with what its file says."""
+    from curator.core.backend import postgres
+
+    count = postgres._STAGED_AT_LEAST + 8
+    files = [tmp_path / f"c{i:02d}.md" for i in range(count)]
+    for i, card in enumerate(files):
+        card.write_text(f"---\ntitle: Card {i}\nquality: {i}\npublished: false\n---\n", encoding="utf-8")
+    with Store(pg_url) as store:
+
+        def logged() -> list[int]:
+            return [len(r[0]) for r in store.backend._all("SELECT ids FROM card_change ORDER BY change_xid")]  # type: ignore[attr-defined]
+
+        import_paths(store, files)
+        assert logged() == [count]
+        for i, card in enumerate(files):
+            card.write_text(f"---\ntitle: Card {i} again\nquality: {i + 1}\npublished: true\n---\n",
+                            encoding="utf-8")  # fmt: skip
+        import_paths(store, files)
+        assert logged() == [count, count]
+        rows = {row.title: (row.quality, row.published) for row in store.rows(sort=[("quality", False)])}
+        assert rows == {f"Card {i} again": (i + 1, True) for i in range(count)}
+        store.set_fields(store.ids(), {"heat": 3}, label="heat")
+        assert store.write().written == count
+        assert logged()[2:] and all(n == count for n in logged()[2:])  # the edit, then the take-back
+        assert store.count("dirty:true") == 0 and all("heat: 3" in f.read_text() for f in files)
