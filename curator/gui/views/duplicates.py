@@ -245,15 +245,22 @@ class DuplicatesView(QObject):
         return self.dialog
 
     def keep(self, kept: int, others: list[int]) -> None:
-        """Unpublish `others` (one Store call, one undo step); `kept` stays as it is."""
-        rows = {row.id: row for row in self.store.rows_by_id([kept, *others])}
-        published = [i for i in others if i in rows and rows[i].published]
-        if kept not in rows:
-            return
-        if not published:
-            self.status.showMessage("Nothing to change: the group's other cards are not published", 6000)
-            return
-        self.edits.set_fields(published, {"published": False}, keep_label(rows[kept], len(published)))
+        """Unpublish `others` (one Store call, one undo step); `kept` stays as it is.
+
+        Queued with the other edits (a team library: on the edits lane, off the GUI thread); which of them
+        are published is read in the edit's own turn and transaction.
+        """
+
+        def plan(store: Store) -> tuple[list[int], dict[str, Any], str] | str:
+            rows = {row.id: row for row in store.rows_by_id([kept, *others])}
+            published = [i for i in others if i in rows and rows[i].published]
+            if kept not in rows:
+                return "Nothing changed: the card to keep is no longer in the library"
+            if not published:
+                return "Nothing to change: the group's other cards are not published"
+            return published, {"published": False}, keep_label(rows[kept], len(published))
+
+        self.edits.set_fields_read(list(others), KEEP_TEXT, plan)
 
     def _updated(self, summary: ChecksSummary) -> None:
         if self.dialog is not None and shiboken6.isValid(self.dialog):

@@ -39,7 +39,7 @@ from curator.gui import settings as keys
 from curator.gui.actions import HEAT_STEP, Actions
 from curator.gui.library_tasks import RoundTrips
 from curator.gui.settings import Settings
-from curator.gui.undo import EditHistory, Made, Replayed
+from curator.gui.undo import EditHistory, GroupCommand, Made, Replayed
 from curator.gui.views import publish_gate
 from curator.gui.views.bulk_dialog import CONFIRM_ABOVE, BulkConfirmDialog, flagged_cards
 from curator.gui.views.card_selection import CardSelection
@@ -54,6 +54,8 @@ def _exec_dialog(dialog: QDialog) -> bool:
 
 
 Work = Callable[[Store], Any]
+#: set_fields_read's plan: the cards, the changes and the label of the edit to make, or why none is made.
+Plan = Callable[[Store], "tuple[list[int], dict[str, Any], str] | str"]
 
 
 def _to(job: Job) -> str:
@@ -207,6 +209,41 @@ class EditController(QObject):
 
         self.submit(Job("Undo" if undo else "Redo", make, done, replay=True))
 
+    def jump(self, target: int) -> None:
+        """Edit > History's click: the library back (or forward) to just after step `target` (0: as imported).
+
+        Queued after the edits before it; when its turn comes every step between the stack's index then and
+        `target` is undone (or redone) in one transaction (all of them or none), and the index moves there
+        once the library confirmed it."""
+        said: list[str] = []
+
+        def make() -> Work | None:
+            stack = self.history.stack
+            here = stack.index()
+            if target == here or not 0 <= target <= stack.count():
+                return None
+            undo = target < here
+            batches: list[int] = []
+            for index in range(here - 1, target - 1, -1) if undo else range(here, target):
+                command = stack.command(index)
+                steps = list(command.steps) if isinstance(command, GroupCommand) else [command]
+                batches.extend(step.batch_id for step in (reversed(steps) if undo else steps))  # type: ignore[attr-defined]
+            count = abs(here - target)
+            said.append(f"{'Undone' if undo else 'Redone'}: {plain.count(count, 'step')}")
+
+            def work(store: Store) -> Replayed:
+                with store.transaction():
+                    return Replayed([store.undo(b) if undo else store.redo(b) for b in batches], target)
+
+            return work
+
+        def done(replayed: Replayed) -> None:
+            self._replay_note = ""
+            self.history.replayed(replayed)
+            self._say_replayed(said[-1])
+
+        self.submit(Job("Go to a step of the history", make, done, replay=True))
+
     def _say_replayed(self, done: str) -> None:
         """The status bar after an undo/redo: what was done, and what another editor's later change kept."""
         if self._replay_note:
@@ -316,6 +353,50 @@ class EditController(QObject):
             return edit
 
         job = Job(action, work, self._record, from_pane=from_pane, subject=self._subject(ids))
+        return self._confirm_then(action, ids, lambda: self.submit(job))
+
+    def set_fields_read(self, ids: list[int], action: str, plan: Plan) -> Job | None:
+        """A set_fields whose targets and values are read from the library in the job's own turn (Same
+        story's Add, the Duplicates dialog's keep): `plan(store)` runs on the edits lane after the jobs
+        before it (so it reads what they left), in one transaction with the edit, and returns the cards,
+        the changes and the undo step's label, or the sentence why nothing is to be done (the status bar
+        says it). `ids`: the cards it may touch (confirmed when many, as any edit; the version the pane
+        shows goes with an edit of the card in hand alone). One undo step; a refusal is said, as any job's.
+        """
+        if not ids:
+            self.status.showMessage("Select one or more cards first", 4000)
+            return None
+        if self._blocked():
+            return None
+
+        def work() -> Work:
+            expected = self._expected(ids)  # when its turn comes (see _expected)
+            card = self.card_in_hand()
+            in_hand = card.id if card is not None and card.id in ids else None
+
+            def edit(store: Store) -> Made | str:
+                with store.transaction():  # the reads and the edit: what was read is what is changed
+                    planned = plan(store)
+                    if isinstance(planned, str):
+                        return planned
+                    targets, changes, label = planned
+                    own = expected if expected is not None and list(expected) == targets else None
+                    made = EditHistory.made(
+                        store, lambda s: s.set_fields(targets, changes, label=label, expected=own), label
+                    )
+                    if in_hand is not None and in_hand in targets and made.results[0].changed:
+                        return Made(made.results, made.label, made.group, detail=store.detail(in_hand))
+                    return made
+
+            return edit
+
+        def done(made: Made | str) -> None:
+            if isinstance(made, str):
+                self.status.showMessage(made, 6000)
+            else:
+                self._record(made)
+
+        job = Job(action, work, done, subject=self._subject(ids))
         return self._confirm_then(action, ids, lambda: self.submit(job))
 
     def _record(self, made: Made) -> None:
@@ -625,7 +706,8 @@ class EditController(QObject):
     def show_history(self) -> HistoryDialog:
         """Edit > History (one dialog, raised when already open)."""
         if self.history_dialog is None or not shiboken6.isValid(self.history_dialog):
-            self.history_dialog = HistoryDialog(self.store, self.history.stack, self.parent_widget)
+            self.history_dialog = HistoryDialog(self.store, self.history.stack, self.parent_widget,
+                                                trips=self.trips, jump=self.jump)  # fmt: skip
         self.history_dialog.open()
         self.history_dialog.raise_()
         return self.history_dialog

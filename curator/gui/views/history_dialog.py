@@ -1,10 +1,13 @@
 """Edit > History: the undo stack (rebuilt from the library's journal) as a list of steps to go back to.
 
-Opened by the edit controller (views/editing.py), which owns the history it shows.
+Opened by the edit controller (views/editing.py), which owns the history it shows. Its reads (the journal's
+steps and their cards' titles) go through the window's RoundTrips (a team library: off the GUI thread, the
+list filled when they arrive), and a click is a jump the controller queues with the edits (`jump(index)`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import shiboken6
@@ -23,6 +26,7 @@ from PySide6.QtWidgets import (
 from curator.core.store import Store
 from curator.core.store_types import BatchInfo
 from curator.gui import plain
+from curator.gui.library_tasks import RoundTrips
 
 
 def when_text(created: float, now: float | None = None) -> str:
@@ -46,12 +50,21 @@ class HistoryDialog(QDialog):
 
     STEP, CARDS, WHEN = range(3)
 
-    def __init__(self, store: Store, stack: QUndoStack, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, store: Store, stack: QUndoStack, parent: QWidget | None = None, *,
+        trips: RoundTrips | None = None, jump: Callable[[int], None] | None = None,
+    ) -> None:  # fmt: skip
+        """`trips`: where the journal is read (inline when not given); `jump(index)`: what a click does (the
+        edit controller's queued jump; else the stack's own setIndex, inline)."""
         super().__init__(parent)
         self.setWindowTitle("Edit history")
         self.setObjectName("historyDialog")
         self.store = store
         self.stack = stack
+        self.trips = trips if trips is not None else RoundTrips(store, parent=self)
+        self.jump = jump if jump is not None else stack.setIndex
+        #: Counts refreshes asked for: the journal's answer to an older one is dropped (a newer one is coming).
+        self._asked = 0
         note = plain.label(
             "Every edit in the library's journal, oldest first. Click a step to go back to it; steps in grey "
             "are undone (Redo brings them back).", wrap=True,
@@ -78,33 +91,46 @@ class HistoryDialog(QDialog):
         self.stack.indexChanged.connect(self.refresh)
         self.resize(640, 440)
 
-    def _infos(self) -> dict[int, BatchInfo]:
-        return {b.id: b for b in self.store.history(max(self.stack.count(), 1) + 50)}
-
     def refresh(self, *_args: object) -> None:
         """Refill the steps from the stack and the journal (after an undo, a redo or a new edit).
 
         Only while shown (showEvent refills): a closed dialog costs nothing, and the stack's signals
-        during the window's teardown find nothing to do.
+        during the window's teardown find nothing to do. The journal is read through the trips; the list
+        is filled when it arrives (inline on an SQLite library), unless the stack moved on meanwhile.
         """
         if not self.isVisible() or not shiboken6.isValid(self.stack):
             return
-        infos = self._infos()
+        self._asked += 1
+        asked = self._asked
         commands = [self.stack.command(i) for i in range(self.stack.count())]
         batches = [[s.batch_id for s in getattr(c, "steps", ())] or [c.batch_id] for c in commands]  # type: ignore[attr-defined]
-        titles = self.store.batch_titles([b for group in batches for b in group if len(group) == 1])
+        texts = [c.text() for c in commands]
+        limit = max(self.stack.count(), 1) + 50
+        single = [b for group in batches for b in group if len(group) == 1]
+
+        def read(store: Store) -> tuple[dict[int, BatchInfo], dict[int, str]]:
+            return {b.id: b for b in store.history(limit)}, store.batch_titles(single)
+
+        def arrived(found: tuple[dict[int, BatchInfo], dict[int, str]]) -> None:
+            if asked == self._asked and shiboken6.isValid(self) and shiboken6.isValid(self.stack):
+                self._fill(texts, batches, *found)
+
+        self.trips.read(read, arrived, self.trips.reporter("Reading the edit history"))
+
+    def _fill(self, texts: list[str], batches: list[list[int]], infos: dict[int, BatchInfo],
+              titles: dict[int, str]) -> None:  # fmt: skip
         self.tree.clear()
         first = QTreeWidgetItem(["Library as imported", "", ""])
         self.tree.addTopLevelItem(first)
-        for command, group in zip(commands, batches, strict=True):
+        for text, group in zip(texts, batches, strict=True):
             found = [infos[b] for b in group if b in infos]
             cards = sum(i.cards for i in found)
             title = titles.get(group[0]) if len(group) == 1 else None
             who = title if title else f"{cards:,} cards" if cards != 1 else "1 card"
             when = when_text(found[-1].created) if found else ""
-            item = QTreeWidgetItem([command.text(), who, when])
+            item = QTreeWidgetItem([text, who, when])
             item.setToolTip(self.CARDS, plain.tip(who))
-            item.setToolTip(self.STEP, plain.tip(command.text()))
+            item.setToolTip(self.STEP, plain.tip(text))
             self.tree.addTopLevelItem(item)
         current = self.stack.index()
         grey = self.palette().color(self.palette().ColorRole.PlaceholderText)
@@ -128,4 +154,4 @@ class HistoryDialog(QDialog):
                 for r in range(self.tree.topLevelItemCount())]  # fmt: skip
 
     def _clicked(self, item: QTreeWidgetItem, _column: int) -> None:
-        self.stack.setIndex(self.tree.indexOfTopLevelItem(item))
+        self.jump(self.tree.indexOfTopLevelItem(item))

@@ -252,19 +252,22 @@ class SameStoryFinder(QObject):
         if self._next is not None:
             card_id, self._next = self._next, None
             # The finished task is still settling (its handle says running): start after it.
-            QTimer.singleShot(0, lambda: self.request(card_id))
+            QTimer.singleShot(0, lambda: self.request(card_id) if shiboken6.isValid(self.section) else None)
 
     def add(self, card_id: int, other_id: int) -> None:
-        """Add card `other_id` to card `card_id`'s related list: the CLI's ``related+=`` in one undo step."""
-        try:
-            value, notes = related_with(self.store, card_id, other_id)
-        except ValueError as err:
-            plain.warning(self.section, "Cannot add this related item", str(err))
-            return
-        if value is None:
-            self.status.showMessage(f"Not added: {'; '.join(notes)}", 6000)
-            return
-        rows = self.store.rows_by_id([other_id])
-        title = (rows[0].title if rows else None) or f"card {other_id}"
-        short = title if len(title) <= 40 else title[:39] + "…"
-        self.edits.set_fields([card_id], {"related": value}, f"Add related {short!r}")
+        """Add card `other_id` to card `card_id`'s related list: the CLI's ``related+=`` in one undo step.
+
+        Queued with the other edits (a team library: on the edits lane, off the GUI thread); the two cards'
+        current mappings are read in the edit's own turn and transaction, so a key pressed before it counts.
+        """
+
+        def plan(store: Store) -> tuple[list[int], dict[str, Any], str] | str:
+            value, notes = related_with(store, card_id, other_id)  # ValueError: said by the edits
+            if value is None:
+                return f"Not added: {'; '.join(notes)}"
+            rows = store.rows_by_id([other_id])
+            title = (rows[0].title if rows else None) or f"card {other_id}"
+            short = title if len(title) <= 40 else title[:39] + "…"
+            return [card_id], {"related": value}, f"Add related {short!r}"
+
+        self.edits.set_fields_read([card_id], "Add as related", plan)

@@ -1,0 +1,130 @@
+"""A team library over a slow network: the edits made from dialogs (Same story's Add, the Duplicates dialog's
+keep, Edit > History's jumps) and the history's reads never block the GUI thread (issue 10). Each goes
+through the edit controller's queue (the edits lane), reads what it needs in its own turn, and its result
+is right; the history fills in when the journal arrives.
+
+The slow server is test_team_round_trips' wrapper (pg_sleep on the calling thread's own connection first):
+were a call made on the GUI thread, the ticker would see the event loop stall that long.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from test_team_round_trips import MAX_GAP_S, Slow, Ticker, boxes, other, team, team_db, team_template
+
+from curator.core.store import Store
+from curator.gui.views.duplicates import KEEP_TEXT
+from curator.gui.views.main_window import MainWindow
+
+__all__ = ["boxes", "other", "team", "team_db", "team_template"]  # the fixtures these tests use
+
+
+def _slowed(qtbot: Any, team: MainWindow, names: list[str], act: Any, until: Any) -> tuple[float, Slow]:
+    """Run `act()` with `names` slowed until `until()`; the event loop's longest stall meanwhile."""
+    slow = Slow(team.store)
+    for name in names:
+        slow.make(name)
+    ticker = Ticker()
+    ticker.start()
+    try:
+        act()
+        qtbot.waitUntil(until, timeout=10000)
+        gap = ticker.stop()
+    finally:
+        slow.restore()
+    return gap, slow
+
+
+def _related_urls(store: Store, card_id: int) -> list[Any]:
+    related = (store.current_data(card_id) or {}).get("related") or []
+    return [item.get("sourceUrl") for item in related if isinstance(item, dict)]
+
+
+def test_same_storys_add_runs_on_the_edits_lane_after_the_key_before_it(qtbot, team: MainWindow, other: Store, boxes: list) -> None:  # type: ignore[no-untyped-def]
+    card = team.detail.card
+    assert card is not None
+    target = next(r for r in (team.model.card_at(i) for i in range(1, 10)) if r.id != card.id)
+    url = other.current_data(target.id)["sourceUrl"]
+    steps = team.edits.history.stack.count()
+    assert url not in _related_urls(other, card.id)
+
+    def act() -> None:
+        team.actions.quality_keys[4].trigger()  # a key first: the add goes after it, on the card it left
+        team.same_story.add(card.id, target.id)
+        assert team.edits.busy and team.edits.history.stack.count() == steps  # nothing yet: on its way
+
+    gap, slow = _slowed(qtbot, team, ["current_data", "set_fields"], act, lambda: not team.edits.busy)
+    assert gap < MAX_GAP_S, f"the event loop stalled {gap:.2f} s while Same story's Add was made"
+    assert slow.threads and not slow.on_gui_thread  # the mappings were read off the GUI thread too
+    assert not boxes, [b.text() for b in boxes]
+    assert url in _related_urls(other, card.id)
+    assert other.detail(card.id).quality == 40  # the key before it reached the library first
+    labels = [b.label for b in other.history(2)]
+    assert labels[1] == "Set quality to 40" and labels[0].startswith("Add related ")
+    assert team.edits.history.stack.count() == steps + 2  # one undo step each
+    team.actions.undo.trigger()
+    qtbot.waitUntil(lambda: not team.edits.busy, timeout=5000)
+    assert url not in _related_urls(other, card.id)
+
+
+def test_duplicates_keep_reads_and_unpublishes_off_the_gui_thread(qtbot, team: MainWindow, other: Store, boxes: list) -> None:  # type: ignore[no-untyped-def]
+    kept, *others = [team.model.card_at(i).id for i in range(4)]
+    other.set_fields([kept, *others], {"published": True}, label="setup")
+    other.set_fields([others[0]], {"published": False}, label="setup")
+    steps = team.edits.history.stack.count()
+
+    def act() -> None:
+        team.duplicates.keep(kept, others)
+        assert team.edits.busy  # queued, not read on the GUI thread
+
+    gap, slow = _slowed(qtbot, team, ["rows_by_id", "set_fields"], act, lambda: not team.edits.busy)
+    assert gap < MAX_GAP_S, f"the event loop stalled {gap:.2f} s while {KEEP_TEXT!r} was made"
+    assert slow.threads and not slow.on_gui_thread
+    assert not boxes, [b.text() for b in boxes]
+    assert [r.published for r in other.rows_by_id([kept, *others])] == [True, False, False, False]
+    assert other.history(1)[0].label.endswith("unpublish 2 others") and other.history(1)[0].cards == 2
+    assert team.edits.history.stack.count() == steps + 1
+
+    # Nothing left to unpublish: said, and nothing recorded.
+    team.duplicates.keep(kept, others)
+    qtbot.waitUntil(lambda: not team.edits.busy, timeout=5000)
+    assert "not published" in team.statusBar().currentMessage()
+    assert team.edits.history.stack.count() == steps + 1
+
+
+def test_the_history_fills_and_jumps_off_the_gui_thread(qtbot, team: MainWindow, other: Store, boxes: list) -> None:  # type: ignore[no-untyped-def]
+    card = team.detail.card
+    assert card is not None
+    before = other.detail(card.id).quality
+    team.actions.quality_keys[2].trigger()
+    team.actions.quality_keys[6].trigger()
+    qtbot.waitUntil(lambda: not team.edits.busy, timeout=10000)
+    stack = team.edits.history.stack
+    steps = stack.count()
+    assert stack.index() == steps and other.detail(card.id).quality == 60
+
+    opened: list[Any] = []
+    gap, slow = _slowed(
+        qtbot, team, ["history"], lambda: opened.append(team.edits.show_history()),
+        lambda: opened[0].tree.topLevelItemCount() == steps + 1,
+    )
+    dialog = opened[0]
+    qtbot.addWidget(dialog)
+    assert gap < MAX_GAP_S, f"the event loop stalled {gap:.2f} s while the history was read"
+    assert slow.threads and not slow.on_gui_thread
+    rows = dialog.rows()
+    assert rows[-2][:2] == ("Set quality to 20", card.title) and rows[-1][:2] == ("Set quality to 60", card.title)
+
+    def jump() -> None:
+        dialog.tree.itemClicked.emit(dialog.tree.topLevelItem(steps - 2), 0)  # just before both edits
+        assert stack.index() == steps  # moves once the library confirmed it
+
+    gap, slow = _slowed(qtbot, team, ["undo"], jump, lambda: not team.edits.busy)
+    assert gap < MAX_GAP_S, f"the event loop stalled {gap:.2f} s during a jump in the history"
+    assert slow.threads and not slow.on_gui_thread and len(slow.threads) == 2  # both steps, one job
+    assert stack.index() == steps - 2 and not boxes
+    assert other.detail(card.id).quality == before
+    qtbot.waitUntil(lambda: dialog.tree.currentItem() is dialog.tree.topLevelItem(steps - 2), timeout=5000)
+    assert team.statusBar().currentMessage().startswith("Undone: 2 steps")
+    dialog.close()
