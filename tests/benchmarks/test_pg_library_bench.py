@@ -259,9 +259,9 @@ def pg_update_floor(conn: psycopg.Connection[Any], ids: Sequence[int], rows: int
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 10: 3.66 s for 9,880 cards at 100k at load 9.5 on 2 cores (SQLite's `curator set` 1.55 s in "
-    "the same run: 2.35x, was 3.73x before schema 4; a bare set-based UPDATE on the same server 194 ms), target "
-    "1 s. Since schema 4 the column UPDATE is HOT (97-99% of its rows: no index on published, dirty or "
+    reason="issue 10: 2.25 s for 9,880 cards at 100k at load 5.5 on 2 cores, 3.66 s at load 9.5 (a bare "
+    "set-based UPDATE on the same server 156 / 194 ms: 14x / 19x, was 28x before schema 4; SQLite's `curator "
+    "set` 678 ms / 1.55 s), target 1 s. Since schema 4 the column UPDATE is HOT (97-99% of its rows: no index on published, dirty or "
     "change_xid, card pages 60% full) and the edit tables' keys are checked per statement. Profile of "
     "Store.set_fields of the 9,880 cards at load 10 (1.38-1.97 s): reading current values 0.56-0.68 s (the "
     "server decompresses and parses each card's JSON document for one key), the column UPDATE 0.28-0.54 s "
