@@ -9,6 +9,8 @@ were a call made on the GUI thread, the ticker would see the event loop stall th
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from test_team_round_trips import MAX_GAP_S, Slow, Ticker, boxes, other, team, team_db, team_template
@@ -128,3 +130,37 @@ def test_the_history_fills_and_jumps_off_the_gui_thread(qtbot, team: MainWindow,
     qtbot.waitUntil(lambda: dialog.tree.currentItem() is dialog.tree.topLevelItem(steps - 2), timeout=5000)
     assert team.statusBar().currentMessage().startswith("Undone: 2 steps")
     dialog.close()
+
+
+def test_resolve_conflict_compares_and_resolves_off_the_gui_thread(qtbot, team: MainWindow, other: Store, boxes: list) -> None:  # type: ignore[no-untyped-def]
+    card = team.detail.card
+    assert card is not None
+    path = Path(card.path)
+    original = path.read_bytes()
+    other.set_fields([card.id], {"quality": 77}, label="mine")  # a pending edit in the library…
+    text, changed = re.subn(r"^title: .*$", "title: Changed outside", original.decode("utf-8"), count=1, flags=re.MULTILINE)
+    assert changed == 1
+    steps = team.edits.history.stack.count()
+    resolved: list[int] = []
+    team.files.conflictResolved.connect(resolved.append)
+    seen: list[dict[str, str]] = []
+
+    def choose(dialog: Any) -> bool:
+        seen.append(dialog.choices())
+        return True
+
+    team.files.run_dialog = choose
+    try:
+        path.write_text(text, encoding="utf-8")  # …and the file changed outside meanwhile
+        gap, slow = _slowed(qtbot, team, ["pending", "rebase"], lambda: team.files.resolve(card.id),
+                            lambda: bool(resolved) and not team.edits.busy)  # fmt: skip
+    finally:
+        path.write_bytes(original)  # the session's template cards are shared by the other tests
+    assert gap < MAX_GAP_S, f"the event loop stalled {gap:.2f} s while a conflict was compared and resolved"
+    # The comparison's read on the cards lane, the resolution on the edits lane (others read the card too).
+    assert {"curator-cards", "curator-edits"} <= set(slow.threads) and not slow.on_gui_thread
+    assert seen == [{"quality": "mine", "title": "theirs"}] and not boxes
+    detail = other.detail(card.id)
+    assert (detail.quality, detail.title) == (77, "Changed outside")
+    assert team.edits.history.stack.count() == steps + 1
+    assert team.edits.history.stack.text(steps).startswith("Resolve conflict")

@@ -32,6 +32,7 @@ import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QDialog, QInputDialog, QStatusBar, QWidget
 
+from curator.core import conflicts
 from curator.core.store import Store
 from curator.core.store_types import CardDetail, CardRow, EditResult, LibraryError, StaleEdit
 from curator.gui import errorlog, library_busy, plain
@@ -477,7 +478,7 @@ class EditController(QObject):
         elif library_busy.is_busy(err):
             said = f"{action} of {job.subject}" if job.subject else action
             plain.warning(parent, "The library is busy", library_busy.BUSY_MESSAGE.format(action=said))
-        elif isinstance(err, ValueError):
+        elif isinstance(err, (ValueError, conflicts.ConflictError)):  # an invalid value; a file changed again
             if job.replay:
                 self._replay_failed(str(err))
             else:

@@ -18,8 +18,9 @@ from curator.core.store import Store
 from curator.core.store_types import CardDetail, LibraryError, WriteReport
 from curator.gui import errorlog, library_busy, plain
 from curator.gui.actions import Actions
-from curator.gui.undo import EditHistory
+from curator.gui.undo import EditHistory, Made
 from curator.gui.views.conflict_dialog import ConflictDialog
+from curator.gui.views.editing import EditController, Job
 from curator.gui.views.importing import ProgressWidget
 from curator.gui.views.problems_report import ProblemsReport
 from curator.gui.views.writing import ReviewDialog, WriteRunner, report_text
@@ -68,12 +69,15 @@ class FileController(QObject):
         self, store: Store, history: EditHistory, progress: ProgressWidget, status: QStatusBar,
         problems: ProblemsReport, actions: Actions, *, pool: Pool | None, other_task: Callable[[], bool],
         loaded_ids: Callable[[], list[int]], card_in_hand: Callable[[], CardDetail | None], parent: QWidget,
+        edits: EditController,
     ) -> None:  # fmt: skip
         """`other_task()`: an import or rescan runs (a write waits); `loaded_ids()`: the cards the list holds
-        (repainted after a write); `card_in_hand()`: the card the detail pane shows (Resolve Conflict)."""
+        (repainted after a write); `card_in_hand()`: the card the detail pane shows (Resolve Conflict);
+        `edits`: the edit queue a resolution goes on (and its trips, where the comparison is read)."""
         super().__init__(parent)
         self.store = store
         self.history = history
+        self.edits = edits
         self.progress = progress
         self.status = status
         self.problems = problems
@@ -200,28 +204,39 @@ class FileController(QObject):
         self.resolve(card.id)
 
     def resolve(self, card_id: int) -> bool:
-        """Compare, let the editor choose per field, and resolve; True when resolved."""
-        try:
-            comparison = conflicts.compare(self.store, card_id)
-        except conflicts.ConflictError as err:
-            plain.warning(self.parent_widget, "Cannot resolve", str(err))
-            return False
-        dialog = ConflictDialog(comparison, self.parent_widget)
-        self.last_dialog = dialog
-        if not self.run_dialog(dialog):
-            return False
-        try:
-            self.history.run(lambda: conflicts.resolve(self.store, comparison, dialog.choices()))
-        except (conflicts.ConflictError, ValueError) as err:
-            plain.warning(self.parent_widget, "Cannot resolve", str(err))
-            return False
-        except Exception as err:
-            if not library_busy.is_busy(err):
-                raise
-            plain.warning(self.parent_widget, "The library is busy",
-                          library_busy.BUSY_MESSAGE.format(action="Resolve conflict"))  # fmt: skip
-            return False
+        """Compare, let the editor choose per field, and resolve; True when resolved before this returns.
+
+        The comparison is read through the edits' trips (a team library: off the GUI thread, the dialog
+        opening when it arrives) and the resolution is a job on the edit queue, after the edits before it
+        (one transaction, one undo step; a refusal is said). On an SQLite library both run inline.
+        """
+        resolved: list[bool] = []
+        trips = self.edits.trips
+
+        def compare(store: Store) -> conflicts.Comparison | str:
+            try:
+                return conflicts.compare(store, card_id)
+            except conflicts.ConflictError as err:
+                return str(err)
+
+        def compared(comparison: conflicts.Comparison | str) -> None:
+            if isinstance(comparison, str):
+                plain.warning(self.parent_widget, "Cannot resolve", comparison)
+                return
+            dialog = ConflictDialog(comparison, self.parent_widget)
+            self.last_dialog = dialog
+            if not self.run_dialog(dialog):
+                return
+            choices = dialog.choices()
+            work = lambda store: EditHistory.made(store, lambda s: conflicts.resolve(s, comparison, choices))
+            self.edits.submit(Job("Resolve conflict", lambda: work, lambda made: self._resolved(card_id, made, resolved)))
+
+        trips.read(compare, compared, trips.reporter("Comparing the card with its file"))
+        return bool(resolved)
+
+    def _resolved(self, card_id: int, made: Made, resolved: list[bool]) -> None:
+        self.history.record(made)
         # The base changed too (not only edited fields): refresh the row and panel whatever was kept.
         self.cardsChanged.emit([card_id])
         self.conflictResolved.emit(card_id)
-        return True
+        resolved.append(True)

@@ -134,7 +134,7 @@ class MainWindow(QMainWindow):
         self.files = FileController(
             store, history, self.progress, status, self.problems, self.actions, pool=pool,
             other_task=lambda: self.importer.running, loaded_ids=self.model.loaded_ids,
-            card_in_hand=lambda: self.detail.card, parent=self,
+            card_in_hand=lambda: self.detail.card, parent=self, edits=self.edits,
         )  # fmt: skip
         self.writer = self.files.writer
         self.related = RelatedLinks(store, self.images, lambda: self.detail.card, self,
