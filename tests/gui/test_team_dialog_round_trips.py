@@ -18,6 +18,7 @@ from test_team_round_trips import MAX_GAP_S, Slow, Ticker, boxes, other, team, t
 from curator.core.store import Store
 from curator.gui.views.duplicates import KEEP_TEXT
 from curator.gui.views.main_window import MainWindow
+from curator.gui.views.related_editor import CARD_ROLE
 
 __all__ = ["boxes", "other", "team", "team_db", "team_template"]  # the fixtures these tests use
 
@@ -164,3 +165,49 @@ def test_resolve_conflict_compares_and_resolves_off_the_gui_thread(qtbot, team: 
     assert (detail.quality, detail.title) == (77, "Changed outside")
     assert team.edits.history.stack.count() == steps + 1
     assert team.edits.history.stack.text(steps).startswith("Resolve conflict")
+
+
+def test_the_related_editors_pick_list_and_save_go_off_the_gui_thread(qtbot, team: MainWindow, other: Store, boxes: list) -> None:  # type: ignore[no-untyped-def]
+    card = team.detail.card
+    assert card is not None
+    pick = next(r for r in (team.model.card_at(i) for i in range(1, 10)) if r.id != card.id and r.title)
+    saved: list[Any] = []
+
+    def run(dialog: Any) -> bool:
+        saved.append(dialog)
+        return False  # answered below, once the pick list was used
+
+    team.related.run_dialog = run
+    team.related.edit()
+    dialog = saved[0]
+    qtbot.addWidget(dialog)
+    words = " ".join(pick.title.split()[:3])
+    dialog.search.blockSignals(True)  # the search is run once, by hand, not by the typing timer
+    dialog.search.setText(words)
+    dialog.search.blockSignals(False)
+    items = dialog.list.count()
+
+    def search() -> None:
+        dialog.search.returnPressed.emit()  # Enter: search the words typed, add the first card found
+        assert dialog.list.count() == items  # on its way: added when the search and the card arrive
+
+    gap, slow = _slowed(qtbot, team, ["rows", "detail"], search, lambda: dialog.list.count() == items + 1)
+    assert gap < MAX_GAP_S, f"the event loop stalled {gap:.2f} s while the related editor searched"
+    assert slow.threads and not slow.on_gui_thread
+    assert dialog.results.count() >= 1
+    first = int(dialog.results.item(0).data(CARD_ROLE))
+    assert first != card.id and pick.id in [int(dialog.results.item(i).data(CARD_ROLE)) for i in range(dialog.results.count())]
+    added = dialog.items()[-1]
+    assert added["sourceUrl"] == other.current_data(first)["sourceUrl"]
+
+    steps = team.edits.history.stack.count()
+
+    def save() -> None:
+        team.related.saved.emit(card.id, dialog.items(), card.version)  # what Save does
+        assert team.edits.busy
+
+    gap, slow = _slowed(qtbot, team, ["set_related"], save, lambda: not team.edits.busy)
+    assert gap < MAX_GAP_S, f"the event loop stalled {gap:.2f} s while the related links were saved"
+    assert slow.threads and not slow.on_gui_thread and not boxes
+    assert added["sourceUrl"] in _related_urls(other, card.id)
+    assert team.edits.history.stack.count() == steps + 1

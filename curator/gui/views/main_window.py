@@ -138,7 +138,7 @@ class MainWindow(QMainWindow):
         )  # fmt: skip
         self.writer = self.files.writer
         self.related = RelatedLinks(store, self.images, lambda: self.detail.card, self,
-                                    suggested=self.detail.same_story.shown_rows)  # fmt: skip
+                                    suggested=self.detail.same_story.shown_rows, trips=self.trips)  # fmt: skip
         self.imports = ImportController(
             self.importer, self.progress, status, self.problems, self.actions,
             loaded_ids=self.model.loaded_ids, more_coming=lambda: self.folders.pending, parent=self,

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -37,6 +38,7 @@ from curator.core.store import Store
 from curator.core.store_types import CardDetail, CardRow
 from curator.gui import icons, plain
 from curator.gui.images import ImageCache
+from curator.gui.library_tasks import RoundTrips
 from curator.gui.views.detail_panel import open_url
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -100,9 +102,14 @@ class RelatedEditor(QDialog):
     """Edits one card's related list; `items()` is the edited list."""
 
     def __init__(self, store: Store, card: CardDetail, images: ImageCache | None = None,
-                 parent: QWidget | None = None, *, suggested: Sequence[CardRow] = ()) -> None:  # fmt: skip
-        """`suggested`: the detail pane's Same story cards for this card, offered while the search is empty."""
+                 parent: QWidget | None = None, *, suggested: Sequence[CardRow] = (),
+                 trips: RoundTrips | None = None) -> None:  # fmt: skip
+        """`suggested`: the detail pane's Same story cards for this card, offered while the search is empty;
+        `trips`: where the search, a picked card and a pasted link's lookup are read (the window's: on a
+        team library off the GUI thread, shown when they arrive; inline when not given)."""
         super().__init__(parent)
+        self.trips = trips if trips is not None else RoundTrips(store, parent=self)
+        self._searches = 0  # searches asked for: an older one's answer is dropped
         self.suggested = [row for row in suggested if row.id != card.id]
         self.setWindowTitle(plain.window_title(f"Related links — {card.title or card.path}"))
         self.setObjectName("relatedEditor")
@@ -293,7 +300,16 @@ class RelatedEditor(QDialog):
         self.url_error.setVisible(problem is not None)
         if problem is not None:
             return False
-        match = lookup(self.store, url)
+        added: list[bool] = []
+
+        def found(match: LinkMatch) -> None:
+            if shiboken6.isValid(self):
+                added.append(self._add_match(url, match))
+
+        self.trips.read(lambda store: lookup(store, url), found, self.trips.reporter("Looking the link up"))
+        return bool(added and added[0])  # inline (an SQLite library): added before this returns
+
+    def _add_match(self, url: str, match: LinkMatch) -> bool:
         if match.card_id == self.card.id:  # the same article under another form of its address
             self.url_error.setText("This is the card's own link.")
             self.url_error.show()
@@ -308,9 +324,10 @@ class RelatedEditor(QDialog):
         self.f_title.selectAll()
         return True
 
-    def run_search(self) -> list[int]:
+    def run_search(self, *, then_add: bool = False) -> list[int]:
         """Search as you type: cards whose text starts with the typed words (this card left out); with
-        nothing typed, the Same story suggestions the detail pane found for this card."""
+        nothing typed, the Same story suggestions the detail pane found for this card. The ids shown when
+        they are there before this returns (inline); `then_add`: add the first one found (Enter)."""
         self.results.clear()
         words = self.search.text().split()
         if not words:
@@ -322,14 +339,31 @@ class RelatedEditor(QDialog):
                 self._add_result(row)
             if self.suggested:
                 self.results.setCurrentRow(0)
+            if then_add:
+                self._add_selected_card()
             return [row.id for row in self.suggested]
         self.results_note.setText("")
         try:
-            rows = self.store.rows(
-                to_text(and_(*[Word(w, prefix=True) for w in words])), limit=SEARCH_LIMIT + 1
-            )
+            query = to_text(and_(*[Word(w, prefix=True) for w in words]))
         except (QueryError, ValueError):
             return []
+        self._searches += 1
+        asked = self._searches
+        shown: list[int] = []
+
+        def arrived(rows: list[CardRow]) -> None:
+            if shiboken6.isValid(self) and asked == self._searches:  # else a newer search is on its way
+                shown.extend(self._show_found(rows, then_add))
+
+        def failed(err: BaseException) -> None:
+            if not isinstance(err, (QueryError, ValueError)):
+                self.trips.reporter("Searching the library")(err)
+
+        self.trips.read(lambda store: store.rows(query, limit=SEARCH_LIMIT + 1), arrived, failed)
+        return shown  # inline (an SQLite library): filled before this returns
+
+    def _show_found(self, rows: list[CardRow], then_add: bool) -> list[int]:
+        self.results.clear()
         found = []
         for row in rows:
             if row.id == self.card.id or len(found) >= SEARCH_LIMIT:
@@ -338,6 +372,8 @@ class RelatedEditor(QDialog):
             found.append(row.id)
         if found:
             self.results.setCurrentRow(0)
+        if then_add:
+            self._add_selected_card()
         return found
 
     def _add_result(self, row: CardRow) -> None:
@@ -348,8 +384,7 @@ class RelatedEditor(QDialog):
 
     def _search_entered(self) -> None:
         self._search_timer.stop()
-        self.run_search()  # the words just typed, not the results of the last pause
-        self._add_selected_card()
+        self.run_search(then_add=True)  # the words just typed, not the results of the last pause
 
     def _add_selected_card(self) -> None:
         item = self.results.currentItem()
@@ -357,8 +392,18 @@ class RelatedEditor(QDialog):
             self.add_card(int(item.data(CARD_ROLE)))
 
     def add_card(self, card_id: int) -> bool:
-        """Add another library card as a related item (title, excerpt, provider, date, URLs, image)."""
-        detail = self.store.detail(card_id)
+        """Add another library card as a related item (title, excerpt, provider, date, URLs, image); read
+        through the trips, added when it arrives. True when added before this returns (inline)."""
+        added: list[bool] = []
+
+        def arrived(detail: CardDetail | None) -> None:
+            if shiboken6.isValid(self):
+                added.append(self._add_detail(detail))
+
+        self.trips.read(lambda store: store.detail(card_id), arrived, self.trips.reporter("Reading the card"))
+        return bool(added and added[0])
+
+    def _add_detail(self, detail: CardDetail | None) -> bool:
         if detail is None:
             return False
         item = item_from_card(detail.data)
@@ -458,10 +503,13 @@ class RelatedLinks(QObject):
     def __init__(
         self, store: Store, images: ImageCache | None, card_in_hand: Callable[[], CardDetail | None],
         parent: QWidget, suggested: Callable[[int], Sequence[CardRow]] = lambda _card_id: (),
+        trips: RoundTrips | None = None,
     ) -> None:  # fmt: skip
-        """`suggested(card_id)`: the Same story cards the detail pane shows for that card (none else)."""
+        """`suggested(card_id)`: the Same story cards the detail pane shows for that card (none else);
+        `trips`: the window's, where the dialog reads (see RelatedEditor)."""
         super().__init__(parent)
         self.store = store
+        self.trips = trips
         self.suggested = suggested
         self.images = images
         self.card_in_hand = card_in_hand
@@ -475,7 +523,8 @@ class RelatedLinks(QObject):
         card = self.card_in_hand()
         if card is None:
             return False
-        dialog = RelatedEditor(self.store, card, self.images, self.parent_widget, suggested=self.suggested(card.id))
+        dialog = RelatedEditor(self.store, card, self.images, self.parent_widget, suggested=self.suggested(card.id),
+                               trips=self.trips)  # fmt: skip
         self.last_dialog = dialog
         if not self.run_dialog(dialog):
             return False
