@@ -16,6 +16,7 @@ from typing import Any
 from test_team_round_trips import MAX_GAP_S, Slow, Ticker, boxes, other, team, team_db, team_template
 
 from curator.core.store import Store
+from curator.gui.views.checks_refresh import ChecksSummary
 from curator.gui.views.duplicates import KEEP_TEXT
 from curator.gui.views.main_window import MainWindow
 from curator.gui.views.related_editor import CARD_ROLE
@@ -211,3 +212,30 @@ def test_the_related_editors_pick_list_and_save_go_off_the_gui_thread(qtbot, tea
     assert slow.threads and not slow.on_gui_thread and not boxes
     assert added["sourceUrl"] in _related_urls(other, card.id)
     assert team.edits.history.stack.count() == steps + 1
+
+
+def test_the_duplicates_dialog_fills_when_its_cards_arrive(qtbot, team: MainWindow, other: Store) -> None:  # type: ignore[no-untyped-def]
+    from curator.core.checks.index import Group
+
+    ids = [team.model.card_at(i).id for i in range(5)]
+    summary = ChecksSummary.of([Group("url", (ids[0], ids[1]), "https://example.org/a"),
+                                Group("copy", (ids[2], ids[3], ids[4]), None)])  # fmt: skip
+    team.duplicates.refresher.summary = summary
+    opened: list[Any] = []
+
+    def act() -> None:
+        opened.append(team.duplicates.open())
+        assert opened[0].list.count() == 0  # on its way: filled when the groups' cards arrive
+
+    gap, slow = _slowed(qtbot, team, ["rows_by_id"], act, lambda: len(opened[0].cards) == 2)
+    dialog = opened[0]
+    qtbot.addWidget(dialog)
+    assert gap < MAX_GAP_S, f"the event loop stalled {gap:.2f} s while the duplicates dialog was filled"
+    # Two reads on the cards lane (the groups' first cards, the chosen group's); others may read rows too.
+    assert slow.threads.count("curator-cards") == 2 and not slow.on_gui_thread
+    assert dialog.list.count() == 2 and dialog.heading.text() == f"Duplicates: {summary.text()}"
+    assert [c.row.id for c in dialog.cards] == ids[:2]
+    assert [c.row.title for c in dialog.cards] == [r.title for r in other.rows_by_id(ids[:2])]
+    dialog.list.setCurrentRow(1)  # another group: its cards are read, then shown
+    qtbot.waitUntil(lambda: [c.row.id for c in dialog.cards] == ids[2:], timeout=5000)
+    dialog.close()

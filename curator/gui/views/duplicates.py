@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from curator.core.store import Store
 from curator.core.store_types import CardRow
 from curator.gui import icons, plain
+from curator.gui.library_tasks import RoundTrips
 from curator.gui.views.checks_refresh import ChecksRefresher, ChecksSummary
 from curator.gui.views.editing import EditController
 
@@ -111,10 +112,15 @@ class DuplicatesDialog(QDialog):
 
     keepRequested = Signal(int, list)
 
-    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, parent: QWidget | None = None, *, trips: RoundTrips | None = None) -> None:
+        """`trips`: where the groups' cards are read (the window's: on a team library off the GUI thread,
+        shown when they arrive; inline when not given)."""
         super().__init__(parent)
         self.setWindowTitle("Duplicates")
         self.store = store
+        self.trips = trips if trips is not None else RoundTrips(store, parent=self)
+        # Reads asked for (the groups' first cards, a group's cards): an older one's answer is dropped.
+        self._groups_asked = self._cards_asked = 0
         self.groups: list[Group] = []
         self.cards: list[GroupCard] = []
         self.heading = plain.label()
@@ -157,10 +163,22 @@ class DuplicatesDialog(QDialog):
         self.resize(1200, 480)
 
     def show_groups(self, summary: ChecksSummary) -> None:
-        """Fill the list from a refresh's groups, keeping the chosen group when it is still there."""
+        """Fill the list from a refresh's groups, keeping the chosen group when it is still there (the
+        groups' first cards are read through the trips; the list is filled when they arrive)."""
+        groups = list(summary.groups)
+        firsts = [g.ids[0] for g in groups]
+        self._groups_asked += 1
+        asked = self._groups_asked
+
+        def arrived(rows: list[CardRow]) -> None:
+            if shiboken6.isValid(self) and asked == self._groups_asked:
+                self._fill(summary, groups, {row.id: row for row in rows})
+
+        self.trips.read(lambda store: store.rows_by_id(firsts), arrived, self.trips.reporter("Reading the duplicates"))
+
+    def _fill(self, summary: ChecksSummary, groups: list[Group], firsts: dict[int, CardRow]) -> None:
         chosen = self.current_group()
-        self.groups = list(summary.groups)
-        firsts = {row.id: row for row in self.store.rows_by_id([g.ids[0] for g in self.groups])}
+        self.groups = groups
         self.list.blockSignals(True)
         self.list.clear()
         for i, group in enumerate(self.groups):
@@ -168,13 +186,13 @@ class DuplicatesDialog(QDialog):
             item.setData(GROUP_ROLE, i)
             item.setToolTip(plain.tip(item.text()))
             self.list.addItem(item)
+        again = next((i for i, g in enumerate(self.groups) if chosen and set(g.ids) & set(chosen.ids)), 0)
+        if self.groups:
+            self.list.setCurrentRow(again)  # signals still blocked: the group is shown once, just below
         self.list.blockSignals(False)
         self.heading.setText(
             f"Duplicates: {summary.text()}" if self.groups else "No duplicates or copies in the library"
         )
-        again = next((i for i, g in enumerate(self.groups) if chosen and set(g.ids) & set(chosen.ids)), 0)
-        if self.groups:
-            self.list.setCurrentRow(again)
         self._show_group(self.list.currentRow())
 
     def current_group(self) -> Group | None:
@@ -201,7 +219,17 @@ class DuplicatesDialog(QDialog):
         else:
             what = "These cards carry the same text (syndicated copies)"
         self.group_heading.setText(f"{what}. Under the card to keep: {KEEP_TEXT} (one undo step).")
-        rows = {row.id: row for row in self.store.rows_by_id(list(group.ids))}
+        self._cards_asked += 1
+        asked = self._cards_asked
+
+        def arrived(found: list[CardRow]) -> None:
+            if shiboken6.isValid(self) and asked == self._cards_asked:
+                self._show_cards(group, {row.id: row for row in found})
+
+        ids = list(group.ids)
+        self.trips.read(lambda store: store.rows_by_id(ids), arrived, self.trips.reporter("Reading the group's cards"))
+
+    def _show_cards(self, group: Group, rows: dict[int, CardRow]) -> None:
         for position, card_id in enumerate(i for i in group.ids if i in rows):
             card = GroupCard(rows[card_id])
             card.keepRequested.connect(self._keep)
@@ -233,7 +261,7 @@ class DuplicatesView(QObject):
     def open(self) -> DuplicatesDialog:
         """Show (or raise) the dialog; with no refresh finished yet, it fills in when the first one does."""
         if self.dialog is None or not shiboken6.isValid(self.dialog):
-            self.dialog = DuplicatesDialog(self.store, self.parent_widget)
+            self.dialog = DuplicatesDialog(self.store, self.parent_widget, trips=self.edits.trips)
             self.dialog.keepRequested.connect(self.keep)
             if self.refresher.summary is not None:
                 self.dialog.show_groups(self.refresher.summary)
