@@ -239,3 +239,33 @@ def test_the_duplicates_dialog_fills_when_its_cards_arrive(qtbot, team: MainWind
     dialog.list.setCurrentRow(1)  # another group: its cards are read, then shown
     qtbot.waitUntil(lambda: [c.row.id for c in dialog.cards] == ids[2:], timeout=5000)
     dialog.close()
+
+
+def test_the_empty_lists_count_is_read_off_the_gui_thread(qtbot, team: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    states = team.list_states
+    gap, slow = _slowed(qtbot, team, ["count"], lambda: team.apply_query("zzqxnothingmatches"),
+                        lambda: states.no_matches.isVisible())  # fmt: skip
+    assert gap < MAX_GAP_S, f"the event loop stalled {gap:.2f} s while the empty list was counted"
+    assert slow.threads and not slow.on_gui_thread
+    assert team.model.total == 0 and not states.empty.isVisible()  # the library has cards: "no matches"
+
+
+def test_review_counts_the_pending_edits_off_the_gui_thread(qtbot, team: MainWindow, other: Store) -> None:  # type: ignore[no-untyped-def]
+    card = team.detail.card
+    assert card is not None
+    other.set_fields([card.id], {"quality": 91}, label="pending")
+    reviewed: list[Any] = []
+    team.files.run_dialog = lambda dialog: reviewed.append(dialog) is None and False
+    team.files.writeFinished.connect(lambda report, dry: reviewed.append((report, dry)))
+
+    def act() -> None:
+        team.files.review_changes()
+        assert not team.files.writer.running  # the count is on its way: the review starts when it arrives
+
+    gap, slow = _slowed(qtbot, team, ["totals"], act, lambda: len(reviewed) >= 1)
+    assert gap < MAX_GAP_S, f"the event loop stalled {gap:.2f} s while the pending edits were counted"
+    assert slow.threads and not slow.on_gui_thread
+    qtbot.waitUntil(lambda: any(isinstance(r, tuple) for r in reviewed), timeout=10000)
+    report, dry = next(r for r in reviewed if isinstance(r, tuple))
+    assert dry and len(report.diffs) == 1  # the one card with a pending edit, not written
+    assert other.totals().dirty == 1

@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
@@ -184,6 +185,7 @@ class ListStates(QObject):
         self.empty = EmptyLibrary(window.stack)
         self.no_matches = NoMatches(window.stack)
         self.stale = False
+        self._asked = 0  # counts asked for: an older one's answer is dropped (the list changed since)
         self.fade = QGraphicsOpacityEffect(window.stack)
         self.fade.setOpacity(STALE_OPACITY)
         self.fade.setEnabled(False)
@@ -210,13 +212,29 @@ class ListStates(QObject):
 
     # -- overlays -----------------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Show the empty library, "no matches" or neither, from the list's current count."""
+        """Show the empty library, "no matches" or neither, from the list's current count.
+
+        An empty list asks the library whether it holds any card at all through the window's trips (a
+        team library: off the GUI thread; the overlay shows when the answer arrives, unless the list
+        changed meanwhile); a list with cards asks nothing."""
         model = self.window.model
         empty_list = model.total == 0 and not model.counting
-        library_empty = empty_list and self.window.store.count() == 0
+        self._asked += 1
+        if not empty_list:
+            self._show(empty_list=False, library_empty=False)
+            return
+        asked, trips = self._asked, self.window.trips
+
+        def arrived(count: int) -> None:
+            if shiboken6.isValid(self) and asked == self._asked:
+                self._show(empty_list=True, library_empty=count == 0)
+
+        trips.read(lambda store: store.count(), arrived, trips.reporter("Counting the library's cards"))
+
+    def _show(self, *, empty_list: bool, library_empty: bool) -> None:
         self.empty.set_recent(self.recent_folders())
         self.empty.setVisible(library_empty)
-        query = (model.query or "").strip()
+        query = (self.window.model.query or "").strip()
         self.no_matches.set_query(query)
         self.no_matches.setVisible(empty_list and not library_empty and bool(query))
 

@@ -117,7 +117,17 @@ class FileController(QObject):
         if self.writer.running or self.other_task():
             self.status.showMessage("Another task is running; try again when it has finished", 5000)
             return
-        if not self.store.totals().dirty:
+        trips = self.edits.trips
+        # The pending count is read through the trips (a team library: off the GUI thread); the write
+        # starts when it arrives, unless another task began meanwhile.
+        trips.read(lambda store: store.totals().dirty, lambda dirty: self._start_with(dirty, dry_run=dry_run),
+                   trips.reporter("Counting the pending edits"))  # fmt: skip
+
+    def _start_with(self, dirty: int, *, dry_run: bool) -> None:
+        if self.writer.running or self.other_task():
+            self.status.showMessage("Another task is running; try again when it has finished", 5000)
+            return
+        if not dirty:
             self.status.showMessage("Nothing to write: no card has pending edits", 5000)
             return
         self._every_pending = True  # writer.start() below writes (or reviews) every pending edit
