@@ -269,3 +269,26 @@ def test_review_counts_the_pending_edits_off_the_gui_thread(qtbot, team: MainWin
     report, dry = next(r for r in reviewed if isinstance(r, tuple))
     assert dry and len(report.diffs) == 1  # the one card with a pending edit, not written
     assert other.totals().dirty == 1
+
+
+def test_the_close_prompts_count_is_read_off_the_gui_thread(qtbot, team: MainWindow, other: Store) -> None:  # type: ignore[no-untyped-def]
+    card = team.detail.card
+    assert card is not None
+    other.set_fields([card.id], {"quality": 92}, label="pending")
+    asked: list[str] = []
+
+    def ask(box: Any) -> str:
+        asked.append(box.text())
+        return "keep"
+
+    team.files.ask_close = ask
+
+    def act() -> None:
+        assert not team.close()  # the count is on its way: the window stays until it arrives
+        assert team.isVisible() and not asked
+
+    gap, slow = _slowed(qtbot, team, ["totals"], act, lambda: not team.isVisible())
+    assert gap < MAX_GAP_S, f"the event loop stalled {gap:.2f} s while the close prompt counted"
+    assert slow.threads and not slow.on_gui_thread
+    assert asked == ["1 card has changes not yet written to its file."]  # asked with the library's count
+    assert other.totals().dirty == 1  # kept in the library, as the editor chose

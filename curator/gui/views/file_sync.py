@@ -97,6 +97,9 @@ class FileController(QObject):
         self.last_report: WriteReport | None = None
         self.last_dialog: object | None = None
         self._close_after_write = False
+        #: A team library's unwritten count, read off the GUI thread for the close that asked for it.
+        self._close_count: int | None = None
+        self._close_counting = False
         self._every_pending = True
         a = actions
         a.cancel_task.triggered.connect(self.writer.cancel)
@@ -188,13 +191,20 @@ class FileController(QObject):
         if self.writer.running:
             self.status.showMessage("Writing changes… the window closes when you ask again after it", 5000)
             return False
-        try:
-            dirty = self.store.totals().dirty
-        except LibraryError as err:
-            # The library cannot be read (a team library's server went away, a busy or damaged file):
-            # its pending edits stay where they are, in the library, so closing loses nothing.
-            errorlog.logger().warning("closing without the count of unwritten changes: %s", err)
-            return True
+        counted, self._close_count = self._close_count, None
+        if counted is not None:
+            dirty = counted  # read off the GUI thread for this close (see below)
+        elif self.edits.trips.remote:
+            # A team library: the count is a round trip, read off the GUI thread; the window is asked to
+            # close again when it arrives, and this close waits (the window stays meanwhile).
+            self._count_then_close()
+            return False
+        else:
+            try:
+                dirty = self.store.totals().dirty
+            except LibraryError as err:
+                self._uncounted(err)
+                return True
         if not dirty:
             return True
         answer = self.ask_close(unwritten_box(dirty, self.parent_widget))
@@ -203,6 +213,33 @@ class FileController(QObject):
             self.write_changes()
             return False
         return answer == KEEP
+
+    def _count_then_close(self) -> None:
+        if self._close_counting:
+            return  # a second close while the count is on its way: the first one closes
+        self._close_counting = True
+        self.status.showMessage("Checking for unwritten changes…", 5000)
+
+        def arrived(dirty: int) -> None:
+            self._close_counting = False
+            self._close_count = dirty
+            self.parent_widget.close()
+
+        def failed(err: BaseException) -> None:
+            self._close_counting = False
+            if not isinstance(err, LibraryError):
+                errorlog.log_failure("Counting the unwritten changes", err)
+            self._uncounted(err)
+            self._close_count = 0
+            self.parent_widget.close()
+
+        self.edits.trips.read(lambda store: store.totals().dirty, arrived, failed)
+
+    @staticmethod
+    def _uncounted(err: BaseException) -> None:
+        # The library cannot be read (a team library's server went away, a busy or damaged file): its
+        # pending edits stay where they are, in the library, so closing loses nothing.
+        errorlog.logger().warning("closing without the count of unwritten changes: %s", err)
 
     # -- conflicts ----------------------------------------------------------------------------------
     def resolve_current(self) -> None:
