@@ -19,6 +19,7 @@ from curator.core.store import Store
 from curator.gui.views.checks_refresh import ChecksSummary
 from curator.gui.views.duplicates import KEEP_TEXT
 from curator.gui.views.main_window import MainWindow
+from curator.gui.views.preferences import PreferencesDialog
 from curator.gui.views.related_editor import CARD_ROLE
 
 __all__ = ["boxes", "other", "team", "team_db", "team_template"]  # the fixtures these tests use
@@ -292,3 +293,21 @@ def test_the_close_prompts_count_is_read_off_the_gui_thread(qtbot, team: MainWin
     assert slow.threads and not slow.on_gui_thread
     assert asked == ["1 card has changes not yet written to its file."]  # asked with the library's count
     assert other.totals().dirty == 1  # kept in the library, as the editor chose
+
+
+def test_preferences_open_when_the_librarys_part_arrives(qtbot, team: MainWindow, other: Store) -> None:  # type: ignore[no-untyped-def]
+    def shown() -> list[PreferencesDialog]:
+        return [d for d in team.findChildren(PreferencesDialog) if d.isVisible()]
+
+    def act() -> None:
+        team.actions.preferences.trigger()
+        assert not shown()  # on its way: the dialog opens with the library's values, not before
+
+    gap, slow = _slowed(qtbot, team, ["check_thresholds"], act, lambda: bool(shown()))
+    assert gap < MAX_GAP_S, f"the event loop stalled {gap:.2f} s while Preferences read the library"
+    assert slow.threads and not slow.on_gui_thread
+    [dialog] = shown()
+    expected = other.check_thresholds()
+    assert dialog.thresholds == expected and dialog.min_score.value() == expected.min_score
+    assert [r.path for r in dialog.roots] == [r.path for r in other.roots()]
+    dialog.reject()

@@ -202,7 +202,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         a = self.actions
         a.preferences.triggered.connect(lambda: preferences.open_dialog(self.settings, self.store, a, self,
-                                                                        self.checks.refresh_now))  # fmt: skip
+                                                                        self.checks.refresh_now, trips=self.trips))
         a.advance.toggled.connect(lambda on: self.settings.set_value(keys.ADVANCE, on))
         a.edit_related.triggered.connect(self.related.edit)
         self.detail.editRelatedRequested.connect(self.related.edit)

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -53,8 +54,10 @@ from curator.gui.actions import Actions, quality_for_digit
 from curator.gui.settings import Settings
 
 if TYPE_CHECKING:
+    from curator.core.checks.thresholds import Thresholds
     from curator.core.roots import Root
     from curator.core.store import Store
+    from curator.gui.library_tasks import RoundTrips
 
 
 def _choose_folder(parent: QWidget, start: str) -> str:
@@ -122,7 +125,8 @@ class PreferencesDialog(QDialog):
     """The dialog; OK (after checking the folders) saves every section and applies what applies now."""
 
     def __init__(
-        self, settings: Settings, store: Store, actions: Actions, parent: QWidget | None = None
+        self, settings: Settings, store: Store, actions: Actions, parent: QWidget | None = None, *,
+        library: LibraryPrefs | None = None,
     ) -> None:
         super().__init__(parent)
         self.settings, self.store, self.actions = settings, store, actions
@@ -163,7 +167,8 @@ class PreferencesDialog(QDialog):
         folders_box = QGroupBox("Shared folders (team libraries)")
         folders_layout = QVBoxLayout(folders_box)
         folders_layout.addWidget(plain.label(FOLDERS_TEXT, wrap=True))
-        self.roots: list[Root] = store.roots()
+        library = library if library is not None else read_library(store)  # inline when not read before
+        self.roots: list[Root] = list(library.roots)
         self._entries: list[str] = settings.value(keys.ROOT_MAP)
         self.folders = QTableWidget(len(self.roots), 3)
         self.folders.setHorizontalHeaderLabels(
@@ -214,7 +219,7 @@ class PreferencesDialog(QDialog):
         checks_box = QGroupBox("Duplicates and same story (this library)")
         checks_layout = QVBoxLayout(checks_box)
         checks_layout.addWidget(plain.label(CHECKS_TEXT, wrap=True))
-        self.thresholds = store.check_thresholds()
+        self.thresholds = library.thresholds
         checks_form = QFormLayout()
         checks_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         self.copy_ratio = QSpinBox()
@@ -318,14 +323,41 @@ class PreferencesDialog(QDialog):
         self.accept()
 
 
+@dataclass(frozen=True)
+class LibraryPrefs:
+    """What the dialog shows of the library itself: its imported folders and its checks thresholds."""
+
+    roots: list[Root]
+    thresholds: Thresholds
+
+
+def read_library(store: Store) -> LibraryPrefs:
+    """The library's part of the dialog (two round trips on a team library: read where the trips run)."""
+    return LibraryPrefs(store.roots(), store.check_thresholds())
+
+
 def open_dialog(settings: Settings, store: Store, actions: Actions, parent: QWidget,
-                on_checks_changed: Callable[[], None] | None = None) -> PreferencesDialog:  # fmt: skip
+                on_checks_changed: Callable[[], None] | None = None, *,
+                trips: RoundTrips | None = None) -> PreferencesDialog | None:  # fmt: skip
     """Edit > Preferences…: the dialog, window-modal, deleted when closed; `on_checks_changed` after OK
-    changed the library's thresholds (the window refreshes its checks)."""
-    dialog = PreferencesDialog(settings, store, actions, parent)
-    if on_checks_changed is not None:
-        dialog.on_checks_changed = on_checks_changed
-    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    dialog.setWindowModality(Qt.WindowModality.WindowModal)
-    dialog.open()
-    return dialog
+    changed the library's thresholds (the window refreshes its checks). `trips`: where the library's part
+    is read (the window's: on a team library off the GUI thread, the dialog opening when it arrives).
+    Returns the dialog when it opened before this returns (inline), else None."""
+    opened: list[PreferencesDialog] = []
+
+    def show(library: LibraryPrefs) -> None:
+        if not shiboken6.isValid(parent):
+            return
+        dialog = PreferencesDialog(settings, store, actions, parent, library=library)
+        if on_checks_changed is not None:
+            dialog.on_checks_changed = on_checks_changed
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.open()
+        opened.append(dialog)
+
+    if trips is None:
+        show(read_library(store))
+    else:
+        trips.read(read_library, show, trips.reporter("Reading the library's preferences"))
+    return opened[0] if opened else None
