@@ -215,6 +215,15 @@ def _translated(where: Any) -> Translated:
     return Translated(library_error, where)
 
 
+#: The fields whose card column holds the file's JSON value exactly whenever it is not NULL (summarize keeps
+#: only a bool or an integer there, and such a value has one JSON spelling), as SqliteBackend reads them.
+_COLUMN_JSON = {
+    "published": "CASE c.published WHEN true THEN 'true' WHEN false THEN 'false' END",
+    "quality": "c.quality::text",
+    "heat": "c.heat::text",
+}
+
+
 class PostgresBackend:
     """A team library in one PostgreSQL database (see the module docstring). Opening creates its schema.
 
@@ -595,12 +604,28 @@ class PostgresBackend:
     # -- edits ----------------------------------------------------------------------------------------------
     def current(self, field: str, ids: Iterable[int]) -> list[FieldRow]:
         # The pending value apart from the file's: only a stored document is escaped (pg_nul).
-        rows = self._all(
-            "SELECT c.card_id, coalesce((c.doc -> %s)::text, 'null'), p.value "
-            "FROM card_doc c LEFT JOIN pending_edit p ON p.card_id = c.card_id AND p.field = %s "
-            "WHERE c.card_id = ANY(%s)",
-            (field, field, [int(i) for i in dict.fromkeys(ids)]),
-        )
+        wanted = [int(i) for i in dict.fromkeys(ids)]
+        column = _COLUMN_JSON.get(field)
+        if column is None:
+            rows = self._all(
+                "SELECT c.card_id, coalesce((c.doc -> %s)::text, 'null'), p.value "
+                "FROM card_doc c LEFT JOIN pending_edit p ON p.card_id = c.card_id AND p.field = %s "
+                "WHERE c.card_id = ANY(%s)",
+                (field, field, wanted),
+            )
+        else:
+            # Without a pending edit the file's value is the current one, which the column holds whenever it
+            # is not NULL; the document (decompressed and parsed on the server: most of a bulk edit's read
+            # when it was read for every card) only where the column is NULL or a pending edit needs the
+            # file's value. A scalar subquery in a CASE branch runs only for the rows that take it.
+            document = "(SELECT (d.doc -> %s)::text FROM card_doc d WHERE d.card_id = c.id)"
+            rows = self._all(
+                f"SELECT c.id, CASE WHEN p.card_id IS NULL THEN coalesce({column}, {document}, 'null') "
+                f"ELSE coalesce({document}, 'null') END, p.value "
+                "FROM card c LEFT JOIN pending_edit p ON p.card_id = c.id AND p.field = %s "
+                "WHERE c.id = ANY(%s)",
+                (field, field, field, wanted),
+            )
         unescape = pg_nul.from_server
         return [(i, unescape(b), unescape(b) if v is None else v) for i, b, v in rows]
 
