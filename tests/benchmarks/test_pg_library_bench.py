@@ -257,17 +257,9 @@ def pg_update_floor(conn: psycopg.Connection[Any], ids: Sequence[int], rows: int
     return run
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10: 2.25 s for 9,880 cards at 100k at load 5.5 on 2 cores, 3.66 s at load 9.5 (a bare "
-    "set-based UPDATE on the same server 156 / 194 ms: 14x / 19x, was 28x before schema 4; SQLite's `curator "
-    "set` 678 ms / 1.55 s), target 1 s. Since schema 4 the column UPDATE is HOT (97-99% of its rows: no index on published, dirty or "
-    "change_xid, card pages 60% full) and the edit tables' keys are checked per statement. Profile of "
-    "Store.set_fields of the 9,880 cards at load 10 (1.38-1.97 s): reading current values 0.56-0.68 s (the "
-    "server decompresses and parses each card's JSON document for one key), the column UPDATE 0.28-0.54 s "
-    "(its row and statement triggers ~50 ms of it), pending 0.14-0.42 s, the journal 0.09-0.31 s; then the "
-    "CLI's start-up with the driver's imports (~0.4 s at load 2)",
-)
+#: Last measured at 100k: 847 ms for 9,880 cards at load 2 (SQLite's 427 ms, a bare set-based UPDATE on the
+#: same server 65 ms); 2.25 s at load 5.5 before the current values were read from the card's columns (the
+#: server had decompressed and parsed every card's document for one key) and before schema 4's HOT updates.
 def test_cli_set_of_10k(libraries: Libraries, n: int) -> None:
     """`curator set --query Q published=true` of EDITS cards on the team library <= 1 s (the CLI's wall
     time, start-up included), medians of runs alternated with the same `curator set` on SQLite and with a
