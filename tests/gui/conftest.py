@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QMessageBox
 
 from curator.core.importer import import_paths
 from curator.core.store import Store
-from curator.gui import workers
+from curator.gui import plain, workers
 from curator.gui.images import ImageCache
 from curator.gui.settings import Settings
 
@@ -91,3 +92,16 @@ def edit_window(qtbot, own_library: tuple[Store, Path], settings: Settings, imag
     qtbot.addWidget(window)
     window.show()
     return window
+
+
+@pytest.fixture
+def boxes(monkeypatch: pytest.MonkeyPatch) -> list[QMessageBox]:
+    """Every message box the window shows (through plain.show), answered at once with OK."""
+    shown: list[QMessageBox] = []
+
+    def show(box: QMessageBox) -> int:
+        shown.append(box)
+        return int(QMessageBox.StandardButton.Ok)
+
+    monkeypatch.setattr(plain, "show", show)
+    return shown

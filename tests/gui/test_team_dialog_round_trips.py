@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from test_team_round_trips import MAX_GAP_S, Slow, Ticker, boxes, other, team, team_db, team_template
+from test_team_round_trips import MAX_GAP_S, Slow, Ticker, other, team, team_db, team_template
 
 from curator.core.store import Store
 from curator.gui.views.checks_refresh import ChecksSummary
@@ -22,7 +22,7 @@ from curator.gui.views.main_window import MainWindow
 from curator.gui.views.preferences import PreferencesDialog
 from curator.gui.views.related_editor import CARD_ROLE
 
-__all__ = ["boxes", "other", "team", "team_db", "team_template"]  # the fixtures these tests use
+__all__ = ["other", "team", "team_db", "team_template"]  # the fixtures these tests use (boxes: conftest)
 
 
 def _slowed(qtbot: Any, team: MainWindow, names: list[str], act: Any, until: Any) -> tuple[float, Slow]:

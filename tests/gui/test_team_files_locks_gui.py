@@ -11,30 +11,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
 from team_lockholder import TeamLockHolder
 
 from curator.core.importer import import_paths
 from curator.core.store import Store
-from curator.gui import plain, workers
+from curator.gui import workers
 from curator.gui.images import ImageCache
 from curator.gui.settings import Settings
 from curator.gui.views.main_window import MainWindow
 
 HELD = r"Ana is {doing} cards \(since \d\d:\d\d\) — try again when they are done"
-
-
-@pytest.fixture
-def boxes(monkeypatch: pytest.MonkeyPatch) -> list[QMessageBox]:
-    """Every message box shown, answered at once (OK)."""
-    shown: list[QMessageBox] = []
-
-    def show(box: QMessageBox) -> int:
-        shown.append(box)
-        return int(QMessageBox.StandardButton.Ok)
-
-    monkeypatch.setattr(plain, "show", show)
-    return shown
 
 
 @pytest.fixture

@@ -7,21 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
 
 from curator.core.importer import import_paths
 from curator.core.store import Store
 from curator.gui import app as gui_app
-from curator.gui import plain, workers
+from curator.gui import workers
 from curator.gui import settings as keys
 from curator.gui.settings import Settings
-
-
-@pytest.fixture
-def boxes(monkeypatch: pytest.MonkeyPatch) -> list[QMessageBox]:
-    shown: list[QMessageBox] = []
-    monkeypatch.setattr(plain, "show", lambda box: shown.append(box) or int(QMessageBox.StandardButton.Ok))
-    return shown
 
 
 @pytest.fixture

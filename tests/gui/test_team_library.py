@@ -20,7 +20,7 @@ from curator import paths
 from curator.core.importer import import_paths
 from curator.core.store import Store
 from curator.gui import app as gui_app
-from curator.gui import plain, workers
+from curator.gui import workers
 from curator.gui import settings as keys
 from curator.gui.images import ImageCache
 from curator.gui.settings import Settings
@@ -64,19 +64,6 @@ def no_password_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     return home
-
-
-@pytest.fixture
-def boxes(monkeypatch: pytest.MonkeyPatch) -> list[QMessageBox]:
-    """Every message box shown, answered at once (OK)."""
-    shown: list[QMessageBox] = []
-
-    def show(box: QMessageBox) -> int:
-        shown.append(box)
-        return int(QMessageBox.StandardButton.Ok)
-
-    monkeypatch.setattr(plain, "show", show)
-    return shown
 
 
 @pytest.fixture

@@ -20,11 +20,10 @@ import pytest
 import test_team_library as team_fixtures
 from pgserver import PgCluster
 from PySide6.QtCore import QItemSelectionModel, QTimer
-from PySide6.QtWidgets import QMessageBox
 
 from curator.core.store import Store
 from curator.core.store_types import CardRow, LibraryError
-from curator.gui import plain, workers
+from curator.gui import workers
 from curator.gui import settings as keys
 from curator.gui.images import ImageCache
 from curator.gui.models.card_table import LOADING_TEXT, CardTableModel, Column, Role
@@ -97,19 +96,6 @@ class Slow:
     @property
     def on_gui_thread(self) -> bool:
         return threading.main_thread().name in self.threads
-
-
-@pytest.fixture
-def boxes(monkeypatch: pytest.MonkeyPatch) -> list[QMessageBox]:
-    """Every message box shown, answered at once (OK)."""
-    shown: list[QMessageBox] = []
-
-    def show(box: QMessageBox) -> int:
-        shown.append(box)
-        return int(QMessageBox.StandardButton.Ok)
-
-    monkeypatch.setattr(plain, "show", show)
-    return shown
 
 
 @pytest.fixture
