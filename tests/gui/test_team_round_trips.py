@@ -23,8 +23,8 @@ from PySide6.QtCore import QItemSelectionModel, QTimer
 
 from curator.core.store import Store
 from curator.core.store_types import CardRow, LibraryError
-from curator.gui import workers
 from curator.gui import settings as keys
+from curator.gui import workers
 from curator.gui.images import ImageCache
 from curator.gui.models.card_table import LOADING_TEXT, CardTableModel, Column, Role
 from curator.gui.settings import Settings
@@ -74,11 +74,13 @@ class Slow:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.threads: list[str] = []
-        self._saved: dict[str, Any] = {}
+        self._saved: dict[tuple[int, str], tuple[Any, Any]] = {}
 
-    def make(self, name: str, seconds: float = SLOW_S) -> None:
-        real = getattr(self.store, name)
-        self._saved.setdefault(name, real)
+    def make(self, name: str, seconds: float = SLOW_S, *, on: Any = None) -> None:
+        """Slow `store.<name>` (or `on.<name>`: the backend, for what a module function asks it directly)."""
+        owner = self.store if on is None else on
+        real = getattr(owner, name)
+        self._saved.setdefault((id(owner), name), (owner, real))
         backend = self.store.backend
 
         def slow(*args: Any, **kwargs: Any) -> Any:
@@ -86,11 +88,11 @@ class Slow:
             backend._conn().execute("SELECT pg_sleep(%s)", (seconds,))  # a real round trip, that long
             return real(*args, **kwargs)
 
-        setattr(self.store, name, slow)
+        setattr(owner, name, slow)
 
     def restore(self) -> None:
-        for name, real in self._saved.items():
-            setattr(self.store, name, real)
+        for (_owner_id, name), (owner, real) in self._saved.items():
+            setattr(owner, name, real)
         self._saved.clear()
 
     @property

@@ -243,11 +243,26 @@ class ListStates(QObject):
         return [f for f in saved if isinstance(f, str) and Path(f).is_dir()][:MAX_RECENT_FOLDERS]
 
     def _imported(self, _report: object) -> None:
-        roots = [str(r) for r in imported_roots(self.window.store)]
-        if roots:
-            old = [f for f in self.window.settings.value(RECENT_FOLDERS) if f not in roots]
-            self.window.settings.set_value(RECENT_FOLDERS, (roots + old)[:MAX_RECENT_FOLDERS])
-        self.refresh()
+        """After an import: the library's imported roots go to the front of the recent folders (read
+        through the window's trips: a round trip on a team library, off the GUI thread), then the overlays
+        are refreshed from the list's count."""
+        trips = self.window.trips
+
+        def arrived(found: list[str]) -> None:
+            if not shiboken6.isValid(self):
+                return
+            roots = [str(r) for r in found]
+            if roots:
+                old = [f for f in self.window.settings.value(RECENT_FOLDERS) if f not in roots]
+                self.window.settings.set_value(RECENT_FOLDERS, (roots + old)[:MAX_RECENT_FOLDERS])
+            self.refresh()
+
+        def failed(err: BaseException) -> None:
+            trips.reporter("Reading the imported folders")(err)
+            if shiboken6.isValid(self):
+                self.refresh()  # the recent folders stay as they were; the overlays still follow the list
+
+        trips.read(imported_roots, arrived, failed)
 
     # -- getting cards in ---------------------------------------------------------------------------
     def open_recent(self, folder: str) -> None:

@@ -33,6 +33,12 @@ def scan_roots(paths: Iterable[str]) -> list[str]:
     return roots
 
 
+def rescan_folders(store: Store) -> list[str]:
+    """The folders a rescan walks (folder_watch.rescan_roots): a worker's read, two round trips on a team
+    library. Paths only: a rescan must not build a CardRow per card."""
+    return rescan_roots(scan_roots(store.card_paths()), imported_roots(store))
+
+
 class ProgressWidget(QWidget):
     """The status bar's progress bar with a cancel button; hidden while nothing runs."""
 
@@ -77,6 +83,7 @@ class ImportRunner(QObject):
     progress = Signal(int, int)  # files settled, files in the run
     finished = Signal(object)  # the ImportReport (also after a cancel: it keeps what it stored)
     failed = Signal(object)  # the exception
+    idle = Signal()  # a rescan found no folder to walk (no card, no imported root): nothing ran
 
     def __init__(self, store: Store, pool: Pool | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -97,17 +104,38 @@ class ImportRunner(QObject):
         """Import files/folders; None when a run is already going."""
         if self.running:
             return None
+        self.paths = list(paths)
+        return self._run(lambda _store: list(paths))
+
+    def rescan(self) -> TaskHandle | None:
+        """Re-import the imported roots and the folders the library's cards live in (only changed files
+        are read); a root with no card yet counts too, so a new sub-folder of one is found. None when a
+        run is already going.
+
+        The folders are read on the run's worker, not here: on a team library the card paths and the
+        imported roots are two round trips (the paths of 100k cards, a few MB), which on the GUI thread
+        froze the window for as long as the server took. A library with nothing to rescan emits `idle`."""
+        if self.running:
+            return None
+        self.paths = []
+        return self._run(rescan_folders)
+
+    def _run(self, folders: Callable[[Store], list[str]]) -> TaskHandle:
         from curator.core.importer import import_paths
 
         store, workers = self.store, self.workers
-        self.paths = list(paths)
         main = threading.main_thread()
 
-        def work(progress: Any, cancelled: Any) -> ImportReport:
+        def work(progress: Any, cancelled: Any) -> ImportReport | None:
             if threading.current_thread() is not main:
                 # This worker waits its turn behind another writer; only the GUI thread's wait is short.
                 library_busy.set_busy_timeout(store, library_busy.WORKER_BUSY_TIMEOUT_MS)
             try:
+                paths = folders(store)
+                # Read on the GUI thread only after `finished`, `failed` or `idle` (queued after this).
+                self.paths = paths
+                if not paths:
+                    return None
                 return import_paths(
                     store, paths, lambda done, total: progress(done, total, ""), cancelled, workers=workers
                 )
@@ -125,19 +153,14 @@ class ImportRunner(QObject):
         )
         return handle
 
-    def rescan(self) -> TaskHandle | None:
-        """Re-import the imported roots and the folders the library's cards live in (only changed files
-        are read); a root with no card yet counts too, so a new sub-folder of one is found."""
-        # Paths only: a rescan must not build a CardRow per card.
-        paths = self.store.card_paths()
-        roots = rescan_roots(scan_roots(paths), imported_roots(self.store))
-        return self.start(roots) if roots else None
-
     def cancel(self) -> None:
         if self.task is not None:
             self.task.cancel()
 
-    def _done(self, report: ImportReport) -> None:
+    def _done(self, report: ImportReport | None) -> None:
+        if report is None:
+            self.idle.emit()  # a rescan of a library with no folder to walk: nothing was run
+            return
         self.last_report = report
         self.finished.emit(report)
 
@@ -175,6 +198,7 @@ class ImportController(QObject):
         runner.progress.connect(self._progress)
         runner.finished.connect(self._imported)
         runner.failed.connect(self._failed)
+        runner.idle.connect(self._idle)
         actions.open_folder.triggered.connect(self.choose_folder)
         actions.rescan.triggered.connect(lambda: self.rescan())
         actions.cancel_task.triggered.connect(runner.cancel)
@@ -202,8 +226,12 @@ class ImportController(QObject):
         if not quiet:
             self.progress_widget.start("Rescanning the library")
         self.rescanStarted.emit()
-        if self.runner.rescan() is None:
-            self.progress_widget.finish()
+        self.runner.rescan()
+
+    def _idle(self) -> None:
+        """The rescan found no folder to walk: nothing ran, nothing to say."""
+        self._quiet = False
+        self.progress_widget.finish()
 
     def import_paths(self, paths: list[str]) -> TaskHandle | None:
         """Import files/folders on a worker with progress and cancel; the list reloads when done."""

@@ -126,10 +126,12 @@ class PreferencesDialog(QDialog):
 
     def __init__(
         self, settings: Settings, store: Store, actions: Actions, parent: QWidget | None = None, *,
-        library: LibraryPrefs | None = None,
+        library: LibraryPrefs | None = None, trips: RoundTrips | None = None,
     ) -> None:
         super().__init__(parent)
         self.settings, self.store, self.actions = settings, store, actions
+        #: Where OK's writes to the library run (the window's trips); None: inline, on this thread.
+        self.trips = trips
         self.setWindowTitle("Preferences")
         self.setObjectName("preferences")
         layout = QVBoxLayout(self)
@@ -288,7 +290,13 @@ class PreferencesDialog(QDialog):
         return None
 
     def save(self) -> None:
-        """OK: save all three sections and apply the name and the step now (the folders: next open)."""
+        """OK: save all three sections and apply the name and the step now (the folders: next open).
+
+        The settings are this computer's and saved at once; what goes to the library (the name the next
+        edits carry, the thresholds) goes through the window's trips as one edit: on a team library on the
+        edits lane, after the edits made before OK and before the ones made after it, never a round trip
+        on the GUI thread. The dialog closes when the library took it (inline on SQLite: at once); a
+        refusal (a read-only role, a lost server) is said in the dialog and the settings stay saved."""
         problem = self.folder_problem()
         if problem is not None:
             self.error.setText(problem)
@@ -296,7 +304,6 @@ class PreferencesDialog(QDialog):
             return
         name = self.name.text().strip()
         self.settings.set_value(keys.EDITOR_NAME, name)
-        self.store.set_editor(name or None)
         step = self.step.value()
         self.settings.set_value(keys.QUALITY_SCALE, step)
         self.actions.set_quality_scale(step)
@@ -310,17 +317,41 @@ class PreferencesDialog(QDialog):
         self.settings.sync()
         wanted = replace(self.thresholds, copy_ratio=float(self.copy_ratio.value()),
                          min_score=round(self.min_score.value(), 2), window_days=self.window_days.value())  # fmt: skip
-        if wanted != self.thresholds:
-            try:
-                self.store.set_check_thresholds(wanted)
-            except LibraryError as err:  # a read-only role or file, a lost server: said, the rest is saved
+        thresholds = wanted if wanted != self.thresholds else None
+        checks_changed = self.on_checks_changed  # called even when the dialog was closed meanwhile
+
+        def write(store: Store) -> None:
+            store.set_editor(name or None)
+            if thresholds is not None:
+                store.set_check_thresholds(thresholds)
+
+        def done(_none: None) -> None:
+            if thresholds is not None:
+                checks_changed()
+            if shiboken6.isValid(self):
+                if thresholds is not None:
+                    self.thresholds = thresholds
+                self.buttons.setEnabled(True)
+                self.accept()
+
+        def refused(err: BaseException) -> None:
+            if self.trips is not None and not isinstance(err, LibraryError):
+                self.trips.reporter("Saving the preferences")(err)  # a bug: logged
+            if shiboken6.isValid(self):
+                self.buttons.setEnabled(True)
                 self.error.setText(f"The duplicates and same-story thresholds were not changed: {err}")
                 self.error.show()
-                self.thresholds = self.store.check_thresholds()
-                return
-            self.thresholds = wanted
-            self.on_checks_changed()
-        self.accept()
+
+        self.buttons.setEnabled(False)  # one OK at a time while the library takes it
+        if self.trips is None:
+            try:
+                write(self.store)
+            except LibraryError as err:
+                refused(err)
+            else:
+                done(None)
+        else:
+            self.trips.edit(write, done, refused)
 
 
 @dataclass(frozen=True)
@@ -348,7 +379,7 @@ def open_dialog(settings: Settings, store: Store, actions: Actions, parent: QWid
     def show(library: LibraryPrefs) -> None:
         if not shiboken6.isValid(parent):
             return
-        dialog = PreferencesDialog(settings, store, actions, parent, library=library)
+        dialog = PreferencesDialog(settings, store, actions, parent, library=library, trips=trips)
         if on_checks_changed is not None:
             dialog.on_checks_changed = on_checks_changed
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
