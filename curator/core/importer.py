@@ -699,8 +699,9 @@ def _import_paths(
         run.flush()
         if not run.report.cancelled:
             run.remove_vanished(seen)  # the stale cards not found again
-        if _stale_statistics(store, run.report):
-            store.optimize()
+    # After the bulk mode, which may build the library's indexes only as it ends: ANALYZE must see them.
+    if _stale_statistics(store, run.report):
+        store.optimize()
     return run.report
 
 
