@@ -23,13 +23,12 @@ from curator.cli import (
     card_id_value,
     library_location,
     output,
+    resume_gc,
     shown,
 )
 from curator.core.query import QueryError
-from curator.core.roots import RootMapError
 from curator.core.store import DEFAULT_BUSY_TIMEOUT, LibraryBusy, LibraryDiskError, Store
 from curator.core.store_types import LibraryError
-from curator.core.team_locks import LibraryLocked
 
 if TYPE_CHECKING:
     from curator.cli.assign import Assignment
@@ -42,15 +41,21 @@ def run(args: argparse.Namespace) -> int:
     if args.command in (None, "gui"):
         return cmd_gui(args)
     db = library_location(args.db)
+    timeout, mapping = busy_timeout(), root_map(getattr(args, "map_root", None))
     try:
-        store = Store(db, busy_timeout=busy_timeout(), root_map=root_map(getattr(args, "map_root", None)))
+        store = Store(db, busy_timeout=timeout, root_map=mapping)
     except LibraryError as err:
         # A newer or foreign library, a file that is not SQLite, a damaged one; busy; a failing disk.
         raise CliError(library_message(err, opening=True)) from err
     except OSError as err:  # a folder we cannot create, a path we may not read
         raise CliError(f"cannot open the library {db}: {err.strerror or err}") from err
-    except RootMapError as err:  # a root map naming a root the library does not have
-        raise CliError(f"--map-root: {err}", EXIT_USAGE) from err
+    except ValueError as err:
+        from curator.core.roots import RootMapError  # loaded already: only a given map can be wrong
+
+        if not isinstance(err, RootMapError):
+            raise
+        raise CliError(f"--map-root: {err}", EXIT_USAGE) from err  # it names a root the library lacks
+    resume_gc()  # the library is open: what the command imports from here on is its own
     with store:
         try:
             return COMMANDS[args.command](store, args)
@@ -67,9 +72,15 @@ def run(args: argparse.Namespace) -> int:
             raise CliError(library_message(known)) from err
 
 
+#: curator.core.roots.ENV_VAR, named here so a command without a root map never imports that module (~3 ms).
+ROOT_MAP_ENV = "CURATOR_ROOT_MAP"
+
+
 def root_map(given: Sequence[str] | None) -> dict[str, str]:
     """Where this editor has the library's roots: ``$CURATOR_ROOT_MAP``, then each ``--map-root`` (a later
     entry for the same root wins). A malformed entry is a usage error naming where it came from."""
+    if not given and not os.environ.get(ROOT_MAP_ENV, "").strip():
+        return {}  # an editor whose folders are where the library says (most): nothing to parse
     from curator.core import roots
 
     try:
@@ -100,7 +111,8 @@ def busy_timeout() -> float:
 
 def library_message(err: LibraryError, *, opening: bool = False) -> str:
     """The sentence `curator: ...` says for a library that cannot be used (exit 1)."""
-    if isinstance(err, LibraryLocked):  # a team library's writer or importer lock: the holder is named
+    locks = sys.modules.get("curator.core.team_locks")  # imported by whatever took a lock: else none was
+    if locks is not None and isinstance(err, locks.LibraryLocked):  # a writer's or importer's: named
         return str(err)
     if isinstance(err, LibraryBusy):
         return f"{err}; try again when it has finished"
@@ -511,6 +523,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
         if err.name and (err.name.startswith("curator.gui") or err.name.startswith("PySide6")):
             raise CliError("gui: the desktop app is not available yet") from err
         raise
+    resume_gc()  # Qt's modules are in; the desktop app's session collects as usual
     # PATH: cards to import on start; the library: --db or $CURATOR_DB when given, else the app's last one.
     db = args.db or os.environ.get("CURATOR_DB") or None
     return int(app.run(getattr(args, "path", None), db=db))

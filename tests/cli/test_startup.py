@@ -21,11 +21,15 @@ HEAVY = (
     "platformdirs", "curator.core.importer", "curator.core.cards", "curator.core.fields", "curator.gui",
 )  # fmt: skip
 
-# Runs `python -m curator ARGS` inside a process that then reports what was imported.
+# Runs `python -m curator ARGS` inside a process that then reports what was imported. The CLI ends a
+# finished command with os._exit (curator.cli.leave): here that becomes SystemExit, so the report is written.
 _PROBE = """
-import json, runpy, sys
+import json, os, runpy, sys
 heavy = json.loads(sys.argv[2])
 sys.argv = ["curator", *json.loads(sys.argv[1])]
+def _exit(code):
+    raise SystemExit(code)
+os._exit = _exit
 code = 0
 try:
     runpy.run_module("curator", run_name="__main__", alter_sys=True)
