@@ -89,6 +89,7 @@ class _Written(NamedTuple):
     folder: str  # of the file written: the real file's folder for a card reached through a link
     state: cards.FileState
     doc: str  # JSON of the mapping the file now holds
+    fields: dict[str, str]  # JSON of the value the file now holds for each field the write set
 
 
 def _task_texts(store: Any, ids: Sequence[int]) -> tuple[dict[int, str], dict[int, dict[str, str]]]:
@@ -118,9 +119,8 @@ def _take_back(store: Any, written: list[_Written]) -> None:
     for folder in sorted({w.folder for w in written}):
         writeback.fsync_dir(folder)
     with store.backend.transaction():
-        store.backend.take_back(
-            [TakenBack(w.card_id, w.state.size, w.state.mtime_ns, w.state.sha256, w.doc) for w in written]
-        )
+        store.backend.take_back([TakenBack(w.card_id, w.state.size, w.state.mtime_ns, w.state.sha256, w.doc,
+                                           w.fields) for w in written])  # fmt: skip
 
 
 class _Job(NamedTuple):
@@ -132,10 +132,11 @@ class _Job(NamedTuple):
     base_doc: str  # JSON of the mapping the file held when read (what the edits were made against)
 
 
-# A job's result: ("ok", status, state, old, new, target, doc) (old/new only on a dry run; target: the
-# file read and replaced; doc: JSON of the mapping the file now holds, "" on a dry run), ("conflict",
-# reason), ("failed", reason) or ("skipped",) (not attempted: the write was cancelled first). Plain
-# tuples, because writeback's exceptions do not pickle.
+# A job's result: ("ok", status, state, old, new, target, doc, fields) (old/new only on a dry run;
+# target: the file read and replaced; doc: JSON of the mapping the file now holds, "" on a dry run;
+# fields: {field: JSON of its value in the file} for the job's changes, what take_back compares with the
+# pending values, {} on a dry run), ("conflict", reason), ("failed", reason) or ("skipped",) (not
+# attempted: the write was cancelled first). Plain tuples, because writeback's exceptions do not pickle.
 _Result = tuple[Any, ...]
 _SKIPPED: _Result = ("skipped",)
 
@@ -204,21 +205,36 @@ def _write_jobs(
 
 
 def _plan(job: _Job, dry_run: bool, roots: Sequence[str]) -> _Result:
-    """Read, check and patch one file: its result, or ("put", path, outcome, doc) when its patched bytes
-    are to replace it (not on a dry run)."""
+    """Read, check and patch one file: its result, or ("put", path, outcome, doc, fields) when its patched
+    bytes are to replace it (not on a dry run).
+
+    What the library records comes from the mapping the file was proven to read back as
+    (``WriteOutcome.data``), so the library's copy of the old mapping is decoded only when the file no
+    longer holds its base bytes (the "already" check needs it): profiled, decoding it was a tenth of a
+    worker's time a file.
+    """
     try:
         pending = {field: json.loads(text) for field, text in job.changes.items()}
         changes = _as_patch(pending)
-        base_data = json.loads(job.base_doc)
-        out = writeback.write_changes(job.path, job.base, changes, dry_run=True, base_data=base_data,
-                                      roots=roots)  # fmt: skip
+        out = writeback.write_changes(job.path, job.base, changes, dry_run=True,
+                                      base_data=lambda: json.loads(job.base_doc), roots=roots)  # fmt: skip
+        doc, fields = ("", {}) if dry_run else _recorded(out.data, job.changes)
         if not dry_run and out.status == "written":
-            return ("put", job.path, out, dumps(writeback.applied(base_data, changes)))
-        doc = "" if dry_run else dumps(writeback.applied(base_data, changes))
+            return ("put", job.path, out, doc, fields)
     except Exception as e:  # noqa: BLE001 - every failure becomes this card's result (see _failure)
         return _failure(job.path, e)
     keep = dry_run and out.new != out.old  # the bytes travel back only for a dry run's diff
-    return ("ok", out.status, out.state, out.old if keep else b"", out.new if keep else b"", out.target, doc)
+    return ("ok", out.status, out.state, out.old if keep else b"", out.new if keep else b"", out.target, doc,
+            fields)
+
+
+def _recorded(data: Mapping[Any, Any] | None, changes: Mapping[str, str]) -> tuple[str, dict[str, str]]:
+    """What take_back records of a file holding ``data``: its mapping's JSON, and the JSON of its value of
+    each changed field (null for a key it does not hold), which take_back compares with the pending
+    values instead of decoding the whole mapping again."""
+    if data is None:  # every outcome but a failure carries the mapping: a bug of ours if not
+        raise RuntimeError("the write outcome holds no mapping")
+    return dumps(data), {field: dumps(data.get(field)) for field in changes}
 
 
 def _put(planned: _Result) -> _Result:
@@ -228,7 +244,7 @@ def _put(planned: _Result) -> _Result:
     records its cards. The file must still be as it was read (size and mtime) right before the rename:
     an editor's save meanwhile is a conflict, not overwritten.
     """
-    _, path, out, doc = planned
+    _, path, out, doc, fields = planned
     try:
         stamp = (out.state.size, out.state.mtime_ns)
         state = writeback.atomic_write(out.target, out.new, sync_dir=False, expect=stamp)
@@ -236,7 +252,7 @@ def _put(planned: _Result) -> _Result:
         return ("conflict", "the file changed on disk while it was being written; not written")
     except Exception as e:  # noqa: BLE001 - see _failure
         return _failure(path, e)
-    return ("ok", "written", state, b"", b"", out.target, doc)
+    return ("ok", "written", state, b"", b"", out.target, doc, fields)
 
 
 def _failure(path: str, e: Exception) -> _Result:
@@ -514,7 +530,7 @@ def _settle(
     if result[0] == "failed":
         report.failed.append({"path": path, "reason": result[1]})
         return None
-    _, status, state, old, new, target, doc = result
+    _, status, state, old, new, target, doc, fields = result
     if dry_run:
         if new != old:
             report.diffs.append((path, old, new))
@@ -525,7 +541,7 @@ def _settle(
         report.already += 1
     else:
         report.unchanged += 1
-    return _Written(card_id, os.path.dirname(target), state, doc)
+    return _Written(card_id, os.path.dirname(target), state, doc, fields)
 
 
 def _as_patch(pending: Mapping[str, Any]) -> dict[str, Any]:

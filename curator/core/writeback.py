@@ -11,8 +11,9 @@ import secrets
 import stat
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from yaml.nodes import ScalarNode
@@ -68,6 +69,10 @@ class WriteOutcome:
     old: bytes
     new: bytes
     target: str = ""  # the file actually read and replaced: the card's path, or the file it links to
+    #: The mapping the file holds once written (what it was proven to read back as): the patched values,
+    #: the file's own for "already", the unchanged card's for "unchanged". A bulk write records it as the
+    #: card's new base without decoding the library's copy of the old one.
+    data: Mapping[Any, Any] | None = None
 
 
 _PLAIN_TYPES = (str, int, float, bool, type(None))
@@ -104,6 +109,11 @@ def patch(raw: bytes, changes: Mapping[str, Any], path: str = "<card>") -> bytes
     the original mapping with the changes applied; otherwise (or for a shape that cannot be
     patched, or a file that is not a readable card) WriteError is raised.
     """
+    return _patched(raw, changes, path)[0]
+
+
+def _patched(raw: bytes, changes: Mapping[str, Any], path: str) -> tuple[bytes, dict[Any, Any]]:
+    """:func:`patch`, and the mapping its bytes read back as (the card's, with the changes made)."""
     for key, value in changes.items():
         if value is not DELETE:
             _check_value(value, str(key), path)
@@ -114,7 +124,7 @@ def patch(raw: bytes, changes: Mapping[str, Any], path: str = "<card>") -> bytes
         raise WriteError(path, f"the file is not a readable card ({err})") from None
     if all(key not in old if value is DELETE else key in old and same(old[key], value)
            for key, value in changes.items()):
-        return raw
+        return raw, old
     new = applied(old, changes)
     try:
         region = patch_region(doc.yaml_text, root, old, new, doc.newline)
@@ -128,7 +138,7 @@ def patch(raw: bytes, changes: Mapping[str, Any], path: str = "<card>") -> bytes
             from None
     if not _reads_back(doc, root, old, text, region, new, changes, path):
         _verify(result, new, path)  # not proven the cheap way: the full re-parse decides (and words errors)
-    return result
+    return result, new
 
 
 def _entry_starts(region: str, col: int) -> list[int]:
@@ -351,7 +361,8 @@ def _read(path: str, target: str) -> tuple[bytes, os.stat_result]:
 
 
 def write_changes(path: str, base: FileState, changes: Mapping[str, Any], *,
-                  dry_run: bool = False, base_data: Mapping[str, Any] | None = None,
+                  dry_run: bool = False,
+                  base_data: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None,
                   sync_dir: bool = True, roots: Sequence[str] = ()) -> WriteOutcome:
     """Write ``changes`` into the card at ``path``, which must still hold the ``base`` bytes.
 
@@ -364,7 +375,9 @@ def write_changes(path: str, base: FileState, changes: Mapping[str, Any], *,
     - The file no longer holds the base bytes (size differs, else sha256 differs): if it already
       holds the changes (patching it changes nothing; with ``base_data``, the mapping also equals
       ``base_data`` with the changes applied), an earlier write got as far as the rename and the
-      status is "already"; otherwise ConflictError and the file stays as it is.
+      status is "already"; otherwise ConflictError and the file stays as it is. ``base_data`` may be a
+      function returning it: it is called only then (a bulk write passes the library's JSON text this
+      way, so a file that still holds its base bytes never pays for decoding a whole mapping).
     - Nothing to change: "unchanged", the file is not touched (not even its mtime).
     - The user may not write the file (see _refusal): WriteError.
     - Otherwise the patched bytes replace the file atomically: "written".
@@ -377,35 +390,38 @@ def write_changes(path: str, base: FileState, changes: Mapping[str, Any], *,
     # Size is the quick test; equal sizes are settled by the hash (a touched file whose bytes
     # are the same is not a conflict).
     if current.size != base.size or current.sha256 != base.sha256:
-        if _holds_changes(raw, changes, path, base_data):
-            return WriteOutcome("already", current, raw, raw, target)
+        held = _holds_changes(raw, changes, path, base_data() if callable(base_data) else base_data)
+        if held is not None:
+            return WriteOutcome("already", current, raw, raw, target, held)
         raise ConflictError(path, "the file changed on disk since it was read")
-    new = patch(raw, changes, path)
+    new, data = _patched(raw, changes, path)
     if new == raw:
-        return WriteOutcome("unchanged", current, raw, raw, target)
+        return WriteOutcome("unchanged", current, raw, raw, target, data)
     refusal = _refusal(target, st)
     if refusal is not None:
         raise WriteError(path, refusal)
     if dry_run:
-        return WriteOutcome("written", current, raw, new, target)
+        return WriteOutcome("written", current, raw, new, target, data)
     try:
         state = atomic_write(target, new, sync_dir=sync_dir, expect=(current.size, current.mtime_ns))
     except FileChanged:
         raise ConflictError(path, "the file changed on disk while it was being written; not written") from None
     except OSError as err:
         raise WriteError(path, f"cannot write the file: {err.strerror or err}") from None
-    return WriteOutcome("written", state, raw, new, target)
+    return WriteOutcome("written", state, raw, new, target, data)
 
 
 def _holds_changes(raw: bytes, changes: Mapping[str, Any], path: str,
-                   base_data: Mapping[str, Any] | None) -> bool:
+                   base_data: Mapping[str, Any] | None) -> dict[Any, Any] | None:
+    """The file's mapping when it holds ``changes`` already (and, with ``base_data``, nothing else
+    changed), else None."""
     try:
         data = cards.parse_card(raw, path).data
     except CardError:
-        return False
+        return None
     if not same(data, applied(data, changes)):
-        return False
-    return base_data is None or same(data, applied(dict(base_data), changes))
+        return None
+    return data if base_data is None or same(data, applied(dict(base_data), changes)) else None
 
 
 def temp_name(name: str, name_max: int = _NAME_MAX) -> str:
@@ -427,7 +443,9 @@ def temp_name(name: str, name_max: int = _NAME_MAX) -> str:
     return "." + os.fsdecode(raw) + suffix
 
 
+@lru_cache(maxsize=1024)
 def _name_max(folder: str) -> int:
+    """The folder's longest file name (a bulk write asks once per folder, not once per file)."""
     try:
         return min(os.pathconf(folder, "PC_NAME_MAX"), _NAME_MAX)
     except (OSError, ValueError, AttributeError):  # no pathconf (Windows), or the folder cannot tell
@@ -460,12 +478,12 @@ def atomic_write(
     to make all the renames in it durable.
     """
     folder, name = os.path.split(os.path.abspath(path))
-    if os.path.islink(path):
-        raise OSError(errno.ELOOP, "is a symbolic link; write to the file it links to", path)
-    try:
-        original: os.stat_result | None = os.stat(path)
+    try:  # one lstat: not a link, so it is also the file's own stat
+        original: os.stat_result | None = os.lstat(path)
     except FileNotFoundError:
         original = None
+    if original is not None and stat.S_ISLNK(original.st_mode):
+        raise OSError(errno.ELOOP, "is a symbolic link; write to the file it links to", path)
     tmp = os.path.join(folder, temp_name(name, _name_max(folder)))
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
     try:

@@ -433,15 +433,16 @@ def break_writes(monkeypatch: pytest.MonkeyPatch, marker: str) -> None:
 
 
 def break_patches(monkeypatch: pytest.MonkeyPatch, marker: str) -> None:
-    """writeback.patch raises an unexpected exception (a bug) for paths holding ``marker``."""
-    real_patch = writeback.patch
+    """The patcher (writeback._patched, what patch and write_changes call) raises an unexpected exception
+    (a bug) for paths holding ``marker``."""
+    real_patch = writeback._patched
 
-    def buggy(raw: bytes, changes: Any, path: str = "<card>") -> bytes:
+    def buggy(raw: bytes, changes: Any, path: str) -> tuple[bytes, dict[Any, Any]]:
         if marker in path:
             raise RuntimeError("a bug in the patcher")
         return real_patch(raw, changes, path)
 
-    monkeypatch.setattr(writeback, "patch", buggy)
+    monkeypatch.setattr(writeback, "_patched", buggy)
 
 
 def mixed_library(tmp_path: Path, count: int) -> tuple[Store, dict[str, int]]:
