@@ -8,7 +8,11 @@ own record. Each test here compares a shortcut with the general answer on genera
 
 from __future__ import annotations
 
+import gc
 import json
+import threading
+import weakref
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -289,3 +293,50 @@ def test_the_workers_keep_a_whole_flush_in_flight() -> None:
     # or the workers run dry and wait (as they did a third of the way into each flush, at 4 a worker).
     for workers in (1, 2, 4):
         assert importer._in_flight(workers) * importer.CHUNK >= importer.BATCH + 2 * workers * importer.CHUNK
+
+
+# --- the collector in a pooled import -------------------------------------------------------------------
+
+class _Cyclic:
+    """An object in a reference cycle: only the cyclic collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_a_parse_worker_runs_without_the_collector_yet_each_chunk_frees_what_the_last_left_cyclic(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with ProcessPoolExecutor(1, mp_context=importer.pool_context(), initializer=importer._start_worker) as pool:
+        assert pool.submit(gc.isenabled).result() is False
+    enabled = gc.isenabled()
+    monkeypatch.setattr(importer, "_in_worker", True)  # as _start_worker leaves a worker
+    gc.disable()
+    try:
+        left = weakref.ref(_Cyclic())
+        assert left() is not None  # nothing collects it while the collector is off ...
+        assert importer._load_chunk([], 1.0) == []
+        assert left() is None  # ... until the next chunk starts
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def test_a_pooled_import_pauses_the_parents_collector_only_while_it_runs(tmp_path: Path) -> None:
+    from curator.core.store import Store
+
+    folder = tmp_path / "cards"
+    folder.mkdir()
+    for i in range(importer.POOL_THRESHOLD + 20):
+        (folder / f"c{i:03}.md").write_text(f"---\ntitle: Card {i}\nquality: {i % 100}\n---\n", encoding="utf-8")
+    seen: list[bool] = []
+    assert gc.isenabled()
+    with Store(tmp_path / "lib.sqlite") as store:
+        report = importer.import_paths(store, [str(folder)], lambda done, total: seen.append(gc.isenabled()),
+                                       workers=2)  # fmt: skip
+    assert report.added == importer.POOL_THRESHOLD + 20
+    assert gc.isenabled()
+    if threading.active_count() == 1:  # a process of one thread: the CLI's case
+        assert seen[1:-1] and not any(seen[1:-1])
+    else:  # beside other threads (the GUI's case) the collector keeps running
+        assert all(seen)
