@@ -366,11 +366,12 @@ def read_bounded(path: str) -> tuple[bytes, os.stat_result]:
         left = MAX_FILE_BYTES + 1
         want = st.st_size + 1  # the whole file and its end in one read, the usual case
         while left > 0:
-            chunk = os.read(fd, min(left, want))
-            if not chunk:
-                break
+            asked = min(left, want)
+            chunk = os.read(fd, asked)
             chunks.append(chunk)
             left -= len(chunk)
+            if not chunk or len(chunk) < asked and MAX_FILE_BYTES + 1 - left == st.st_size:
+                break  # the end, or short of what was asked right at the size fstat gave: no read to find it
             want = 1 << 20
     except OSError as err:
         raise CardError(path, f"cannot read the file: {err.strerror or err}") from None

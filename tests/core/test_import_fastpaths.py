@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import threading
 import weakref
 from concurrent.futures import ProcessPoolExecutor
@@ -340,3 +341,31 @@ def test_a_pooled_import_pauses_the_parents_collector_only_while_it_runs(tmp_pat
         assert seen[1:-1] and not any(seen[1:-1])
     else:  # beside other threads (the GUI's case) the collector keeps running
         assert all(seen)
+
+
+# --- reading a file -------------------------------------------------------------------------------------
+
+def test_a_card_file_is_read_in_one_read_yet_a_short_read_before_its_end_reads_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = tmp_path / "c.md"
+    path.write_bytes(b"---\ntitle: A card\n---\n" + b"x" * 5000)
+    real_read = os.read
+    calls: list[int] = []
+
+    def counted(fd: int, n: int) -> bytes:
+        calls.append(n)
+        return real_read(fd, n)
+
+    monkeypatch.setattr(os, "read", counted)
+    raw, _ = cards.read_bounded(str(path))
+    assert raw == path.read_bytes() and len(calls) == 1  # no second read to meet the end
+
+    def trickling(fd: int, n: int) -> bytes:  # a reader that hands back at most 1,000 bytes a call
+        calls.append(n)
+        return real_read(fd, min(n, 1000))
+
+    calls.clear()
+    monkeypatch.setattr(os, "read", trickling)
+    raw, _ = cards.read_bounded(str(path))
+    assert raw == path.read_bytes() and len(calls) == 6
