@@ -340,12 +340,15 @@ def _ids_json(ids: Iterable[int]) -> str:
     A bulk edit names the same cards to several statements (its current values, pending rows, journal
     entries, columns): the last few arrays are kept (:func:`_ids_text`), so each is spelled once.
     """
-    return _ids_text(tuple(map(int, ids)))
+    return _ids_text(ids if isinstance(ids, tuple) else tuple(ids))
 
 
 @functools.lru_cache(maxsize=4)
 def _ids_text(ids: tuple[int, ...]) -> str:
-    return "[" + ",".join(map(str, ids)) + "]"  # a third faster than json.dumps of 10k ids
+    # Made plain ints here, once per array spelled: a hit costs the tuple and its hash alone (10k ids:
+    # ~0.1 ms, where making each an int first cost ~0.6 ms, six times in a bulk edit). Equal keys spell
+    # alike: True == 1 and int(True) == 1.
+    return "[" + ",".join(map(str, map(int, ids))) + "]"  # a third faster than json.dumps of 10k ids
 
 
 #: The current value's JSON text of a field straight from its card column, where that column holds it
@@ -820,9 +823,13 @@ class SqliteBackend:
         return [t[0] for t in q.tuples().execute(self.db)]
 
     def totals(self) -> Totals:
+        # One count per flag, each over its partial index (FLAG_INDEXES), and the cards counted over the
+        # narrowest index: the status bar asks after every edit, and summing the flags over every card row
+        # read the whole card table (~45 ms at 100k cards, 105 MB) where these read the flagged cards alone.
         row = self._one(
-            "SELECT count(*), coalesce(sum(dirty), 0), coalesce(sum(conflict), 0), coalesce(sum(missing), 0), "
-            "coalesce(sum(problems > 0), 0) FROM card"
+            "SELECT (SELECT count(*) FROM card), (SELECT count(*) FROM card WHERE dirty = 1), "
+            "(SELECT count(*) FROM card WHERE conflict = 1), (SELECT count(*) FROM card WHERE missing = 1), "
+            "(SELECT count(*) FROM card WHERE problems > 0)"
         )
         return Totals(*row)
 
