@@ -294,8 +294,8 @@ def test_an_editors_hour_makes_no_round_trip_on_the_gui_thread(  # type: ignore[
     pg_cluster.sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{team_db}' "
                    "AND pid <> pg_backend_pid()", team_db)  # fmt: skip
     library = w.team_library
-    qtbot.waitUntil(lambda: library.connection_lost, timeout=20000)
-    library.probe()
+    qtbot.waitUntil(lambda: library.connection_lost and library.banner.isVisible(), timeout=20000)
+    qtbot.mouseClick(library.banner.retry, Qt.MouseButton.LeftButton)  # the banner's Retry
     qtbot.waitUntil(lambda: not library.connection_lost, timeout=20000)
     hand = w.detail.card
     assert hand is not None
