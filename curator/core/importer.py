@@ -14,10 +14,8 @@ import gc
 import hashlib
 import multiprocessing
 import os
-import signal
-import stat
+import subprocess
 import sys
-import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -26,7 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import nullcontext, suppress
 from typing import Any, cast
 
-from curator.core import cards, fields
+from curator.core import cards, fields, rescan_walk
 from curator.core.backend.base import Backend, Known, stamp_key, stamp_parts
 from curator.core.store_rows import (
     FILE_COLUMNS,
@@ -74,7 +72,7 @@ def walk(paths: Iterable[str | os.PathLike[str]]) -> tuple[dict[str, Stamp], lis
     walks the same way but keeps each file as a ``stamp_key``; see :func:`_walk_keys`.)
     """
     folders, keys, absent = _given(paths)
-    _walk_keys(folders, keys, None)
+    _walk_keys(folders, keys, False)
     found: dict[str, Stamp] = {}
     for key in keys:
         path, size, mtime_ns = stamp_parts(key)
@@ -102,203 +100,149 @@ def _given(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[str], list[str
     return folders, keys, absent
 
 
-#: Flags opening a folder to list it (walk lists each folder through a descriptor where it can); a
-#: sub-folder is opened without following a link (one swapped for a link after its parent was listed).
-_FOLDER_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
-_SUBFOLDER_FLAGS = _FOLDER_FLAGS | getattr(os, "O_NOFOLLOW", 0)
-_BY_FD = os.scandir in os.supports_fd and os.stat in os.supports_dir_fd
 #: Card files a walk finds on its own before it shares the rest with a helper process (see _walk_keys):
-#: a fork and its answer cost a few milliseconds, about what a helper saves on 4,000 files.
+#: starting one and reading its answer cost ~10 ms of CPU, about what a helper saves on 4,000 files.
 SPLIT_AFTER = 4000
-#: Which card files a process of a shared walk stats: (the name's hash & 1) == its share.
-_ALL, _EVEN, _ODD = None, 0, 1
 
 
-def _walk_keys(folders: list[str], keys: list[str], split: Callable[[], None] | None) -> None:
-    """Add the ``stamp_key`` of every card file under ``folders`` to ``keys``.
+def _walk_keys(folders: list[str], keys: list[str], split: bool) -> None:
+    """Add the ``stamp_key`` of every card file under ``folders`` to ``keys`` (``rescan_walk.walk_stack``).
 
     A rescan of 100k unchanged files is a stat of each, and the Python loop around the stats costs
-    about as much again, so a big walk runs on both cores: with ``split`` (this process may fork, see
-    :func:`_may_fork`), once SPLIT_AFTER files are found and folders remain, a forked helper walks the
-    rest as this process does, both list every folder, and each stats the card files of its share
-    (the name's hash, the same in both: the helper is forked). ``split()`` is called right after the
-    fork, if there was one (the rescan starts its library thread then, so no thread of ours is inside
-    SQLite when the helper is forked).
+    about as much again, so a big walk runs on both cores: with ``split`` (see :func:`_may_split`), once
+    SPLIT_AFTER files are found and at least two folders remain, the folders left are shared out
+    (:func:`_shares`), a helper process walks its share, folders and all below them, and this process
+    walks the other. Each folder is listed once, by one of the two (when both listed every folder and
+    split the stats by the names' hash, the second listing was a sixth of the rescan's CPU at 100k).
     The helper's keys come back through an anonymous memory file; a helper that fails (killed, no
-    memory) is replaced by walking its share here, so its files are never lost.
+    memory, not started) is replaced by walking its folders here, so its files are never lost.
     """
-    stack = [(folder, _FOLDER_FLAGS) for folder in reversed(folders)]
-    if split is None:
-        _walk_stack(stack, keys, _ALL)
+    suffixes = cards.CARD_SUFFIXES
+    stack = [(folder, rescan_walk.FOLDER_FLAGS) for folder in reversed(folders)]
+    if not split:
+        rescan_walk.walk_stack(stack, keys, suffixes)
         return
-    _walk_stack(stack, keys, _ALL, until=SPLIT_AFTER)
-    helper = _Helper.fork(stack) if stack else None
+    rescan_walk.walk_stack(stack, keys, suffixes, until=SPLIT_AFTER)
+    mine, theirs = _shares(stack)
+    helper = _Helper.start(theirs) if theirs else None
     if helper is None:
-        _walk_stack(stack, keys, _ALL)
+        rescan_walk.walk_stack(stack, keys, suffixes)
         return
-    split()
     try:
-        _walk_stack(stack, keys, _EVEN)
+        rescan_walk.walk_stack(mine, keys, suffixes)
         found = helper.keys()
     finally:
         helper.close()
     if found is None:
-        _walk_stack(helper.stack, keys, _ODD)
+        rescan_walk.walk_stack(helper.stack, keys, suffixes)
     else:
         keys.extend(found)
 
 
-def _walk_stack(
-    stack: list[tuple[str, int]], keys: list[str], share: int | None, until: int | None = None
-) -> None:
-    """Walk the (folder, open flags) on ``stack`` and the folders below, adding their card files' keys.
-
-    The loop a rescan of 100k files spends its time in, so it is kept lean: each folder is listed
-    through an open descriptor, and every file's stat is taken relative to it (``fstatat``: one name to
-    look up rather than the whole path; measured at three quarters of the path-based walk's CPU time),
-    by ``os.stat(name, dir_fd=)`` (a tenth cheaper than the entry's own stat). Keys are strings: no
-    tuple per file for the cyclic collector to walk (a dict of (size, mtime) tuples cost a quarter
-    more). The descriptor stays open until the folder's entries are stat'ed. ``share``: see
-    :func:`_walk_keys`; ``until``: stop after a folder once ``keys`` holds that many.
-    """
-    suffixes = cards.CARD_SUFFIXES
-    is_dir = stat.S_ISDIR
-    stat_at = os.stat
-    add = keys.append
-    while stack:
-        folder, flags = stack.pop()
-        prefix = folder if folder.endswith(os.sep) else folder + os.sep
-        fd = -1
+def _shares(stack: list[tuple[str, int]]) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """The folders on ``stack`` in two shares of about the same number of entries: (this process's, the
+    helper's). A folder's size (one ``lstat`` each, of the few folders left when the walk splits) stands
+    for how many entries it lists (ext4, XFS, Btrfs and tmpfs grow a folder's size with its entries); each
+    folder, biggest first, goes to the share that is smaller so far. What lies below a folder is not known
+    yet and goes with it."""
+    weighed = []
+    for folder, flags in stack:
         try:
-            if _BY_FD:
-                fd = os.open(folder, flags)
-                with os.scandir(fd) as listing:
-                    entries = list(listing)
-            else:  # pragma: no cover - only where scandir takes no descriptor (Windows)
-                with os.scandir(folder) as listing:
-                    entries = list(listing)
+            size = os.stat(folder, follow_symlinks=False).st_size
         except OSError:
-            if fd >= 0:
-                os.close(fd)
-            continue  # an unreadable sub-folder holds nothing we can import
-        try:
-            for entry in entries:
-                name = entry.name
-                if name[0] == ".":
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append((prefix + name, _SUBFOLDER_FLAGS))
-                elif (name.endswith(suffixes) or name.lower().endswith(suffixes)) and (  # lower() rarely
-                        share is None or hash(name) & 1 == share):  # fmt: skip
-                    try:
-                        # Links followed; a dangling one raises.
-                        st = stat_at(name, dir_fd=fd) if fd >= 0 else entry.stat()
-                    except OSError:
-                        continue
-                    if not is_dir(st.st_mode):  # a link to a folder named x.md is no card
-                        add(f"{st.st_size}:{st.st_mtime_ns}:{prefix}{name}")  # stamp_key, inlined
-        finally:
-            if fd >= 0:
-                os.close(fd)
-        if until is not None and len(keys) >= until:
-            return
+            size = 0  # gone or unreadable: the walk that lists it finds out
+        weighed.append((size, folder, flags))
+    weighed.sort(key=lambda item: item[0], reverse=True)
+    shares: tuple[list[tuple[str, int]], list[tuple[str, int]]] = ([], [])
+    totals = [0, 0]
+    for size, folder, flags in weighed:
+        which = 0 if totals[0] <= totals[1] else 1
+        shares[which].append((folder, flags))
+        totals[which] += size
+    return shares
 
 
-def _may_fork() -> bool:
-    """Whether a walk may fork its helper: on Linux, from the main thread.
+def _may_split() -> bool:
+    """Whether a walk may share its folders with a helper process: on Linux (anonymous memory files, the
+    walk through descriptors), run by a Python interpreter (a frozen bundle's executable is Curator
+    itself, which cannot run the helper's script).
 
-    pool_context forks its workers only from a process without other threads, because they run
-    arbitrary code (imports, parsing) that could wait forever on a lock another thread held at the fork.
-    The helper runs no such code: it lists and stats folders, joins strings, writes a memory file and
-    leaves with ``os._exit``, touching only what CPython and the C library make whole again in a forked
-    child (the GIL and the allocators; no import, no logging, no library connection). So another
-    thread is no danger to it (the tests' network guard has one). The GUI imports on a worker thread,
-    so it never forks a Qt process: its walk stays in one process.
+    The helper is a fresh interpreter (rescan_walk.command), started by the ``vfork`` + ``exec`` of
+    ``subprocess``, which copies nothing of this process: safe from any thread (the GUI imports on a
+    worker thread, and the library's stamps are read on a thread meanwhile).
     """
     return (
-        sys.platform.startswith("linux") and _BY_FD and hasattr(os, "fork")
-        and threading.current_thread() is threading.main_thread()
+        sys.platform.startswith("linux") and rescan_walk.BY_FD and hasattr(os, "memfd_create")
+        and not getattr(sys, "frozen", False) and bool(sys.executable)
     )  # fmt: skip
 
 
 class _Helper:
-    """A forked process walking the folders left when a walk split (see :func:`_walk_keys`), for the odd
-    share, and writing its keys to a memory file this process reads once it has exited."""
+    """A helper process walking its share of the folders left when a walk split (see :func:`_walk_keys`),
+    reading them from one memory file and writing its keys to another, which this process reads once it
+    has exited."""
 
-    def __init__(self, pid: int, fd: int, stack: list[tuple[str, int]]) -> None:
-        self.pid = pid
-        self.fd = fd
+    def __init__(self, process: subprocess.Popen[bytes], out_fd: int, stack: list[tuple[str, int]]) -> None:
+        self.process = process
+        self.out_fd = out_fd
         self.stack = stack  # what it was given: walked here instead if it fails
         self.done = False
 
     @classmethod
-    def fork(cls, stack: list[tuple[str, int]]) -> _Helper | None:
-        """Start a helper on (a copy of) ``stack``; None when no process can be started (the walk then
-        stays in this one)."""
+    def start(cls, stack: list[tuple[str, int]]) -> _Helper | None:
+        """Start a helper on ``stack``; None when none can be started (the walk then stays in this one)."""
+        fds: list[int] = []
         try:
-            fd = os.memfd_create("curator-walk") if hasattr(os, "memfd_create") else _temp_fd()
-        except OSError:
+            fds.append(in_fd := os.memfd_create("curator-walk-in", os.MFD_CLOEXEC))
+            fds.append(out_fd := os.memfd_create("curator-walk-out", os.MFD_CLOEXEC))
+            view = memoryview(rescan_walk.encode_stack(stack))
+            while view:
+                view = view[os.write(in_fd, view) :]
+            process = subprocess.Popen(
+                rescan_walk.command(sys.executable, in_fd, out_fd, cards.CARD_SUFFIXES),
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                pass_fds=(in_fd, out_fd),
+            )  # fmt: skip
+        except (OSError, ValueError, subprocess.SubprocessError):
+            for fd in fds:
+                os.close(fd)
             return None
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(fd)
-            return None
-        if pid == 0:  # the helper: never returns into the caller's code
-            code = 1  # any failure (even Ctrl+C): the parent walks this share itself
-            try:
-                with suppress(BaseException):
-                    gc.disable()  # it only adds strings; a collection would touch (copy) the parent's pages
-                    found: list[str] = []
-                    _walk_stack(stack, found, _ODD)
-                    view = memoryview("\0".join(found).encode("utf-8", "surrogateescape"))
-                    while view:
-                        view = view[os.write(fd, view):]
-                    code = 0
-            finally:
-                os._exit(code)
-        return cls(pid, fd, list(stack))
+        os.close(in_fd)  # the helper has its own copy
+        return cls(process, out_fd, list(stack))
 
     def keys(self) -> list[str] | None:
-        """The helper's keys once it has exited; None if it failed (its share is then walked here)."""
-        try:
-            _, status = os.waitpid(self.pid, 0)
-        except ChildProcessError:  # reaped elsewhere (SIGCHLD ignored): its exit status is unknown
-            status = -1
+        """The helper's keys once it has exited; None if it failed (its share is then walked here).
+
+        Its output counts only when whole (``rescan_walk.DONE`` at its end): an exit status alone can
+        be lost (a process that ignores SIGCHLD reads every child's as 0)."""
+        code = self.process.wait()
         self.done = True
-        if status != 0:
+        if code != 0:
             return None
-        size = os.fstat(self.fd).st_size
+        size = os.fstat(self.out_fd).st_size
         data = bytearray()
         while len(data) < size:
-            chunk = os.pread(self.fd, size - len(data), len(data))
+            chunk = os.pread(self.out_fd, size - len(data), len(data))
             if not chunk:
                 return None
             data += chunk
-        text = data.decode("utf-8", "surrogateescape")  # what os.fsdecode made of the names
-        return text.split("\0") if text else []
+        return rescan_walk.decode_keys(bytes(data))
 
     def close(self) -> None:
         """Release the memory file; a helper still running (this walk failed) is killed and reaped."""
         if not self.done:
             with suppress(OSError):
-                os.kill(self.pid, signal.SIGKILL)
-            with suppress(ChildProcessError):
-                os.waitpid(self.pid, 0)
+                self.process.kill()
+            with suppress(OSError, subprocess.SubprocessError):
+                self.process.wait()
             self.done = True
-        os.close(self.fd)
-
-
-def _temp_fd() -> int:
-    """An unnamed temp file's descriptor (where there is no memfd_create)."""
-    fd, name = tempfile.mkstemp(prefix="curator-walk-")
-    os.unlink(name)
-    return fd
+        os.close(self.out_fd)
 
 
 class _Stamps:
     """The library's ``known_stamps`` under a rescan's roots, read on a thread of its own while the walk
-    runs (a SQLite backend builds them in one statement that holds no GIL), or here when never started."""
+    runs (a SQLite backend reads them in statements that hold no GIL while they step), or by ``result()``
+    on the caller's thread when never started."""
 
     def __init__(self, backend: Backend, roots: list[str]) -> None:
         self.backend = backend
@@ -680,24 +624,27 @@ def _import_paths(
     inside = tuple(folder.rstrip(os.sep) + os.sep for folder in folders)
     alone = [path for path in map(_key_path, keys) if not path.startswith(inside)]
     roots = [root for root in (*folders, *alone, *absent) if storable_path(root)]
-    # What the library holds there is read on a thread while the folders are walked: from the start when
-    # this process cannot fork a walk helper, else right after the fork (the helper forks before it).
+    # What the library holds there is read on a thread while the folders are walked (and a big walk shares
+    # its folders with a helper process, which is no fork of this one: see _may_split).
     stamps = _Stamps(backend, roots)
-    split = stamps.start if _may_fork() else None
-    if split is None:
-        stamps.start()
+    stamps.start()
     try:
-        _walk_keys(folders, keys, split)
+        _walk_keys(folders, keys, _may_split())
         record_roots(store, paths)
         known_keys = stamps.result()
     finally:
         stamps.join()
-    # Compared as sets of "size:mtime_ns:path" strings, in C. A card whose key is not among the files'
+    # Compared as sets of "path:size:mtime_ns" strings, in C. A card whose key is not among the files'
     # changed, vanished or is flagged missing ("stale"); a file whose key the library lacks is new or
-    # changed ("fresh"): none when every file's key matched a card's.
-    found = set(keys)
-    stale = known_keys.difference(found)
-    fresh = found.difference(known_keys) if len(known_keys) - len(stale) != len(found) else set()
+    # changed ("fresh"): none when every file's key matched a card's. The files' keys are made a set only
+    # when some did not match (or a file was named twice): when none changed, one pass over them does
+    # (building their set first took a second pass, ~15 ms at 100k files).
+    stale = known_keys.difference(keys)
+    if len(known_keys) - len(stale) == len(keys):
+        files_found, fresh = len(keys), set()
+    else:
+        files = set(keys)
+        files_found, fresh = len(files), files.difference(known_keys)
     known = _stale_cards(backend, {_key_path(key) for key in stale}, roots)
     run = _Importer(store, known, backend.flagged_ids("dirty") if known else set())
     for path in absent:
@@ -712,7 +659,7 @@ def _import_paths(
     for path in sorted(seen):  # path order: a new folder's cards take their ids in it
         k = known.get(path)
         todo.append((path, None if k is None else backend.sha256(k[0])))
-    run.report.unchanged += len(found) - len(fresh)
+    run.report.unchanged += files_found - len(fresh)
     total = done = run.report.unchanged
     total += len(todo)
     if progress is not None:
@@ -747,7 +694,7 @@ def _import_paths(
 
 def _key_path(key: str) -> str:
     """The path of a ``stamp_key``."""
-    return key.split(":", 2)[2]
+    return key.rsplit(":", 2)[0]
 
 
 #: Stale cards looked up by their paths up to this many (a range query each); beyond, every card under

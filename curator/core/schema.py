@@ -31,7 +31,7 @@ from peewee import (
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
 #: Bumped whenever the tables change; the backend's migrations bring older libraries up to it.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 #: Card columns a file determines, in the order of ``CardRecord.values``.
 FILE_COLUMNS: tuple[str, ...] = (
@@ -162,7 +162,9 @@ class CardDoc(BaseModel):
 class CardTopic(BaseModel):
     """A card's topics, one row each, for topic filters and facet counts."""
 
-    card = ForeignKeyField(Card, on_delete="CASCADE", backref="topic_rows")
+    # No index of its own on card (index=False, since schema 6): the primary key (card, position) leads with
+    # it, so lookups by card, the cascade and delete_cards use that; a second index only cost every import.
+    card = ForeignKeyField(Card, on_delete="CASCADE", backref="topic_rows", index=False)
     name = TextField(collation="NOCASE")
     position = IntegerField()
 
@@ -174,7 +176,7 @@ class CardTopic(BaseModel):
 class CardImage(BaseModel):
     """A card's images, lead image first."""
 
-    card = ForeignKeyField(Card, on_delete="CASCADE", backref="image_rows")
+    card = ForeignKeyField(Card, on_delete="CASCADE", backref="image_rows", index=False)  # as CardTopic
     position = IntegerField()
     url = TextField(null=True)
     width = IntegerField(null=True)
@@ -188,7 +190,7 @@ class CardImage(BaseModel):
 class RelatedItem(BaseModel):
     """One entry of a card's ``related`` list (the whole item is in the card's ``CardDoc``)."""
 
-    card = ForeignKeyField(Card, on_delete="CASCADE", backref="related_rows")
+    card = ForeignKeyField(Card, on_delete="CASCADE", backref="related_rows", index=False)  # as CardTopic
     position = IntegerField()
     title = TextField(null=True)
     source_url = TextField(null=True)

@@ -1,11 +1,10 @@
-"""Issue 12's rescan: a big walk shared with a forked helper finds exactly what one process finds (a helper
+"""Issue 12's rescan: a big walk shared with a helper process finds exactly what one process finds (a helper
 that fails has its share walked again), and the library's stamps, read on a thread of their own, compare
 with the files as sets without losing a change, an addition or a removal."""
 
 from __future__ import annotations
 
 import os
-import signal
 import threading
 from pathlib import Path
 
@@ -53,13 +52,12 @@ def split_walk(root: Path) -> tuple[list[str], list[list[str] | None]]:
         answers.append(real_keys(helper))
         return answers[-1]
 
-    splits: list[int] = []
     folders, keys, _ = importer._given([root])
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(importer, "SPLIT_AFTER", 1)
         mp.setattr(importer._Helper, "keys", spy)
-        importer._walk_keys(folders, keys, lambda: splits.append(os.getpid()))
-    assert splits == [os.getpid()], "the walk did not split"
+        importer._walk_keys(folders, keys, True)
+    assert len(answers) == 1, "the walk did not split"
     return keys, answers
 
 
@@ -67,50 +65,112 @@ def as_found(keys: list[str]) -> dict[str, tuple[int, int]]:
     return {path: (size, mtime_ns) for path, size, mtime_ns in map(stamp_parts, keys)}
 
 
-def test_a_split_walk_finds_what_one_process_finds(tmp_path: Path) -> None:
+def test_a_split_walk_finds_what_one_process_finds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = make_tree(tmp_path / "cards")
     one, _, _ = walk([root])
     assert len(one) == 6 * 12 + 1  # every card, the linked one, none of the others
+    started: list[int] = []
+    real_start = importer._Helper.start.__func__  # type: ignore[attr-defined]
+
+    def spy(cls: type[importer._Helper], stack: list[tuple[str, int]]) -> importer._Helper | None:
+        helper = real_start(cls, stack)
+        assert helper is not None
+        started.append(helper.process.pid)
+        return helper
+
+    monkeypatch.setattr(importer._Helper, "start", classmethod(spy))
     keys, answers = split_walk(root)
     (helper,) = answers
     assert helper, "the helper found nothing"
-    assert 0 < len(helper) < len(keys) - 1  # both processes stat'ed a share
+    assert started and started[0] != os.getpid()  # another process walked them
+    assert 0 < len(helper) < len(keys) - 1  # both processes walked a share
     assert len(keys) == len(set(keys))  # no file twice
     assert as_found(keys) == one
 
 
-@pytest.mark.parametrize("failure", ["raises", "killed"])
+def test_a_helper_reads_and_writes_names_as_bytes(tmp_path: Path) -> None:
+    """A name that is not UTF-8 comes back from the helper as the string this process would make of it."""
+    root = tmp_path / "cards"
+    for folder in ("a", "b", "c"):
+        (root / folder).mkdir(parents=True)
+        (root / folder / "plain.md").write_text(card_text(folder))
+    odd = os.fsencode(root / "c") + b"/caf\xe9.md"
+    with open(odd, "wb") as f:
+        f.write(card_text("odd").encode())
+    keys, (helper,) = split_walk(root)
+    assert os.fsdecode(odd) in as_found(keys)
+    assert helper is not None and len(keys) == 4
+
+
+def _helper_running(script: str) -> object:
+    """A rescan_walk.command that runs ``script`` instead of the walk (a helper that fails in some way)."""
+
+    def command(executable: str, in_fd: int, out_fd: int, suffixes: tuple[str, ...]) -> list[str]:
+        return [executable, "-S", "-I", "-c", script, str(in_fd), str(out_fd)]
+
+    return command
+
+
+@pytest.mark.parametrize("failure", ["raises", "killed", "half written", "never starts"])
 def test_a_helper_that_fails_has_its_share_walked_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                        failure: str) -> None:
     root = make_tree(tmp_path / "cards")
     one, _, _ = walk([root])
-    parent = os.getpid()
-    real = importer._walk_stack
-
-    def failing(stack: list[tuple[str, int]], keys: list[str], share: int | None,
-                until: int | None = None) -> None:
-        if os.getpid() != parent:  # in the helper only
-            if failure == "killed":
-                os.kill(os.getpid(), signal.SIGKILL)
-            raise MemoryError("the helper ran out of memory")
-        real(stack, keys, share, until)
-
-    monkeypatch.setattr(importer, "_walk_stack", failing)
-    keys, answers = split_walk(root)
-    assert answers == [None]  # the helper failed...
+    if failure == "raises":
+        monkeypatch.setattr(importer.rescan_walk, "command", _helper_running("raise MemoryError"))
+    elif failure == "killed":
+        monkeypatch.setattr(importer.rescan_walk, "command",
+                            _helper_running("import os, signal; os.kill(os.getpid(), signal.SIGKILL)"))  # fmt: skip
+    elif failure == "half written":  # exits 0 (as any child reads where SIGCHLD is ignored), output cut short
+        monkeypatch.setattr(importer.rescan_walk, "command", _helper_running(
+            "import os, sys; os.write(int(sys.argv[2]), b'/x.md:1:2\\0/y.md:3:')"))  # fmt: skip
+    else:
+        monkeypatch.setattr(importer.rescan_walk, "command",
+                            lambda *args: [str(tmp_path / "no-such-python")])  # fmt: skip
+    folders, keys, _ = importer._given([root])
+    answers: list[list[str] | None] = []
+    real_keys = importer._Helper.keys
+    monkeypatch.setattr(importer._Helper, "keys", lambda helper: answers.append(real_keys(helper)) or answers[-1])
+    monkeypatch.setattr(importer, "SPLIT_AFTER", 1)
+    importer._walk_keys(folders, keys, True)
+    assert answers == ([] if failure == "never starts" else [None])  # the helper failed (or never ran)...
     assert len(keys) == len(set(keys)) and as_found(keys) == one  # ... and no file was lost
 
 
-@pytest.mark.parametrize("mode", ["split", "thread"])
+def test_the_folders_are_shared_by_their_sizes(tmp_path: Path) -> None:
+    """Each folder is walked by one process; the biggest first, each to the smaller share so far."""
+    sizes = {"big": 400, "mid": 200, "small1": 150, "small2": 100}
+    stack = []
+    for name, count in sizes.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        for i in range(count):
+            (folder / f"card-with-a-long-name-{i:04d}.md").touch()
+        stack.append((str(folder), 0))
+    mine, theirs = importer._shares(stack)
+    assert sorted(mine + theirs) == sorted(stack)  # each folder once
+    size = {folder: os.stat(folder).st_size for folder, _ in stack}
+    assert len(set(size.values())) > 1, "the file system does not grow a folder with its entries"
+    totals = [sum(size[f] for f, _ in share) for share in (mine, theirs)]
+    assert mine[0][0] == str(tmp_path / "big") and theirs[0][0] == str(tmp_path / "mid")  # biggest first
+    assert abs(totals[0] - totals[1]) <= max(size.values())  # the greedy split's bound
+    # A helper given the folder of 100k files while the other gets 10 would make the split useless.
+    assert min(totals) >= size[str(tmp_path / "mid")]
+
+
+@pytest.mark.parametrize("mode", ["split", "one process"])
 def test_rescans_split_or_not_find_every_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                mode: str) -> None:
     """The changes (one edited, one touched with the same bytes, one removed, one added, one flagged
-    missing and back) found by a split walk with the stamps read after the fork ("split"), and by one
-    process with the stamps read on a thread from the start ("thread")."""
+    missing and back) found by a split walk and by one process, the stamps read on a thread meanwhile."""
     root = make_tree(tmp_path / "cards")
     everything = 6 * 12 + 1
     monkeypatch.setattr(importer, "SPLIT_AFTER", 1)
-    monkeypatch.setattr(importer, "_may_fork", lambda: mode == "split")
+    monkeypatch.setattr(importer, "_may_split", lambda: mode == "split")
+    helpers: list[importer._Helper | None] = []
+    real_start = importer._Helper.start.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(importer._Helper, "start",
+                        classmethod(lambda cls, stack: helpers.append(real_start(cls, stack)) or helpers[-1]))  # fmt: skip
     threads: list[str] = []
     real_read = importer._Stamps._read
 
@@ -158,3 +218,22 @@ def test_rescans_split_or_not_find_every_change(tmp_path: Path, monkeypatch: pyt
         assert row.title == "edited"
         assert sorted(r.path for r in store.rows()) == sorted(walk([root])[0])
         assert threads == ["curator-rescan-stamps"] * 4
+    assert len(helpers) == (4 if mode == "split" else 0) and all(helpers)  # every rescan split, or none
+
+
+def test_a_file_named_as_well_as_its_folder_counts_once(tmp_path: Path) -> None:
+    """A rescan's fast path takes "every file's key matched a card's" from the counts alone: a file found
+    twice (its folder and itself given) must not pass for one more unchanged card, nor hide a change."""
+    root = make_tree(tmp_path / "cards")
+    everything = 6 * 12 + 1
+    twice = root / "a" / "card 00.md"
+    with Store(tmp_path / "lib.sqlite") as store:
+        assert import_paths(store, [root, twice]).added == everything
+        again = import_paths(store, [root, twice])
+        assert (again.unchanged, again.added, again.updated, again.removed) == (everything, 0, 0, 0)
+        twice.write_text(card_text("edited twice", quality=98))
+        st = twice.stat()
+        os.utime(twice, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
+        changed = import_paths(store, [root, twice])
+        assert (changed.unchanged, changed.updated) == (everything - 1, 1)
+        assert [r.title for r in store.rows("quality>=98")] == ["edited twice"]

@@ -293,6 +293,16 @@ _VALUE_COLUMNS = {
 #: The card columns an edit may set: only these are ever spliced into a statement's text.
 _EDITABLE_COLUMNS = frozenset(c for columns in FIELD_COLUMNS.values() for c in columns)
 _FTS_COLUMNS = frozenset({"title", "excerpt", "provider", "topics", "related"})
+def _stamp_ranges(roots: Sequence[str]) -> list[tuple[str, str, str]]:
+    """Each root (once) as a rescan's reads look it up: (its own path, "root/", the first text after
+    every "root/..."): the root itself if it is a file, and every path below it."""
+    ranges = []
+    for root in dict.fromkeys(roots):
+        prefix = root.rstrip(os.sep) + os.sep
+        ranges.append((root, prefix, prefix[:-1] + chr(ord(os.sep) + 1)))
+    return ranges
+
+
 _CHILD_TABLES: dict[str, tuple[str, str]] = {
     "topics": ("card_topic", "INSERT INTO card_topic (card_id, name, position) VALUES (?, ?, ?)"),
     "images": (
@@ -1174,17 +1184,15 @@ class SqliteBackend:
     def known_cards(self, roots: Sequence[str]) -> dict[str, Known]:
         """The library's cards at or under the given roots.
 
-        Few cards under the roots: a range of the path index per root. Most of the library (the usual
-        rescan): one sequential scan of the card table, because each index entry would cost a random
-        lookup of its row (measured at 100k cards: 0.8 s through the index, 0.15 s scanning).
+        Few cards under the roots: a range of the path index per root. Most of the library: one
+        sequential scan of the card table, because each index entry would cost a random lookup of its row
+        (measured at 100k cards: 0.8 s through the index, 0.15 s scanning). A rescan that finds nothing
+        changed never asks (known_stamps answers it); one that finds many stale cards does, once.
         """
         out: dict[str, Known] = {}
         # The flags come from their small partial indexes (flagged_ids): fewer columns, a cheaper scan.
         columns = "SELECT path, id, size, mtime_ns FROM card"
-        ranges = []
-        for root in dict.fromkeys(roots):
-            prefix = root.rstrip(os.sep) + os.sep
-            ranges.append((root, prefix, prefix[:-1] + chr(ord(os.sep) + 1)))
+        ranges = _stamp_ranges(roots)
         if len(ranges) > 64:  # many files named one by one: one scan, filtered here
             exact = {root for root, _, _ in ranges}
             prefixes = tuple(prefix for _, prefix, _ in ranges)
@@ -1206,23 +1214,35 @@ class SqliteBackend:
     def known_stamps(self, roots: Sequence[str]) -> set[str]:
         """known_cards' cards as ``stamp_key`` texts (missing ones with size -1), joined by SQLite in one
         aggregate statement: its one step runs in C without the GIL, so the importer's thread reading it
-        overlaps the walk (a row at a time, the GIL went back and forth with the walk for every card)."""
-        ranges = []
-        for root in dict.fromkeys(roots):
-            prefix = root.rstrip(os.sep) + os.sep
-            ranges.append((root, prefix, prefix[:-1] + chr(ord(os.sep) + 1)))
+        overlaps the walk (a row at a time, the GIL went back and forth with the walk for every card).
+
+        The keys are read from the rescan's index (sqlite_schema.STAMP_INDEX, schema 6), which holds
+        each card's key in path order: the cards under a folder root are one range of it, read without
+        touching a card row or building a key (~25 ms of SQLite's time at 100k cards; the scan of the
+        card table that built them took ~120, and counting the roots' range to choose it ~15 more). A
+        root that is a file is found by the path index.
+        """
+        ranges = _stamp_ranges(roots)
         if not ranges:
             return set()
         if len(ranges) > 64:  # many files named one by one (known_cards scans and filters)
             return stamp_keys(self.known_cards(roots), self.flagged_ids("missing"))
-        where = " OR ".join("path = ? OR (path >= ? AND path < ?)" for _ in ranges)
-        params = [v for r in ranges for v in r]
-        under = self._one(f"SELECT count(*) FROM card WHERE {where}", params)[0]
-        total = self._one("SELECT max(id) FROM card")[0] or 0
-        table = "card" if under * 4 < total else "card NOT INDEXED"  # as known_cards: most of it, a scan
-        key = "CASE WHEN missing THEN -1 ELSE size END || ':' || mtime_ns || ':' || path"
-        text = self._one(f"SELECT group_concat({key}, char(0)) FROM {table} WHERE {where}", params)[0]
-        return set(text.split("\0")) if text else set()
+        key = sqlite_schema.STAMP_KEY
+        # A key starts with its path, so the keys of the paths in [prefix, after) are those in that range:
+        # a statement per folder root (an OR of ranges read the rows again to compute each key), and one
+        # for the roots' own paths (a root that is a file).
+        statements: list[tuple[str, Sequence[str]]] = [
+            (f"SELECT group_concat({key}, char(0)) FROM card WHERE {key} >= ? AND {key} < ?", r[1:]) for r in ranges
+        ]
+        marks = ", ".join("?" for _ in ranges)
+        statements.append((f"SELECT group_concat({key}, char(0)) FROM card WHERE path IN ({marks})",
+                           [r[0] for r in ranges]))  # fmt: skip
+        found: set[str] = set()
+        for sql, params in statements:
+            text = self._one(sql, params)[0]
+            if text:
+                found.update(text.split("\0"))
+        return found
 
     def flagged_ids(self, flag: CardFlag) -> set[int]:
         if flag not in ("dirty", "missing", "conflict"):

@@ -44,9 +44,8 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 def test_rescan_reads_the_library_with_one_query_per_folder(store: Store, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    # A process that may fork reads the library on this connection when the walk is too small to split
-    # (one that may not reads it on a thread from the start: tests/core/test_rescan_split.py, "thread").
-    monkeypatch.setattr(importer, "_may_fork", lambda: True)
+    # The stamps read on this connection (not on their thread: tests/core/test_rescan_split.py), to be traced.
+    monkeypatch.setattr(importer._Stamps, "start", lambda stamps: None)
     folder = tmp_path / "many"
     for i in range(60):
         write(folder / f"{i % 3}" / f"c{i}.md", card_text(f"Card {i}"))
@@ -61,10 +60,15 @@ def test_rescan_reads_the_library_with_one_query_per_folder(store: Store, tmp_pa
         conn.set_trace_callback(None)
     assert report.unchanged == 61 and report.added == report.updated == 0
     reads = [s for s in statements if s.lstrip().upper().startswith("SELECT") and "FROM card " in s + " "]
-    # Counting the two roots' ranges, the table's size, one scan joining every card's stamp: a fixed
-    # handful, not one query per card (nothing changed: no card is looked up, nor the dirty ids).
-    assert len(reads) == 3 and sum("NOT INDEXED" in s for s in reads) == 1, reads
-    assert "group_concat" in next(s for s in reads if "NOT INDEXED" in s)
+    # A range of the rescan's index (schema 6) per root, and the roots' own paths: a fixed handful, not one
+    # query per card (nothing changed: no card is looked up, nor the dirty ids), each key read from the
+    # index that holds it, no card row and no scan of the table.
+    assert len(reads) == 3 and all("group_concat" in s for s in reads), reads
+    for read in reads:
+        plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {read}"))
+        assert "SCAN card" not in plan and ("INDEX card_stamp" in plan or "INDEX card_path" in plan), plan
+    assert sum("INDEX card_stamp (<expr>>? AND <expr><?)" in " ".join(
+        row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {read}")) for read in reads) == 2  # fmt: skip
     writes = ("INSERT", "UPDATE", "DELETE", "ANALYZE")
     assert not [s for s in statements if s.lstrip().upper().startswith(writes)]
     # A small part of the library is read through the path index; a changed file's hash is fetched alone.

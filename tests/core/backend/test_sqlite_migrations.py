@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -304,7 +305,7 @@ def test_version_4_library_keeps_its_edits_in_tables_without_foreign_keys(tmp_pa
         journal = store.backend.journal_rows()
     downgrade_to_v4(lib)
     with Store(lib, editor="Ana") as store:
-        assert store.schema_version == schema.SCHEMA_VERSION == 5
+        assert store.schema_version == schema.SCHEMA_VERSION
         conn = store.backend.db.connection()
         for table in ("pending_edit", "journal_entry"):
             assert conn.execute(f"PRAGMA foreign_key_list({table})").fetchall() == []
@@ -325,3 +326,137 @@ def test_version_4_library_keeps_its_edits_in_tables_without_foreign_keys(tmp_pa
         assert store.set_fields(ids, {"published": True}, label="p").changed == ids
         assert store.backend.integrity_check() == "ok"
     assert (tmp_path / "lib.sqlite.v4-backup").is_file()  # copied aside first
+
+
+#: The indexes version 5 had and version 6 does not (the child tables' card_id alone: their primary keys
+#: lead with it), and the one version 6 adds (the rescan's keys).
+V5_CHILD_INDEXES = {
+    "card_topic_card_id": 'CREATE INDEX "card_topic_card_id" ON "card_topic" ("card_id")',
+    "card_image_card_id": 'CREATE INDEX "card_image_card_id" ON "card_image" ("card_id")',
+    "related_item_card_id": 'CREATE INDEX "related_item_card_id" ON "related_item" ("card_id")',
+}
+CHILD_TABLES = ("card_topic", "card_image", "related_item")
+
+
+def downgrade_to_v5(path: Path) -> None:
+    """Turn a current library back into what version 5 stored: no rescan index, the child card_id indexes."""
+    conn = sqlite3.connect(path)
+    conn.execute('DROP INDEX "card_stamp"')
+    for statement in V5_CHILD_INDEXES.values():
+        conn.execute(statement)
+    conn.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+
+
+def table_rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table (the full-text index's stored columns too), in a fixed order."""
+    conn = sqlite3.connect(path)
+    try:
+        names = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "AND name NOT LIKE 'card_index_%' ORDER BY name")]  # fmt: skip
+        return {name: sorted(conn.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr) for name in names}
+    finally:
+        conn.close()
+
+
+def test_version_5_library_gains_the_rescan_index_and_loses_the_child_card_id_indexes(tmp_path: Path) -> None:
+    from curator.core.importer import import_paths
+
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    for n in range(4):
+        (cards / f"c{n}.md").write_text(
+            f"---\ntitle: Card {n}\nquality: {n}\ntopics: [Space, T{n}]\n"
+            f"images:\n  - url: https://i.example/{n}.jpg\n    width: 10\n"
+            f"related:\n  - title: Related {n}\n    sourceUrl: https://r.example/{n}\n---\n")
+    lib = tmp_path / "lib.sqlite"
+    with Store(lib, editor="Ana") as store:
+        import_paths(store, [cards])
+        ids = store.ids()
+        store.set_fields(ids[:2], {"quality": 70}, label="q")
+    downgrade_to_v5(lib)
+    before = table_rows(lib)
+    with Store(lib, editor="Ana") as store:
+        assert store.schema_version == schema.SCHEMA_VERSION == 6 and store.backend.migrated_from == 5
+        conn = store.backend.db.connection()
+        indexes = {r[0]: r[1] for r in conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'")}
+        assert not set(V5_CHILD_INDEXES) & set(indexes)
+        assert indexes["card_stamp"] == sqlite_schema.STAMP_INDEX[1].replace(" IF NOT EXISTS", "")
+        # The rescan reads the keys from the index, never computing them from the card rows.
+        root = str(cards)
+        key = sqlite_schema.STAMP_KEY
+        plan = conn.execute(f"EXPLAIN QUERY PLAN SELECT group_concat({key}, char(0)) FROM card "
+                            f"WHERE {key} >= ? AND {key} < ?", (root + "/", root + "0")).fetchall()  # fmt: skip
+        assert [row[3] for row in plan] == ["SEARCH card USING INDEX card_stamp (<expr>>? AND <expr><?)"]
+        assert store.backend.known_stamps([root]) == {
+            f"{r.path}:{os.stat(r.path).st_size}:{os.stat(r.path).st_mtime_ns}" for r in store.rows()}
+        assert store.backend.integrity_check() == "ok"
+    after = table_rows(lib)
+    assert ("schema_version", "6") in after["meta"] and ("schema_version", "5") in before["meta"]
+    for rows in (before, after):
+        rows["meta"] = [row for row in rows["meta"] if row[0] != "schema_version"]
+    assert after == before  # every row as it was: only indexes changed
+    backup = tmp_path / "lib.sqlite.v5-backup"
+    assert backup.is_file()  # copied aside first, as version 5
+    old = sqlite3.connect(backup)
+    try:
+        assert old.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("5",)
+        names = {r[0] for r in old.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert set(V5_CHILD_INDEXES) <= names and "card_stamp" not in names
+    finally:
+        old.close()
+    held = table_rows(backup)
+    held["meta"] = [row for row in held["meta"] if row[0] != "schema_version"]
+    assert held == before
+
+
+def test_version_6_child_tables_are_found_by_card_through_their_primary_keys(tmp_path: Path) -> None:
+    """Without their own card_id indexes, every statement of the backend's that finds child rows by card
+    (reading them, replacing them in an edit, replacing them when a file changed) searches the primary
+    key's index, and the ON DELETE cascade has an index led by card_id to search (SQLite's requirement
+    for a child key): deleting cards stays a lookup per card, not a scan of each child table per card."""
+    from curator.core.importer import import_paths
+
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    for n in range(400):  # enough rows that the planner's statistics favour an index where one serves
+        (cards / f"c{n:02d}.md").write_text(
+            f"---\ntitle: Card {n}\ntopics: [Space, T{n}]\nimages:\n  - url: https://i.example/{n}.jpg\n"
+            f"related:\n  - title: Related {n}\n    sourceUrl: https://r.example/{n}\n---\n")
+    with Store(tmp_path / "lib.sqlite") as store:
+        import_paths(store, [cards])
+        store.optimize()  # the planner's statistics, as a library has them after an import
+        conn = store.backend.db.connection()
+        for table in CHILD_TABLES:
+            leading = [conn.execute(f"PRAGMA index_info('{name}')").fetchone()[2]
+                       for _, name, *_ in conn.execute(f"PRAGMA index_list('{table}')")]  # fmt: skip
+            assert "card_id" in leading, (table, leading)
+            assert f"{table}_card_id" not in {r[1] for r in conn.execute(f"PRAGMA index_list('{table}')")}
+        statements: list[str] = []
+        conn.set_trace_callback(statements.append)
+        try:
+            [first, second, *_] = store.ids()
+            for kind in ("topics", "images", "related"):
+                assert store.backend.child_rows(kind, first)
+            store.set_fields([first, second], {"topics": ["Edited"]}, label="topics")
+            assert store.detail(first) is not None
+            assert store.facets("card").topics
+            changed = cards / "c05.md"
+            changed.write_text("---\ntitle: Changed\ntopics: [Other]\n---\n")
+            st = changed.stat()
+            os.utime(changed, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
+            (cards / "c06.md").unlink()
+            report = import_paths(store, [cards])
+            assert (report.updated, report.removed) == (1, 1)
+        finally:
+            conn.set_trace_callback(None)
+        by_card = [s for s in statements if "card_id" in s and any(t in s for t in CHILD_TABLES)]
+        assert len({s.split()[0].upper() for s in by_card}) >= 2, by_card  # reads and deletes both seen
+        for statement in by_card:
+            plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}"))
+            assert not any(f"SCAN {t}" in plan for t in CHILD_TABLES), (statement, plan)
+        # The cascade took the removed card's child rows with it.
+        assert all(conn.execute(f"SELECT count(*) FROM {t} WHERE card_id NOT IN (SELECT id FROM card)").fetchone()
+                   == (0,) for t in CHILD_TABLES)  # fmt: skip
