@@ -110,6 +110,20 @@ def test_a_finished_list_skips_the_teardown_and_keeps_its_output_and_codes(libra
     assert (done.returncode, done.stdout, done.stderr) == (0, "curator 0.1.0\n", "")
 
 
+@pytest.mark.sqlite_only(reason="SQLite's write-ahead log beside the library file")
+def test_an_edit_closes_the_library_before_the_quick_exit(library: Curator) -> None:
+    # A Store left open at os._exit would leave library.sqlite-wal and -shm behind (its last changes only
+    # in the log, never checkpointed): the command's `with store` closed it first.
+    card = next(
+        r for r in library("list", "--json").json_lines() if r["title"] == "Robots learn to fold laundry"
+    )
+    done = _run(_TEARDOWN_PROBE, "--db", str(library.db), "set", "--id", str(card["id"]), "heat=41")
+    assert (done.returncode, done.stdout) == (0, "1 card changed\n"), done.stderr
+    assert "teardown ran" not in done.stderr
+    assert not Path(f"{library.db}-wal").exists() and not Path(f"{library.db}-shm").exists()
+    assert library("show", str(card["id"]), "--json").json()["heat"] == 41
+
+
 def test_an_import_exits_the_usual_way(curator: Curator, tmp_path: Path) -> None:
     # The importer's process pool (multiprocessing) leaves its exit hook to run: no quick exit.
     card = tmp_path / "one.md"
