@@ -140,3 +140,50 @@ def test_preferences_ok_refused_by_the_library_is_said_in_the_dialog(qtbot, team
     qtbot.waitUntil(lambda: bool(closed), timeout=5000)
     assert closed == [PreferencesDialog.DialogCode.Accepted]
     assert other.check_thresholds().window_days == 9.0 and refreshes == [1]
+
+
+def test_the_undo_stack_is_rebuilt_off_the_gui_thread_and_a_key_meanwhile_goes_after_it(  # type: ignore[no-untyped-def]
+    qtbot, pg_cluster: Any, team_db: str, settings: Any, tmp_path: Path, boxes: list
+) -> None:  # fmt: skip
+    """A window opened on a library with a journal: the undo stack's journal is read on the edits lane (the
+    window opens meanwhile), and a key pressed before it arrived is the step after the journal's."""
+    from curator.gui import workers
+    from curator.gui.images import ImageCache
+
+    workers.set_default_pool(None)
+    settings.set_value(keys.ADVANCE, False)
+    mine = Store(pg_cluster.url(team_db))
+    first = mine.rows(None, limit=1)[0].id
+    mine.set_fields([first], {"quality": 10}, label="Set quality to 10")
+    mine.set_fields([first], {"heat": 20}, label="Set heat to 20")
+    slow = Slow(mine)
+    slow.make("history")
+    try:
+        window = MainWindow(mine, settings, images=ImageCache(tmp_path / "images"))
+        window.files.ask_close = lambda _box: "keep"
+        window.checks.timer.stop()
+        qtbot.addWidget(window)
+        window.show()
+        stack = window.edits.history.stack
+        assert stack.count() == 0  # the journal is on its way
+        window.apply_query("")
+        qtbot.waitUntil(lambda: window.detail.card is not None, timeout=10000)
+        assert window.selection.select_card(first)
+        qtbot.waitUntil(lambda: window.detail.card is not None and window.detail.card.id == first, timeout=10000)
+        window.actions.quality_keys[9].trigger()
+        qtbot.waitUntil(lambda: stack.count() == 3 and not window.edits.busy, timeout=15000)
+    finally:
+        slow.restore()
+    try:
+        assert slow.threads == ["curator-edits"] and not boxes
+        assert [stack.text(i) for i in range(3)] == ["Set quality to 10", "Set heat to 20", "Set quality to 90"]
+        assert stack.index() == 3
+        window.actions.undo.trigger()
+        qtbot.waitUntil(lambda: not window.edits.busy and stack.index() == 2, timeout=10000)
+        assert window.store.detail(first).quality == 10
+    finally:
+        window.close()  # the close prompt's count is read on the cards lane: the window closes when it arrives
+        qtbot.waitUntil(lambda: not window.isVisible(), timeout=10000)
+        window.team_library.stop()
+        window.trips.stop()
+        mine.close()
