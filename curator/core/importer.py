@@ -686,9 +686,8 @@ def _import_paths(
         run.flush()
         if not run.report.cancelled:
             run.remove_vanished(seen)  # the stale cards not found again
-    # After the bulk mode, which may build the library's indexes only as it ends: ANALYZE must see them.
-    if _stale_statistics(store, run.report):
-        store.optimize()
+        if _stale_statistics(store, run.report):
+            store.optimize()
     return run.report
 
 
