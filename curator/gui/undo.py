@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
@@ -23,6 +24,9 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from curator.core.store import Store
 from curator.core.store_types import BatchInfo, CardDetail, EditResult
 from curator.gui import library_busy
+
+if TYPE_CHECKING:
+    from curator.gui.library_tasks import RoundTrips
 
 #: How many batches of the journal the stack is rebuilt from on start.
 HISTORY_LIMIT = 500
@@ -252,8 +256,20 @@ class EditHistory(QObject):
         Batches undone and then followed by a newer edit were the redo branch the stack discarded when
         that edit was made, so they are left out; undone batches at the end stay redoable.
         """
+        return self.fill(self.store.history(limit))
+
+    def rebuild_through(self, trips: RoundTrips, limit: int = HISTORY_LIMIT) -> None:
+        """rebuild(), the journal read on the trips' edits lane (a team library: off the GUI thread; an edit
+        made before it arrives goes after the read, and onto the stack after it is filled)."""
+        def filled(history: list[BatchInfo]) -> None:
+            self.fill(history)
+
+        trips.edit(lambda store: store.history(limit), filled, trips.reporter("Reading the undo history"))
+
+    def fill(self, history: Sequence[BatchInfo]) -> int:
+        """Fill the stack from `history` (the journal, newest first, as Store.history gives it)."""
         batches: list[BatchInfo] = []
-        for batch in reversed(self.store.history(limit)):
+        for batch in reversed(history):
             if not batch.undone:
                 # A live edit after undone ones: those undone ones are the discarded redo branch.
                 while batches and batches[-1].undone:

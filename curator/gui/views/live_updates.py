@@ -34,6 +34,7 @@ from curator.core.backend import team
 from curator.core.store_types import CardDetail, CardRow, LibraryError, Totals
 from curator.gui import errorlog, library_tasks, plain
 from curator.gui.models.card_table import Column
+from curator.gui.views.edits_off_keys import EditKeysOff
 from curator.gui.workers import run_task
 
 if TYPE_CHECKING:
@@ -125,37 +126,56 @@ class TeamLibrary(QObject):
             layout.insertWidget(0, self.banner)
         window.statusBar().addPermanentWidget(self.read_only_label)
         window.edits.refusal = self.refusal
+        # A triage key while edits are off is said in the status bar, not handed to type-to-search.
+        self.keys_off = EditKeysOff(window.actions, [window.table, window.grid], self.refusal, window.statusBar(),
+                                    self)  # fmt: skip
         window.model.readFailed.connect(self.read_failed)
         self.changesArrived.connect(self._changes, Qt.ConnectionType.QueuedConnection)
         self.stateArrived.connect(self._state, Qt.ConnectionType.QueuedConnection)
-        since: str | None = None
-        try:
-            # Before the window's first page is read (the window builds this in _connect, before _restore):
-            # the feed catches up from here, so a change made meanwhile is not missed.
-            since = team.snapshot(self.store)
-        except LibraryError as err:
-            self.read_failed(str(err))
-        self.feed = team.live_feed(
-            self.store, self.changesArrived.emit, self.stateArrived.emit, since=since, heartbeat=heartbeat,
-            backoff=backoff,
-        )  # fmt: skip
-        feed = self.feed
-        app = QApplication.instance()
-        if app is not None and feed is not None:
-            app.aboutToQuit.connect(feed.stop)
-        window.destroyed.connect(lambda *_a: feed.stop() if feed is not None else None)
+        self._feed_options: dict[str, Any] = {"heartbeat": heartbeat, "backoff": backoff}
+        self._follow = False  # start() asked for the feed (it starts once its snapshot is here)
+        # The feed catches up from the server's snapshot, taken before the window's first page is read, so
+        # a change made meanwhile is not missed: read on the pages lane (a round trip, never on the GUI
+        # thread), where the first page is read after it (the window builds this in _connect, before
+        # _restore asks for the page); the feed is made when it arrives.
+        trips = window.trips
+        trips.read(team.snapshot, self._feed_from, self._no_snapshot, lane="pages")
         if start:
             self.start()
 
+    def _feed_from(self, since: str | None) -> None:
+        """The snapshot arrived (None: it could not be read): make the feed, and start it if asked to."""
+        if not shiboken6.isValid(self) or self.feed is not None:
+            return
+        self.feed = feed = team.live_feed(
+            self.store, self.changesArrived.emit, self.stateArrived.emit, since=since, **self._feed_options
+        )  # fmt: skip
+        app = QApplication.instance()
+        if app is not None and feed is not None:
+            app.aboutToQuit.connect(feed.stop)
+        self.window.destroyed.connect(lambda *_a: feed.stop() if feed is not None else None)
+        if self._follow and feed is not None:
+            feed.start()
+
+    def _no_snapshot(self, err: BaseException) -> None:
+        if isinstance(err, LibraryError):
+            self.read_failed(str(err))
+        else:
+            errorlog.log_failure("Reading the team library's snapshot", err)
+        self._feed_from(None)  # the feed catches up from where its own connection starts
+
     def start(self) -> None:
-        """Ask whether this role may edit (on a worker) and start following other editors' changes."""
+        """Ask whether this role may edit (on a worker) and start following other editors' changes (the
+        feed starts once its snapshot arrived, see __init__)."""
         if not self.is_team:
             return
         self.check_access()
+        self._follow = True
         if self.feed is not None and self.feed.listener is None:
             self.feed.start()
 
     def stop(self) -> None:
+        self._follow = False
         if self.feed is not None:
             self.feed.stop()
         self._probe_timer.stop()

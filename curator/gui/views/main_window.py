@@ -162,7 +162,7 @@ class MainWindow(QMainWindow):
         self.list_states = ListStates(self)
         self.card_menu = CardMenu(self)
         # Undo reaches back before this window: the stack is rebuilt from the library's journal.
-        self.edits.history.rebuild()
+        self.edits.history.rebuild_through(self.trips)  # on a team library: off the GUI thread
         if defer_startup:
             self._startup = AfterFirstPaint([self.table.viewport(), self.grid.viewport()], self.finish_startup, self)
         else:
