@@ -100,9 +100,13 @@ def _given(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[str], list[str
     return folders, keys, absent
 
 
-#: Card files a walk finds on its own before it shares the rest with a helper process (see _walk_keys):
-#: starting one and reading its answer cost ~10 ms of CPU, about what a helper saves on 4,000 files.
+#: Card files a walk finds on its own before it decides whether to share the rest with a helper process
+#: (see _walk_keys): by then it knows how many entries a byte of a folder holds here.
 SPLIT_AFTER = 4000
+#: The fewest entries the helper's share must hold, by that estimate, for a walk to start one: a helper
+#: costs ~10 ms of CPU and ~20 ms of wall time to start (a fresh interpreter), in which this process stats
+#: ~5,000 files; a smaller share is walked here sooner (at 10k files the split made the rescan slower).
+MIN_SHARE = 10_000
 
 
 def _walk_keys(folders: list[str], keys: list[str], split: bool) -> None:
@@ -111,20 +115,24 @@ def _walk_keys(folders: list[str], keys: list[str], split: bool) -> None:
     A rescan of 100k unchanged files is a stat of each, and the Python loop around the stats costs
     about as much again, so a big walk runs on both cores: with ``split`` (see :func:`_may_split`), once
     SPLIT_AFTER files are found and at least two folders remain, the folders left are shared out
-    (:func:`_shares`), a helper process walks its share, folders and all below them, and this process
-    walks the other. Each folder is listed once, by one of the two (when both listed every folder and
-    split the stats by the names' hash, the second listing was a sixth of the rescan's CPU at 100k).
-    The helper's keys come back through an anonymous memory file; a helper that fails (killed, no
-    memory, not started) is replaced by walking its folders here, so its files are never lost.
+    (:func:`_shares`), and when the helper's share holds at least MIN_SHARE entries (estimated from the
+    folders' sizes and the entries a byte held so far), a helper process walks it, folders and all below
+    them, while this process walks the other. Each folder is listed once, by one of the two (when both
+    listed every folder and split the stats by the names' hash, the second listing was a sixth of the
+    rescan's CPU at 100k). The helper's keys come back through an anonymous memory file; a helper that
+    fails (killed, no memory, not started) is replaced by walking its folders here, so its files are
+    never lost.
     """
     suffixes = cards.CARD_SUFFIXES
     stack = [(folder, rescan_walk.FOLDER_FLAGS) for folder in reversed(folders)]
     if not split:
         rescan_walk.walk_stack(stack, keys, suffixes)
         return
-    rescan_walk.walk_stack(stack, keys, suffixes, until=SPLIT_AFTER)
-    mine, theirs = _shares(stack)
-    helper = _Helper.start(theirs) if theirs else None
+    listed = [0, 0]  # the entries listed so far, and the bytes of the folders that held them
+    rescan_walk.walk_stack(stack, keys, suffixes, until=SPLIT_AFTER, listed=listed)
+    mine, theirs, weight = _shares(stack, listed[1])
+    worth = bool(theirs) and listed[1] > 0 and weight * listed[0] >= MIN_SHARE * listed[1]
+    helper = _Helper.start(theirs) if worth else None
     if helper is None:
         rescan_walk.walk_stack(stack, keys, suffixes)
         return
@@ -139,12 +147,16 @@ def _walk_keys(folders: list[str], keys: list[str], split: bool) -> None:
         keys.extend(found)
 
 
-def _shares(stack: list[tuple[str, int]]) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
-    """The folders on ``stack`` in two shares of about the same number of entries: (this process's, the
-    helper's). A folder's size (one ``lstat`` each, of the few folders left when the walk splits) stands
-    for how many entries it lists (ext4, XFS, Btrfs and tmpfs grow a folder's size with its entries); each
-    folder, biggest first, goes to the share that is smaller so far. What lies below a folder is not known
-    yet and goes with it."""
+Shares = tuple[list[tuple[str, int]], list[tuple[str, int]], int]
+
+
+def _shares(stack: list[tuple[str, int]], done: int) -> Shares:
+    """The folders on ``stack`` in two shares of about the same number of entries, counting the ``done``
+    bytes of folders this process has listed already as its own: (this process's share, the helper's,
+    the helper's bytes). A folder's size (one ``lstat`` each, of the few folders left when the walk
+    splits) stands for how many entries it lists (ext4, XFS, Btrfs and tmpfs grow a folder's size with
+    its entries); each folder, biggest first, goes to the share that is smaller so far. What lies below a
+    folder is not known yet and goes with it."""
     weighed = []
     for folder, flags in stack:
         try:
@@ -153,13 +165,14 @@ def _shares(stack: list[tuple[str, int]]) -> tuple[list[tuple[str, int]], list[t
             size = 0  # gone or unreadable: the walk that lists it finds out
         weighed.append((size, folder, flags))
     weighed.sort(key=lambda item: item[0], reverse=True)
-    shares: tuple[list[tuple[str, int]], list[tuple[str, int]]] = ([], [])
-    totals = [0, 0]
+    mine: list[tuple[str, int]] = []
+    theirs: list[tuple[str, int]] = []
+    totals = [done, 0]
     for size, folder, flags in weighed:
         which = 0 if totals[0] <= totals[1] else 1
-        shares[which].append((folder, flags))
+        (mine, theirs)[which].append((folder, flags))
         totals[which] += size
-    return shares
+    return mine, theirs, totals[1]
 
 
 def _may_split() -> bool:

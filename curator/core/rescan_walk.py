@@ -38,7 +38,10 @@ _FLAGS = {letter: flags for flags, letter in _LETTERS.items()}
 Stack = list[tuple[str, int]]
 
 
-def walk_stack(stack: Stack, keys: list[str], suffixes: tuple[str, ...], until: int | None = None) -> None:
+def walk_stack(
+    stack: Stack, keys: list[str], suffixes: tuple[str, ...], until: int | None = None,
+    listed: list[int] | None = None,
+) -> None:  # fmt: skip
     """Walk the (folder, open flags) on ``stack`` and the folders below, adding the ``base.stamp_key`` of
     each card file (a name ending with one of ``suffixes``, in any case) to ``keys``.
 
@@ -49,6 +52,8 @@ def walk_stack(stack: Stack, keys: list[str], suffixes: tuple[str, ...], until: 
     tuples cost a quarter more). The descriptor stays open until the folder's entries are stat'ed.
     Dotfiles and dot-folders are skipped; links to folders are not followed. ``until``: stop after a
     folder once ``keys`` holds that many and at least two folders are left (to share: importer._walk_keys).
+    ``listed``: add each folder's number of entries and its size in bytes (one ``fstat`` more a folder) to
+    its two counts, from which that walk tells how many entries the folders left hold.
     """
     is_dir = stat.S_ISDIR
     stat_at = os.stat
@@ -62,6 +67,9 @@ def walk_stack(stack: Stack, keys: list[str], suffixes: tuple[str, ...], until: 
                 fd = os.open(folder, flags)
                 with os.scandir(fd) as listing:
                     entries = list(listing)
+                if listed is not None:
+                    listed[0] += len(entries)
+                    listed[1] += os.fstat(fd).st_size
             else:  # pragma: no cover - only where scandir takes no descriptor (Windows)
                 with os.scandir(folder) as listing:
                     entries = list(listing)

@@ -55,6 +55,7 @@ def split_walk(root: Path) -> tuple[list[str], list[list[str] | None]]:
     folders, keys, _ = importer._given([root])
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(importer, "SPLIT_AFTER", 1)
+        mp.setattr(importer, "MIN_SHARE", 1)  # a helper for any share, however small
         mp.setattr(importer._Helper, "keys", spy)
         importer._walk_keys(folders, keys, True)
     assert len(answers) == 1, "the walk did not split"
@@ -132,13 +133,15 @@ def test_a_helper_that_fails_has_its_share_walked_here(tmp_path: Path, monkeypat
     real_keys = importer._Helper.keys
     monkeypatch.setattr(importer._Helper, "keys", lambda helper: answers.append(real_keys(helper)) or answers[-1])
     monkeypatch.setattr(importer, "SPLIT_AFTER", 1)
+    monkeypatch.setattr(importer, "MIN_SHARE", 1)
     importer._walk_keys(folders, keys, True)
     assert answers == ([] if failure == "never starts" else [None])  # the helper failed (or never ran)...
     assert len(keys) == len(set(keys)) and as_found(keys) == one  # ... and no file was lost
 
 
 def test_the_folders_are_shared_by_their_sizes(tmp_path: Path) -> None:
-    """Each folder is walked by one process; the biggest first, each to the smaller share so far."""
+    """Each folder is walked by one process; the biggest first, each to the smaller share so far, this
+    process's counting what it listed before the split."""
     sizes = {"big": 400, "mid": 200, "small1": 150, "small2": 100}
     stack = []
     for name, count in sizes.items():
@@ -147,15 +150,35 @@ def test_the_folders_are_shared_by_their_sizes(tmp_path: Path) -> None:
         for i in range(count):
             (folder / f"card-with-a-long-name-{i:04d}.md").touch()
         stack.append((str(folder), 0))
-    mine, theirs = importer._shares(stack)
-    assert sorted(mine + theirs) == sorted(stack)  # each folder once
     size = {folder: os.stat(folder).st_size for folder, _ in stack}
     assert len(set(size.values())) > 1, "the file system does not grow a folder with its entries"
-    totals = [sum(size[f] for f, _ in share) for share in (mine, theirs)]
-    assert mine[0][0] == str(tmp_path / "big") and theirs[0][0] == str(tmp_path / "mid")  # biggest first
-    assert abs(totals[0] - totals[1]) <= max(size.values())  # the greedy split's bound
-    # A helper given the folder of 100k files while the other gets 10 would make the split useless.
-    assert min(totals) >= size[str(tmp_path / "mid")]
+    for done in (0, size[str(tmp_path / "big")]):
+        mine, theirs, weight = importer._shares(stack, done)
+        assert sorted(mine + theirs) == sorted(stack)  # each folder once
+        totals = [done + sum(size[f] for f, _ in mine), sum(size[f] for f, _ in theirs)]
+        assert weight == totals[1]
+        assert abs(totals[0] - totals[1]) <= max(size.values())  # the greedy split's bound
+        # A helper given the folder of 100k files while the other gets 10 would make the split useless.
+        assert min(totals) >= size[str(tmp_path / "mid")]
+    assert theirs[0][0] == str(tmp_path / "big")  # this process had listed as much already
+
+
+def test_a_small_walk_starts_no_helper(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A helper costs more to start than it saves on a few thousand files: with the helper's share
+    estimated below MIN_SHARE (the entries a byte of folder held so far times the folders' bytes) the
+    walk stays here; above it, it splits."""
+    root = make_tree(tmp_path / "cards")
+    one, _, _ = walk([root])
+    started: list[int] = []
+    monkeypatch.setattr(importer._Helper, "start", classmethod(lambda cls, stack: started.append(1)))
+    monkeypatch.setattr(importer, "SPLIT_AFTER", 1)
+    folders, keys, _ = importer._given([root])
+    importer._walk_keys(folders, keys, True)  # 73 cards, MIN_SHARE 10,000
+    assert started == [] and as_found(keys) == one
+    monkeypatch.setattr(importer, "MIN_SHARE", 12)  # a share of a dozen entries is enough
+    keys = importer._given([root])[1]
+    importer._walk_keys(folders, keys, True)
+    assert started == [1] and as_found(keys) == one  # (a helper that did not start: all walked here)
 
 
 @pytest.mark.parametrize("mode", ["split", "one process"])
@@ -166,6 +189,7 @@ def test_rescans_split_or_not_find_every_change(tmp_path: Path, monkeypatch: pyt
     root = make_tree(tmp_path / "cards")
     everything = 6 * 12 + 1
     monkeypatch.setattr(importer, "SPLIT_AFTER", 1)
+    monkeypatch.setattr(importer, "MIN_SHARE", 1)
     monkeypatch.setattr(importer, "_may_split", lambda: mode == "split")
     helpers: list[importer._Helper | None] = []
     real_start = importer._Helper.start.__func__  # type: ignore[attr-defined]
