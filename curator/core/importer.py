@@ -13,6 +13,7 @@ import functools
 import gc
 import hashlib
 import multiprocessing
+import operator
 import os
 import subprocess
 import sys
@@ -332,6 +333,11 @@ def _load(path: str, known_sha: str | None, now: float) -> Loaded:
         return ("error", path, (None, None, f"{INTERNAL}: {type(e).__name__}: {e}"))
 
 
+#: The summary columns of a card row (FILE_COLUMNS after the file's own four), picked from
+#: ``summary_columns`` in one C call rather than a generator's step each.
+_summary_values = operator.itemgetter(*FILE_COLUMNS[4:21])
+
+
 def _record(path: str, state: cards.FileState, card: cards.Card, now: float) -> tuple[Any, ...]:
     """``store_rows.card_record`` of a card just read, as a plain tuple (what a worker sends back).
 
@@ -345,7 +351,7 @@ def _record(path: str, state: cards.FileState, card: cards.Card, now: float) -> 
     cols = summary_columns(summary)
     values = (
         path, state.size, state.mtime_ns, state.sha256,
-        *(cols[c] for c in FILE_COLUMNS[4:21]),
+        *_summary_values(cols),
         len(summary.problems), now,
     )  # fmt: skip
     return (values, doc, list(summary.topics), image_rows(summary), related_rows(summary), fts_values(summary))
