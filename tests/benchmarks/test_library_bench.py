@@ -24,15 +24,18 @@ EDITS = 10_000  # the bulk edit and the write cover this many cards whatever the
 RUNS = int(os.environ.get("CURATOR_BENCH_RUNS", "3"))
 #: Issue 12's file-side misses, as last measured at 100k (the strict xfails below name them).
 COLD_IMPORT_MISS = (
-    "issue 12: cold import 1.60x the one-process read + compose floor at 100k (73.2 vs 45.6 s, medians of 3 "
-    "alternated, load average ~7; 2.51x the two-process floor, 29.2 s), target 1.0x. The session's processes "
-    "share one scheduler group (autogroup), so on a busy machine the ratio follows CPU time: the import spends "
-    "~390 us of CPU a card (two workers ~280, the parent ~110) against the floor's ~190. A worker's time: "
-    "libyaml compose into PyYAML's Python nodes ~41% (the floor's own work, with a faster resolver), the "
-    "summary and its problem checks ~14%, building the values ~11%, the mapping's JSON ~9%, the record's rows "
-    "~7%, read + sha256 + split ~6%; the parent's inserts ~65 us a card, FTS5 and the card table's indexes the "
-    "largest (measured on 20k: indexes built after the load -17%, no redundant child card_id indexes -12%, "
-    "FTS5 columnsize=0 -18%: schema changes)"
+    "issue 12: cold import 1.72x the one-process read + compose floor at 100k (52.3 vs 30.4 s, medians of 3 "
+    "alternated, load average 5-7; 1.83x the two-process floor, 28.6 s; was 1.60x, 73.2 vs 45.6 s at load "
+    "~7), target 1.0x. On a shared machine the ratio follows CPU time: the import spends ~500 us of CPU a "
+    "card at load 4-6 (two workers ~390, the parent ~110) against the floor's ~230. A worker's time: "
+    "compose ~53% (libyaml's own parse is ~30 us a card of it; PyYAML's Python nodes, marks and resolver "
+    "calls ~85: the floor's own work), the summary and its problem checks ~17%, read + sha256 + split ~12%, "
+    "building the values ~10%, the mapping's JSON ~8%. The parent's inserts ~85 us of CPU a card at 100k: "
+    "FTS5 ~21 and its flush at each commit ~19 (automerge off during the load saves only ~5 and leaves "
+    "more segments), the card row ~11 now that the secondary indexes are built once after the load (~20 "
+    "to build them: CPU about even with per row, the inserts' wall -25%), the child tables ~11, card_doc "
+    "~5; unpickling ~7 (~23 while the collector ran). Closing it needs a compose cheaper than PyYAML's "
+    "nodes (values straight from libyaml's events, in C)"
 )
 RESCAN_MISS = (
     "issue 12: a rescan that finds nothing changed is 2.21x a stat of every file at 100k (686 vs 310 ms, "
