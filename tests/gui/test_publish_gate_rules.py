@@ -1,6 +1,6 @@
 """publish_gate.find against its rules, spelled out plainly here, over many random libraries and selections.
 
-find() reads only what it must (the groups, their cards' rows, the flagged cards among the targets) and
+find() reads only what it must (the groups, their cards' labels, the flagged cards among the targets) and
 passes over the targets once, so "publish all" at 100k costs what those reads cost. These cases check
 that it still holds back exactly the cards the module docstring names, with the same reasons, in the
 selection's order: a group with a card published outside the selection, a group kept inside it (published
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from curator.core import fields
-from curator.core.backend.base import FlaggedCard
+from curator.core.backend.base import CardLabel, FlaggedCard
 from curator.core.checks.index import Group
 from curator.core.store_types import CardRow
 from curator.gui import plain
@@ -57,9 +57,11 @@ class Library:
         self.reads["groups"] += 1
         return list(self.groups)
 
-    def rows_by_id(self, ids: Sequence[int]) -> list[CardRow]:
+    def card_labels(self, ids: Sequence[int]) -> dict[int, CardLabel]:
+        # The narrow read (Store.card_labels): no rows_by_id here, so find() reading whole rows fails.
         self.reads["rows"] += len(ids)
-        return [self.rows[i] for i in ids if i in self.rows]
+        return {i: CardLabel(i, r.path, r.title, r.provider, r.published_at, r.date, r.quality, r.published)
+                for i in ids if (r := self.rows.get(i)) is not None}  # fmt: skip
 
     def flagged_cards(self, ids: Sequence[int]) -> list[FlaggedCard]:
         self.reads["flagged"] += 1
