@@ -25,7 +25,8 @@ def lib(tmp_path: Path, library_url: str) -> Iterator[Store]:
     cards = tmp_path / "cards"
     cards.mkdir()
     _card(cards, "a.md", "title: Rockets to the Moon\nquality: 80\npublished: true\n"
-                         "publishedDateTime: 2024-03-01T10:00:00Z\nprovider: {name: Ars, domain: ars.example}")
+                         "publishedDateTime: 2024-03-01T10:00:00Z\n"
+                         "provider: {name: Ars, domain: ars.example}")
     _card(cards, "b.md", "title: Quiet week\nquality: 20\npublished: false\ndate: 2024-02-02")
     _card(cards, "c.md", "quality: high\npublished: maybe")  # no title; a wrong quality and published
     store = Store(library_url)

@@ -97,9 +97,9 @@ def find(store: Store, targets: list[int]) -> Gate:
 
     Its cost follows the groups and the flagged cards, not the targets: "publish all" at 100k cards reads
     the saved groups, the labels of their ~9k cards (``Store.card_labels``: the few columns that name and
-    rank a card, ~30 ms of CPU where their whole rows took ~80) and the flagged cards among the targets (one query
-    each), and passes over the targets only to build their set and to put the held-back cards in their
-    order.
+    rank a card, ~30 ms of CPU where their whole rows took ~80) and the flagged cards among the targets
+    (one query each), and passes over the targets only to build their set and to put the held-back cards
+    in their order.
     """
     gate = Gate(list(targets))
     chosen = set(gate.targets)
