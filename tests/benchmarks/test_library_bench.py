@@ -159,29 +159,24 @@ def _edited_ids(store: Any) -> tuple[str, list[int]]:
     return query, store.ids(query)
 
 
-#: Issue 10's bulk set against its floor, as last measured at 100k (the strict xfail below names it).
-BULK_SET_MISS = (
-    "issue 10: set of 9,880 cards 1.59x a bare UPDATE of the same rows at 100k (168 vs 105 ms, medians of 9 "
-    "alternated at load 4-6 on 2 cores; the executemany floor 132 ms, 1.27x; last round 1.31-1.62x), target "
-    "1.5x. In CPU time 1.6x (~100 vs ~62 ms). Both pay the UPDATE of the ~9.9k wide card rows (~35 ms) and the "
-    "commit with its checkpoint (~25 ms); the product adds reading the current values (~15 ms: the rowid "
-    "lookups ~8, the 1,314 cards without a published key reading their 2.6 kB mapping ~6), the journal's 9,880 "
-    "entries (~11-14 ms, ~7 of it their card_id index: random inserts into an index of every entry so far), "
-    "the pending rows (~4 ms), their pages in the commit (~3 ms) and Python (~3 ms). Left to a schema change "
-    "(engineer E's): a journal whose per-card lookups need no index entry per card, and a card column that "
-    "tells an absent key from a wrong-typed value (so no mapping is read). A narrower card row makes the floor "
-    "itself cheaper (UPDATE + commit of 8k cards: 45 ms on today's card table, 20 ms on a 3.7 MB table of the "
-    "edited columns) and so the ratio worse, the product's own work staying"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=BULK_SET_MISS)
 def test_bulk_set_against_a_bare_update_of_the_same_rows(library: Library, n: int, tmp_path: Path) -> None:
     """Issue 10: `set` of 10k cards, journal and pending state included, <= 1.5x a bare UPDATE of the same
     rows (harness.BareUpdate: the same card rows of a copy of this library, the same connection settings),
     measured in the same run, the floors and the product alternated, medians compared with the faster
     floor. Each edit is undone untimed before the next, so every run makes the same change and the
-    library is left as it was for the tests after this one. Where the time goes: BULK_SET_MISS.
+    library is left as it was for the tests after this one.
+
+    At 100k (9,880 cards; medians of 9): 1.41x and 1.44x (154 vs 109 ms, 219 vs 152 ms) at load 1-3.5 on 2
+    cores, 1.59x (168 vs 105 ms) at load 4-6 (last round 1.31-1.62x); in CPU time ~1.6x (~100 vs ~62 ms).
+    The margin is thin: both pay the UPDATE of the ~9.9k wide card rows (~35 ms of CPU) and the commit
+    with its checkpoint (~25 ms); the product adds reading the current values (~15 ms: the rowid lookups
+    ~8, the 1,314 cards without a published key reading their 2.6 kB mapping ~6), the journal's 9,880
+    entries (~11-14 ms, ~7 of it their card_id index: random inserts into an index of every entry so
+    far), the pending rows (~4 ms), their pages in the commit (~3 ms) and Python (~3 ms). What would widen
+    it is a schema change (engineer E's): a journal whose per-card lookups need no index entry per card,
+    a card column telling an absent key from a wrong-typed value (no mapping read). A narrower card row
+    makes the floor itself cheaper (UPDATE + commit of 8k cards: 45 ms of CPU on today's card table, 20 ms
+    on a 3.7 MB table of the edited columns) and so the ratio worse, the product's own work staying.
     """
     from curator.core.store import Store
 
