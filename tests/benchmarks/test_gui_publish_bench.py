@@ -39,19 +39,20 @@ TARGET_S = 1.0
 
 #: Why publishing all 100k on SQLite misses 1 s (one run at 100k cards; profiled at 100k).
 SQLITE_MISS = (
-    "issue 10: 2.62 s at 100k with the Store call alone 2.23 s in the same rounds (medians of 3 at load 7.6-9 on "
-    "2 cores; 1.57 s and 1.22 s at load 1.7 before this round's changes), target 1 s. In CPU time (the same "
-    "library, alternated with the previous code): 1.41 s, was 1.54 s. The Store call is ~0.99 s of CPU: the "
-    "UPDATE of the 72,949 changed card rows ~0.39 s and the commit's checkpoint ~0.25 s (what a bare UPDATE of "
-    "the same rows costs, 0.62-0.66 s: each card row is ~1,050 bytes, the card table 106 MB, so every changed "
-    "row rewrites its page), reading the current values ~0.21 s (100k rowid lookups; the 9.8k cards without a "
-    "published key read their mapping, ~0.05 s), the journal ~0.07 s, the pending rows ~0.03 s. The window's "
-    "~0.4 s: the publishing gate ~0.12 s (its duplicate groups' 9k cards read as Store.card_labels, 0.03 s "
-    "where their CardRows took 0.08), the status totals <1 ms (were ~0.05 s: each flag counted over its "
-    "partial index), Select All's ids, the bulk confirmation's flagged_cards ~0.02 s, the rows refreshed and "
-    "the repaint. What it takes is a narrower card row (a schema change, engineer E's): the same UPDATE and "
-    "commit of 100k cards costs 0.34-0.36 s of CPU with excerpt and the three URLs moved out of the row (45 MB) "
-    "and 0.18-0.19 s on a 3.7 MB table of the edited columns"
+    "issue 10: 1.90 s at 100k with the Store call alone 1.62 s in the same rounds (medians of 3, load 1.4 at"
+    " the end, 4.9 over the run's 5 minutes; 2.62 s and 2.23 s at load 8; 1.57 s and 1.22 s at load 1.7 "
+    "before this round's changes), target 1 s. In CPU time of the process (the same library, alternated with"
+    " the previous code): 1.41 s, was 1.54 s. The Store call is ~0.99 s of CPU: the UPDATE of the 72,949 "
+    "changed card rows ~0.39 s and the commit's checkpoint ~0.25 s (what a bare UPDATE of the same rows "
+    "costs, 0.62-0.66 s: each card row is ~1,050 bytes, the card table 106 MB, so every changed row rewrites"
+    " its page), reading the current values ~0.21 s (100k rowid lookups; the 9.8k cards without a published "
+    "key read their mapping, ~0.05 s), the journal ~0.07 s, the pending rows ~0.03 s. The window's ~0.4 s: "
+    "the publishing gate ~0.12 s (its duplicate groups' 9k cards read as Store.card_labels, 0.03 s where "
+    "their CardRows took 0.08; its flagged cards reused by the bulk confirmation, no second read), the "
+    "status totals <1 ms (were ~0.05 s: each flag counted over its partial index), Select All's ids, the "
+    "rows refreshed and the repaint. What it takes is a narrower card row (a schema change, engineer E's): "
+    "the same UPDATE and commit of 100k cards costs 0.34-0.36 s of CPU with excerpt and the three URLs moved"
+    " out of the row (45 MB) and 0.18-0.19 s on a 3.7 MB table of the edited columns"
 )
 
 
