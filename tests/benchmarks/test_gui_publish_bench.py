@@ -39,8 +39,8 @@ TARGET_S = 1.0
 
 #: Why publishing all 100k on SQLite misses 1 s (one run at 100k cards; profiled at 100k).
 SQLITE_MISS = (
-    "issue 10: 1.72 s at 100k with the Store call alone 1.43 s in the same rounds (medians of 3 at load 3.2-3.5"
-    " on 2 cores; 1.90/1.62 s at load 1.4-4.9, 2.62/2.23 s at load 8; 1.57/1.22 s at load 1.7 "
+    "issue 10: 1.72 s at 100k with the Store call alone 1.43 s in the same rounds (medians of 3 at load "
+    "3.2-3.5 on 2 cores; 1.90/1.62 s at load 1.4-4.9, 2.62/2.23 s at load 8; 1.57/1.22 s at load 1.7 "
     "before this round's changes), target 1 s. In CPU time of the process (the same library, alternated with"
     " the previous code): 1.41 s, was 1.54 s. The Store call is ~0.99 s of CPU: the UPDATE of the 72,949 "
     "changed card rows ~0.39 s and the commit's checkpoint ~0.25 s (what a bare UPDATE of the same rows "
