@@ -93,8 +93,8 @@ def test_cold_import_peak_rss(library: Library, n: int) -> None:
 def test_rescan_unchanged_vs_stat_floor(library: Library, n: int) -> None:
     """Issue 12: a rescan that finds nothing changed <= 1.5x a stat of every file (medians, alternated).
 
-    Met at 100k: 1.48x (1.08 s vs 725 ms, medians of 5 alternated at load ~7-10) and 1.31x (851 vs 652 ms,
-    load ~7 falling to ~1); was 2.21x. Its CPU is ~470-530 ms to the floor's ~260-300 (so on a machine
+    Met at 100k: 1.48x (1.08 s vs 725 ms, medians of 5 alternated at load ~7-10), 1.31x (851 vs 652 ms,
+    load ~7 falling to ~1) and 1.11x (444 vs 399 ms, load ~1-3); was 2.21x. Its CPU is ~470-530 ms to the floor's ~260-300 (so on a machine
     whose cores are both busy the ratio follows the CPU): the parent's walk of its share ~180-220 (the
     stats as the floor's, their keys, listing its folders), the helper's share ~180-200 plus ~10 to start
     (a fresh interpreter, each folder listed by one of the two), the library's keys ~65 on their thread
