@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from curator.core.backend import open_backend
-from curator.core.backend.base import Backend, FlaggedCard
+from curator.core.backend.base import Backend, CardLabel, FlaggedCard
 from curator.core.store_types import (
     BatchInfo,
     CardDetail,
@@ -51,7 +51,7 @@ if TYPE_CHECKING:  # only for annotations: importing cards (and yaml) costs ever
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT", "BatchInfo", "CardDetail", "CardRow", "EditResult", "Facets", "FieldChange",
     "FlaggedCard", "LibraryBusy", "LibraryDiskError", "LibraryError", "LibraryReadOnly", "ProblemRow", "Skipped", "StaleEdit",
-    "Store", "Totals", "WriteReport", "default_editor",
+    "CardLabel", "Store", "Totals", "WriteReport", "default_editor",
 ]  # fmt: skip
 
 #: Seconds a Store's connections wait for another writer's lock before LibraryBusy. Long enough that a
@@ -305,6 +305,11 @@ class Store:
     def flagged_cards(self, ids: Sequence[int]) -> list[FlaggedCard]:
         """The cards among ``ids`` with validation problems, a conflict or a missing file, by path."""
         return sorted(self.backend.flagged_cards([int(i) for i in ids]), key=lambda c: c.path)
+
+    def card_labels(self, ids: Sequence[int]) -> dict[int, CardLabel]:
+        """card id -> what names it in a message and ranks it among copies (CardLabel), for the known cards
+        among ``ids``: a narrow read for many cards where their whole rows are not needed."""
+        return {label.id: label for label in self.backend.card_labels([int(i) for i in ids])}
 
     # -- edits (curator.core.store_edits) -------------------------------------------------------------------
     # Every edit may carry ``expected``: card id -> the version the caller's values were read at (a

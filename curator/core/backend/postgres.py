@@ -39,6 +39,7 @@ from curator.core.backend import pg_connect, pg_fulltext, pg_nul, pg_schema, pg_
 from curator.core.backend.base import (
     RUN_AT_LEAST,
     CardFlag,
+    CardLabel,
     Change,
     ChildKind,
     DirtyCard,
@@ -558,6 +559,14 @@ class PostgresBackend:
             ([int(i) for i in ids],),
         )
         return [FlaggedCard(i, p, t, n, bool(c), bool(m)) for i, p, t, n, c, m in rows]
+
+    def card_labels(self, ids: Sequence[int]) -> list[CardLabel]:
+        rows = self._all(
+            "SELECT id, path, title, provider_name, published_at, date, quality, published FROM card "
+            "WHERE id = ANY(%s)",
+            ([int(i) for i in ids],),
+        )
+        return [CardLabel(*t) for t in rows]
 
     def card_with_url(self, url: str) -> int | None:
         row = self._one(

@@ -34,6 +34,7 @@ from curator.core.backend import sqlite_schema
 from curator.core.backend.base import (
     RUN_AT_LEAST,
     CardFlag,
+    CardLabel,
     Change,
     ChildKind,
     DirtyCard,
@@ -903,6 +904,15 @@ class SqliteBackend:
             (_ids_json(ids),),
         )
         return [FlaggedCard(i, p, t, n, bool(c), bool(m)) for i, p, t, n, c, m in rows]
+
+    def card_labels(self, ids: Sequence[int]) -> list[CardLabel]:
+        rows = self._all(
+            "SELECT id, path, title, provider_name, published_at, date, quality, published FROM card "
+            f"WHERE id {_IN_IDS}",
+            (_ids_json(ids),),
+        )
+        return [CardLabel(i, path, title, provider, at, date, quality, None if pub is None else bool(pub))
+                for i, path, title, provider, at, date, quality, pub in rows]  # fmt: skip
 
     def card_with_url(self, url: str) -> int | None:
         row = self._one(

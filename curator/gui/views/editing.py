@@ -126,6 +126,8 @@ class EditController(QObject):
         self.last_confirmation: BulkConfirmDialog | None = None
         #: Asks about a bulk publish's duplicates and problem cards: "all", "skip" or "cancel" (tests answer).
         self.ask_gate: Callable[[publish_gate.Gate], str] = lambda gate: publish_gate.ask(gate, parent)
+        #: While a gated publish is handed on (_gated): its ids and the flagged cards the gate read of them.
+        self._gate_flagged: tuple[list[int], list[Any]] | None = None
         self.history_dialog: HistoryDialog | None = None
         history.changed.connect(self.cardsChanged)
         history.failed.connect(self._replay_failed)
@@ -322,7 +324,10 @@ class EditController(QObject):
             if self.confirm(dialog) and not self._blocked():  # a write may have begun meanwhile
                 ran.append(go())
 
-        self.trips.read(lambda store: flagged_cards(store, ids), ask, self.trips.reporter(f"Checking {action}"))
+        held = self._gate_flagged
+        known = held[1] if held is not None and held[0] is ids else None  # the publishing gate's read
+        self.trips.read(lambda store: flagged_cards(store, ids, found=known), ask,
+                        self.trips.reporter(f"Checking {action}"))  # fmt: skip
         return ran[0] if ran else None
 
     def _run(
@@ -611,6 +616,7 @@ class EditController(QObject):
 
     def _gated(self, gate: publish_gate.Gate) -> None:
         ids = list(gate.targets)
+        flagged = gate.flagged
         if gate.held_ids:
             answer = self.ask_gate(gate)
             if answer == "cancel":
@@ -620,7 +626,13 @@ class EditController(QObject):
                 if not ids:
                     self.status.showMessage("Nothing published: every card was skipped", 6000)
                     return
-        self.triage({"published": True}, "Publish", ids)
+                flagged = gate.flagged_among(ids)
+        # The bulk confirmation lists the flagged cards the gate has just read (not read a second time).
+        self._gate_flagged = (ids, flagged)
+        try:
+            self.triage({"published": True}, "Publish", ids)
+        finally:
+            self._gate_flagged = None
 
     def step_heat(self, step: int) -> None:
         """+ / -: heat up or down by `step` per card (not rated counts as 0; stays within 0..100).
