@@ -275,4 +275,8 @@ def run(path: str | None = None, db: str | None = None) -> int:
     startup_probe.install(window)  # only with $CURATOR_FIRST_PAINT_REPORT (the start-up benchmark)
     window.show()
     window.start(path)
-    return app.exec()
+    code = app.exec()
+    from curator.gui import workers
+
+    workers.settle_tasks()  # no task may finish while the teardown deletes its signals object
+    return code

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 
 import pytest
-from PySide6.QtCore import QThread
+from PySide6.QtCore import QThread, QThreadPool
 
-from curator.gui.workers import Cancelled, SyncPool, run_task
+from curator.gui.workers import Cancelled, SyncPool, run_task, settle_tasks
 
 
 def test_result_and_progress_arrive_on_the_gui_thread(qtbot) -> None:
@@ -61,6 +61,27 @@ def test_cancel_stops_a_running_task(qtbot) -> None:
     handle.cancel()
     qtbot.waitUntil(lambda: not handle.running, timeout=5000)
     assert outcomes == ["cancelled"]
+
+
+def test_settle_stops_the_tasks_still_running_before_the_app_tears_down(qtbot) -> None:
+    """The app calls settle_tasks once its event loop ended: every task in flight is asked to stop and the
+    pool's threads are idle when it returns, so none finishes while the teardown deletes its signals."""
+    started = threading.Event()
+    stopped: list[bool] = []
+
+    def endless(_report, cancelled):  # type: ignore[no-untyped-def]
+        started.set()
+        while not cancelled():  # a task that would run long past the app's exit
+            threading.Event().wait(0.001)
+        stopped.append(True)
+        raise Cancelled
+
+    run_task(endless)
+    assert started.wait(5)
+    assert QThreadPool.globalInstance().activeThreadCount() >= 1
+    assert settle_tasks(timeout_ms=5000)
+    assert stopped == [True]
+    assert QThreadPool.globalInstance().activeThreadCount() == 0
 
 
 @pytest.mark.parametrize("cancel_first", [False, True])
