@@ -176,19 +176,28 @@ IMPORTS_AS_THE_CLI = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10: 421-509 ms over `curator --version` at 100k at load 12 on 2 cores (215-321 ms at load "
-    "4-5 before; the previous CLI alternated with this one at 10k, load 7: 492 ms, now 240), target 150 ms. "
-    "Most of the wall time is the wait for a core: list's own CPU time over the start-up's is 119-130 ms "
-    "(user+sys p50), and its imports are 106-115 ms of that: psycopg with asyncio, ssl and importlib.metadata "
-    "(psycopg and psycopg_binary read their own versions through it; PSYCOPG_IMPL=binary changes neither that "
-    "nor psycopg.pq.misc's ctypes.util import) about three quarters, Curator's list-path modules the rest "
-    "(~21 frozen dataclasses in store_types and query); then connect ~10 ms (SCRAM, a fresh server backend), "
-    "the schema check one statement, the query 4.5-123 ms under that load (Store.rows p50), the JSON ~2 ms. "
-    "The exit no longer tears the interpreter down (~30 ms) and no collection runs during the imports",
+#: Why `curator list` on a team library misses 150 ms over start-up (quiet runs at 100k, medians of 7).
+LIST_MISS = (
+    "issue 10: over `curator --version` at 100k, two quiet runs (load ~2.5 on 2 cores): word 157 ms, "
+    "quality 145.5 / 184 ms, topic + date 237.5 / 223 ms (421-509 ms at load 12; "
+    "215-321 ms at load 4-5 last session), target 150 ms. List's own CPU over the start-up's is "
+    "~120-135 ms, its imports ~110-150 ms of that: psycopg with asyncio, ssl and importlib.metadata (psycopg "
+    "and psycopg_binary read their own versions through it; PSYCOPG_IMPL=binary changes neither that nor "
+    "psycopg.pq.misc's ctypes.util import) about three quarters, Curator's list-path modules the rest (~21 "
+    "frozen dataclasses in store_types and query); then connect ~10 ms (SCRAM, a fresh server backend), the "
+    "schema check one statement, the query (Store.rows p50: 3 ms for quality, 41.5 ms for topic + date), the "
+    "JSON ~2 ms. The exit no longer tears the interpreter down (~30 ms) and no collection runs during the "
+    "imports"
 )
-@pytest.mark.parametrize("label", list(QUERIES))
+#: The word and quality lists are on the line in quiet runs (quality met 150 ms in one run of two, the word
+#: missed by 7 ms), so they are xfails that may pass; topic + date misses by its query's ~40 ms and stays strict.
+ON_THE_LINE = {"common word", "quality>=60 published:false"}
+
+
+@pytest.mark.parametrize("label", [
+    pytest.param(label, marks=pytest.mark.xfail(strict=label not in ON_THE_LINE, reason=LIST_MISS))
+    for label in QUERIES
+])  # fmt: skip
 def test_list_p50_over_startup(libraries: Libraries, n: int, label: str) -> None:
     """`curator list QUERY --limit 200 --json` on the team library: p50 <= 150 ms over the CLI's start-up
     (`curator --version`, the same interpreter and CLI entry point doing no library work)."""
