@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -70,14 +71,17 @@ class PgCluster:
     def socket_dir(self) -> Path:
         return self.folder / "run"
 
-    def _demote(self) -> None:  # pragma: no cover - runs in the child between fork and exec
-        if self._user is not None:
-            os.setgid(self._user.pw_gid)
-            os.setuid(self._user.pw_uid)
+    def _demote(self) -> dict[str, Any]:
+        """Popen's arguments that run a server tool as the postgres user when the suite runs as root (the
+        server refuses root). subprocess switches ids in its C child, so no Python runs between fork and
+        exec while the suite has threads."""
+        if self._user is None:
+            return {}
+        return {"user": self._user.pw_uid, "group": self._user.pw_gid, "extra_groups": []}
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(self.bindir / args[0]), *args[1:]], preexec_fn=self._demote, capture_output=True,
+            [str(self.bindir / args[0]), *args[1:]], **self._demote(), capture_output=True,
             text=True, check=check, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"},
         )  # fmt: skip
 
@@ -102,7 +106,7 @@ class PgCluster:
                 "-c", "full_page_writes=off", "-c", "synchronous_commit=off", "-c", "max_connections=200",
                 "-c", "shared_buffers=128MB",
             ],
-            preexec_fn=self._demote, stdout=subprocess.DEVNULL, stderr=(self.folder / "server.log").open("wb"),
+            **self._demote(), stdout=subprocess.DEVNULL, stderr=(self.folder / "server.log").open("wb"),
         )  # fmt: skip
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

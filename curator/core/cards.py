@@ -39,7 +39,7 @@ from .cardnodes import (
 )
 from .cardnodes import Loader as _Loader  # a module global: tests swap in PyYAML's pure loader
 
-__all__ = [
+__all__ = [  # noqa: RUF022 (grouped: the reading API first, then the tags)
     "MAX_FILE_BYTES", "CARD_SUFFIXES", "CardError", "FileState", "Card", "Document", "is_card_path",
     "split", "split_text", "compose_root", "compose", "compose_card", "construct", "parse_card",
     "read_card", "read_bounded", "file_kind", "UNEXPECTED", "MAX_ALIAS_EXPANSION", "MAX_DEPTH",
@@ -261,7 +261,7 @@ def compose_root(doc: Document, path: str) -> MappingNode | None:
         raise _yaml_error(path, doc, err) from None
     except (RecursionError, MemoryError):
         raise CardError(path, "the YAML is too deeply nested or too large to read") from None
-    except Exception as err:  # PyYAML has raised odd errors (TypeError, ...) on odd input
+    except Exception as err:  # noqa: BLE001 -- PyYAML has raised odd errors (TypeError, ...) on odd input
         raise CardError(path, f"YAML error: {type(err).__name__}: {err}") from None
     if node is None:
         if doc.front_matter:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field as dc_field
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
-
 
 #: Whole numbers longer than this many decimal digits stay text when a card is read (cardnodes). Python
 #: refuses to turn longer ones into text or back (``sys.get_int_max_str_digits``, 4,300 by default:
@@ -259,7 +259,7 @@ def _utc_moment(text: Any) -> datetime | None:
     year, month, day, hour, minute, second, _frac, zone = m.groups()
     try:
         moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
-                          int(second or 0), tzinfo=timezone.utc)
+                          int(second or 0), tzinfo=UTC)
     except ValueError:  # month 13, Feb 30, hour 25, ...
         return None
     if zone and zone[0] in "+-":

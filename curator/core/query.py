@@ -56,8 +56,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Union
 
 TEXT_FIELDS = ("category", "provider", "topic", "type", "path")
 FLAGS = ("published", "dirty", "problems", "conflict", "missing")
@@ -154,10 +154,10 @@ class Or:
     terms: tuple[Term, ...]
 
 
-Term = Union[Word, Phrase, Field, Flag, Compare, Not, And, Or]
+Term = Word | Phrase | Field | Flag | Compare | Not | And | Or
 
 
-def _join(kind: type[And] | type[Or], terms: tuple[Term, ...]) -> Term:
+def _join(kind: type[And | Or], terms: tuple[Term, ...]) -> Term:
     flat: list[Term] = []
     for term in terms:
         flat.extend(term.terms if isinstance(term, kind) else (term,))

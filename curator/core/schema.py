@@ -261,7 +261,7 @@ class CardIndex(FTS5Model):
         # No prefix indexes: they tripled the index entries every card and every topic edit writes (a
         # bulk topic edit of 10k cards spent 0.5 s re-indexing, 0.2 s without), while `ab*` queries run
         # about as fast from the term index alone (30-50 ms for 1-2 letter prefixes at 100k cards).
-        options = {"tokenize": "unicode61 remove_diacritics 2"}
+        options = {"tokenize": "unicode61 remove_diacritics 2"}  # noqa: RUF012 (peewee reads Meta)
 
 
 # -- the checks index (issue 11: duplicates, copies, same story; curator/core/store_checks.py) ----------------

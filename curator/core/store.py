@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from curator.core.backend import open_backend
 from curator.core.backend.base import Backend, CardLabel, FlaggedCard
@@ -49,9 +49,9 @@ if TYPE_CHECKING:  # only for annotations: importing cards (and yaml) costs ever
     from curator.core.store_checks import RefreshReport
 
 __all__ = [
-    "DEFAULT_BUSY_TIMEOUT", "BatchInfo", "CardDetail", "CardRow", "EditResult", "Facets", "FieldChange",
-    "FlaggedCard", "LibraryBusy", "LibraryDiskError", "LibraryError", "LibraryReadOnly", "ProblemRow", "Skipped", "StaleEdit",
-    "CardLabel", "Store", "Totals", "WriteReport", "default_editor",
+    "DEFAULT_BUSY_TIMEOUT", "BatchInfo", "CardDetail", "CardLabel", "CardRow", "EditResult", "Facets",
+    "FieldChange", "FlaggedCard", "LibraryBusy", "LibraryDiskError", "LibraryError", "LibraryReadOnly",
+    "ProblemRow", "Skipped", "StaleEdit", "Store", "Totals", "WriteReport", "default_editor",
 ]  # fmt: skip
 
 #: Seconds a Store's connections wait for another writer's lock before LibraryBusy. Long enough that a
@@ -180,7 +180,7 @@ class Store:
         """Close this thread's connection (other threads' connections close with their threads)."""
         self.backend.close()
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

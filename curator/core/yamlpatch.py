@@ -20,6 +20,7 @@ merge keys) raise :class:`PatchError`; the caller re-parses the result anyway.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
@@ -29,8 +30,16 @@ from typing import Any, Final
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .cardnodes import BOOL, MERGE, TIMESTAMP
-from .yamlemit import (  # noqa: F401 (PatchError is re-exported: writeback catches it from here)
-    NO_SCHEMA, BlockEmitter, PatchError, block_ok, flow_text, is_scalar, key_text, ordered, scalar_text,
+from .yamlemit import (  # PatchError is re-exported: writeback catches it from here
+    NO_SCHEMA,
+    BlockEmitter,
+    PatchError,
+    block_ok,
+    flow_text,
+    is_scalar,
+    key_text,
+    ordered,
+    scalar_text,
 )
 
 
@@ -75,8 +84,8 @@ def same(a: Any, b: Any) -> bool:
         return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     if isinstance(a, list):
         return len(a) == len(b) and all(map(same, a, b))
-    if isinstance(a, float) and a != a:
-        return b != b
+    if isinstance(a, float) and math.isnan(a):  # NaN equals no value, not even itself
+        return math.isnan(b)
     return bool(a == b)
 
 

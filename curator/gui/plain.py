@@ -96,12 +96,12 @@ class ElidedLabel(QLabel):
         self.setToolTip(tip(text) or "")
         self._elide()
 
-    def minimumSizeHint(self):  # type: ignore[no-untyped-def]  # noqa: N802 (Qt's name)
+    def minimumSizeHint(self):  # type: ignore[no-untyped-def]
         hint = super().minimumSizeHint()
         hint.setWidth(0)
         return hint
 
-    def resizeEvent(self, event):  # type: ignore[no-untyped-def]  # noqa: N802 (Qt's name)
+    def resizeEvent(self, event):  # type: ignore[no-untyped-def]
         super().resizeEvent(event)
         self._elide()
 

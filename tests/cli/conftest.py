@@ -111,6 +111,7 @@ class Curator:
             env={**self.env, **(env or {})},
             cwd=self.cwd,
             timeout=60,
+            check=False,
         )
         return Result(done.returncode, done.stdout, done.stderr)
 

@@ -26,7 +26,7 @@ def _through_head(curator: Curator, *args: str) -> tuple[int, str, str]:
     argv = " ".join([sys.executable, "-m", "curator", "--db", str(curator.db), *args])
     script = f"set -o pipefail; {argv} 2>{curator.cwd / 'err.txt'} | head -1"
     done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=curator.env,
-                          cwd=curator.cwd, timeout=60)
+                          cwd=curator.cwd, timeout=60, check=False)
     return done.returncode, done.stdout, (curator.cwd / "err.txt").read_text()
 
 

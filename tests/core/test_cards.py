@@ -290,9 +290,9 @@ _scalars = st.one_of(st.none(), st.booleans(), st.integers(), _text,
 _values = st.recursive(_scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
                                                          st.dictionaries(_text, inner, max_size=4)), max_leaves=12)
 _cards = st.dictionaries(_text, _values, max_size=6)
-_STYLES = [dict(default_flow_style=False), dict(default_flow_style=True), dict(default_flow_style=None),
-           dict(default_flow_style=False, allow_unicode=True, width=20), dict(canonical=True),
-           dict(default_flow_style=False, indent=4, sort_keys=False)]
+_STYLES = [{"default_flow_style": False}, {"default_flow_style": True}, {"default_flow_style": None},
+           {"default_flow_style": False, "allow_unicode": True, "width": 20}, {"canonical": True},
+           {"default_flow_style": False, "indent": 4, "sort_keys": False}]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

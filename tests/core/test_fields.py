@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -171,8 +171,8 @@ def test_coerce(field: str, text: str, value: object) -> None:
     ("heat", "-7", "heat must be -1 (not rated) or a whole number from 0 to 100, not -7"),
     ("heat", "1e2", "not '1e2'"), ("published", "yes", "published must be true or false, not 'yes'"),
     ("published", "1", "true or false"), ("topics", "  ", "a topic must be a name"),
-    ("related", "x", "'related' cannot be set from the command line; settable fields: quality, heat, published, "
-                     "topics, title, excerpt, category"),
+    ("related", "x", ("'related' cannot be set from the command line; settable fields: quality, heat, "
+                      "published, topics, title, excerpt, category")),
     ("secured", "x", "cannot be set"), ("nonsense", "1", "cannot be set"),
 ])
 def test_coerce_errors_are_sentences(field: str, text: str, words: str) -> None:
@@ -214,7 +214,7 @@ def test_normalize_date_agrees_with_datetime(moment: datetime, minutes: int, sty
     hh, mm = divmod(abs(minutes), 60)
     text = {"iso": local.isoformat(), "space": local.strftime("%Y-%m-%d %H:%M:%S ") + f"{sign}{hh:02d}{mm:02d}",
             "yaml": local.strftime("%Y-%m-%d %H:%M:%S") + f".5 {sign}{hh}:{mm:02d}"}[style]
-    assert normalize_date(text) == local.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    assert normalize_date(text) == local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 @pytest.mark.parametrize(("url", "ok"), [("https://a.b/c", True), ("HTTP://A", True), ("http://", False),

@@ -127,14 +127,14 @@ def test_the_yaml_styles_vary_like_hand_made_files(documented: list) -> None:
     texts = [r.decode("utf-8-sig") for r in raws]
     assert sum(b"\r\n" in r for r in raws) >= 5
     assert any(r.startswith(b"\xef\xbb\xbf") for r in raws)
-    assert any(re.search(r"^title: '", t, re.M) for t in texts)
-    assert any(re.search(r'^title: "', t, re.M) for t in texts)
-    assert any(re.search(r"^title: [A-Z]", t, re.M) for t in texts)
-    assert any(re.search(r"^topics: \[", t, re.M) for t in texts)
-    assert any(re.search(r"^topics:\r?\n  - ", t, re.M) for t in texts)
-    assert any(re.search(r"^related:\r?\n- ", t, re.M) for t in texts)  # indentless list
-    assert any(re.search(r"^excerpt: >-", t, re.M) for t in texts)
-    assert any(re.search(r"^# ", t, re.M) for t in texts)
+    assert any(re.search(r"^title: '", t, re.MULTILINE) for t in texts)
+    assert any(re.search(r'^title: "', t, re.MULTILINE) for t in texts)
+    assert any(re.search(r"^title: [A-Z]", t, re.MULTILINE) for t in texts)
+    assert any(re.search(r"^topics: \[", t, re.MULTILINE) for t in texts)
+    assert any(re.search(r"^topics:\r?\n  - ", t, re.MULTILINE) for t in texts)
+    assert any(re.search(r"^related:\r?\n- ", t, re.MULTILINE) for t in texts)  # indentless list
+    assert any(re.search(r"^excerpt: >-", t, re.MULTILINE) for t in texts)
+    assert any(re.search(r"^# ", t, re.MULTILINE) for t in texts)
     assert any(re.search(r"  # ", t) for t in texts)
     md = [t for c, t in zip(documented, texts) if c.path.endswith(".md")]
     assert md and all(re.search(r"\n---\r?\n\r?\n## ", t) for t in md)

@@ -220,7 +220,7 @@ def test_pooled_and_inline_imports_store_the_same_rows(tmp_path: Path, corpus_co
     with Store(tmp_path / "inline.sqlite") as inline:
         import_paths(inline, [corpus_copy])
         b = [r.__dict__ for r in inline.rows()]
-    key = lambda r: r["path"]  # noqa: E731
+    key = lambda r: r["path"]
     assert sorted(a, key=key) == sorted(b, key=key) and len(a) > 1000
 
 

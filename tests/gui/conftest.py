@@ -76,7 +76,7 @@ def own_library(tmp_path: Path) -> Iterator[tuple[Store, Path]]:
 
 
 @pytest.fixture
-def edit_window(qtbot, own_library: tuple[Store, Path], settings: Settings, images: ImageCache):  # type: ignore[no-untyped-def]  # noqa: E501
+def edit_window(qtbot, own_library: tuple[Store, Path], settings: Settings, images: ImageCache):  # type: ignore[no-untyped-def]
     """A shown main window over `own_library`, tasks inline, links recorded instead of opened."""
     from curator.gui.views.main_window import MainWindow
 

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from gui_helpers import Server, png_bytes
 from PySide6.QtCore import QSize
 
 from curator.gui.images import ImageCache, ImageState, decode, is_fetchable
-from gui_helpers import Server, png_bytes
 
 
 @pytest.fixture

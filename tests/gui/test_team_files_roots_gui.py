@@ -11,8 +11,8 @@ import pytest
 from curator.core.importer import import_paths
 from curator.core.store import Store
 from curator.gui import app as gui_app
-from curator.gui import workers
 from curator.gui import settings as keys
+from curator.gui import workers
 from curator.gui.settings import Settings
 
 

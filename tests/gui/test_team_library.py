@@ -20,8 +20,8 @@ from curator import paths
 from curator.core.importer import import_paths
 from curator.core.store import Store
 from curator.gui import app as gui_app
-from curator.gui import workers
 from curator.gui import settings as keys
+from curator.gui import workers
 from curator.gui.images import ImageCache
 from curator.gui.settings import Settings
 from curator.gui.views import team_connect
