@@ -100,6 +100,9 @@ class EditHistory(QObject):
         # the batch is already in the state the stack is being moved to.
         self._quiet = False
         self._grouping = False  # replaying a GroupCommand: a busy library aborts the whole group
+        #: True from a journal read's start until its steps are on the stack: a read the lost connection
+        #: failed is made again when the team library answers again (LiveUpdates.back).
+        self.unread = False
 
     def run(self, call: Callable[[], EditResult]) -> EditResult:
         """Run one Store edit call (one batch) and push it as one undo step when it changed anything.
@@ -262,8 +265,10 @@ class EditHistory(QObject):
         """rebuild(), the journal read on the trips' edits lane (a team library: off the GUI thread; an edit
         made before it arrives goes after the read, and onto the stack after it is filled)."""
         def filled(history: list[BatchInfo]) -> None:
+            self.unread = False
             self.fill(history)
 
+        self.unread = True
         trips.edit(lambda store: store.history(limit), filled, trips.reporter("Reading the undo history"))
 
     def fill(self, history: Sequence[BatchInfo]) -> int:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QMessageBox
 from curator import paths
 from curator.core.importer import import_paths
 from curator.core.store import Store
+from curator.core.store_types import LibraryError
 from curator.gui import app as gui_app
 from curator.gui import settings as keys
 from curator.gui import workers
@@ -355,6 +356,44 @@ def test_a_lost_connection_is_a_clear_state_and_edits_are_refused_whole(  # type
         assert window.model.card_at(0) is not None  # reads work again on a new connection
     finally:
         pg_cluster.sql(f'ALTER DATABASE "{team_db}" ALLOW_CONNECTIONS true')
+        _stop(window)
+
+
+def test_undo_steps_whose_read_met_a_lost_connection_are_read_when_it_is_back(  # type: ignore[no-untyped-def]
+    qtbot, pg_cluster: PgCluster, team_db: str, settings: Settings, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The journal read that fills the undo stack at open fails (the connection is lost): the window says
+    so, and once Retry finds the server again the editor's earlier edit is on the stack, undoable."""
+    url = pg_cluster.url(team_db)
+    earlier = Store(url)
+    card_id = earlier.ids()[0]
+    quality = earlier.rows_by_id([card_id])[0].quality
+    made = earlier.set_fields([card_id], {"quality": 7 if quality != 7 else 8}, label="Quality")
+    assert made.batch_id is not None
+    earlier.close()
+    store = Store(url)
+    real_history = Store.history
+    calls: list[int] = []
+
+    def history(self: Store, limit: int = 100):  # type: ignore[no-untyped-def]
+        calls.append(limit)
+        if len(calls) == 1:  # the read at open: the server is gone
+            raise LibraryError(f"{url}: the connection to the server was lost (terminated)")
+        return real_history(self, limit)
+
+    monkeypatch.setattr(Store, "history", history)
+    window = _window(qtbot, store, settings, tmp_path)
+    team = window.team_library
+    try:
+        qtbot.waitUntil(lambda: team.connection_lost, timeout=5000)
+        assert window.edits.history.stack.count() == 0 and window.edits.history.unread
+        team.banner.retry.click()
+        qtbot.waitUntil(lambda: not team.connection_lost, timeout=5000)
+        qtbot.waitUntil(lambda: window.edits.history.stack.count() == 1, timeout=5000)
+        assert len(calls) == 2 and not window.edits.history.unread
+        assert window.edits.history.batch_ids() == [made.batch_id] and window.actions.undo.isEnabled()
+    finally:
         _stop(window)
 
 

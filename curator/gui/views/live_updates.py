@@ -245,7 +245,8 @@ class TeamLibrary(QObject):
         self.lost()
 
     def back(self) -> None:
-        """The server answers again: edits allowed, and everything shown is read afresh."""
+        """The server answers again: edits allowed, and everything shown is read afresh (the undo steps too,
+        when their read at open failed)."""
         self.connection_lost = False
         self.store.close()
         self._apply()
@@ -255,6 +256,9 @@ class TeamLibrary(QObject):
         self._recount = True
         self._schedule()
         self.window.card_loader.reload()  # the card in hand may be another than the pane's (its read failed)
+        history = self.window.edits.history
+        if history.unread:  # the undo steps' read at open met the lost connection: the stack is empty
+            history.rebuild_through(self.window.trips)
 
     def retry(self) -> None:
         """The banner's Retry: probe the server now and restart the listener without waiting out its back-off."""
