@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 #: Whole numbers longer than this many decimal digits stay text when a card is read (cardnodes). Python
@@ -143,7 +143,7 @@ class Summary:
     problems: list[Problem] = dc_field(default_factory=list)
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)  # YAML `true` is no score
 
 
@@ -562,6 +562,8 @@ def summarize(data: Mapping[str, Any], *, number_text: bool = True) -> Summary:
     heat = data.get("heat")
     published = data.get("published")
     provider = data.get("provider")
+    name: str | None
+    domain: str | None
     if isinstance(provider, str):
         name, domain = provider, None
     elif isinstance(provider, Mapping):
