@@ -51,7 +51,7 @@ from collections.abc import Callable
 import psycopg
 
 #: The PostgreSQL library layout this Curator reads and writes (independent of SQLite's SCHEMA_VERSION).
-PG_SCHEMA_VERSION = 4
+PG_SCHEMA_VERSION = 5
 
 #: Percent of each ``card`` page filled by inserts: the rest is room for updated versions of its rows
 #: (HOT updates, see the module docstring). A card row is ~1 KB, so an 8 KB page holds ~5 rows and room
@@ -63,6 +63,15 @@ CARD_FILLFACTOR = 60
 #: pending edit in the same transaction, and the last one removed clears the flag), through
 #: pending_edit's primary key rather than an index on ``card.dirty`` (which would block HOT updates).
 DIRTY_IDS = "id IN (SELECT card_id FROM pending_edit)"
+
+#: The list's id-ordered walk (schema 5): card ids in order with the query language's date and number
+#: columns beside them. A list page picks its ids first (``PostgresBackend.rows``), and a filter on these
+#: columns is then read from this narrow index alone (an index-only scan) instead of the ~1 KB card rows:
+#: `topic:AI date>=2020-03-01 date<2020-07` walked 45k card rows (13k pages, ~35-70 ms at 100k) because its
+#: date range sits late in id order, where the planner's estimate assumes it is spread evenly. Every column
+#: here is already in an index of its own (card_date, card_quality, card_heat), so the updates that are HOT
+#: (see the module docstring) stay HOT, and an edit of quality or heat updated card's indexes anyway.
+LIST_INDEX = "CREATE INDEX card_list ON card (id) INCLUDE (date, quality, heat)"
 
 #: The channel every change is notified on.
 CHANNEL = "curator_changes"
@@ -257,6 +266,7 @@ SCHEMA_DDL: tuple[str, ...] = (
     "CREATE INDEX card_provider ON card (curator_fold(provider_name), id)",
     "CREATE INDEX card_category ON card (curator_fold(category), id)",
     "CREATE INDEX card_title ON card (curator_fold(title), id)",
+    LIST_INDEX,
     # The rare flags, as in schema.FLAG_INDEXES (here the planner matches boolean terms directly); not
     # dirty, which every first edit of a card changes (DIRTY_IDS).
     "CREATE INDEX card_conflict_flag ON card (id) WHERE conflict",
@@ -386,9 +396,16 @@ def _migrate_3_to_4(conn: psycopg.Connection) -> None:
     conn.execute("ANALYZE card")
 
 
+def _migrate_4_to_5(conn: psycopg.Connection) -> None:
+    """The list's id-ordered walk reads its filter columns from :data:`LIST_INDEX` (built here, in the
+    migration's transaction: a few seconds at 100k cards, during which writers wait). Re-runnable."""
+    conn.execute(LIST_INDEX.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS"))
+    conn.execute("ANALYZE card")
+
+
 #: MIGRATIONS[n] brings a version-n PostgreSQL library to n+1 (run by ``migrate`` only, in one transaction).
 MIGRATIONS: dict[int, Callable[[psycopg.Connection], None]] = {
-    1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4,
+    1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5,
 }  # fmt: skip
 assert sorted(MIGRATIONS) == list(range(1, PG_SCHEMA_VERSION)), "one migration per version step"
 
