@@ -428,6 +428,8 @@ def main(argv: list[str] | None = None) -> int:
     except _ParserExit as done:  # --version, --help, a usage error
         resume_gc()
         return done.status
+    if args.command not in (None, "gui", "migrate"):  # those open their libraries their own way
+        _connect_early(args.db)
     from curator.cli import commands  # the core is imported only when a command runs
 
     try:
@@ -445,6 +447,24 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         resume_gc()
+
+
+def _connect_early(db: str | None) -> None:
+    """A team library's first connection, opened while the command's own modules load.
+
+    The command's Store takes it (pg_connect.connect_early says why and how); only a ``postgresql://``
+    ``--db`` or ``$CURATOR_DB`` starts one, and a location that is wrong is left for the command to report.
+    """
+    if not (db or os.environ.get("CURATOR_DB")):
+        return  # the default library, a file
+    try:
+        where = library_location(db)
+    except CliError:
+        return
+    if isinstance(where, str):  # a team library's URL (files come back as paths)
+        from curator.core.backend import pg_connect
+
+        pg_connect.connect_early(where)
 
 
 def main_exit() -> None:
@@ -488,6 +508,9 @@ def leave(code: int) -> NoReturn:
     hook reaps them), the desktop app (Qt's teardown, the resource files' exit hook), and a flush that
     fails (Python reports it as usual).
     """
+    connecting = sys.modules.get("curator.core.backend.pg_connect")
+    if connecting is not None:  # a team library's early connection that no command claimed
+        connecting.discard_early()
     if "multiprocessing" in sys.modules or "PySide6" in sys.modules or threading.active_count() > 1:
         sys.exit(code)
     try:

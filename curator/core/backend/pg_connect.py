@@ -22,10 +22,15 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any
 
+# isort: off
+from curator.core.backend import pg_driver  # noqa: F401  # before psycopg: see its docstring
 import psycopg
+
+# isort: on
 
 from curator.core.backend.location import Location, parse_location
 
@@ -145,11 +150,96 @@ def connect(
     ``options`` go to ``psycopg.connect`` (e.g. ``prepare_threshold``).
     """
     location = _location(where)
+    if password is None and autocommit and not options:
+        early = _claim_early(location)
+        if early is not None:
+            return early.result()
+    return _open(location, password=password, autocommit=autocommit, **options)
+
+
+def _open(
+    location: Location, *, password: str | None = None, autocommit: bool = False, **options: Any
+) -> psycopg.Connection[Any]:
     kwargs = connect_kwargs(location, password=password)
     try:
         return psycopg.connect(autocommit=autocommit, **kwargs, **options)
     except psycopg.OperationalError as err:
         raise classify(err, location.display) from None
+
+
+class _EarlyConnect:
+    """One autocommit connection being opened in a thread of its own (see :func:`connect_early`)."""
+
+    def __init__(self, location: Location) -> None:
+        self.location = location
+        self._conn: psycopg.Connection[Any] | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="curator-connect", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._conn = _open(self.location, autocommit=True)
+        except BaseException as err:  # noqa: BLE001  # raised by the claimer, as if it had connected itself
+            self._error = err
+
+    def result(self) -> psycopg.Connection[Any]:
+        """The connection, once open (waiting for it), or the ConnectError its attempt raised."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._conn is not None
+        return self._conn
+
+    def discard(self) -> None:
+        """Close the connection once open; an attempt the server has not answered within
+        :data:`DISCARD_WAIT` seconds is left to end with the process (the server drops it then)."""
+        self._thread.join(DISCARD_WAIT)
+        if not self._thread.is_alive() and self._conn is not None:
+            self._conn.close()
+
+
+#: Seconds an unclaimed early connection is waited for at the exit, so that it is closed politely.
+DISCARD_WAIT = 0.5
+
+_early: dict[str, _EarlyConnect] = {}
+_early_lock = threading.Lock()
+
+
+def connect_early(where: Location | str) -> None:
+    """Start opening the autocommit connection a Store will ask for first, while the caller goes on.
+
+    `curator list` on a team library imports ~25 ms of its own modules after the driver, then connects:
+    the server's part of a connection (a new backend process, the password exchange) is ~10 ms the CLI
+    only waited through. Begun here, in a thread that waits on the socket without holding the GIL, the
+    wait overlaps those imports. The first :func:`connect` of the same library with the same settings
+    (no typed password, autocommit, no options: the backend's own) takes this connection, or the
+    ConnectError its attempt met, as if it had connected itself. A connection nobody claims is closed by
+    :func:`discard_early` (the CLI's exit). Any error here (a URL that is not a team library's) is left
+    for that first connect to raise.
+    """
+    try:
+        location = _location(where)
+    except ValueError:
+        return
+    assert location.url is not None  # _location checked it
+    with _early_lock:
+        if location.url not in _early:
+            _early[location.url] = _EarlyConnect(location)
+
+
+def _claim_early(location: Location) -> _EarlyConnect | None:
+    with _early_lock:
+        return _early.pop(location.url, None) if location.url is not None else None
+
+
+def discard_early() -> None:
+    """Close the early connections no Store claimed (a command that failed before opening its library)."""
+    with _early_lock:
+        pending = list(_early.values())
+        _early.clear()
+    for early in pending:
+        early.discard()
 
 
 @dataclass(frozen=True)
