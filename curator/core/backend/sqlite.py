@@ -1029,21 +1029,30 @@ class SqliteBackend:
         a few such pairs, and apply_values decides each pair once, so the cards are never rows in Python.
         """
         wanted = ids if isinstance(ids, dict) else dict.fromkeys(ids)
-        params = (_json_path(field), field, _ids_json(wanted))
+        params = (_json_path(field), field, _ids_json(wanted), f'"{field}"')
+        # The key's JSON spelling ("published") is in the text of every mapping that has the key: a card
+        # whose mapping lacks the text lacks the key, and its value is null without parsing its JSON (~5 us
+        # a 2.6 kB mapping; a text search ~0.2 us). Only for a key spelled alike however its mapping was
+        # encoded (ASCII letters, digits, _: never escaped); any other key is read from the JSON.
+        if field.isascii() and field.isidentifier():
+            value = "CASE WHEN instr({doc}, ?4) THEN {doc} -> ?1 END"
+        else:
+            value = "({doc} -> ?1)"
         column = _COLUMN_JSON.get(field)
         if column is None:
+            own = value.format(doc="c.doc")
             pairs = (
-                "SELECT c.card_id AS id, coalesce(c.doc -> ?1, 'null') AS base, "
-                "coalesce(p.value, c.doc -> ?1, 'null') AS cur "
+                f"SELECT c.card_id AS id, coalesce({own}, 'null') AS base, "
+                f"coalesce(p.value, {own}, 'null') AS cur "
                 "FROM card_doc c LEFT JOIN pending_edit p ON p.card_id = c.card_id AND p.field = ?2 "
                 f"WHERE c.card_id {_IN_IDS.replace('?', '?3')}"
             )
         else:
-            # coalesce stops at its first non-NULL argument: the mapping is read and parsed only where the
-            # column is NULL (a join would read every card's mapping row: twice the time; every card has
-            # one, inserted with it). Without a pending edit the file's value is the current one, which
-            # the column holds.
-            mapping = "(SELECT doc -> ?1 FROM card_doc WHERE card_id = c.id)"
+            # coalesce stops at its first non-NULL argument: the mapping is read (and searched for the key)
+            # only where the column is NULL (a join would read every card's mapping row: twice the time;
+            # every card has one, inserted with it). Without a pending edit the file's value is the current
+            # one, which the column holds.
+            mapping = f"(SELECT {value.format(doc='doc')} FROM card_doc WHERE card_id = c.id)"
             pairs = (
                 f"SELECT c.id AS id, coalesce(p.base, {column}, {mapping}, 'null') AS base, "
                 f"coalesce(p.value, {column}, {mapping}, 'null') AS cur "
