@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 import traceback
+import weakref
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -109,13 +111,17 @@ class Lane:
     order, so an edit started after another one reaches the library after it.
     """
 
-    def __init__(self, name: str, finish: Callable[[], None] | None = None) -> None:
+    def __init__(self, name: str, finish: Callable[[], None] | None = None, *, settle: bool = False) -> None:
+        """`settle`: settle_tasks stops this lane and waits for its thread (its tasks are short local reads
+        whose result would otherwise reach a window the teardown is deleting)."""
         self.name = name
         self._finish = finish
         self._queue: queue.SimpleQueue[QRunnable | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._stopped = False
+        if settle:
+            _SETTLED_LANES.add(self)
 
     def start(self, runnable: QRunnable) -> None:
         """Queue `runnable` (the thread is started on first use)."""
@@ -142,10 +148,16 @@ class Lane:
         self._queue.put(None)
 
     def join(self, timeout: float | None = None) -> None:
-        """Wait for a stopped lane's thread to end (tests)."""
+        """Wait for a stopped lane's thread to end (tests, settle_tasks)."""
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        """Whether the lane's thread is alive (started and not yet ended)."""
+        thread = self._thread
+        return thread is not None and thread.is_alive()
 
     def _loop(self) -> None:
         while True:
@@ -162,6 +174,8 @@ class Lane:
 
 # Tasks in flight, kept alive until they finish (else Python may collect the signals object).
 _LIVE: set[_Runnable] = set()
+#: Lanes made with settle=True, while they exist: settle_tasks ends them and waits for their threads.
+_SETTLED_LANES: weakref.WeakSet[Lane] = weakref.WeakSet()
 _default_pool: Pool | None = None
 
 
@@ -188,10 +202,17 @@ def settle_tasks(timeout_ms: int = SETTLE_MS) -> bool:
     finished at that moment emitted its result on a signals object being deleted on the main thread, and
     the process crashed on its way out (a same-story read still starting the checks process, at about one
     exit in forty under load). A cancelled task stops at its next check, as when the editor cancels it.
+    Lanes made with settle=True (the facet counts') are stopped and waited for within the same time.
     """
     for runnable in list(_LIVE):
         runnable.handle.cancel()
-    return bool(QThreadPool.globalInstance().waitForDone(timeout_ms))
+    deadline = time.monotonic() + timeout_ms / 1000
+    idle = bool(QThreadPool.globalInstance().waitForDone(timeout_ms))
+    for lane in list(_SETTLED_LANES):
+        lane.stop()
+        lane.join(max(0.0, deadline - time.monotonic()))
+        idle = idle and not lane.running
+    return idle
 
 
 def run_task(
