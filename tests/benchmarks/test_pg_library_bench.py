@@ -179,9 +179,9 @@ IMPORTS_AS_THE_CLI = (
 #: Why `curator list` on a team library is on the line of 150 ms over start-up (100k, medians of 7).
 LIST_MISS = (
     "issue 10: over `curator --version` at 100k, all three met at load 7-8 (word 107 ms, quality 148 ms, "
-    "topic + date 132 ms) and missed at load 5-6 in the next run (226 / 222 / 217 ms); alternated with the "
-    "previous code at load 5: quality 222 -> 161 ms, topic + date 314 -> 211 ms, the word 198 -> 201 ms "
-    "(within the noise). Was: quiet word 157, quality 145.5 / 184, topic + date 223-238 ms. Now: topic + "
+    "topic + date 132 ms), missed at load 5-6 and 6.5-7 in the next two (226 / 222 / 217, 151 / 153 / 175 "
+    "ms); alternated with the previous code at load 5: quality 222 -> 161 ms, topic + date 314 -> 211 "
+    "ms, the word 198 -> 201 ms (within the noise). Was: quiet word 157, quality 145.5 / 184, topic + date 223-238 ms. Now: topic + "
     "date's Store.rows 9.4 ms (41.5: schema 5's card_list index, ids picked first), psycopg without "
     "importlib.metadata (~11 ms of CPU, pg_driver), the connection opened while the command's modules load "
     "(the server's ~10 ms overlapped). What is left over the start-up is CPU, ~110-125 ms at load 5: the "
