@@ -97,6 +97,8 @@ class SearchController(QObject):
             return store.facets(text or None)
 
         lane = self._facets_lane()
+        if lane is not None and lane.stopped:
+            return  # the app is quitting (aboutToQuit stopped the lane): no sidebar left to count for
         work = (
             library_tasks.read_task(self.store, count)
             if lane is None
