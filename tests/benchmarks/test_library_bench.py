@@ -52,11 +52,11 @@ RESCAN_SMALL_MISS = (
 
 #: Issue 10's bulk set at 100k since schema 7 (the strict xfail below names it).
 BULK_SET_MISS = (
-    "issue 10: at 100k a bulk set of 9,880 cards is 2.02x a bare UPDATE of the same rows (125 vs 62 ms, "
-    "medians of 9 alternated at load ~5; the executemany floor 89 ms, 1.41x), target 1.5x; schema 6 was "
-    "1.41-1.59x (154-168 vs 105-109 ms). Schema 7's narrower card row (the excerpt and URLs in card_detail) "
-    "made the floor ~45% cheaper and the product ~20%: alternated at load ~6, in CPU, schema 6 137-159 vs "
-    "90-92 ms, schema 7 141-152 vs 46-56 ms (noisy); a statement trace of the product (CPU, medians of 7): "
+    "issue 10: at 100k a bulk set of 9,880 cards is 2.01x a bare UPDATE of the same rows (145.8 vs 72.5 ms, "
+    "medians of 9 alternated at load ~3-4; 2.02x, 125 vs 62 ms at load ~5), target 1.5x; schema 6's code "
+    "run just before it on its own library met it: 1.42x (198.5 vs 139.4 ms). Schema 7's narrower card row "
+    "(the excerpt and URLs in card_detail) made the floor ~48% cheaper and the product ~27%; a statement "
+    "trace of the product (CPU, medians of 7): "
     "129 ms, was 172 (the UPDATE 25, was 44; the commit and its checkpoint 49, was 67; the current values "
     "23, was 28; the journal 12.6; the pending rows 2.6; Python between the statements ~15). What is left "
     "is the product's own: its commit writes 4,492 WAL frames where the floor's writes 2,764 (the journal's "
@@ -194,9 +194,10 @@ def test_bulk_set_against_a_bare_update_of_the_same_rows(library: Library, n: in
     floor. Each edit is undone untimed before the next, so every run makes the same change and the
     library is left as it was for the tests after this one.
 
-    At 100k a miss since schema 7 (BULK_SET_MISS: 2.02x at load ~5); at schema 6 it met the target by a
-    thin margin (1.41x and 1.44x, 154 vs 109 ms and 219 vs 152 ms at load 1-3.5; 1.59x at load 4-6). Both
-    pay the UPDATE of the ~9.9k card rows and the commit with its checkpoint; schema 7's narrower card row
+    At 100k a miss since schema 7 (BULK_SET_MISS: 2.01x at load ~3-4, schema 6 1.42x just before it; at
+    10k 1.43-1.92x, schema 6 1.51-1.63x, alternated at load ~2: noisy at either); at schema 6 it met the
+    target by a thin margin (1.41x and 1.44x, 154 vs 109 ms and 219 vs 152 ms at load 1-3.5; 1.59x at load
+    4-6). Both pay the UPDATE of the ~9.9k card rows and the commit with its checkpoint; schema 7's narrower card row
     (the excerpt and URLs moved to card_detail: 45 MB instead of 106 at 100k) made those ~45% cheaper for
     the floor, whose whole cost they are, and left the product's own work as it was: reading the current
     values (~23 ms of CPU: the rowid lookups, the pending-edit probes and the grouping; the cards without
