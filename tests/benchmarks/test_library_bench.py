@@ -197,8 +197,9 @@ def test_bulk_set_against_a_bare_update_of_the_same_rows(library: Library, n: in
     At 100k a miss since schema 7 (BULK_SET_MISS: 2.01x at load ~3-4, schema 6 1.42x just before it; at
     10k 1.43-1.92x, schema 6 1.51-1.63x, alternated at load ~2: noisy at either); at schema 6 it met the
     target by a thin margin (1.41x and 1.44x, 154 vs 109 ms and 219 vs 152 ms at load 1-3.5; 1.59x at load
-    4-6). Both pay the UPDATE of the ~9.9k card rows and the commit with its checkpoint; schema 7's narrower card row
-    (the excerpt and URLs moved to card_detail: 45 MB instead of 106 at 100k) made those ~45% cheaper for
+    4-6). Both pay the UPDATE of the ~9.9k card rows and the commit with its checkpoint; schema 7's
+    narrower card row (the excerpt and URLs moved to card_detail: 45 MB instead of 106 at 100k) made those
+    ~45% cheaper for
     the floor, whose whole cost they are, and left the product's own work as it was: reading the current
     values (~23 ms of CPU: the rowid lookups, the pending-edit probes and the grouping; the cards without
     a published key no longer parse their mapping), the journal's 9,880 entries (~13 ms, ~7 of it their
