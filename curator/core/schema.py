@@ -31,7 +31,7 @@ from peewee import (
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
 #: Bumped whenever the tables change; the backend's migrations bring older libraries up to it.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 6
 
 #: Card columns a file determines, in the order of ``CardRecord.values``.
 FILE_COLUMNS: tuple[str, ...] = (
@@ -105,11 +105,7 @@ class Meta(BaseModel):
 
 
 class Card(BaseModel):
-    """One card file and the current value of each known field.
-
-    SQLite's card table is this model less ``sqlite_schema.DETAIL_COLUMNS`` (schema 7: the excerpt and the
-    URLs, kept in ``card_detail``); PostgreSQL's holds every column.
-    """
+    """One card file and the current value of each known field."""
 
     id = AutoField()
     path = TextField(unique=True)  # absolute, as given to import (not resolved through links)

@@ -266,9 +266,8 @@ class BareUpdate:
     """The floor of a bulk ``set published=...`` on a real library: a bare UPDATE of the same card rows.
 
     One transaction of ``UPDATE card SET published = ?, dirty = 1`` over the same card ids, on a copy of
-    the product's library (SQLite's backup API, made when the floor is built, untimed): the same card
-    rows on the same pages (schema 7: the card table without its excerpt and URLs, which live apart in
-    ``card_detail``; ``published`` and ``dirty`` stay in the row), the same indexes kept up to date (``card(published, date)``, the dirty flag's
+    the product's library (SQLite's backup API, made when the floor is built, untimed): the same wide
+    rows on the same pages, the same indexes kept up to date (``card(published, date)``, the dirty flag's
     partial index), the same WAL and checkpoint, none of the library's own work (current values, pending
     edits, journal, versions). Each run sets the value the previous one did not, so every run is a real
     change of every row. Two spellings, the faster of which is the floor: ``executemany`` of

@@ -39,19 +39,24 @@ TARGET_S = 1.0
 
 #: Why publishing all 100k on SQLite misses 1 s (one run at 100k cards; profiled at 100k).
 SQLITE_MISS = (
-    "issue 10: 1.55 s at 100k with the Store call alone 1.20 s in the same rounds (medians of 5 at load "
-    "3.5-4.5 on 2 cores; schema 6's last figures 1.72/1.43 s at load 3.2-3.5, 1.54/1.16 s quiet), target 1 s."
-    " Schema 7 took the excerpt and URLs out of the card row (card_detail: the card table 45 MB, was 106): "
-    "the Store call alternated with schema 6's code on the same library, 9 runs each at load ~4, 1.30 s "
-    "(1.04 s of CPU), was 1.61 s (1.19 s). Its CPU now: the statements ~0.67 s (the UPDATE of the 72,949 "
-    "changed card rows and their index entries ~0.25-0.32 s, reading the current values ~0.20-0.26 s: 100k "
-    "rowid lookups and the 9.8k cards without a published key reading their mapping; the journal and the "
-    "pending rows ~0.16 s), the commit's WAL checkpoint ~0.15-0.25 s, Python ~0.05 s. The window's ~0.35 "
-    "s: the publishing gate ~0.12 s (0.34 s the first time: the saved groups and 9k labels read cold), the "
-    "repaint ~0.14 s, Select All's ids and the rows refreshed. Next: the bulk edit's checkpoint moved off "
-    "the window's path (autocheckpoint off on its connection, a passive checkpoint on an idle worker: "
-    "~0.2 s; a Store call both backends answer, and the bulk-set floor checkpointing the same way), then "
-    "the current values (the mapping read of keyless cards) and the journal's per-card index"
+    "issue 10: 1.72 s at 100k with the Store call alone 1.43 s in the same rounds (medians of 3 at load "
+    "3.2-3.5 on 2 cores; 1.90/1.62 s at load 1.4-4.9, 2.62/2.23 s at load 8; 1.57/1.22 s at load 1.7 "
+    "before this round's changes), target 1 s. In CPU time of the process (the same library, alternated with"
+    " the previous code): 1.41 s, was 1.54 s. The Store call is ~0.99 s of CPU: the UPDATE of the 72,949 "
+    "changed card rows ~0.39 s and the commit's checkpoint ~0.25 s (what a bare UPDATE of the same rows "
+    "costs, 0.62-0.66 s: each card row is ~1,050 bytes, the card table 106 MB, so every changed row rewrites"
+    " its page), reading the current values ~0.21 s (100k rowid lookups; the 9.8k cards without a published "
+    "key read their mapping, ~0.05 s), the journal ~0.07 s, the pending rows ~0.03 s. The window's ~0.4 s: "
+    "the publishing gate ~0.12 s (its duplicate groups' 9k cards read as Store.card_labels, 0.03 s where "
+    "their CardRows took 0.08; its flagged cards reused by the bulk confirmation, no second read), the "
+    "status totals <1 ms (were ~0.05 s: each flag counted over its partial index), Select All's ids, the "
+    "rows refreshed and the repaint. What it takes is a narrower card row (a schema change, engineer E's): "
+    "the same UPDATE and commit of 100k cards costs 0.34-0.36 s of CPU with excerpt and the three URLs moved"
+    " out of the row (45 MB) and 0.18-0.19 s on a 3.7 MB table of the edited columns. Built and measured in "
+    "session 6 (schema 7: those columns in a card_detail table, the card table rebuilt compact): publish-all "
+    "1.55 s, the Store call 1.30 vs schema 6's 1.61 s alternated at load ~4, still over 1 s, while the bulk "
+    "set's ratio went from 1.42x to 2.01x (its bare-UPDATE floor got 48% cheaper, the product's journal, "
+    "pending and current-value work stayed); reverted, since it traded a met target for a smaller miss"
 )
 
 

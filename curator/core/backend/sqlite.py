@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import operator
 import os
 import sqlite3
 import threading
@@ -48,7 +47,6 @@ from curator.core.backend.base import (
     stamp_keys,
 )
 from curator.core.backend.edit_runs import Runs, id_runs
-from curator.core.backend.sqlite_schema import DETAIL_COLUMNS
 from curator.core.schema import FIELD_COLUMNS, FILE_COLUMNS, Card, CardTopic
 from curator.core.store_types import (
     BatchInfo,
@@ -384,24 +382,13 @@ _COLUMN_JSON = {
 #: The page cache of a connection that reads lean (lean_reads: the desktop app's connections), in KiB.
 LEAN_CACHE_KIB = -8_000
 
-#: FILE_COLUMNS split between the card row and ``card_detail`` (schema 7: sqlite_schema.DETAIL_COLUMNS),
-#: each as the positions of ``CardRecord.values`` it takes (an itemgetter: one C call a card).
-_ROW_FILE_COLUMNS = tuple(c for c in FILE_COLUMNS if c not in DETAIL_COLUMNS)
-_ROW_VALUES = operator.itemgetter(*(FILE_COLUMNS.index(c) for c in _ROW_FILE_COLUMNS))
-_DETAIL_VALUES = operator.itemgetter(*(FILE_COLUMNS.index(c) for c in DETAIL_COLUMNS))
 _INSERT_CARD = (
-    f"INSERT INTO card (id, {', '.join(_ROW_FILE_COLUMNS)}, dirty, conflict, missing) "
-    f"VALUES (?, {', '.join('?' for _ in _ROW_FILE_COLUMNS)}, 0, 0, 0)"
+    f"INSERT INTO card (id, {', '.join(FILE_COLUMNS)}, dirty, conflict, missing) "
+    f"VALUES (?, {', '.join('?' for _ in FILE_COLUMNS)}, 0, 0, 0)"
 )
 _UPDATE_CARD = (
-    f"UPDATE card SET {', '.join(f'{c} = ?' for c in _ROW_FILE_COLUMNS)}, conflict = 0, missing = 0, "
+    f"UPDATE card SET {', '.join(f'{c} = ?' for c in FILE_COLUMNS)}, conflict = 0, missing = 0, "
     "version = version + 1 WHERE id = ?"
-)
-_INSERT_DETAIL = (
-    f"INSERT INTO card_detail (card_id, {', '.join(DETAIL_COLUMNS)}) VALUES (?{', ?' * len(DETAIL_COLUMNS)})"
-)
-_UPSERT_DETAIL = _INSERT_DETAIL + " ON CONFLICT (card_id) DO UPDATE SET " + ", ".join(
-    f"{c} = excluded.{c}" for c in DETAIL_COLUMNS
 )
 
 
@@ -497,32 +484,20 @@ class SqliteBackend:
         if version < schema.SCHEMA_VERSION:
             self._copy_aside(version)
             # All steps in one transaction: a failed migration leaves the library as it was.
-            # With the foreign keys off (a step may rebuild a parent table: dropping the old one must not
-            # cascade to its children, SQLite's ALTER TABLE procedure), every key checked before the commit.
-            self._read("PRAGMA foreign_keys = OFF")
             try:
                 with self.db.atomic("EXCLUSIVE"):
                     for step in range(version, schema.SCHEMA_VERSION):
                         sqlite_schema.MIGRATIONS[step](self.db)
-                    broken = self._conn().execute("PRAGMA foreign_key_check").fetchone()
-                    if broken is not None:
-                        table, rowid, parent = broken[:3]
-                        raise sqlite3.IntegrityError(
-                            f"a row of {table} names a row of {parent} that is not there (rowid {rowid})"
-                        )
                     self._set_version(schema.SCHEMA_VERSION)
             except (sqlite3.DatabaseError, peewee.DatabaseError) as e:
                 raise LibraryError(
                     f"{self.path}: could not migrate the library from schema version {version} "
                     f"(it is left as it was): {e}"
                 ) from e
-            finally:
-                self._read("PRAGMA foreign_keys = ON")
             self.migrated_from = version
             self.optimize()
             tables = {name for name in self.db.get_tables() if not name.startswith("sqlite_")}
-        wanted = {*(model._meta.table_name for model in schema.MODELS), *sqlite_schema.EXTRA_TABLES}
-        missing = sorted(wanted - tables)
+        missing = sorted({model._meta.table_name for model in schema.MODELS} - tables)
         if missing:
             # Every query would fail with "no such table" (a traceback in the middle of a command).
             raise LibraryError(
@@ -989,16 +964,15 @@ class SqliteBackend:
 
     def card_with_url(self, url: str) -> int | None:
         row = self._one(
-            "SELECT card_id FROM card_detail WHERE source_url = ?1 OR amp_url = ?1 OR cdn_amp_url = ?1 "
-            "ORDER BY card_id LIMIT 1",
+            "SELECT id FROM card WHERE source_url = ?1 OR amp_url = ?1 OR cdn_amp_url = ?1 ORDER BY id LIMIT 1",
             (url,),
         )
         return None if row is None else int(row[0])
 
     def card_urls_like(self, patterns: Sequence[str], limit: int) -> list[tuple[int, str]]:
         ors = " OR ".join("source_url LIKE ?" for _ in patterns) or "0"
-        return self._all(f"SELECT d.card_id, d.source_url FROM card_detail d JOIN card c ON c.id = d.card_id "
-                         f"WHERE {ors} ORDER BY c.date DESC LIMIT ?", (*patterns, limit))  # fmt: skip
+        return self._all(f"SELECT id, source_url FROM card WHERE {ors} ORDER BY date DESC LIMIT ?",
+                         (*patterns, limit))  # fmt: skip
 
     def related_titles_like(self, patterns: Sequence[str], limit: int) -> list[tuple[str, str]]:
         ors = " OR ".join("source_url LIKE ?" for _ in patterns) or "0"
@@ -1026,8 +1000,7 @@ class SqliteBackend:
         unknown = [c for c in columns if c not in known]
         if unknown:
             raise ValueError(f"no card column {unknown[0]!r}")
-        source = sqlite_schema.TABLE_SOURCES["card"]  # the detail columns are card_detail's (schema 7)
-        row = self._one(f"SELECT {', '.join(columns)} FROM {source} WHERE card.id = ?", (card_id,))
+        row = self._one(f"SELECT {', '.join(columns)} FROM card WHERE id = ?", (card_id,))
         return None if row is None else tuple(row)
 
     def child_rows(self, kind: ChildKind, card_id: int) -> list[tuple[Any, ...]]:
@@ -1165,33 +1138,18 @@ class SqliteBackend:
         bad = [c for c in columns if c not in _EDITABLE_COLUMNS]
         if bad:
             raise ValueError(f"not a card column an edit sets: {bad[0]!r}")
-        if not rows:
-            return
-        row_columns = [i for i, c in enumerate(columns) if c not in DETAIL_COLUMNS]
-        if len(row_columns) < len(columns):  # the columns of card_detail (schema 7): set there
-            detail = [i for i, c in enumerate(columns) if c in DETAIL_COLUMNS]
-            sets = ", ".join(f"{columns[i]} = ?" for i in detail)
-            self._many(f"UPDATE card_detail SET {sets} WHERE card_id = ?",
-                       [(*(row[i] for i in detail), row[-1]) for row in rows])  # fmt: skip
-            rows = [(*(row[i] for i in row_columns), row[-1]) for row in rows]
-        sets = "".join(f"{columns[i]} = ?, " for i in row_columns)
-        self._many(f"UPDATE card SET {sets}version = version + 1 WHERE id = ?", rows)
+        if rows:
+            sets = ", ".join(f"{c} = ?" for c in columns)
+            self._many(f"UPDATE card SET {sets}, version = version + 1 WHERE id = ?", rows)
 
     def set_columns(self, columns: Sequence[str], values: Sequence[Any], ids: Sequence[int], *, dirty: bool) -> None:
         bad = [c for c in columns if c not in _EDITABLE_COLUMNS]
         if bad:
             raise ValueError(f"not a card column an edit sets: {bad[0]!r}")
-        if not ids:
-            return
-        ids_json = _ids_json(ids)
-        row = [(c, v) for c, v in zip(columns, values) if c not in DETAIL_COLUMNS]
-        detail = [(c, v) for c, v in zip(columns, values) if c in DETAIL_COLUMNS]
-        if detail:  # the columns of card_detail (schema 7): set there, the card row's version and flag here
-            self._conn().execute(f"UPDATE card_detail SET {', '.join(f'{c} = ?' for c, _ in detail)} "
-                                 f"WHERE card_id {_IN_IDS}", (*(v for _, v in detail), ids_json))  # fmt: skip
-        sets = ", ".join([*(f"{c} = ?" for c, _ in row), *(["dirty = 1"] if dirty else []),
-                          "version = version + 1"])  # fmt: skip
-        self._conn().execute(f"UPDATE card SET {sets} WHERE id {_IN_IDS}", (*(v for _, v in row), ids_json))
+        if ids:
+            sets = ", ".join([*(f"{c} = ?" for c in columns), *(["dirty = 1"] if dirty else []),
+                              "version = version + 1"])  # fmt: skip
+            self._conn().execute(f"UPDATE card SET {sets} WHERE id {_IN_IDS}", (*values, _ids_json(ids)))
 
     def touch_versions(self, ids: Sequence[int]) -> None:
         if ids:
@@ -1399,8 +1357,7 @@ class SqliteBackend:
         # Inside an IMMEDIATE transaction the write lock is held, so these ids cannot be taken meanwhile.
         first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM card").fetchone()[0]
         pairs = list(enumerate(records, start=first))
-        conn.executemany(_INSERT_CARD, [(cid, *_ROW_VALUES(rec.values)) for cid, rec in pairs])
-        conn.executemany(_INSERT_DETAIL, [(cid, *_DETAIL_VALUES(rec.values)) for cid, rec in pairs])
+        conn.executemany(_INSERT_CARD, [(cid, *rec.values) for cid, rec in pairs])
         conn.executemany("INSERT INTO card_doc (card_id, doc) VALUES (?, ?)", [(cid, rec.doc) for cid, rec in pairs])
         self._insert_children(pairs)
         return [cid for cid, _ in pairs]
@@ -1409,8 +1366,7 @@ class SqliteBackend:
         if not pairs:
             return
         conn = self._conn()
-        conn.executemany(_UPDATE_CARD, [(*_ROW_VALUES(rec.values), cid) for cid, rec in pairs])
-        conn.executemany(_UPSERT_DETAIL, [(cid, *_DETAIL_VALUES(rec.values)) for cid, rec in pairs])
+        conn.executemany(_UPDATE_CARD, [(*rec.values, cid) for cid, rec in pairs])
         conn.executemany(
             "INSERT INTO card_doc (card_id, doc) VALUES (?, ?) ON CONFLICT (card_id) DO UPDATE SET doc = excluded.doc",
             [(cid, rec.doc) for cid, rec in pairs],

@@ -8,16 +8,12 @@ new version.
 Since version 5 the edit tables (``pending_edit``, ``journal_entry``) are not made from their models but
 from EDIT_TABLES, without the foreign keys the models declare (see there); every other table is its
 model's. Since version 6 the card table has STAMP_INDEX (the rescan's keys), and the child tables (topics,
-images, related items) have no index on card_id alone: their primary keys lead with it. Since version 7
-the card table is ``schema.Card`` without DETAIL_COLUMNS (the excerpt and the three URLs), which live in
-``card_detail`` (DETAIL_TABLE), one row a card: see there.
+images, related items) have no index on card_id alone: their primary keys lead with it.
 """
 
 from __future__ import annotations
 
-import copy
 import json
-import sqlite3
 from collections.abc import Callable
 
 from peewee import Database, Model
@@ -77,53 +73,6 @@ EDIT_TABLES: dict[str, tuple[str, ...]] = {
 }
 _EDIT_MODELS: frozenset[type[Model]] = frozenset({schema.PendingEdit, schema.JournalEntry})
 
-#: The card columns SQLite keeps out of the card row since schema 7, in ``card_detail``: the longest texts
-#: of a card (~560 of its ~1,050 bytes: the excerpt ~260, the three URLs ~300) and the least read. The list,
-#: its sorts, filters, facets and the rescan never read them (full-text search reads ``card_index``, which
-#: holds its own copy of the excerpt); the detail pane and ``show`` read the card's mapping. Out of the row,
-#: the card table is 45 MB instead of 106 MB at 100k cards, so an edit of many cards rewrites half as many
-#: pages (and the commit checkpoints half as many): publishing every card of 100k, UPDATE and commit, went
-#: from ~0.64 s to ~0.35 s of CPU. Who reads them: ``SqliteBackend.card_columns``, ``card_with_url``,
-#: ``card_urls_like`` and the copy to PostgreSQL (TABLE_SOURCES); who writes them: the import's
-#: insert/update of a card and the edits of those fields (``SqliteBackend.set_columns``/``update_columns``).
-DETAIL_COLUMNS: tuple[str, ...] = ("excerpt", "source_url", "amp_url", "cdn_amp_url")
-#: ``card_detail``'s DDL: one row for every card (the import inserts it with the card, so an edit only
-#: ever updates it), its columns ``schema.Card``'s; its key is the card's id (the rowid: a lookup by card
-#: is the table's own b-tree), and the foreign key's cascade deletes it with its card, as ``card_doc``.
-DETAIL_TABLE = (
-    "card_detail",
-    (
-        'CREATE TABLE "card_detail" ("card_id" INTEGER NOT NULL PRIMARY KEY REFERENCES "card" ("id") '
-        'ON DELETE CASCADE, "excerpt" TEXT, "source_url" TEXT, "amp_url" TEXT, "cdn_amp_url" TEXT)'
-    ),
-)
-#: The tables a library has beside those of ``schema.MODELS`` (what opening one checks are there).
-EXTRA_TABLES = (DETAIL_TABLE[0],)
-#: What a reader of a whole table's columns (the copy to PostgreSQL) selects from, by table: the card row
-#: with its detail columns joined back (no column name is in both tables). Other tables are themselves.
-TABLE_SOURCES = {"card": "card LEFT JOIN card_detail ON card_detail.card_id = card.id"}
-
-
-def card_model(table: str = "card") -> type[Model]:
-    """SQLite's card table (named ``table``) as a model: ``schema.Card``'s fields but DETAIL_COLUMNS, its
-    indexes (built as ``schema.Card`` declares them, named after ``table``)."""
-    attrs: dict[str, object] = {
-        name: copy.copy(field)  # a copy: binding a field to this model must not rebind schema.Card's
-        for name, field in schema.Card._meta.fields.items()
-        if field.column_name not in DETAIL_COLUMNS
-    }
-    attrs["Meta"] = type("Meta", (), {"table_name": table, "indexes": schema.Card._meta.indexes})
-    attrs["__module__"] = __name__
-    return type("SqliteCard", (schema.BaseModel,), attrs)
-
-
-def stored_columns(conn: sqlite3.Connection, table: str) -> list[str]:
-    """The columns a table of the library holds as TABLE_SOURCES reads it (the card's with its detail)."""
-    columns = [row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')]
-    if table == "card" and columns and "excerpt" not in columns:
-        columns += [row[1] for row in conn.execute('PRAGMA table_info("card_detail")') if row[1] != "card_id"]
-    return columns
-
 
 def create_edit_table(db: Database, table: str, name: str | None = None) -> None:
     """Create the edit table ``table`` of EDIT_TABLES (named ``name``, by default its own) and its indexes."""
@@ -150,9 +99,6 @@ def create_all(db: Database) -> None:
     for model in schema.MODELS:
         if model in _EDIT_MODELS:
             create_edit_table(db, model._meta.table_name)
-        elif model is schema.Card:
-            create_table(db, card_model())
-            db.execute_sql(DETAIL_TABLE[1])
         else:
             create_table(db, model)
     create_flag_indexes(db)
@@ -290,36 +236,9 @@ def _migrate_5_to_6(db: Database) -> None:
     db.execute_sql(STAMP_INDEX[1])
 
 
-def _migrate_6_to_7(db: Database) -> None:
-    """DETAIL_COLUMNS out of the card row into ``card_detail``, and the card table rebuilt compact.
-
-    ``ALTER TABLE DROP COLUMN`` would leave every row where it was, on as many pages (half empty), and it
-    is the pages an edit of many cards rewrites: the table is built anew beside the old one (SQLite's
-    generalized ALTER TABLE procedure), filled in id order, and takes its name; its indexes (the model's,
-    the flags', the rescan's) are built again on it. It needs the foreign keys off (a DROP TABLE of the
-    cards would cascade to every child row): the backend runs the migrations so, and checks every key
-    before it commits (``SqliteBackend._open_schema``). Every card keeps its id, values and version.
-    """
-    db.execute_sql(DETAIL_TABLE[1])
-    db.execute_sql(
-        f'INSERT INTO "card_detail" ("card_id", {", ".join(DETAIL_COLUMNS)}) '
-        f'SELECT "id", {", ".join(DETAIL_COLUMNS)} FROM "card" ORDER BY "id"'
-    )
-    narrow = card_model("card_v7")
-    type(narrow._schema)(narrow, db).create_table(safe=False)
-    kept = ", ".join(f'"{f.column_name}"' for f in narrow._meta.sorted_fields)
-    db.execute_sql(f'INSERT INTO "card_v7" ({kept}) SELECT {kept} FROM "card" ORDER BY "id"')
-    db.execute_sql('DROP TABLE "card"')  # its indexes with it
-    db.execute_sql('ALTER TABLE "card_v7" RENAME TO "card"')
-    card = card_model()
-    type(card._schema)(card, db).create_indexes(safe=False)
-    create_flag_indexes(db)
-    db.execute_sql(STAMP_INDEX[1])
-
-
 #: MIGRATIONS[n] brings a version-n library to version n+1.
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
     0: _migrate_0_to_1, 1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5,
-    5: _migrate_5_to_6, 6: _migrate_6_to_7,
+    5: _migrate_5_to_6,
 }  # fmt: skip
 assert sorted(MIGRATIONS) == list(range(schema.SCHEMA_VERSION)), "one migration per version step"
