@@ -59,14 +59,18 @@ DROPPED_CHILD_INDEXES = ("card_topic_card_id", "card_image_card_id", "related_it
 #: and the key's index apart (and a third index, on card alone, that the key already covers).
 EDIT_TABLES: dict[str, tuple[str, ...]] = {
     "pending_edit": (
-        'CREATE TABLE "{name}" ("card_id" INTEGER NOT NULL, "field" TEXT NOT NULL, "base" TEXT NOT NULL, '
-        '"value" TEXT NOT NULL, "editor" TEXT NOT NULL DEFAULT \'\', "changed" REAL NOT NULL DEFAULT 0, '
-        'PRIMARY KEY ("card_id", "field")) WITHOUT ROWID',
+        (
+            'CREATE TABLE "{name}" ("card_id" INTEGER NOT NULL, "field" TEXT NOT NULL, "base" TEXT NOT NULL, '
+            '"value" TEXT NOT NULL, "editor" TEXT NOT NULL DEFAULT \'\', "changed" REAL NOT NULL DEFAULT 0, '
+            'PRIMARY KEY ("card_id", "field")) WITHOUT ROWID'
+        ),
     ),
     "journal_entry": (
-        'CREATE TABLE "{name}" ("id" INTEGER NOT NULL PRIMARY KEY, "batch_id" INTEGER NOT NULL, '
-        '"card_id" INTEGER NOT NULL, "field" TEXT NOT NULL, "old" TEXT NOT NULL, "new" TEXT NOT NULL, '
-        '"created" REAL NOT NULL, "editor" TEXT NOT NULL DEFAULT \'\')',
+        (
+            'CREATE TABLE "{name}" ("id" INTEGER NOT NULL PRIMARY KEY, "batch_id" INTEGER NOT NULL, '
+            '"card_id" INTEGER NOT NULL, "field" TEXT NOT NULL, "old" TEXT NOT NULL, "new" TEXT NOT NULL, '
+            '"created" REAL NOT NULL, "editor" TEXT NOT NULL DEFAULT \'\')'
+        ),
         'CREATE INDEX "journal_entry_batch_id" ON "{name}" ("batch_id")',
         'CREATE INDEX "journal_entry_card_id" ON "{name}" ("card_id")',
     ),
