@@ -272,13 +272,13 @@ def test_query_typed_to_list_repainted(
 
 @pytest.mark.xfail(
     strict=False,
-    reason="issue 12, on the line: facet counts of 'new' (81k matches) shown 254, 214, 295, 307 ms after "
-    "the query at 100k (load 2, 5, 5, 4; schema 7, their own lane and the kept whole-library counts; the "
-    "code before, alternated: 394, 344, 296, 379 ms), target 300 ms. Where it goes: ~30 ms on the GUI "
-    "thread before the count starts (the first page and the card in hand, inline), the count itself "
-    "(~120-180 ms of CPU warm: most of it the complement's pass over the card table with a membership "
-    "test per card) stretched by the list's paint, the query's count and Same story sharing the two "
-    "cores, and ~5 ms to rebuild the sidebar",
+    reason="issue 12, on the line: facet counts of 'new' (81k matches) shown 267 ms after the query at 100k "
+    "(schema 6, load ~2; the code before, alternated: 313 ms) with their own lane and the kept whole-library "
+    "counts; while schema 7 was in, 254/214/295/307 ms against 394/344/296/379 at load 2-5. Target 300 ms. "
+    "Where it goes: ~30 ms on the GUI thread before the count starts (the first page and the card in hand, "
+    "inline), the count itself (~150-200 ms of CPU warm at schema 6: most of it the complement's pass over "
+    "the 106 MB card table with a membership test per card) stretched by the list's paint, the query's count "
+    "and Same story sharing the two cores, and ~5 ms to rebuild the sidebar",
 )
 def test_facet_counts_after_a_query(
     qapp,
