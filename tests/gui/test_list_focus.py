@@ -54,6 +54,28 @@ def test_escape_leaves_the_search_bar_for_the_list(qtbot, edit_window: MainWindo
     assert press_j_moves(qtbot, edit_window)
 
 
+def test_down_in_the_search_bar_goes_on_to_the_results(qtbot, edit_window: MainWindow) -> None:
+    activate(qtbot, edit_window)
+    qtbot.keyClick(edit_window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(edit_window.filter_bar.edit, "report")
+    qtbot.keyClick(edit_window.filter_bar.edit, Qt.Key.Key_Down)
+    assert QApplication.focusWidget() is edit_window.table
+    assert edit_window.filter_bar.text() == "report"  # nothing typed into the query
+    assert press_j_moves(qtbot, edit_window)
+
+
+def test_down_in_the_completers_popup_picks_a_suggestion(qtbot, edit_window: MainWindow) -> None:
+    activate(qtbot, edit_window)
+    edit = edit_window.filter_bar.edit
+    qtbot.keyClick(edit_window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(edit, "topic:")
+    popup = edit_window.filter_bar.completer.popup()
+    qtbot.waitUntil(popup.isVisible, timeout=3000)
+    qtbot.keyClick(popup, Qt.Key.Key_Down)
+    assert QApplication.focusWidget() is edit and popup.isVisible()
+    assert popup.currentIndex().isValid()
+
+
 def test_the_list_gets_its_keys_back_after_a_keyboard_menu(qtbot, edit_window: MainWindow) -> None:
     activate(qtbot, edit_window)
     qtbot.keyClick(edit_window.table, Qt.Key.Key_C, Qt.KeyboardModifier.AltModifier)

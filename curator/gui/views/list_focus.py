@@ -1,4 +1,4 @@
-"""The card list keeps the keys: focus starts there, Esc in the search bar returns there, and so does every
+"""The card list keeps the keys: focus starts there, Esc or Down in the search bar returns there, and so does every
 menu and dialog once it closes.
 
 The triage keys (J, K, Space, P, U, digits) are shortcuts of the list views only, so they never type into
@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QLineEdit, QMainWindow, QMenu, QWidget
 
 
@@ -37,6 +37,17 @@ class ListFocus(QObject):
         # Esc in the search bar: back to the list (the text and its filter stay).
         self.escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), search, self.to_list,
                                 context=Qt.ShortcutContext.WidgetShortcut)  # fmt: skip
+        # Down in the search bar: on to the results, as in a browser's address bar. An event filter, not a
+        # shortcut: while the completer's popup is open its keys go to the popup, never through here.
+        search.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (watched is self.search and event.type() == QEvent.Type.KeyPress
+                and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Down
+                and event.modifiers() == Qt.KeyboardModifier.NoModifier):  # fmt: skip
+            self.to_list()
+            return True
+        return False
 
     def to_list(self) -> None:
         """Put the focus in the visible card list."""
