@@ -1,4 +1,5 @@
-"""Build hook: copies the sample cards from seeds/ into the package (curator/sample_cards/) of a wheel.
+"""Build hooks: the sample cards copied from seeds/ into the package (curator/sample_cards/) of a wheel, and
+the card reader's optional C extension.
 
 Everything else about the package is declared in pyproject.toml. seeds/ stays the one copy in git; the
 cards it ships are chosen by curator.samples.sample_files (loaded from its file: nothing is installed yet).
@@ -10,7 +11,7 @@ import importlib.util
 import shutil
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
@@ -40,4 +41,9 @@ class BuildWithSamples(build_py):
             shutil.copyfile(seeds.joinpath(*rel.parts), out)
 
 
-setup(cmdclass={"build_py": BuildWithSamples})
+#: The card reader's fast path (curator/core/_fastcard.c), linked to the system's libyaml. Optional: where
+#: no compiler or libyaml headers are found, Curator installs without it and reads every card through
+#: PyYAML's composer (the same values, slower: see curator.core.cardnodes.fast_values).
+FASTCARD = Extension("curator.core._fastcard", ["curator/core/_fastcard.c"], libraries=["yaml"], optional=True)
+
+setup(cmdclass={"build_py": BuildWithSamples}, ext_modules=[FASTCARD])

@@ -580,3 +580,96 @@ def built_values(node: MappingNode, path: str, line_offset: int, region: str) ->
 def checked_values(node: MappingNode, path: str, line_offset: int, region: str) -> dict[Any, Any]:
     """:func:`built_values`' values alone."""
     return built_values(node, path, line_offset, region)[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# The fast path: values straight from libyaml's events (curator/core/_fastcard.c)
+
+#: What the fast path's resolve() gives for a plain scalar that stays a string (and, in its word
+#: table, a word whose tag no card may hold, which ends the fast path).
+_STR_TAG = object()
+
+
+#: What :func:`_resolved` gave, by text (the C builder looks here first: cards repeat their numbers).
+_resolved_values: dict[str, Any] = {}
+
+
+def _resolved(text: str) -> Any:
+    """The value TreeBuilder builds for the plain scalar ``text`` after a digit, a sign or a dot
+    (kept in ``_resolved_values``, as plain_tag keeps tags: bounded, cleared when full)."""
+    tag = plain_tag(text)
+    value = _STR_TAG if tag == STR else _scalar(ScalarNode(tag, text))
+    if len(_resolved_values) >= _PLAIN_CACHE_MAX:
+        _resolved_values.clear()
+    _resolved_values[text] = value
+    return value
+
+
+def _fast_words() -> dict[str, Any] | None:
+    """Each literal word's value as TreeBuilder builds it (None when a tag is one this does not know)."""
+    words: dict[str, Any] = {}
+    for word, tag in _WORD_TAGS.items():
+        if word.endswith("\n"):
+            continue  # a plain scalar never ends with a line break
+        if tag == BOOL:
+            words[word] = _constructor.bool_values[word.lower()]
+        elif tag == NULL:
+            words[word] = None
+        elif tag == MERGE:
+            words[word] = _MERGE_KEY
+        elif tag == VALUE:
+            words[word] = word
+        elif tag in _SCALAR_TAGS:
+            return None  # a word of another scalar tag: not what this table was written for
+        else:
+            words[word] = _STR_TAG  # a tag cards refuse ("!", "&", "*" resolve to !!yaml)
+    return words
+
+
+def _fast_module() -> Any:
+    """The C builder, configured with this module's tables; None when it is absent or does not fit.
+
+    It is used only when it links the libyaml PyYAML's own loader does (the same parser, so the same
+    documents parse) and the resolver table has the shape it was written for (no wildcard patterns,
+    the empty scalar a literal word, ASCII first characters).
+    """
+    try:
+        from curator.core import _fastcard  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    try:
+        from yaml import _yaml as pyyaml_c
+    except ImportError:  # pragma: no cover - PyYAML without libyaml: the pure-Python parser differs
+        return None
+    if tuple(_fastcard.libyaml_version()) != (pyyaml_c.get_version()):
+        return None
+    words = _fast_words()
+    firsts = [c for c in _WORD_FIRSTS if c]
+    if words is None or _WILDCARD or "" not in _WORD_FIRSTS or not all(c.isascii() for c in firsts):
+        return None
+    _fastcard.configure(
+        word_firsts="".join(firsts), words=words, pattern_firsts="".join(sorted(_PATTERN_FIRSTS)),
+        resolve=_resolved, resolved=_resolved_values, str_tag=_STR_TAG, number_start="".join(sorted(_NUMBER_START)),
+        unfit=unfit_number, merge=_MERGE_KEY, max_depth=MAX_DEPTH,
+    )  # fmt: skip
+    return _fastcard
+
+
+_fast = _fast_module()
+#: Whether :func:`fast_values` can build values (the C module is built and fits this PyYAML).
+FAST = _fast is not None
+
+
+def fast_values(region: str) -> tuple[dict[Any, Any], bool] | None:
+    """:func:`built_values` of ``region`` without composing nodes, for the common card; else None.
+
+    The values and ``number_text`` are those the composer's path gives (tests/core/test_fastcard.py
+    holds the two equal on real files, generated YAML and the hardening suite's odd files). None for
+    anything that path must read itself: an error of any kind, anchors, aliases, tags, directives,
+    merge keys, complex or duplicate keys, several documents, a root that is no mapping, nesting
+    past MAX_DEPTH, or no C module.
+    """
+    if _fast is None:
+        return None
+    result: tuple[dict[Any, Any], bool] | None = _fast.build(region)
+    return result

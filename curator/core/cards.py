@@ -35,6 +35,7 @@ from .cardnodes import (
     built_values,
     check,
     construct,
+    fast_values,
     guard_depth,
 )
 from .cardnodes import Loader as _Loader  # a module global: tests swap in PyYAML's pure loader
@@ -317,7 +318,11 @@ def parse_card(raw: bytes, path: str) -> Card:
     ``state`` is None (no file was read).
     """
     try:
-        _, values, number_text = _compose_values(split(raw, path), path)
+        doc = split(raw, path)
+        fast = fast_values(doc.yaml_text)  # the common card, from libyaml's events: no nodes composed
+        if fast is not None:
+            return Card(path, fast[0], None, fast[1])
+        _, values, number_text = _compose_values(doc, path)
         return Card(path, values, None, number_text)
     except CardError:
         raise

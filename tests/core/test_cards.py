@@ -18,9 +18,15 @@ from curator.core.cards import CardError, parse_card, read_card, split
 BOM = b"\xef\xbb\xbf"
 
 
-@pytest.fixture(params=["libyaml", "pure"])
+@pytest.fixture(params=["fast", "libyaml", "pure"])
 def loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run a test with libyaml and again with PyYAML's pure-Python loader (the fallback)."""
+    """Run a test with the C values builder (cardnodes.fast_values, libyaml's events), with PyYAML's
+    libyaml composer alone, and with its pure-Python loader (the fallbacks)."""
+    if request.param == "fast":
+        if not cardnodes.FAST:
+            pytest.skip("the C extension curator.core._fastcard is not built")
+    else:
+        monkeypatch.setattr(cardnodes, "_fast", None)
     if request.param == "pure":
         monkeypatch.setattr(cards, "_Loader", yaml.SafeLoader)
     return request.param
