@@ -32,7 +32,7 @@ from curator.core.store_rows import (
     CardRecord,
     fts_values,
     image_rows,
-    library_doc,
+    parsed_doc,
     related_rows,
     summary_columns,
 )
@@ -345,8 +345,8 @@ def _record(path: str, state: cards.FileState, card: cards.Card, now: float) -> 
     values (``card.number_text``), the summary does not look for one (tests/core/test_import_fastpaths.py
     holds it equal to card_record's).
     """
-    data, doc = library_doc(card.data)
-    # library_doc hands back other values only when some had to be made storable: then look again.
+    data, doc = parsed_doc(card.data)
+    # parsed_doc hands back other values only when some had to be made storable: then look again.
     summary = fields.summarize(data, number_text=card.number_text or data is not card.data)
     cols = summary_columns(summary)
     values = (

@@ -12,12 +12,14 @@ import math
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+import orjson
+
 from curator.core import fields
 from curator.core.schema import FIELD_COLUMNS, FILE_COLUMNS, FTS_FIELDS
 
 __all__ = [
     "FIELD_COLUMNS", "FILE_COLUMNS", "FTS_FIELDS", "CardRecord", "card_record", "dumps", "fts_values",
-    "image_rows", "library_doc", "related_rows", "safe_value", "summary_columns",
+    "image_rows", "library_doc", "parsed_doc", "related_rows", "safe_value", "summary_columns",
 ]  # fmt: skip
 
 
@@ -107,6 +109,21 @@ def library_doc(data: Mapping[Any, Any]) -> tuple[Mapping[Any, Any], str]:
     except (ValueError, TypeError):  # UnicodeEncodeError is a ValueError
         safe = safe_value(data)
         return safe, dumps(safe)
+
+
+def parsed_doc(data: Mapping[Any, Any]) -> tuple[Mapping[Any, Any], str]:
+    """:func:`library_doc` of values ``cards.parse_card`` built, encoded by orjson (~4x faster).
+
+    Only for such values: they never hold a non-finite float (the reader keeps ``.nan`` and ``1e400`` as
+    their text), which orjson would write as ``null`` where dumps refuses it. What orjson refuses (ints
+    past 64 bits, a lone surrogate from an escape like "\\ud800", a key type JSON has no text for) goes
+    through library_doc. The text is compact JSON, as SQLite's json_set writes the documents it edits;
+    it reads back to the same values as dumps' text.
+    """
+    try:
+        return data, orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return library_doc(data)
 
 
 def summary_columns(summary: fields.Summary) -> dict[str, Any]:
