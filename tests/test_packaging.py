@@ -106,8 +106,8 @@ def pipx_install(tmp_path_factory: pytest.TempPathFactory) -> PipxInstall:
     # Built from a copy: the checkout's own build/ may hold files of an earlier build (setuptools reuses it).
     source = work / "source"
     skip = shutil.ignore_patterns(
-        ".*", "build", "dist", "*.egg-info", "__pycache__", "tests", "docs", "bench-out"
-    )
+        ".*", "build", "dist", "*.egg-info", "__pycache__", "tests", "docs", "bench-out", "*.so"
+    )  # *.so: the C extension an editable install built in place; the wheel builds its own
     shutil.copytree(ROOT, source, ignore=skip)
     _run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work / "dist"), str(source)],
@@ -137,7 +137,8 @@ def test_pipx_install_of_the_wheel_starts_and_finds_its_data(pipx_install: PipxI
         "copied = samples.copy_to(__import__('pathlib').Path(sys.argv[1]))\n"
         "print(json.dumps({'package': curator.__file__, 'resources': str(resources.folder()),\n"
         "                  'sheet': resources.stylesheet(), 'source': str(samples.source()),\n"
-        "                  'copied': sorted(str(p) for p in samples.sample_files(copied))}))\n"
+        "                  'copied': sorted(str(p) for p in samples.sample_files(copied)),\n"
+        "                  'fast': __import__('curator.core.cardnodes').core.cardnodes.FAST}))\n"
     )
     found = json.loads(_run([python, "-c", probe, str(tmp_path / "mine")], env, tmp_path).stdout)
     site = str(pipx_install.venv)
@@ -145,6 +146,8 @@ def test_pipx_install_of_the_wheel_starts_and_finds_its_data(pipx_install: PipxI
     assert found["source"].startswith(site)  # the wheel's own copy of the cards, not the checkout's seeds
     assert f"url({found['resources']}/check.svg)" in found["sheet"] and "@RESOURCES@" not in found["sheet"]
     assert found["copied"] == [str(p) for p in samples.sample_files(SEEDS)]
+    # The wheel built the card reader's C extension (scripts/setup installs what it needs) and uses it.
+    assert found["fast"] or not IN_CI, "the wheel has no working curator.core._fastcard"
     # The command pipx put on the editor's PATH (a link into the app's venv), not the venv's own script.
     command = pipx_install.bin_dir / "curator"
     assert command.is_symlink() and command.resolve().is_relative_to(pipx_install.venv.resolve())
@@ -163,6 +166,8 @@ def test_bundle_builds_runs_and_fits(tmp_path: Path) -> None:
     bundle = ROOT / "dist" / "curator"
     size_mb = sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file() and not p.is_symlink()) / 2**20
     assert size_mb <= BUNDLE_LIMIT_MB, f"the bundle is {size_mb:.0f} MB"
+    # The card reader's C extension and the libyaml it links came along (PyInstaller follows the import).
+    assert list(bundle.rglob("_fastcard*.so")), "the bundle lacks curator.core._fastcard"
     # No Python on PATH: the bundle brings its own interpreter.
     bare = {**_clean_env(tmp_path), "PATH": "/nonexistent"}
     _smoke([str(bundle / "curator")], tmp_path, bare)
