@@ -22,6 +22,8 @@
  * keys included), as cardnodes.TreeBuilder asks.
  *
  * build(region) -> (values, number_text) or None. Only cardnodes calls it (see cardnodes.fast_values).
+ * It links the system's libyaml, which may be an older or newer 0.2 than the one inside PyYAML's wheel:
+ * cardnodes.FAST_LIBYAML lists the pairs known to give the same events for what this module builds.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -99,9 +101,11 @@ typedef struct {
 
 typedef struct {
     level stack[STACK_LIMIT];
+    char flow[STACK_LIMIT];  /* whether each open container is a flow sequence ([...]) */
     int top;              /* index of the innermost open container; -1 before the root */
     PyObject *root;
     int number_text;
+    int question;         /* the text holds a '?' (so maybe an explicit key) */
 } builder;
 
 enum { OK = 0, BAIL = 1, FAIL = -1 };  /* FAIL: a Python error is set (memory) */
@@ -257,10 +261,15 @@ scalar(builder *b, yaml_event_t *event)
 }
 
 static int
-open_container(builder *b, int mapping, yaml_char_t *anchor, yaml_char_t *tag)
+open_container(builder *b, int mapping, int flow, yaml_char_t *anchor, yaml_char_t *tag)
 {
     PyObject *container;
     if (anchor != NULL || tag != NULL)
+        return BAIL;
+    /* A mapping inside a flow sequence ([a: b], [? a]) where an explicit key '?' may stand: libyaml
+     * 0.2.6 changed how such a key followed by ']' parses (see cardnodes.FAST_LIBYAML), so the events
+     * of this libyaml may not be those of PyYAML's. */
+    if (mapping && b->question && b->top >= 0 && b->flow[b->top])
         return BAIL;
     if (b->top + 1 > max_depth || b->top + 1 >= STACK_LIMIT)
         return BAIL;
@@ -274,6 +283,7 @@ open_container(builder *b, int mapping, yaml_char_t *anchor, yaml_char_t *tag)
     b->top++;
     b->stack[b->top].container = container;
     b->stack[b->top].key = NULL;
+    b->flow[b->top] = (char)(!mapping && flow);
     return OK;
 }
 
@@ -328,6 +338,7 @@ build(PyObject *self, PyObject *region)
     b.top = -1;
     b.root = NULL;
     b.number_text = 0;
+    b.question = memchr(bytes, '?', (size_t)size) != NULL;
     while (rc == OK && !ended) {
         if (!yaml_parser_parse(&parser, &event)) {
             rc = parser.error == YAML_MEMORY_ERROR ? FAIL : BAIL;
@@ -354,10 +365,11 @@ build(PyObject *self, PyObject *region)
             rc = scalar(&b, &event);
             break;
         case YAML_SEQUENCE_START_EVENT:
-            rc = open_container(&b, 0, event.data.sequence_start.anchor, event.data.sequence_start.tag);
+            rc = open_container(&b, 0, event.data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE,
+                                event.data.sequence_start.anchor, event.data.sequence_start.tag);
             break;
         case YAML_MAPPING_START_EVENT:
-            rc = open_container(&b, 1, event.data.mapping_start.anchor, event.data.mapping_start.tag);
+            rc = open_container(&b, 1, 0, event.data.mapping_start.anchor, event.data.mapping_start.tag);
             break;
         case YAML_SEQUENCE_END_EVENT:
         case YAML_MAPPING_END_EVENT:

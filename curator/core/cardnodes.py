@@ -626,12 +626,20 @@ def _fast_words() -> dict[str, Any] | None:
     return words
 
 
+#: The libyaml releases the C builder may link when PyYAML's wheel has another of them: what changed
+#: between them does not reach the documents it builds. 0.2.6 (PyYAML 6.0.4's) added a nesting limit of
+#: 1,000 levels (the builder stops at MAX_DEPTH) and parses an explicit key '?' in a flow sequence
+#: followed by ']' differently (the builder leaves any mapping in a flow sequence of a text holding a
+#: '?' to the composer). Debian 12's libyaml is 0.2.5.
+FAST_LIBYAML = frozenset({(0, 2, 5), (0, 2, 6)})
+
+
 def _fast_module() -> Any:
     """The C builder, configured with this module's tables; None when it is absent or does not fit.
 
-    It is used only when it links the libyaml PyYAML's own loader does (the same parser, so the same
-    documents parse) and the resolver table has the shape it was written for (no wildcard patterns,
-    the empty scalar a literal word, ASCII first characters).
+    It is used only when it links the libyaml PyYAML's own loader does, or one of FAST_LIBYAML beside
+    another (so the same documents parse to the same events), and the resolver table has the shape it
+    was written for (no wildcard patterns, the empty scalar a literal word, ASCII first characters).
     """
     try:
         from curator.core import _fastcard  # type: ignore[attr-defined]
@@ -641,7 +649,8 @@ def _fast_module() -> Any:
         from yaml import _yaml as pyyaml_c
     except ImportError:  # pragma: no cover - PyYAML without libyaml: the pure-Python parser differs
         return None
-    if tuple(_fastcard.libyaml_version()) != (pyyaml_c.get_version()):
+    versions = {tuple(_fastcard.libyaml_version()), tuple(pyyaml_c.get_version())}
+    if len(versions) > 1 and not versions <= FAST_LIBYAML:
         return None
     words = _fast_words()
     firsts = [c for c in _WORD_FIRSTS if c]

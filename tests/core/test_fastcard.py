@@ -142,9 +142,31 @@ def test_odd_files_read_the_same_through_parse_card(monkeypatch: pytest.MonkeyPa
     "a: b: c\n",
     "a: \x07\n",  # a control character
     "a: " + "[" * (cardnodes.MAX_DEPTH + 1) + "]" * (cardnodes.MAX_DEPTH + 1) + "\n",  # too deep
+    "a: [? x : y]\n",  # a mapping in a flow sequence where a '?' stands (libyaml 0.2.6 parses it anew)
+    "a: [{b: 1}]\nq: why?\n",
 ])  # fmt: skip
 def test_what_only_the_composer_reads_is_left_to_it(region: str) -> None:
     assert cardnodes.fast_values(region) is None
+
+
+def test_a_mapping_in_a_flow_sequence_is_built_where_no_question_mark_is() -> None:
+    assert _same("a: [{b: 1}, [x: 2]]\nq: why not\n")
+
+
+@pytest.mark.parametrize(("theirs", "fast"), [((0, 2, 5), True), ((0, 2, 6), True), ((0, 2, 4), False),
+                                              ((0, 3, 0), False)])  # fmt: skip
+def test_the_builder_is_used_only_beside_a_libyaml_known_to_fit(
+    monkeypatch: pytest.MonkeyPatch, theirs: tuple[int, int, int], fast: bool
+) -> None:
+    """PyYAML's wheel brings its own libyaml (6.0.4: 0.2.6), the builder links the system's (Debian 12: 0.2.5)."""
+    from yaml import _yaml as pyyaml_c
+
+    from curator.core import _fastcard  # type: ignore[attr-defined]
+
+    if tuple(_fastcard.libyaml_version()) not in cardnodes.FAST_LIBYAML:
+        pytest.skip(f"this libyaml is {_fastcard.libyaml_version()}")
+    monkeypatch.setattr(pyyaml_c, "get_version", lambda: theirs)
+    assert (cardnodes._fast_module() is not None) is fast
 
 
 def test_nesting_up_to_the_limit_is_built() -> None:
@@ -208,11 +230,24 @@ _STYLES = [{"default_flow_style": False}, {"default_flow_style": True}, {"defaul
            {"default_flow_style": False, "allow_unicode": True, "width": 20}]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.dictionaries(_text, _values, min_size=1, max_size=6), style=st.sampled_from(range(len(_STYLES))))
-def test_dumped_documents_build_the_same(data: dict[str, Any], style: int) -> None:
-    region = yaml.safe_dump(data, **_STYLES[style])
-    assert _same(region), region  # safe_dump writes no anchor for these values: the builder answers
+def test_dumped_documents_build_the_same() -> None:
+    """What safe_dump writes (no anchors for these values), in block and flow styles: the builder answers,
+    except where a mapping sits in a flow sequence of a text holding a '?' (see cardnodes.FAST_LIBYAML);
+    at least 80% of the documents answered by the builder itself."""
+    answered = {"yes": 0, "all": 0}
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(data=st.dictionaries(_text, _values, min_size=1, max_size=6), style=st.sampled_from(range(len(_STYLES))))
+    def check(data: dict[str, Any], style: int) -> None:
+        region = yaml.safe_dump(data, **_STYLES[style])
+        answered["all"] += 1
+        if _same(region):
+            answered["yes"] += 1
+        else:
+            assert "?" in region, region
+
+    check()
+    assert answered["yes"] >= 0.8 * answered["all"], answered
 
 
 def test_plain_scalars_written_by_hand_build_the_same() -> None:
