@@ -598,7 +598,12 @@ def _resolved(text: str) -> Any:
     """The value TreeBuilder builds for the plain scalar ``text`` after a digit, a sign or a dot
     (kept in ``_resolved_values``, as plain_tag keeps tags: bounded, cleared when full)."""
     tag = plain_tag(text)
-    value = _STR_TAG if tag == STR else _scalar(ScalarNode(tag, text))
+    if tag == STR:
+        value: Any = _STR_TAG
+    elif tag == TIMESTAMP:
+        return text  # kept as its text (as _scalar keeps it), and too varied to be worth keeping here
+    else:
+        value = _scalar(ScalarNode(tag, text))
     if len(_resolved_values) >= _PLAIN_CACHE_MAX:
         _resolved_values.clear()
     _resolved_values[text] = value
