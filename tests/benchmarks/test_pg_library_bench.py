@@ -178,21 +178,22 @@ IMPORTS_AS_THE_CLI = (
 
 #: Why `curator list` on a team library is on the line of 150 ms over start-up (100k, medians of 7).
 LIST_MISS = (
-    "issue 10: over `curator --version` at 100k (word / quality / topic + date), met in one run at load "
-    "2.8-2.9 (99 / 111 / 110 ms), in the next at load 2.6-2.8 the topic + date missed by 1 ms (126 / 137 / "
-    "151 ms); the session before 165 / 144 / 178 ms at load 2-3; no change of the list path in between (the "
-    "swing is the machine's: `--version`'s own p50 went 60-107 ms in those rounds). Before: all three met at"
-    " load 7-8 (word 107 ms, quality 148 ms, topic + date 132 ms), missed at load 5-6 and 6.5-7 in the next "
-    "two (226 / 222 / 217, 151 / 153 / 175 ms); alternated with the previous code at load 5: quality 222 -> "
-    "161 ms, topic + date 314 -> 211 ms, the word 198 -> 201 ms (within the noise). Was: quiet word 157, "
-    "quality 145.5 / 184, topic + date 223-238 ms. Now: topic + date's Store.rows 9.4 ms (14 in this "
-    "session's runs; 41.5 before schema 5's card_list index, ids picked first), psycopg without "
-    "importlib.metadata (~11 ms of CPU, pg_driver), the connection opened while the command's modules load "
-    "(the server's ~10 ms overlapped). What is left over the start-up is CPU, ~110-125 ms at load 5: the "
-    "psycopg import ~70 ms (asyncio with ssl ~17, psycopg.errors ~6, the bundled libpq ~5, ctypes.util ~4, "
-    "the type adapters ~10; PSYCOPG_IMPL=python with the system libpq is no cheaper), Curator's list-path "
-    "modules ~25 ms (the frozen dataclasses of store_types and query ~17), the query 3-10 ms, the JSON ~2 "
-    "ms; on two cores shared at load 5+ the wait for a core adds about as much again"
+    "issue 10: over `curator --version` at 100k (word / quality / topic + date), this session met in one run"
+    " at load 2.8-2.9 (99 / 111 / 110 ms), in the next at load 2.6-2.8 the topic + date missed by 1 ms (126 "
+    "/ 137 / 151 ms), in a third at load 3.0-3.2 all three missed (158 / 163 / 166 ms); the session before "
+    "165 / 144 / 178 ms at load 2-3; no change of the list path in between (the swing is the machine's: "
+    "`--version`'s own p50 went 60-107 ms in those rounds). Before: all three met at load 7-8 (word 107 ms, "
+    "quality 148 ms, topic + date 132 ms), missed at load 5-6 and 6.5-7 in the next two (226 / 222 / 217, "
+    "151 / 153 / 175 ms); alternated with the previous code at load 5: quality 222 -> 161 ms, topic + date "
+    "314 -> 211 ms, the word 198 -> 201 ms (within the noise). Was: quiet word 157, quality 145.5 / 184, "
+    "topic + date 223-238 ms. Now: topic + date's Store.rows 9.4 ms (14 in this session's runs; 41.5 before "
+    "schema 5's card_list index, ids picked first), psycopg without importlib.metadata (~11 ms of CPU, "
+    "pg_driver), the connection opened while the command's modules load (the server's ~10 ms overlapped). "
+    "What is left over the start-up is CPU, ~110-125 ms at load 5: the psycopg import ~70 ms (asyncio with "
+    "ssl ~17, psycopg.errors ~6, the bundled libpq ~5, ctypes.util ~4, the type adapters ~10; "
+    "PSYCOPG_IMPL=python with the system libpq is no cheaper), Curator's list-path modules ~25 ms (the "
+    "frozen dataclasses of store_types and query ~17), the query 3-10 ms, the JSON ~2 ms; on two cores "
+    "shared at load 5+ the wait for a core adds about as much again"
 )
 #: Each list met 150 ms in one run and missed it in another with the load: xfails that may pass.
 ON_THE_LINE = {"common word", "quality>=60 published:false", "topic + date range"}
@@ -306,17 +307,17 @@ def pg_update_floor(conn: psycopg.Connection[Any], ids: Sequence[int], rows: int
     return run
 
 
-#: Last measured at 100k, 9,880 cards: 684 ms at load 2.4, 784 at load 3.6, 949 at load 3.5 (SQLite's 334 /
-#: 389 / 446 ms, a bare set-based UPDATE on the same server 66 / 60 / 78 ms); the session before 1.10 s at
-#: load 2 here and 0.92 s in a run of its own. Alternated with that code (CLI, 11 rounds each, load 2.3):
-#: 731 -> 658 ms, the CLI's CPU 303 -> 247 ms: current values grouped by the server into runs, the ids one
-#: bigint[] literal, the trigger transition tables in memory (postgres.WRITE_WORK_MEM). Where the rest goes
-#: (auto_explain): ~0.4 s on the server, the UPDATE ~95-130 ms (card_stamp ~15, NOTIFY ~10, the change log
-#: ~7 of it; 1 KB card rows against the floor's 40-byte ones), the pending and journal inserts ~50 + ~30 ms
-#: each with ~25-40 ms each of their statement key checks (10k cards locked FOR KEY SHARE, each WAL-logged),
-#: current values ~45 ms, the query's ids ~35 ms; the CLI's own CPU ~150 ms over its start-up, mostly
-#: imports (psycopg ~60, `set`'s own modules ~40: the URL canonicalizer's w3lib/urllib/email ~15 of it).
-#: Was 2.25 s at load 5.5 before the current values were read from the card's columns (the server had
+#: Last measured at 100k, 9,880 cards: 684 ms at load 2.4, 784 at 3.6, 880 at 2.8, 949 at 3.5 (SQLite's 334 /
+#: 389 / 438 / 446 ms, a bare set-based UPDATE on the same server 66 / 60 / 80 / 78 ms); the session before
+#: 1.10 s at load 2 here and 0.92 s in a run of its own. Alternated with that code (CLI, 11 rounds each, load
+#: 2.3): 731 -> 658 ms, the CLI's CPU 303 -> 247 ms: current values grouped by the server into runs, the ids
+#: one bigint[] literal, the trigger transition tables in memory (postgres.WRITE_WORK_MEM). Where the rest
+#: goes (auto_explain): ~0.4 s on the server, the UPDATE ~95-130 ms (card_stamp ~15, NOTIFY ~10, the change
+#: log ~7 of it; 1 KB card rows against the floor's 40-byte ones), the pending and journal inserts ~50 and ~30
+#: ms plus ~25-40 ms each for their statement key checks (10k cards locked FOR KEY SHARE, each lock
+#: WAL-logged), current values ~45 ms, the query's ids ~35 ms; the CLI's own CPU ~150 ms over its start-up,
+#: mostly imports (psycopg ~60, `set`'s own modules ~40: the URL canonicalizer's w3lib/urllib/email ~15 of
+#: it). Was 2.25 s at load 5.5 before the current values were read from the card's columns (the server had
 #: decompressed and parsed every card's document for one key) and before schema 4's HOT updates.
 def test_cli_set_of_10k(libraries: Libraries, n: int) -> None:
     """`curator set --query Q published=true` of EDITS cards on the team library <= 1 s (the CLI's wall
