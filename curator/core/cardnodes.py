@@ -203,7 +203,7 @@ try:  # libyaml is ~10x faster; the pure-Python loader gives the same nodes.
     _Base: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - only without libyaml
     _Base = yaml.SafeLoader
-assert not _Base.yaml_path_resolvers, "the fast resolver assumes no path resolvers"
+assert not _Base.yaml_path_resolvers, "the fast resolver assumes no path resolvers"  # type: ignore[attr-defined]
 #: The loader cards are composed with: SafeLoader's (libyaml's when present) with a faster resolve.
 Loader: type = type("CardLoader", (_FastResolver, _Base), {})
 

@@ -450,6 +450,7 @@ class _Importer:
                     line, column, message = payload
                     self.fail(path, message, line, column)
                 elif kind == "same":
+                    assert known is not None  # a worker says "same" only for a sha256 the library gave it
                     same.append((*payload, known[0]))
                     report.unchanged += 1
                 elif known is None:
