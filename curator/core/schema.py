@@ -31,7 +31,7 @@ from peewee import (
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
 #: Bumped whenever the tables change; the backend's migrations bring older libraries up to it.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 #: Card columns a file determines, in the order of ``CardRecord.values``.
 FILE_COLUMNS: tuple[str, ...] = (

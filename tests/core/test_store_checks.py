@@ -148,8 +148,11 @@ def test_version_2_library_gains_the_check_tables(store: Store, tmp_path: Path) 
     # ... and without what version 4 added (the team columns; the full-text index keeps its extra column,
     # which the 3 -> 4 step rebuilds from its first four).
     conn.execute("ALTER TABLE card DROP COLUMN version")
+    # (and what version 7 added: the bulk columns, and the indexes that name them)
+    for index in ("edit_batch_bulk", "journal_entry_batch_card", "journal_entry_card_id"):
+        conn.execute(f"DROP INDEX {index}")
     for table, column in (("pending_edit", "editor"), ("pending_edit", "changed"), ("edit_batch", "editor"),
-                          ("journal_entry", "editor")):
+                          ("journal_entry", "editor"), ("edit_batch", "bulk"), ("journal_entry", "bulk")):
         conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     conn.commit()

@@ -379,6 +379,46 @@ _COLUMN_JSON = {
 }
 
 
+#: The batches holding bulk journal entries after batch ``{after}`` (``sqlite_schema.EDIT_BATCH_BULK``'s
+#: partial index, named: the planner's statistics of a library whose batches are mostly bulk would pick a
+#: scan of every batch), as a CTE ``bulk(b)``.
+_BULK_BATCHES = (
+    "bulk(b) AS (SELECT id FROM edit_batch INDEXED BY edit_batch_bulk WHERE bulk = 1 AND id > {after})"
+)
+#: A journal entry's columns the lookups below read.
+_ENTRY = "j.id, j.batch_id, j.card_id, j.field, j.new, j.editor, j.created"
+#: The latest entry (of a batch not undone) of each field of the cards of the JSON array ?: SQLite's bare
+#: columns of a max() aggregate come from the row holding the maximum. The cards' single entries are found
+#: by card id, their bulk ones by (batch, card) in each bulk batch (CROSS JOIN: in that order).
+_FIELD_CHANGES = (
+    f"WITH {_BULK_BATCHES.format(after='0')}, wanted(id) AS (SELECT value FROM json_each(?)), "
+    f"entries AS (SELECT {_ENTRY} FROM journal_entry j WHERE j.bulk = 0 "
+    f"AND j.card_id IN (SELECT id FROM wanted) UNION ALL SELECT {_ENTRY} FROM bulk CROSS JOIN wanted "
+    "CROSS JOIN journal_entry j "
+    "WHERE j.batch_id = bulk.b AND j.bulk = 1 AND j.card_id = wanted.id) "
+    "SELECT e.card_id, e.field, e.new, e.editor, e.created, max(e.id) FROM entries e "
+    "JOIN edit_batch b ON b.id = e.batch_id WHERE b.undone = 0 GROUP BY e.card_id, e.field"
+)
+#: The entries of later batches not undone, by editors other than ?2, of the fields batch ?1 changed, oldest
+#: first: single ones by card id, bulk ones by (batch, card) in each later bulk batch (none when batch ?1
+#: is the latest, an undo's usual case).
+_LATER_CHANGES = (
+    f"WITH {_BULK_BATCHES.format(after='?1')}, "
+    "mine AS (SELECT card_id, field FROM journal_entry WHERE batch_id = ?1), "
+    f"later AS (SELECT {_ENTRY} FROM mine JOIN journal_entry j ON j.bulk = 0 AND j.card_id = mine.card_id "
+    f"AND j.field = mine.field AND j.batch_id > ?1 UNION ALL SELECT {_ENTRY} FROM bulk CROSS JOIN mine "
+    "CROSS JOIN journal_entry j WHERE j.batch_id = bulk.b AND j.bulk = 1 "
+    "AND j.card_id = mine.card_id AND j.field = mine.field) "
+    "SELECT l.card_id, l.field, l.editor, l.created FROM later l "
+    "JOIN edit_batch b ON b.id = l.batch_id AND b.undone = 0 WHERE l.editor <> ?2 ORDER BY l.id"
+)
+#: The bulk journal entries of the cards of the JSON array ? (``delete_cards``).
+_DELETE_BULK_ENTRIES = (
+    f"WITH {_BULK_BATCHES.format(after='0')} DELETE FROM journal_entry WHERE id IN ("
+    "SELECT j.id FROM bulk CROSS JOIN json_each(?) w CROSS JOIN journal_entry j "
+    "WHERE j.batch_id = bulk.b AND j.bulk = 1 AND j.card_id = w.value)"
+)
+
 #: The page cache of a connection that reads lean (lean_reads: the desktop app's connections), in KiB.
 LEAN_CACHE_KIB = -8_000
 
@@ -1121,13 +1161,14 @@ class SqliteBackend:
 
     def _in_runs(
         self, rows: Sequence[tuple[Any, ...]], each: str, shared: str, extra: tuple[Any, ...] = ()
-    ) -> None:
+    ) -> bool:
         """Insert ``rows`` (card id first) in their order: a long run of rows equal but for the card id (a
         bulk edit's) by ``shared`` (its shared values, ``extra``, then the ids' JSON), the others by
         executemany of ``each`` (the row then ``extra``). In order, the rows get the ids row-by-row inserts
-        gave them."""
+        gave them. True when a run went by ``shared``."""
         conn = self._conn()
         singles: list[tuple[Any, ...]] = []
+        runs = False
         for values, ids in id_runs(rows):
             if len(ids) < RUN_AT_LEAST:
                 singles.extend((cid, *values, *extra) for cid in ids)
@@ -1136,8 +1177,10 @@ class SqliteBackend:
                 conn.executemany(each, singles)
                 singles = []
             conn.execute(shared, (*values, *extra, _ids_json(ids)))
+            runs = True
         if singles:
             conn.executemany(each, singles)
+        return runs
 
     def drop_pending(self, pairs: Sequence[tuple[int, str]]) -> None:
         by_field: dict[str, list[int]] = {}
@@ -1173,23 +1216,11 @@ class SqliteBackend:
         return {int(i): int(v) for i, v in rows}
 
     def field_changes(self, ids: Sequence[int]) -> list[tuple[int, str, str, str, float]]:
-        # SQLite's bare columns of a max() aggregate come from the row holding the maximum: the latest entry.
-        rows = self._all(
-            "SELECT j.card_id, j.field, j.new, j.editor, j.created, max(j.id) FROM journal_entry j "
-            f"JOIN edit_batch b ON b.id = j.batch_id WHERE b.undone = 0 AND j.card_id {_IN_IDS} "
-            "GROUP BY j.card_id, j.field",
-            (_ids_json(ids),),
-        )
+        rows = self._all(_FIELD_CHANGES, (_ids_json(ids),))
         return [(int(c), f, new, who, float(when)) for c, f, new, who, when, _ in rows]
 
     def later_changes(self, batch_id: int, editor: str) -> list[tuple[int, str, str, float]]:
-        return self._all(
-            "SELECT j.card_id, j.field, j.editor, j.created FROM journal_entry mine "
-            "JOIN journal_entry j ON j.card_id = mine.card_id AND j.field = mine.field AND j.batch_id > mine.batch_id "
-            "JOIN edit_batch b ON b.id = j.batch_id AND b.undone = 0 "
-            "WHERE mine.batch_id = ? AND j.editor <> ? ORDER BY j.id",
-            (batch_id, editor),
-        )
+        return self._all(_LATER_CHANGES, (batch_id, editor))
 
     def update_fulltext(self, field: str, rows: Sequence[tuple[str, int]]) -> None:
         if field not in _FTS_COLUMNS:
@@ -1230,13 +1261,16 @@ class SqliteBackend:
         return int(cur.lastrowid or 0)
 
     def add_journal(self, batch_id: int, changes: Sequence[Change], created: float, editor: str = "") -> None:
-        columns = "INSERT INTO journal_entry (card_id, field, old, new, batch_id, created, editor)"
-        self._in_runs(
+        # A run's entries are bulk, found by (batch, card) in a bulk batch; the others also by card
+        # (sqlite_schema.EDIT_TABLES).
+        columns = "INSERT INTO journal_entry (card_id, field, old, new, batch_id, created, editor, bulk)"
+        if self._in_runs(
             changes,
-            f"{columns} VALUES (?, ?, ?, ?, ?, ?, ?)",
-            f"{columns} SELECT value, ?, ?, ?, ?, ?, ? FROM json_each(?)",
+            f"{columns} VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+            f"{columns} SELECT value, ?, ?, ?, ?, ?, ?, 1 FROM json_each(?)",
             (batch_id, created, editor),
-        )
+        ):
+            self._conn().execute("UPDATE edit_batch SET bulk = 1 WHERE id = ?", (batch_id,))
 
     def batch_undone(self, batch_id: int) -> bool | None:
         row = self._one("SELECT undone FROM edit_batch WHERE id = ?", (batch_id,))
@@ -1395,7 +1429,9 @@ class SqliteBackend:
         """
         params = [(cid,) for cid in ids]
         self._many("DELETE FROM pending_edit WHERE card_id = ?", params)
-        self._many("DELETE FROM journal_entry WHERE card_id = ?", params)
+        self._many("DELETE FROM journal_entry WHERE bulk = 0 AND card_id = ?", params)
+        if ids:  # their entries of bulk edits, in each bulk batch
+            self._conn().execute(_DELETE_BULK_ENTRIES, (_ids_json(ids),))
         self._many("DELETE FROM card_index WHERE rowid = ?", params)
         self._many("DELETE FROM card WHERE id = ?", params)
 

@@ -8,7 +8,8 @@ new version.
 Since version 5 the edit tables (``pending_edit``, ``journal_entry``) are not made from their models but
 from EDIT_TABLES, without the foreign keys the models declare (see there); every other table is its
 model's. Since version 6 the card table has STAMP_INDEX (the rescan's keys), and the child tables (topics,
-images, related items) have no index on card_id alone: their primary keys lead with it.
+images, related items) have no index on card_id alone: their primary keys lead with it. Since version 7
+the journal tells a bulk edit's entries apart and finds them by (batch, card) alone (EDIT_TABLES).
 """
 
 from __future__ import annotations
@@ -57,6 +58,23 @@ DROPPED_CHILD_INDEXES = ("card_topic_card_id", "card_image_card_id", "related_it
 #: ``delete_cards`` deletes a card's pending edits and journal entries with it, as the cascade did.
 #: ``pending_edit`` has no rowid: its key (card, field) is the table, where a rowid table kept the rows
 #: and the key's index apart (and a third index, on card alone, that the key already covers).
+#:
+#: ``journal_entry.bulk`` (schema 7, SQLite's own: not a model column) is 1 for an entry a bulk edit wrote
+#: as one of a run of cards sharing (field, old, new) (``SqliteBackend.add_journal``), 0 for the others,
+#: and ``edit_batch.bulk`` (EDIT_BATCH_BULK) is 1 for a batch holding such entries. Every entry is in the
+#: index by (batch, card) (the batch's entries, and a card's in one batch); only the others are also in
+#: the index by card (JOURNAL_CARD_INDEX). So a bulk edit's 10k entries are one index entry each, at the
+#: end of that index in order, where schema 6 gave each a second one at its card's place among all the
+#: entries before it (every page of that index written at every bulk edit: a fifth of a bulk set's work
+#: at 100k cards, and growing with the history). A lookup by card reads its entries by card, then probes
+#: each bulk batch once (``SqliteBackend.field_changes``).
+JOURNAL_CARD_INDEX = 'CREATE INDEX "journal_entry_card_id" ON "{name}" ("card_id") WHERE "bulk" = 0'
+JOURNAL_BATCH_INDEX = 'CREATE INDEX "journal_entry_batch_card" ON "{name}" ("batch_id", "card_id")'
+#: The batches holding bulk entries (schema 7): the column and its partial index, in the tables' order.
+EDIT_BATCH_BULK = (
+    'ALTER TABLE "edit_batch" ADD COLUMN "bulk" INTEGER NOT NULL DEFAULT 0',
+    'CREATE INDEX "edit_batch_bulk" ON "edit_batch" ("id") WHERE "bulk" = 1',
+)
 EDIT_TABLES: dict[str, tuple[str, ...]] = {
     "pending_edit": (
         (
@@ -69,12 +87,22 @@ EDIT_TABLES: dict[str, tuple[str, ...]] = {
         (
             'CREATE TABLE "{name}" ("id" INTEGER NOT NULL PRIMARY KEY, "batch_id" INTEGER NOT NULL, '
             '"card_id" INTEGER NOT NULL, "field" TEXT NOT NULL, "old" TEXT NOT NULL, "new" TEXT NOT NULL, '
-            '"created" REAL NOT NULL, "editor" TEXT NOT NULL DEFAULT \'\')'
+            '"created" REAL NOT NULL, "editor" TEXT NOT NULL DEFAULT \'\', "bulk" INTEGER NOT NULL DEFAULT 0)'
         ),
-        'CREATE INDEX "journal_entry_batch_id" ON "{name}" ("batch_id")',
-        'CREATE INDEX "journal_entry_card_id" ON "{name}" ("card_id")',
+        JOURNAL_BATCH_INDEX,
+        JOURNAL_CARD_INDEX,
     ),
 }
+#: The journal's table and indexes as schema versions 5 and 6 had them (what _migrate_4_to_5 builds).
+JOURNAL_V5: tuple[str, ...] = (
+    (
+        'CREATE TABLE "{name}" ("id" INTEGER NOT NULL PRIMARY KEY, "batch_id" INTEGER NOT NULL, '
+        '"card_id" INTEGER NOT NULL, "field" TEXT NOT NULL, "old" TEXT NOT NULL, "new" TEXT NOT NULL, '
+        '"created" REAL NOT NULL, "editor" TEXT NOT NULL DEFAULT \'\')'
+    ),
+    'CREATE INDEX "journal_entry_batch_id" ON "{name}" ("batch_id")',
+    'CREATE INDEX "journal_entry_card_id" ON "{name}" ("card_id")',
+)
 _EDIT_MODELS: frozenset[type[Model]] = frozenset({schema.PendingEdit, schema.JournalEntry})
 
 
@@ -105,6 +133,8 @@ def create_all(db: Database) -> None:
             create_edit_table(db, model._meta.table_name)
         else:
             create_table(db, model)
+    for statement in EDIT_BATCH_BULK:  # the batches' column of schema 7 (the model has none)
+        db.execute_sql(statement)
     create_flag_indexes(db)
     db.execute_sql(STAMP_INDEX[1])
 
@@ -219,7 +249,7 @@ def _migrate_4_to_5(db: Database) -> None:
     db.execute_sql('DROP TABLE "pending_edit"')  # its indexes go with it
     db.execute_sql('ALTER TABLE "pending_edit_v5" RENAME TO "pending_edit"')
     # The indexes take their names only once the old table (and so its indexes) is gone.
-    statements = EDIT_TABLES["journal_entry"]
+    statements = JOURNAL_V5
     db.execute_sql(statements[0].format(name="journal_entry_v5"))
     db.execute_sql(
         'INSERT INTO "journal_entry_v5" ("id", "batch_id", "card_id", "field", "old", "new", "created", "editor") '
@@ -240,9 +270,25 @@ def _migrate_5_to_6(db: Database) -> None:
     db.execute_sql(STAMP_INDEX[1])
 
 
+def _migrate_6_to_7(db: Database) -> None:
+    """The journal's and the batches' ``bulk`` columns and the journal's indexes (EDIT_TABLES says why).
+
+    Every entry and batch there is takes 0, so each entry stays in the index by card, found as it was:
+    only the bulk edits made from now on are found by (batch, card) alone. No row changes but for the
+    new columns.
+    """
+    db.execute_sql('ALTER TABLE "journal_entry" ADD COLUMN "bulk" INTEGER NOT NULL DEFAULT 0')
+    for name in ("journal_entry_batch_id", "journal_entry_card_id"):
+        db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
+    for statement in (JOURNAL_BATCH_INDEX, JOURNAL_CARD_INDEX):
+        db.execute_sql(statement.format(name="journal_entry"))
+    for statement in EDIT_BATCH_BULK:
+        db.execute_sql(statement)
+
+
 #: MIGRATIONS[n] brings a version-n library to version n+1.
 MIGRATIONS: dict[int, Callable[[Database], None]] = {
     0: _migrate_0_to_1, 1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5,
-    5: _migrate_5_to_6,
+    5: _migrate_5_to_6, 6: _migrate_6_to_7,
 }  # fmt: skip
 assert sorted(MIGRATIONS) == list(range(schema.SCHEMA_VERSION)), "one migration per version step"

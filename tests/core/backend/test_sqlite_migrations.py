@@ -215,6 +215,7 @@ def test_failed_version_1_migration_leaves_the_library_as_it_was(tmp_path: Path)
 
 def downgrade_to_v3(path: Path) -> None:
     """Turn a current library back into what version 3 stored: no team columns, four full-text columns."""
+    downgrade_to_v6(path)
     conn = sqlite3.connect(path)
     conn.execute("ALTER TABLE card DROP COLUMN version")
     for table, column in (("pending_edit", "editor"), ("pending_edit", "changed"), ("edit_batch", "editor"),
@@ -276,6 +277,7 @@ def downgrade_to_v4(path: Path) -> None:
 
     Plus a journal entry and a pending edit of a card that is not there (written with the foreign keys
     off, as a damaged or hand-edited file could hold them): the migration leaves them out."""
+    downgrade_to_v6(path)
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA foreign_keys = 0")
     pending = conn.execute("SELECT * FROM pending_edit").fetchall()
@@ -312,7 +314,7 @@ def test_version_4_library_keeps_its_edits_in_tables_without_foreign_keys(tmp_pa
         pending_sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'pending_edit'").fetchone()[0]
         assert pending_sql.endswith("WITHOUT ROWID")
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-        assert {"journal_entry_batch_id", "journal_entry_card_id"} <= indexes and "pending_edit_card_id" not in indexes
+        assert {"journal_entry_batch_card", "journal_entry_card_id"} <= indexes and "pending_edit_card_id" not in indexes
         # Every edit kept as it was (the journal's ids too), the rows of the card that is not there left out.
         assert {cid: store.pending(cid) for cid in ids} == pending
         assert store.backend.journal_rows() == journal
@@ -338,8 +340,24 @@ V5_CHILD_INDEXES = {
 CHILD_TABLES = ("card_topic", "card_image", "related_item")
 
 
+def downgrade_to_v6(path: Path) -> None:
+    """Turn a current library back into what version 6 stored: no ``bulk`` columns, the journal's entries
+    indexed by batch and by card (the entries bulk edits wrote like the others)."""
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        'DROP INDEX "edit_batch_bulk"; DROP INDEX "journal_entry_batch_card"; DROP INDEX "journal_entry_card_id"; '
+        'ALTER TABLE "edit_batch" DROP COLUMN "bulk"; ALTER TABLE "journal_entry" DROP COLUMN "bulk"; '
+        'CREATE INDEX "journal_entry_batch_id" ON "journal_entry" ("batch_id"); '
+        'CREATE INDEX "journal_entry_card_id" ON "journal_entry" ("card_id");'
+    )
+    conn.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+
+
 def downgrade_to_v5(path: Path) -> None:
     """Turn a current library back into what version 5 stored: no rescan index, the child card_id indexes."""
+    downgrade_to_v6(path)
     conn = sqlite3.connect(path)
     conn.execute('DROP INDEX "card_stamp"')
     for statement in V5_CHILD_INDEXES.values():
@@ -379,7 +397,7 @@ def test_version_5_library_gains_the_rescan_index_and_loses_the_child_card_id_in
     downgrade_to_v5(lib)
     before = table_rows(lib)
     with Store(lib, editor="Ana") as store:
-        assert store.schema_version == schema.SCHEMA_VERSION == 6 and store.backend.migrated_from == 5
+        assert store.schema_version == schema.SCHEMA_VERSION == 7 and store.backend.migrated_from == 5
         conn = store.backend.db.connection()
         indexes = {r[0]: r[1] for r in conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'")}
         assert not set(V5_CHILD_INDEXES) & set(indexes)
@@ -394,10 +412,15 @@ def test_version_5_library_gains_the_rescan_index_and_loses_the_child_card_id_in
             f"{r.path}:{os.stat(r.path).st_size}:{os.stat(r.path).st_mtime_ns}" for r in store.rows()}
         assert store.backend.integrity_check() == "ok"
     after = table_rows(lib)
-    assert ("schema_version", "6") in after["meta"] and ("schema_version", "5") in before["meta"]
+    assert ("schema_version", "7") in after["meta"] and ("schema_version", "5") in before["meta"]
     for rows in (before, after):
         rows["meta"] = [row for row in rows["meta"] if row[0] != "schema_version"]
-    assert after == before  # every row as it was: only indexes changed
+    # Every row as it was: only indexes changed, and the journal's entries and the batches gained version
+    # 7's bulk = 0.
+    journal, batches = before.pop("journal_entry"), before.pop("edit_batch")
+    assert after.pop("journal_entry") == [(*row, 0) for row in journal]
+    assert after.pop("edit_batch") == [(*row, 0) for row in batches]
+    assert after == before
     backup = tmp_path / "lib.sqlite.v5-backup"
     assert backup.is_file()  # copied aside first, as version 5
     old = sqlite3.connect(backup)
@@ -409,6 +432,7 @@ def test_version_5_library_gains_the_rescan_index_and_loses_the_child_card_id_in
         old.close()
     held = table_rows(backup)
     held["meta"] = [row for row in held["meta"] if row[0] != "schema_version"]
+    assert (held.pop("journal_entry"), held.pop("edit_batch")) == (journal, batches)
     assert held == before
 
 
@@ -460,3 +484,101 @@ def test_version_6_child_tables_are_found_by_card_through_their_primary_keys(tmp
         # The cascade took the removed card's child rows with it.
         assert all(conn.execute(f"SELECT count(*) FROM {t} WHERE card_id NOT IN (SELECT id FROM card)").fetchone()
                    == (0,) for t in CHILD_TABLES)  # fmt: skip
+
+
+def bulk_flags(conn: sqlite3.Connection, batch_id: int | None) -> set[int]:
+    return {r[0] for r in conn.execute("SELECT bulk FROM journal_entry WHERE batch_id = ?", (batch_id,))}
+
+
+def test_version_6_library_keeps_its_journal_and_finds_bulk_edits_by_batch_and_card(tmp_path: Path) -> None:
+    """Version 7 tells a bulk edit's journal entries apart (``bulk``) and finds them by (batch, card): a
+    version 6 library keeps every entry, each found by card as before, and who last changed each field,
+    the history and undo's refusals read the same; the bulk edits made after it go to the new index."""
+    from curator.core.importer import import_paths
+
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    for n in range(80):  # more cards than a run of shared values needs (base.RUN_AT_LEAST)
+        (cards / f"c{n:02d}.md").write_text(f"---\ntitle: Card {n}\nquality: {n}\n---\n")
+    lib = tmp_path / "lib.sqlite"
+    with Store(lib, editor="Ana") as ana, Store(lib, editor="Ben") as ben:
+        import_paths(ana, [cards])
+        ids = sorted(ana.ids())
+        bulk = ana.set_fields(ids, {"published": True}, label="all").batch_id
+        ben.set_fields(ids[:3], {"published": False}, label="Ben's three")
+        undone = ana.set_fields(ids[40:], {"heat": 5}, label="undone").batch_id
+        assert undone is not None and ana.undo(undone).changed == ids[40:]
+        ana.set_fields(ids[5:6], {"quality": 7}, label="one")
+        assert bulk_flags(ana.backend.db.connection(), bulk) == {1}  # written as one run
+        before = {
+            "journal": ana.backend.journal_rows(),
+            "history": ana.history(10),
+            "changes": {cid: ana.last_changes(cid) for cid in ids},
+            "later": {b.id: ana.backend.later_changes(b.id, "Ana") for b in ana.history(10)},
+        }
+    downgrade_to_v6(lib)
+    with Store(lib, editor="Ana") as ana, Store(lib, editor="Ben") as ben:
+        assert ana.schema_version == schema.SCHEMA_VERSION == 7 and ana.backend.migrated_from == 6
+        conn = ana.backend.db.connection()
+        indexes = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'").fetchall())
+        for name, statement in (("journal_entry_card_id", sqlite_schema.JOURNAL_CARD_INDEX),
+                                ("journal_entry_batch_card", sqlite_schema.JOURNAL_BATCH_INDEX)):  # fmt: skip
+            assert indexes[name] == statement.format(name="journal_entry")
+        assert indexes["edit_batch_bulk"] == sqlite_schema.EDIT_BATCH_BULK[1]
+        assert "journal_entry_batch_id" not in indexes
+        flags = conn.execute("SELECT DISTINCT bulk FROM journal_entry UNION SELECT bulk FROM edit_batch").fetchall()
+        assert flags == [(0,)]  # every entry there was stays found by card
+        assert ana.backend.journal_rows() == before["journal"] and ana.history(10) == before["history"]
+        assert {cid: ana.last_changes(cid) for cid in ids} == before["changes"]
+        assert {b.id: ana.backend.later_changes(b.id, "Ana") for b in ana.history(10)} == before["later"]
+        assert ana.last_changes(ids[0])["published"].editor == "Ben"
+        # Bulk edits after the migration: their entries are bulk, found by (batch, card) for `show` and undo.
+        sevens = ana.set_fields(ids[:40], {"heat": 7}, label="Ana's heat").batch_id
+        later = ben.set_fields(ids, {"heat": 60}, label="Ben's heat").batch_id  # two runs: from 7, from none
+        assert sevens is not None and bulk_flags(conn, sevens) == bulk_flags(conn, later) == {1}
+        assert conn.execute("SELECT id FROM edit_batch WHERE bulk = 1").fetchall() == [(sevens,), (later,)]
+        change = ana.last_changes(ids[5])["heat"]
+        assert (change.value, change.editor) == (60, "Ben")
+        plan = " | ".join(r[3] for r in conn.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM journal_entry WHERE bulk = 1 AND batch_id = ? AND card_id = ?",
+            (later, ids[5])))  # fmt: skip
+        assert "USING INDEX journal_entry_batch_card (batch_id=? AND card_id=?)" in plan
+        # Ben changed every card of Ana's heat since: its undo is refused whole, naming him.
+        with pytest.raises(ValueError, match=rf"heat of card {ids[0]} was changed by Ben"):
+            ana.undo(sevens)
+        # The bulk edit before it is undone but for the three cards Ben published since.
+        result = ana.undo(bulk)
+        assert result.changed == ids[3:] and sorted((s.card_id, s.field) for s in result.skipped) == [
+            (cid, "published") for cid in ids[:3]]  # fmt: skip
+        assert ana.backend.integrity_check() == "ok"
+    old = sqlite3.connect(tmp_path / "lib.sqlite.v6-backup")  # copied aside first, as version 6
+    try:
+        assert old.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("6",)
+        assert "bulk" not in columns(old, "journal_entry") | columns(old, "edit_batch")
+    finally:
+        old.close()
+
+
+def test_removed_cards_take_their_bulk_journal_entries_with_them(tmp_path: Path) -> None:
+    """A card deleted (its file gone at a rescan) leaves no journal entry behind, single or bulk."""
+    from curator.core.importer import import_paths
+
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    for n in range(60):
+        (cards / f"c{n:02d}.md").write_text(f"---\ntitle: Card {n}\n---\n")
+    with Store(tmp_path / "lib.sqlite") as store:
+        import_paths(store, [cards])
+        ids = sorted(store.ids())
+        first = store.set_fields(ids, {"heat": 4}, label="bulk").batch_id
+        store.set_fields(ids, {"quality": 50}, label="bulk 2")
+        store.set_fields(ids[:1], {"published": True}, label="one")
+        conn = store.backend.db.connection()
+        assert bulk_flags(conn, first) == {1}
+        gone = store.rows_by_id(ids[:2])
+        store.write()
+        for row in gone:
+            Path(row.path).unlink()
+        assert import_paths(store, [cards]).removed == 2
+        left = {r[0] for r in conn.execute("SELECT DISTINCT card_id FROM journal_entry")}
+        assert left == set(ids[2:])
