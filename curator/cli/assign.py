@@ -16,7 +16,6 @@ from typing import Any
 
 from curator.cli import card_id_value, shown
 from curator.core import fields
-from curator.core.checks.canonical import canonical_url
 
 #: What `set` accepts: field -> the operators it takes (the contract's list, nothing more).
 SETTABLE: dict[str, tuple[str, ...]] = {
@@ -149,6 +148,10 @@ def url_key(url: Any) -> str | None:
     and http/https are one article), else the stripped text; None for a value that is no text."""
     if not isinstance(url, str):
         return None
+    # Imported here: w3lib and the urllib/http/email modules under it cost every `set` ~14 ms of CPU at
+    # start-up, and only `related+=`/`related-=` compare URLs.
+    from curator.core.checks.canonical import canonical_url
+
     return canonical_url(url) or url.strip()
 
 
