@@ -1120,11 +1120,16 @@ class SqliteBackend:
         # searched for the key) only where the column is NULL (a join would read every card's mapping
         # row: twice the time; every card has one, inserted with it). Without a pending edit the file's
         # value is the current one, which the column holds; with one, the column holds the pending value
-        # and the file's is the pending row's base, so the mapping is not read at all.
+        # and the file's is the pending row's base, so the mapping is not read at all. Nor is it where the
+        # card has no problem: the column is NULL only for an absent key or a value it cannot hold (another
+        # type, a null, a number out of range), and every such value is a problem of its field
+        # (fields.problems), which ``problems`` counts over the current mapping; without a pending edit of
+        # this field its current value is the file's, so no problem means no key (at 100k cards, the 9.8k
+        # without a published key: ~50 ms of mapping reads).
         mapping = f"(SELECT {value.format(doc='doc')} FROM card_doc WHERE card_id = c.id)"
         groups = (
-            f"SELECT p.base, p.value, CASE WHEN p.card_id IS NULL THEN coalesce({column}, {mapping}, 'null') "
-            "END, json_group_array(c.id) "
+            f"SELECT p.base, p.value, CASE WHEN p.card_id IS NULL THEN coalesce({column}, "
+            f"CASE WHEN c.problems > 0 THEN {mapping} END, 'null') END, json_group_array(c.id) "
             "FROM card c LEFT JOIN pending_edit p ON p.card_id = c.id AND p.field = ?2 "
             f"WHERE c.id {_IN_IDS.replace('?', '?3')} GROUP BY 1, 2, 3"
         )

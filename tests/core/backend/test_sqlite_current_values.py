@@ -76,3 +76,30 @@ def test_a_mapping_without_the_key_is_not_parsed(tmp_path: Path) -> None:
         assert _current(store, "published") == {"absent": (None, None), "wrong_type": ("yes", "yes")}
         assert _current(store, "heat") == {"absent": (None, None), "wrong_type": (None, None)}
 
+
+
+def test_a_column_fields_mapping_is_read_only_for_a_card_with_problems(tmp_path: Path) -> None:
+    """Proof that a card without problems is not read for a field its column holds: an absent key is
+    the only thing a NULL column can mean there (every value the column cannot hold is a problem). Its
+    mapping made unparsable, and spelling the key, still reads as null; a card with a problem (the
+    wrong-typed value) is read from its JSON, and a pending edit's base is the pending row's."""
+    from curator.core.importer import import_paths
+
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    for name in ("absent", "wrong_type"):
+        (cards / f"{name}.md").write_text(f"---\n{CARDS[name]}---\n")
+    with Store(tmp_path / "lib.sqlite") as store:
+        import_paths(store, [cards])
+        ids = {Path(store.backend.card_path(cid) or "").stem: cid for cid in store.ids()}
+        assert [row.problems for row in store.rows_by_id([ids["absent"], ids["wrong_type"]])] == [0, 2]
+        conn = store.backend.db.connection()
+        conn.execute("UPDATE card_doc SET doc = '{\"published\": ' WHERE card_id = ?", (ids["absent"],))
+        conn.commit()
+        for field in ("published", "quality", "heat"):
+            values = _current(store, field)
+            assert values["absent"] == (None, None)
+            assert values["wrong_type"] == {"published": ("yes", "yes"), "quality": ("lots", "lots"),
+                                            "heat": (None, None)}[field]  # fmt: skip
+        store.set_fields([ids["wrong_type"]], {"published": True}, label="p")
+        assert _current(store, "published")["wrong_type"] == ("yes", True)
