@@ -201,8 +201,13 @@ def _id_array(ids: Iterable[int]) -> str:
     """Card ids as one ``bigint[]`` literal (``{1,2,3}``), the parameter of ``= ANY(%s::bigint[])`` and
     ``unnest(%s::bigint[])``: psycopg dumps a list of 10k ints one element at a time (~4 ms a statement,
     and a bulk edit sends its cards' ids six times or more), where this text is one join (~1 ms). ``int``
-    keeps it a list of numbers whatever the caller passed (a bool, a numpy integer)."""
-    return "{" + ",".join([str(int(i)) for i in ids]) + "}"
+    keeps it a list of numbers whatever the caller passed (a bool, a numpy integer). An id outside bigint's
+    range is left out: no card has it (``curator show 99999999999999999999`` finds nothing, as a list of
+    numbers compared as numeric did), where the cast would fail the statement."""
+    return "{" + ",".join([str(n) for n in map(int, ids) if _BIGINT_MIN <= n <= _BIGINT_MAX]) + "}"
+
+
+_BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
 
 
 def library_error(exc: BaseException, display: str) -> LibraryError | None:

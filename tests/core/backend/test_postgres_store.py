@@ -137,3 +137,13 @@ def test_bulk_card_writes_are_one_statement_each(pg_url: str, tmp_path: Path) ->
         assert store.write().written == count
         assert logged()[2:] and all(n == count for n in logged()[2:])  # the edit, then the take-back
         assert store.count("dirty:true") == 0 and all("heat: 3" in f.read_text() for f in files)
+
+
+def test_id_arrays_leave_out_ids_no_card_can_have() -> None:
+    """Ids beyond bigint's range match no card; cast on the server, they failed the whole statement."""
+    from curator.core.backend.postgres import _id_array
+
+    assert _id_array([1, True, 2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 10**30]) == (
+        "{1,1,9223372036854775807,-9223372036854775808}"
+    )
+    assert _id_array([]) == "{}"
