@@ -37,26 +37,27 @@ ROUNDS = int(os.environ.get("CURATOR_BENCH_RUNS", "5"))
 TARGET_S = 1.0
 
 
-#: Why publishing all 100k on SQLite misses 1 s (one run at 100k cards; profiled at 100k).
+#: Why publishing all 100k on SQLite misses 1 s (session 7: two runs at 100k cards, alternated with the code
+#: before its changes; profiled at 100k).
 SQLITE_MISS = (
-    "issue 10: 1.72 s at 100k with the Store call alone 1.43 s in the same rounds (medians of 3 at load "
-    "3.2-3.5 on 2 cores; 1.90/1.62 s at load 1.4-4.9, 2.62/2.23 s at load 8; 1.57/1.22 s at load 1.7 "
-    "before this round's changes), target 1 s. In CPU time of the process (the same library, alternated with"
-    " the previous code): 1.41 s, was 1.54 s. The Store call is ~0.99 s of CPU: the UPDATE of the 72,949 "
-    "changed card rows ~0.39 s and the commit's checkpoint ~0.25 s (what a bare UPDATE of the same rows "
-    "costs, 0.62-0.66 s: each card row is ~1,050 bytes, the card table 106 MB, so every changed row rewrites"
-    " its page), reading the current values ~0.21 s (100k rowid lookups; the 9.8k cards without a published "
-    "key read their mapping, ~0.05 s), the journal ~0.07 s, the pending rows ~0.03 s. The window's ~0.4 s: "
-    "the publishing gate ~0.12 s (its duplicate groups' 9k cards read as Store.card_labels, 0.03 s where "
-    "their CardRows took 0.08; its flagged cards reused by the bulk confirmation, no second read), the "
-    "status totals <1 ms (were ~0.05 s: each flag counted over its partial index), Select All's ids, the "
-    "rows refreshed and the repaint. What it takes is a narrower card row (a schema change, engineer E's): "
-    "the same UPDATE and commit of 100k cards costs 0.34-0.36 s of CPU with excerpt and the three URLs moved"
-    " out of the row (45 MB) and 0.18-0.19 s on a 3.7 MB table of the edited columns. Built and measured in "
-    "session 6 (schema 7: those columns in a card_detail table, the card table rebuilt compact): publish-all "
-    "1.55 s, the Store call 1.30 vs schema 6's 1.61 s alternated at load ~4, still over 1 s, while the bulk "
-    "set's ratio went from 1.42x to 2.01x (its bare-UPDATE floor got 48% cheaper, the product's journal, "
-    "pending and current-value work stayed); reverted, since it traded a met target for a smaller miss"
+    "issue 10: 1.41 s and 1.50 s at 100k with the Store call alone 1.40 and 1.31 s in the same rounds "
+    "(medians of 3 at load 2.3-2.5 on 2 cores), alternated with the code before this session's changes: "
+    "1.44 and 1.39 s (Store call 1.09 and 1.37 s; the Store call's figure in these rounds moves by 0.3 s "
+    "with the load), target 1 s. In process, alternated (medians of 5, load ~2.2): the Store call 1.03-1.05 "
+    "s against 1.08-1.15 s before, of which the bare UPDATE of the same rows (one statement) 0.63-0.81 s "
+    "in the same runs. The Store call's own work: the UPDATE of the 72,949 changed card rows and the "
+    "commit's checkpoint (~0.31-0.37 s of it at commit: what the bare UPDATE costs too, each card row "
+    "~1,050 bytes of a 106 MB table, so every changed row rewrites its page), reading the current values "
+    "~0.14-0.17 s of CPU (100k rowid lookups and the grouping; was ~0.18-0.25 s, the 9.8k cards without a "
+    "published key reading their mapping twice), the journal ~0.035-"
+    "0.043 s (was ~0.046, schema 7), the pending rows ~0.025 s. The window's ~0.1-0.35 s: the publishing "
+    "gate (its duplicate groups' cards read as Store.card_labels), Select All's ids, the rows refreshed and "
+    "the repaint. What it takes is a narrower card row: the same UPDATE and commit of 100k cards costs "
+    "0.34-0.36 s of CPU with excerpt and the three URLs moved out of the row (45 MB) and 0.18-0.19 s on a "
+    "3.7 MB table of the edited columns; built in session 6 (a card_detail table, the card table rebuilt "
+    "compact: publish-all 1.55 s, the Store call 1.30 vs 1.61 s alternated at load ~4) and reverted, since "
+    "it made the bulk set's ratio to its bare-UPDATE floor worse (1.42x to 2.01x: the floor got 48% cheaper, "
+    "the product's journal, pending and current-value work stayed)"
 )
 
 

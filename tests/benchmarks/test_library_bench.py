@@ -171,16 +171,17 @@ def _edited_ids(store: Any) -> tuple[str, list[int]]:
     return query, store.ids(query)
 
 
-#: Why the bulk set misses 1.5x on a quiet machine (session 6, 100k cards, schema 6).
+#: Why the bulk set may still miss 1.5x on a quiet machine (session 7, 100k cards, schema 7).
 BULK_SET_MISS = (
-    "issue 10, on the line: 1.61x and 1.89x at load ~0.3-1.3 (161.8 vs 100.7 ms, 164.5 vs 86.8 ms: the "
-    "bare UPDATE's one-statement floor, which is mostly its page writes and the commit's checkpoint, got "
-    "faster on a quiet disk than the product did), 1.41-1.44x at load 1-3.5 and 1.42x at load 3-4 in "
-    "earlier runs. The product's own work over the floor: reading the current values (~15 ms of CPU), the "
-    "journal's 9,880 entries (~11-14 ms, ~7 of it their card_id index), the pending rows (~4 ms), their "
-    "pages in the commit and its checkpoint (~1.7k WAL frames beyond the floor's ~2.8k) and Python between "
-    "the statements. A narrower card row (schema 7, tried and reverted) made the floor 48% cheaper and the "
-    "ratio 2.01x: what 1.5x takes is a journal and pending state that write fewer pages"
+    "issue 10, met under load, not yet shown on a quiet machine: 1.43x (112.2 vs 78.3 ms), 1.21x (107.5 vs "
+    "88.8 ms) and 1.26x (104.9 vs 83.3 ms) at load 1.5-2.6 (schema 7; the same hour before this session's changes: 1.75x, 145.6 vs "
+    "83.2 ms at load 0.1-1.9, and 1.47x with the current-values change alone), where last session it was "
+    "1.61x and 1.89x at load 0.3-1.3 (the bare UPDATE's floor, mostly its page writes and the commit's "
+    "checkpoint, is faster on a quiet disk). The product's own work over the floor is now ~20 ms of CPU: "
+    "reading the current values ~10-11 (was ~17-20: each card's file value computed once, no mapping read "
+    "for a card without problems), the journal's 9,880 entries ~3.6 (was ~5.5-7: schema 7 writes a bulk "
+    "run's entries to one index, appended, instead of a second by card), the pending rows ~3, ~230 WAL "
+    "frames beyond the floor's ~3.73k (was ~250-470, growing with the history) and Python ~3"
 )
 
 
@@ -192,17 +193,18 @@ def test_bulk_set_against_a_bare_update_of_the_same_rows(library: Library, n: in
     floor. Each edit is undone untimed before the next, so every run makes the same change and the
     library is left as it was for the tests after this one.
 
-    At 100k (9,880 cards; medians of 9): 1.41x and 1.44x (154 vs 109 ms, 219 vs 152 ms) at load 1-3.5 on 2
-    cores, 1.59x (168 vs 105 ms) at load 4-6 (last round 1.31-1.62x); in CPU time ~1.6x (~100 vs ~62 ms).
-    The margin is thin: both pay the UPDATE of the ~9.9k wide card rows (~35 ms of CPU) and the commit
-    with its checkpoint (~25 ms); the product adds reading the current values (~15 ms: the rowid lookups
-    ~8, the 1,314 cards without a published key reading their 2.6 kB mapping ~6), the journal's 9,880
-    entries (~11-14 ms, ~7 of it their card_id index: random inserts into an index of every entry so
-    far), the pending rows (~4 ms), their pages in the commit (~3 ms) and Python (~3 ms). What would widen
-    it is a schema change (engineer E's): a journal whose per-card lookups need no index entry per card,
-    a card column telling an absent key from a wrong-typed value (no mapping read). A narrower card row
-    makes the floor itself cheaper (UPDATE + commit of 8k cards: 45 ms of CPU on today's card table, 20 ms
-    on a 3.7 MB table of the edited columns) and so the ratio worse, the product's own work staying.
+    At 100k (9,880 cards; medians of 9), schema 7: 1.43x (112.2 vs 78.3 ms), 1.21x (107.5 vs 88.8 ms) and
+    1.26x (104.9 vs 83.3 ms) at load 1.5-2.6 on 2 cores; schema 6 gave 1.41-1.59x under load and 1.61-1.89x on a quiet machine. Both
+    pay the UPDATE of the ~9.9k wide card rows (~25-30 ms) and the commit with its checkpoint (~40 ms:
+    ~3.7k WAL frames written, then copied into the library); the product adds (minimums of 11, load
+    ~2.5) reading the current values ~10-11 ms (the rowid lookups, json_each and the grouping; a card's
+    mapping is read only when its column cannot say the value and the card has problems), the pending
+    rows ~3 ms, the journal's 9,880 entries ~3.6 ms (schema 7: a bulk run's entries are in the index by
+    (batch, card) alone, appended, no longer also at their cards' places in an index by card of the whole
+    history), ~230 more WAL frames (~3 ms) and Python (~3 ms). What is left is mostly the floor's own
+    work done twice over (the lookups of the same rows before the UPDATE) and the pending and journal
+    rows' pages; a narrower card row makes the floor itself cheaper (UPDATE + commit of 8k cards: 45 ms of
+    CPU on today's card table, 20 ms on a 3.7 MB table of the edited columns) and so the ratio worse.
     """
     from curator.core.store import Store
 
