@@ -195,17 +195,17 @@ def test_bulk_set_against_a_bare_update_of_the_same_rows(library: Library, n: in
     library is left as it was for the tests after this one.
 
     At 100k (9,880 cards; medians of 9), schema 7: 1.43x (112.2 vs 78.3 ms), 1.21x (107.5 vs 88.8 ms) and
-    1.26x (104.9 vs 83.3 ms) at load 1.5-2.6 on 2 cores; schema 6 gave 1.41-1.59x under load and
-    1.61-1.89x on a quiet machine. Both pay the UPDATE of the ~9.9k wide card rows (~25-30 ms) and the commit with its checkpoint (~40 ms:
-    ~3.7k WAL frames written, then copied into the library); the product adds (minimums of 11, load
-    ~2.5) reading the current values ~10-11 ms (the rowid lookups, json_each and the grouping; a card's
-    mapping is read only when its column cannot say the value and the card has problems), the pending
+    1.26x (104.9 vs 83.3 ms) at load 1.5-2.6 on 2 cores; schema 6 gave 1.41-1.59x under load and 1.61-1.89x on
+    a quiet machine. Both pay the UPDATE of the ~9.9k wide card rows (~25-30 ms) and the commit with its
+    checkpoint (~40 ms: ~3.7k WAL frames written, then copied into the library); the product adds (minimums of
+    11, load ~2.5) reading the current values ~10-11 ms (the rowid lookups, json_each and the grouping; a
+    card's mapping is read only when its column cannot say the value and the card has problems), the pending
     rows ~3 ms, the journal's 9,880 entries ~3.6 ms (schema 7: a bulk run's entries are in the index by
     (batch, card) alone, appended, no longer also at their cards' places in an index by card of the whole
-    history), ~230 more WAL frames (~3 ms) and Python (~3 ms). What is left is mostly the floor's own
-    work done twice over (the lookups of the same rows before the UPDATE) and the pending and journal
-    rows' pages; a narrower card row makes the floor itself cheaper (UPDATE + commit of 8k cards: 45 ms of
-    CPU on today's card table, 20 ms on a 3.7 MB table of the edited columns) and so the ratio worse.
+    history), ~230 more WAL frames (~3 ms) and Python (~3 ms). What is left is mostly the floor's own work
+    done twice over (the lookups of the same rows before the UPDATE) and the pending and journal rows' pages;
+    a narrower card row makes the floor itself cheaper (UPDATE + commit of 8k cards: 45 ms of CPU on today's
+    card table, 20 ms on a 3.7 MB table of the edited columns) and so the ratio worse.
     """
     from curator.core.store import Store
 
