@@ -40,11 +40,12 @@ TARGET_S = 1.0
 #: Why publishing all 100k on SQLite misses 1 s (session 7: two runs at 100k cards, alternated with the code
 #: before its changes; profiled at 100k).
 SQLITE_MISS = (
-    "issue 10: 1.41 s and 1.50 s at 100k with the Store call alone 1.40 and 1.31 s in the same rounds "
-    "(medians of 3 at load 2.3-2.5 on 2 cores), alternated with the code before this session's changes: "
-    "1.44 and 1.39 s (Store call 1.09 and 1.37 s; the Store call's figure in these rounds moves by 0.3 s "
-    "with the load), target 1 s. In process, alternated (medians of 5, load ~2.2): the Store call 1.03-1.05 "
-    "s against 1.08-1.15 s before, of which the bare UPDATE of the same rows (one statement) 0.63-0.81 s "
+    "issue 10: 1.17 s at 100k with the Store call alone 1.00 s in the same rounds (medians of 3 at load "
+    "~1.2 on 2 cores), against 1.37 s and 1.04 s for the code of this session's start (its first change "
+    "in) alternated with it; at load 2.3-2.5 1.41 and 1.50 s (Store call 1.40 and 1.31 s) against 1.44 "
+    "and 1.39 s (1.09 and 1.37 s: the Store call's figure in these rounds moves by 0.3 s with the load); "
+    "target 1 s. In process, alternated (medians of 5, load ~2.2): the Store call 1.03-1.05 s against "
+    "1.08-1.15 s before, of which the bare UPDATE of the same rows (one statement) 0.63-0.81 s "
     "in the same runs. The Store call's own work: the UPDATE of the 72,949 changed card rows and the "
     "commit's checkpoint (~0.31-0.37 s of it at commit: what the bare UPDATE costs too, each card row "
     "~1,050 bytes of a 106 MB table, so every changed row rewrites its page), reading the current values "
