@@ -164,22 +164,6 @@ def _edited_ids(store: Any) -> tuple[str, list[int]]:
     return query, store.ids(query)
 
 
-#: Why the bulk set is still on the line at 1.5x on a quieter machine (session 7, 100k cards, schema 7).
-BULK_SET_MISS = (
-    "issue 10, on the line: 1.39x (121.1 vs 87.4 ms) and 1.49x (123.0 vs 82.6 ms) at load 0.5-1.5, 1.43x, "
-    "1.21x and 1.26x (112.2 vs 78.3, 107.5 vs 88.8, 104.9 vs 83.3 ms) at load 1.5-2.6 (schema 7; the same "
-    "hour before this session's changes: 1.75x, 145.6 vs 83.2 ms at load 0.1-1.9, and 1.47x with the "
-    "current-values change alone; last session 1.61x and 1.89x at load 0.3-1.3): the bare UPDATE's floor, "
-    "mostly its page writes and the commit's checkpoint, is faster on a quiet disk. The product's own work "
-    "over the floor is now ~20 ms of CPU: reading the current values ~10-11 (was ~17-20: each card's file "
-    "value computed once, no mapping read for a card without problems), the journal's 9,880 entries ~3.6 "
-    "(was ~5.5-7: schema 7 writes a bulk run's entries to one index, appended, instead of a second by "
-    "card), the pending rows ~3, ~230 WAL frames beyond the floor's ~3.73k (was ~250-470, growing with the "
-    "history) and Python ~3"
-)
-
-
-@pytest.mark.xfail(harness.bench_n() >= 100_000, strict=False, reason=BULK_SET_MISS)
 def test_bulk_set_against_a_bare_update_of_the_same_rows(library: Library, n: int, tmp_path: Path) -> None:
     """Issue 10: `set` of 10k cards, journal and pending state included, <= 1.5x a bare UPDATE of the same
     rows (harness.BareUpdate: the same card rows of a copy of this library, the same connection settings),
@@ -187,8 +171,9 @@ def test_bulk_set_against_a_bare_update_of_the_same_rows(library: Library, n: in
     floor. Each edit is undone untimed before the next, so every run makes the same change and the
     library is left as it was for the tests after this one.
 
-    At 100k (9,880 cards; medians of 9), schema 7: 1.39x and 1.49x (121.1 vs 87.4 ms, 123.0 vs 82.6 ms) at
-    load 0.5-1.5, 1.21-1.43x at load 1.5-2.6 on 2 cores; schema 6 gave 1.41-1.59x under load and 1.61-1.89x on
+    Met at 100k (9,880 cards; medians of 9), schema 7, in every run of session 7: 1.21x (108.1 vs 89.0 ms)
+    at load ~0.8-1.4, 1.39x and 1.49x (121.1 vs 87.4 ms, 123.0 vs 82.6 ms) at load 0.5-1.5, 1.21-1.43x at
+    load 1.5-2.6 on 2 cores (the same hour before that session's changes: 1.75x, 145.6 vs 83.2 ms); schema 6 gave 1.41-1.59x under load and 1.61-1.89x on
     a quiet machine. Both pay the UPDATE of the ~9.9k wide card rows (~25-30 ms) and the commit with its
     checkpoint (~40 ms: ~3.7k WAL frames written, then copied into the library); the product adds (minimums of
     11, load ~2.5) reading the current values ~10-11 ms (the rowid lookups, json_each and the grouping; a
