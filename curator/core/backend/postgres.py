@@ -168,10 +168,7 @@ def _card_sql() -> _CardSql:
     )
 
 
-_INSERT_TEXT = (
-    "INSERT INTO card_text (card_id, title, excerpt, provider, topics, related) "
-    "VALUES (%s, %s::tsvector, %s::tsvector, %s::tsvector, %s::tsvector, %s::tsvector)"
-)
+_COPY_TEXT = "COPY card_text (card_id, title, excerpt, provider, topics, related) FROM STDIN"
 
 
 def _bool(value: Any) -> bool | None:
@@ -977,11 +974,22 @@ class PostgresBackend:
             self._execute("UPDATE card SET missing = TRUE WHERE id = ANY(%s)", ([int(i) for i in ids],))
 
     def _insert_children(self, pairs: Sequence[tuple[int, CardRecord]]) -> None:
-        self._many(_CHILD_TABLES["topics"][2],
-                   [(cid, name, pos) for cid, rec in pairs for pos, name in enumerate(rec.topics)])  # fmt: skip
-        self._many(_CHILD_TABLES["images"][2], [(cid, *img) for cid, rec in pairs for img in rec.images])
-        self._many(_CHILD_TABLES["related"][2], [(cid, *item) for cid, rec in pairs for item in rec.related])
-        self._many(_INSERT_TEXT, [(cid, *_text_vectors(rec.fts)) for cid, rec in pairs])
+        """The cards' topics, images, related items and full text, each table in one COPY.
+
+        COPY, not pipelined INSERTs: an import's ~8 child rows a card cost psycopg ~10-20 us of CPU each
+        as statements, a few as COPY rows (the tsvector literals are parsed by the column's input, as the
+        INSERT's cast did).
+        """
+        rows = {
+            "topics": [(cid, name, pos) for cid, rec in pairs for pos, name in enumerate(rec.topics)],
+            "images": [(cid, *img) for cid, rec in pairs for img in rec.images],
+            "related": [(cid, *item) for cid, rec in pairs for item in rec.related],
+        }
+        for kind, found in rows.items():
+            if found:
+                table, columns, _ = _CHILD_TABLES[kind]
+                self._copy(f"COPY {table} (card_id, {columns}) FROM STDIN", found)
+        self._copy(_COPY_TEXT, [(cid, *_text_vectors(rec.fts)) for cid, rec in pairs])
 
     def insert_cards(self, records: Sequence[CardRecord]) -> list[int]:
         if not records:
