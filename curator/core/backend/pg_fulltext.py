@@ -145,14 +145,25 @@ def _lexeme(token: str) -> str:
     return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
+#: One token and its position in a tsvector literal; the server merges a lexeme's repeats (``'a':2 'a':5``
+#: is ``'a':2,5``), so the common column needs no grouping here.
+_ENTRY = "'{}':{}".format
+
+
 def column_vector(text: str) -> str:
     """The ``tsvector`` literal of one column's text (bind it and cast with ``::tsvector``).
 
     Positions start at :data:`FIRST_POSITION` so that columns joined with ``||`` keep a gap (see the module
-    docstring); they stop at PostgreSQL's 16383.
+    docstring); they stop at PostgreSQL's 16383. A column of at most 256 tokens whose tokens need no
+    quoting (the common one) is one ``'token':position`` entry a token, joined in C: a third of the
+    grouping's time, which a team import pays for five columns of every card.
     """
-    positions: dict[str, list[str]] = {}
     toks = tokens(text)
+    if len(toks) <= 256:
+        joined = " ".join(toks)
+        if "'" not in joined and "\\" not in joined:
+            return " ".join(map(_ENTRY, toks, range(FIRST_POSITION, FIRST_POSITION + len(toks))))
+    positions: dict[str, list[str]] = {}
     for index, token in enumerate(toks, FIRST_POSITION):
         positions.setdefault(token, []).append(str(index))
     if len(toks) + FIRST_POSITION > MAX_POSITION or max(map(len, positions.values()), default=0) > 256:

@@ -199,3 +199,23 @@ def test_long_tokens_are_cut_on_both_sides() -> None:
 def test_card_vectors_needs_five_columns() -> None:
     with pytest.raises(ValueError, match="expected 5 full-text columns"):
         pg_fulltext.card_vectors(("a", "b"))
+
+
+def _grouped_vector(text: str) -> str:
+    """column_vector as it was built before its fast path: each lexeme once, its positions grouped."""
+    positions: dict[str, list[str]] = {}
+    for index, token in enumerate(pg_fulltext.tokens(text), pg_fulltext.FIRST_POSITION):
+        positions.setdefault(token, []).append(str(index))
+    return " ".join(f"{pg_fulltext._lexeme(tok)}:{','.join(pos)}" for tok, pos in positions.items())
+
+
+@pytest.mark.parametrize("text", [
+    "", "one", "a a a b a", "The cat saw the other cat, then the cat left.", "Zürich über Straße ÉCOLE école",
+    " ".join(["word"] * 256), " ".join(["word"] * 257), "it's a back\\slash", "x " * 300,
+])  # fmt: skip
+def test_a_column_vector_is_the_grouped_one_on_the_server(pg_text: psycopg.Connection, text: str) -> None:
+    """The fast literal (a token an entry, repeats merged by the server's tsvector input) is the same value."""
+    fast = pg_fulltext.column_vector(text)
+    same = pg_text.execute("SELECT %s::tsvector = %s::tsvector, %s::tsvector::text", (fast, _grouped_vector(text), fast))
+    equal, shown = same.fetchone()
+    assert equal, (fast, shown)
