@@ -178,7 +178,8 @@ IMPORTS_AS_THE_CLI = (
 
 #: Why `curator list` on a team library is on the line of 150 ms over start-up (100k, medians of 7).
 LIST_MISS = (
-    "issue 10: over `curator --version` at 100k (word / quality / topic + date), this session met in one run"
+    "issue 10: over `curator --version` at 100k (word / quality / topic + date), session 7's last run, "
+    "alone on the machine (load 1.6-2.3, the benchmark's own): 103 / 119 / 172 ms; this session met in one run"
     " at load 2.8-2.9 (99 / 111 / 110 ms), in the next at load 2.6-2.8 the topic + date missed by 1 ms (126 "
     "/ 137 / 151 ms), in a third at load 3.0-3.2 all three missed (158 / 163 / 166 ms); the session before "
     "165 / 144 / 178 ms at load 2-3; no change of the list path in between (the swing is the machine's: "
