@@ -310,7 +310,7 @@ class Backend(Protocol):
     # -- edits --------------------------------------------------------------------------------------------
     def current(self, field: str, ids: Iterable[int]) -> Sequence[FieldRow]:
         """(id, file value, current value) of one field for the known cards among ``ids`` (in no promised
-        order: SQLite gives them as runs of equal values, edit_runs.Runs)."""
+        order: both backends give them as runs of equal values, edit_runs.Runs)."""
 
     def file_value(self, card_id: int, key: str) -> str | None:
         """One top-level key of the card's mapping as read (JSON text), None when absent."""
