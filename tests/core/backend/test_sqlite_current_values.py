@@ -58,18 +58,23 @@ def test_current_values_of_present_absent_wrong_typed_and_nested_keys(tmp_path: 
         assert after["plain"] == (True, True)
 
 
-def test_a_mapping_without_the_key_is_not_parsed(tmp_path: Path) -> None:
-    """Proof that the text search decides: a keyless card's mapping made unparsable still reads as null
-    (SQLite's ``->`` on it fails with "malformed JSON"), while a card holding the key is read from its JSON."""
+def _absent_and_wrong_type(store: Store, tmp_path: Path) -> dict[str, int]:
+    """Import the cards "absent" (no published/quality/heat key) and "wrong_type"; their ids by name."""
     from curator.core.importer import import_paths
 
     cards = tmp_path / "cards"
     cards.mkdir()
     for name in ("absent", "wrong_type"):
         (cards / f"{name}.md").write_text(f"---\n{CARDS[name]}---\n")
+    import_paths(store, [cards])
+    return {Path(store.backend.card_path(cid) or "").stem: cid for cid in store.ids()}
+
+
+def test_a_mapping_without_the_key_is_not_parsed(tmp_path: Path) -> None:
+    """Proof that the text search decides: a keyless card's mapping made unparsable still reads as null
+    (SQLite's ``->`` on it fails with "malformed JSON"), while a card holding the key is read from its JSON."""
     with Store(tmp_path / "lib.sqlite") as store:
-        import_paths(store, [cards])
-        ids = {Path(store.backend.card_path(cid) or "").stem: cid for cid in store.ids()}
+        ids = _absent_and_wrong_type(store, tmp_path)
         conn = store.backend.db.connection()
         conn.execute("UPDATE card_doc SET doc = '{\"title\": \"Lacks it\", ' WHERE card_id = ?", (ids["absent"],))
         conn.commit()
@@ -77,21 +82,13 @@ def test_a_mapping_without_the_key_is_not_parsed(tmp_path: Path) -> None:
         assert _current(store, "heat") == {"absent": (None, None), "wrong_type": (None, None)}
 
 
-
 def test_a_column_fields_mapping_is_read_only_for_a_card_with_problems(tmp_path: Path) -> None:
     """Proof that a card without problems is not read for a field its column holds: an absent key is
     the only thing a NULL column can mean there (every value the column cannot hold is a problem). Its
     mapping made unparsable, and spelling the key, still reads as null; a card with a problem (the
     wrong-typed value) is read from its JSON, and a pending edit's base is the pending row's."""
-    from curator.core.importer import import_paths
-
-    cards = tmp_path / "cards"
-    cards.mkdir()
-    for name in ("absent", "wrong_type"):
-        (cards / f"{name}.md").write_text(f"---\n{CARDS[name]}---\n")
     with Store(tmp_path / "lib.sqlite") as store:
-        import_paths(store, [cards])
-        ids = {Path(store.backend.card_path(cid) or "").stem: cid for cid in store.ids()}
+        ids = _absent_and_wrong_type(store, tmp_path)
         assert [row.problems for row in store.rows_by_id([ids["absent"], ids["wrong_type"]])] == [0, 2]
         conn = store.backend.db.connection()
         conn.execute("UPDATE card_doc SET doc = '{\"published\": ' WHERE card_id = ?", (ids["absent"],))
