@@ -216,6 +216,14 @@ class Backend(Protocol):
     def lean_reads(self) -> None:
         """Make this thread's connection read without growing the process's resident memory."""
 
+    def defer_checkpoints(self) -> None:
+        """From now on, copy a big write transaction's pages into the library on a background thread after
+        its commit returns, instead of inside the commit (the desktop app: an edit is committed and shown
+        without waiting for that copy). PostgreSQL: nothing to do (the server checkpoints by itself)."""
+
+    def wait_for_checkpoint(self, timeout: float) -> bool:
+        """Wait until every copy deferred so far is done; False when ``timeout`` seconds passed first."""
+
     def library_error(self, exc: BaseException) -> LibraryError | None:
         """The LibraryError a driver failure stands for (busy, disk, damaged...); None for a bug of ours."""
 

@@ -363,6 +363,12 @@ class PostgresBackend:
     def lean_reads(self) -> None:
         """Nothing to do: the pages a query reads live in the server's memory, not in this process's."""
 
+    def defer_checkpoints(self) -> None:
+        """Nothing to do: the server checkpoints by itself, never inside a client's commit."""
+
+    def wait_for_checkpoint(self, timeout: float) -> bool:
+        return True
+
     def library_error(self, exc: BaseException) -> LibraryError | None:
         return library_error(exc, self.location)
 
