@@ -29,7 +29,6 @@ import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -127,16 +126,22 @@ _CHILD_TABLES: dict[str, tuple[str, str, str]] = {
 }
 
 
-@dataclass(frozen=True)
 class _CardSql:
-    """What this backend derives from curator.core.schema's column lists (see :func:`_card_sql`)."""
+    """What this backend derives from curator.core.schema's column lists (see :func:`_card_sql`). A plain
+    class: a dataclass would compile its generated methods at every import, a read's too (~0.5 ms)."""
 
-    copy: str  # new card rows: the id, a record's FILE_COLUMNS values, then dirty, conflict, missing
-    update: str  # a card row from a record's FILE_COLUMNS values (then the id)
-    staged: tuple[str, str, str]  # many card rows at once: a temporary table, COPY into it, one UPDATE
-    bool_indexes: tuple[int, ...]  # where the flags are among FILE_COLUMNS
-    columns: frozenset[str]  # what card_columns may read
-    editable: frozenset[str]  # the columns an edit sets (FIELD_COLUMNS)
+    __slots__ = ("bool_indexes", "columns", "copy", "editable", "staged", "update")
+
+    def __init__(
+        self, *, copy: str, update: str, staged: tuple[str, str, str], bool_indexes: tuple[int, ...],
+        columns: frozenset[str], editable: frozenset[str],
+    ) -> None:  # fmt: skip
+        self.copy = copy  # new card rows: the id, the FILE_COLUMNS values, then dirty, conflict, missing
+        self.update = update  # a card row from a record's FILE_COLUMNS values (then the id)
+        self.staged = staged  # many card rows at once: a temporary table, COPY into it, one UPDATE
+        self.bool_indexes = bool_indexes  # where the flags are among FILE_COLUMNS
+        self.columns = columns  # what card_columns may read
+        self.editable = editable  # the columns an edit sets (FIELD_COLUMNS)
 
 
 @cache
