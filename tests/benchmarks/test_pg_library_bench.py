@@ -176,24 +176,24 @@ IMPORTS_AS_THE_CLI = (
 )
 
 
-#: Why `curator list` on a team library is on the line of 150 ms over start-up (100k, medians of 7).
+#: Where `curator list` on a team library stands against 150 ms over start-up (100k, medians of 7).
 LIST_MISS = (
-    "issue 10: over `curator --version` at 100k (word / quality / topic + date), session 7's last run, "
-    "alone on the machine (load 1.6-2.3, the benchmark's own): 103 / 119 / 172 ms; this session met in one run"
-    " at load 2.8-2.9 (99 / 111 / 110 ms), in the next at load 2.6-2.8 the topic + date missed by 1 ms (126 "
-    "/ 137 / 151 ms), in a third at load 3.0-3.2 all three missed (158 / 163 / 166 ms); the session before "
-    "165 / 144 / 178 ms at load 2-3; no change of the list path in between (the swing is the machine's: "
-    "`--version`'s own p50 went 60-107 ms in those rounds). Before: all three met at load 7-8 (word 107 ms, "
-    "quality 148 ms, topic + date 132 ms), missed at load 5-6 and 6.5-7 in the next two (226 / 222 / 217, "
-    "151 / 153 / 175 ms); alternated with the previous code at load 5: quality 222 -> 161 ms, topic + date "
-    "314 -> 211 ms, the word 198 -> 201 ms (within the noise). Was: quiet word 157, quality 145.5 / 184, "
-    "topic + date 223-238 ms. Now: topic + date's Store.rows 9.4 ms (14 in this session's runs; 41.5 before "
-    "schema 5's card_list index, ids picked first), psycopg without importlib.metadata (~11 ms of CPU, "
-    "pg_driver), the connection opened while the command's modules load (the server's ~10 ms overlapped). "
-    "What is left over the start-up is CPU, ~110-125 ms at load 5: the psycopg import ~70 ms (asyncio with "
-    "ssl ~17, psycopg.errors ~6, the bundled libpq ~5, ctypes.util ~4, the type adapters ~10; "
-    "PSYCOPG_IMPL=python with the system libpq is no cheaper), Curator's list-path modules ~25 ms (the "
-    "frozen dataclasses of store_types and query ~17), the query 3-10 ms, the JSON ~2 ms; on two cores "
+    "issue 10: over `curator --version` at 100k (word / quality / topic + date), session 8's run at load "
+    "2.7-2.9 (a colleague's process on one of the two cores): 102 / 100 / 109 ms, all three met by 40 ms or "
+    "more; CPU over start-up 88 / 87 / 91 ms, of which the imports 83 / 75 / 73. Session 8 made the query "
+    "terms (nine frozen dataclasses: ~5 ms of generated methods compiled at every import), the backend's "
+    "card SQL record and the connect failure patterns free at import: Curator's list-path modules 28.7 -> "
+    "19.1 ms (in-process medians of 21); before it, at 10k and load 0.4, `list report` was 153 ms over "
+    "start-up. Session 7's last run alone on the machine: 103 / 119 / 172 ms; its other runs met (99 / 111 "
+    "/ 110 at load 2.8-2.9) or missed (126 / 137 / 151 at 2.6-2.8, 158 / 163 / 166 at 3.0-3.2) with the "
+    "load, `--version`'s own p50 60-107 ms; the session before 165 / 144 / 178 ms at load 2-3; earlier 226 "
+    "/ 222 / 217 at load 5-6. Before those: topic + date's Store.rows 41.5 -> 9.4 ms (schema 5's card_list "
+    "index, ids picked first), psycopg without importlib.metadata (~11 ms of CPU, pg_driver), the "
+    "connection opened while the command's modules load (the server's ~10 ms overlapped). What is left "
+    "over the start-up is CPU: the psycopg import ~70-90 ms (asyncio with ssl ~19, psycopg.errors ~8, "
+    "the bundled libpq and C modules ~9, the type adapters ~10; PSYCOPG_IMPL=python with the system libpq "
+    "is no cheaper), Curator's list-path modules ~19 ms (store_types' eleven dataclasses ~8 of it), the "
+    "connection's SCRAM exchange ~4.6 ms of CPU under the GIL, the query and the JSON ~6 ms; on two cores "
     "shared at load 5+ the wait for a core adds about as much again"
 )
 #: Each list met 150 ms in one run and missed it in another with the load: xfails that may pass.
