@@ -58,6 +58,7 @@ import datetime as _dt
 import re
 from collections.abc import Iterator
 from dataclasses import FrozenInstanceError
+from operator import attrgetter
 from typing import Any
 
 TEXT_FIELDS = ("category", "provider", "topic", "type", "path")
@@ -110,8 +111,17 @@ class _Frozen:
 
     __slots__: tuple[str, ...] = ()
 
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        fields = attrgetter(*cls.__slots__)
+        if len(cls.__slots__) == 1:  # attrgetter of one name gives the value itself, not a 1-tuple
+            cls._values = lambda self: (fields(self),)  # type: ignore[method-assign]
+        else:
+            cls._values = lambda self: fields(self)  # type: ignore[method-assign]
+
     def _values(self) -> tuple[Any, ...]:
-        return tuple([getattr(self, name) for name in self.__slots__])
+        """The fields' values in order (each class's own getter, made by ``__init_subclass__``)."""
+        raise NotImplementedError
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is self.__class__:
