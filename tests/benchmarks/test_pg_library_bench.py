@@ -178,9 +178,13 @@ IMPORTS_AS_THE_CLI = (
 
 #: Where `curator list` on a team library stands against 150 ms over start-up (100k, medians of 7).
 LIST_MISS = (
-    "issue 10: over `curator --version` at 100k (word / quality / topic + date), session 8's run at load "
-    "2.7-2.9 (a colleague's process on one of the two cores): 102 / 100 / 109 ms, all three met by 40 ms or "
-    "more; CPU over start-up 88 / 87 / 91 ms, of which the imports 83 / 75 / 73. Session 8 made the query "
+    "issue 10: over `curator --version` at 100k (word / quality / topic + date), session 8's two runs at "
+    "load 2.7-3.0 (a colleague's process on one of the two cores): 102 / 100 / 109 ms and 97 / 96 / 113 "
+    "ms, all three met by 37 ms or more; CPU over start-up 88 / 87 / 91 and 86 / 84 / 91 ms, of which the "
+    "imports 83 / 75 / 73 and 71 / 68 / 74 (`--version` 63-71 ms, CPU 63-70). Alternated with the code "
+    "before session 8 (10k, 41 rounds, load 1.4-1.7): word 99.1 -> 94.9 ms, quality 97.2 -> 94.7, CPU "
+    "89.8 -> 84.0 and 88.9 -> 84.0 ms over start-up; the rest of the margin over session 7's figures is "
+    "the machine's (`--version` 63-71 ms here, 60-107 then). Session 8 made the query "
     "terms (nine frozen dataclasses: ~5 ms of generated methods compiled at every import), the backend's "
     "card SQL record and the connect failure patterns free at import: Curator's list-path modules 28.7 -> "
     "19.1 ms (in-process medians of 21); before it, at 10k and load 0.4, `list report` was 153 ms over "
