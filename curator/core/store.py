@@ -172,6 +172,15 @@ class Store:
         """Make this thread's connection read without growing the process's resident memory (workers)."""
         self.backend.lean_reads()
 
+    def defer_checkpoints(self) -> None:
+        """Let a big edit's commit return before its pages are copied into the library file (the desktop
+        app; see curator.core.backend.sqlite_checkpoint): the copy runs on a thread of its own."""
+        self.backend.defer_checkpoints()
+
+    def wait_for_checkpoint(self, timeout: float) -> bool:
+        """Wait until the copies deferred so far are done (True), or ``timeout`` seconds (False)."""
+        return self.backend.wait_for_checkpoint(timeout)
+
     def library_error(self, exc: BaseException) -> LibraryError | None:
         """The LibraryError a failure met while using this library stands for; None when it is a bug."""
         return self.backend.library_error(exc)

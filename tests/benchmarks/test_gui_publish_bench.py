@@ -111,12 +111,14 @@ def window(qapp, qtbot, library: str, tmp_path: Path) -> Iterator[Any]:  # type:
 
 def settle(qtbot: Any, win: Any) -> None:
     """Wait (untimed) until the window's background work is done: the checks refresh its edits scheduled
-    (debounced), the facet and count workers, so a run never pays for the previous one's."""
+    (debounced), the facet and count workers, the copy of a big edit's pages into the library file
+    (Store.defer_checkpoints), so a run never pays for the previous one's."""
     from PySide6.QtCore import QThreadPool
 
     pool = QThreadPool.globalInstance()
     qtbot.waitUntil(lambda: not win.checks.timer.isActive() and not win.checks.running
-                    and pool.activeThreadCount() == 0, timeout=600_000)  # fmt: skip
+                    and pool.activeThreadCount() == 0 and win.store.wait_for_checkpoint(0),
+                    timeout=600_000)  # fmt: skip
     qtbot.wait(50)  # the workers' results delivered to the GUI thread
 
 

@@ -72,6 +72,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.store = store
         library_tasks.unmap(store)  # see unmap: mapped pages would count as the window's memory
+        # A big edit (publish all) returns once committed; copying its pages into the file runs apart.
+        store.defer_checkpoints()
         # Another Curator writing must never freeze this window: edits retry from a timer (see library_busy).
         library_busy.set_busy_timeout(store, library_busy.GUI_BUSY_TIMEOUT_MS)
         #: Every failed import, write and check, and Curator's own errors (Help > Problems Report…).
